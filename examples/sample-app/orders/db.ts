@@ -1,0 +1,5 @@
+import { SQLDatabase } from "encore.dev/storage/sqldb";
+
+export const ordersDB = new SQLDatabase("orders", {
+  migrations: "./migrations",
+});

@@ -1,0 +1,59 @@
+// The project's test command (`npm test`): type-checks and lints, builds the production bundles, packages the .vsix
+// the end-to-end tests install into real VS Code, then runs every test file in one node:test run that ends with
+// "N passed, N failed".
+// Usage: node scripts/test.mjs [unit|e2e|all] [extra test files...]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const [which = 'all', ...only] = process.argv.slice(2);
+if (!['unit', 'e2e', 'all'].includes(which)) {
+  console.error('usage: node scripts/test.mjs [unit|e2e|all] [test files...]');
+  process.exit(2);
+}
+
+function testFiles(dir) {
+  return readdirSync(path.join(root, dir), { recursive: true })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f))
+    .sort();
+}
+
+const step = (what, args) => {
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`${what} failed`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+};
+
+if (which === 'all' && only.length === 0) {
+  step('typecheck', [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
+  step('typecheck (webview)', [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'webview']);
+  step('lint', [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+}
+step('build', ['esbuild.mjs', '--production']);
+const files = only.length > 0 ? only : [...(which !== 'e2e' ? testFiles('test/unit') : []), ...(which !== 'unit' ? testFiles('test/e2e') : [])];
+const env = { ...process.env };
+if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('test/e2e'))) {
+  // Installed before the tests start, so a first install's two minutes never count against a test's timeout.
+  ensureCodeServer();
+  mkdirSync(path.join(root, 'test-results'), { recursive: true });
+  env.ENCORE_E2E_VSIX = packageExtension(root, path.join(root, 'test-results', 'encore-environments.vsix'));
+}
+
+const result = spawnSync(
+  process.execPath,
+  [
+    '--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/summary-reporter.mjs', '--test-reporter-destination=stdout',
+    ...files,
+  ],
+  { cwd: root, stdio: 'inherit', env },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,44 @@
+/** The shape of `encore.environments.json`; `schemas/encore.environments.schema.json` is its published schema. */
+
+export const ENVIRONMENTS_FILE = 'encore.environments.json';
+
+export type EnvironmentType = 'production' | 'development';
+
+export type DeployTrigger = { trigger: 'push'; branch: string } | { trigger: 'manual' };
+
+export type ProviderSettings =
+  | { kind: 'aws'; region: string; profile?: string }
+  | { kind: 'gcp'; project: string; region: string }
+  | { kind: 'kubernetes'; context: string; namespace?: string };
+
+export interface Sizing {
+  databases?: Record<string, { cpu?: number; memoryGiB?: number; diskGiB?: number }>;
+  caches?: Record<string, { memoryGiB?: number; replicas?: number }>;
+  services?: Record<string, { minInstances?: number; maxInstances?: number }>;
+}
+
+export interface Environment {
+  name: string;
+  type: EnvironmentType;
+  deploy: DeployTrigger;
+  provider: ProviderSettings;
+  sizing?: Sizing;
+}
+
+export interface EnvironmentsFile {
+  $schema?: string;
+  environments: Environment[];
+}
+
+/** One line that tells the environment apart, e.g. "Production · AWS eu-west-1 · push to main". */
+export function describeEnvironment(env: Environment): string {
+  const type = env.type === 'production' ? 'Production' : 'Development';
+  const provider =
+    env.provider.kind === 'aws'
+      ? `AWS ${env.provider.region}`
+      : env.provider.kind === 'gcp'
+        ? `GCP ${env.provider.project} ${env.provider.region}`
+        : `Kubernetes ${env.provider.context}`;
+  const deploy = env.deploy.trigger === 'push' ? `push to ${env.deploy.branch}` : 'manual deploy';
+  return `${type} · ${provider} · ${deploy}`;
+}

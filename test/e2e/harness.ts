@@ -1,0 +1,176 @@
+// Drives a real VS Code (code-server) in Debian's headless Chromium with playwright-core. Each suite gets a fresh
+// code-server profile with the packaged extension installed, a copy of the sample app, and a fresh browser profile.
+// A failing step saves a screenshot, the extension's log and code-server's log under test-results/e2e/<suite>/.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import {
+  ensureCodeServer,
+  freePort,
+  installExtension,
+  prepareProfile,
+  quietSettings,
+  startCodeServer,
+} from '../../scripts/vscode-host.mjs';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const sampleApp = path.join(repoRoot, 'examples', 'sample-app');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** The activity-bar container's title in package.json. */
+export const ACTIVITY_TITLE = 'Encore';
+
+export interface Workbench {
+  page: Page;
+  /** The folder VS Code has open (a scratch copy; tests may write to it). */
+  workspace: string;
+  /** A scratch folder for workspaces other than the sample app. */
+  scratch: string;
+  artifacts: string;
+  /** Opens another folder in the same window. */
+  openFolder(folder: string): Promise<void>;
+  /** Runs a command from the command palette by its full title, e.g. "Encore: Plan". */
+  runCommand(title: string): Promise<void>;
+  /** Opens and focuses the Environments view, and returns its pane. */
+  showEnvironmentsView(): Promise<Locator>;
+  /** Waits for a notification toast that contains `text`. */
+  toast(text: string | RegExp): Locator;
+  screenshot(name: string): Promise<string>;
+  /** The text of the extension's LogOutputChannel as written to disk by VS Code ('' before it exists). */
+  extensionLog(): string;
+  close(): Promise<void>;
+}
+
+/** Starts code-server with the packaged extension on a copy of `app`, opens it in Chromium and waits for the workbench. */
+export async function openWorkbench(suite: string, app = sampleApp): Promise<Workbench> {
+  const vsix = process.env.ENCORE_E2E_VSIX;
+  if (!vsix || !existsSync(vsix)) {
+    throw new Error('ENCORE_E2E_VSIX must name the packaged extension; run the e2e tests through `npm test` or `npm run test:e2e`');
+  }
+  ensureCodeServer();
+  const artifacts = path.join(repoRoot, 'test-results', 'e2e', suite);
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  const scratch = mkdtempSync(path.join(os.tmpdir(), `encore-e2e-${suite}-`));
+  const workspace = path.join(scratch, path.basename(app));
+  cpSync(app, workspace, { recursive: true });
+  const profile = prepareProfile(path.join(scratch, 'code-server'), {
+    ...quietSettings,
+    'security.workspace.trust.enabled': false,
+  });
+  installExtension(profile, vsix);
+  const serverLog = path.join(artifacts, 'code-server.log');
+  const server = await startCodeServer({ profile, folder: workspace, port: await freePort(), logFile: serverLog });
+
+  const browserProfile = path.join(scratch, 'chromium');
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(browserProfile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+
+  const workbench: Workbench = {
+    page,
+    workspace,
+    scratch,
+    artifacts,
+    async openFolder(folder) {
+      await page.goto(server.url(folder));
+      await waitForWorkbench(page);
+    },
+    async runCommand(title) {
+      // The palette needs the workbench focused; the status bar is always there and clicking it has no side effects.
+      await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor();
+      const label = (await row.locator('.label-name').first().innerText()).trim();
+      if (label !== title) throw new Error(`the palette's first match is "${label}", not "${title}"`);
+      await page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden' });
+    },
+    async showEnvironmentsView() {
+      const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Environments' }) });
+      // The view's own focus command opens it whatever state the side bar is in (clicking the icon of an open
+      // container would close it instead).
+      await workbench.runCommand('Encore: Focus on Environments View');
+      await pane.waitFor();
+      return pane;
+    },
+    toast(text) {
+      return page.locator('.notifications-toasts .notification-toast', { hasText: text });
+    },
+    async screenshot(name) {
+      const file = path.join(artifacts, `${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    extensionLog() {
+      const logs = findFiles(path.join(profile.userDataDir, 'logs'), (f) => path.basename(f) === 'Encore.log');
+      return logs.map((f) => readFileSync(f, 'utf8')).join('\n');
+    },
+    async close() {
+      await context.close().catch(() => {});
+      await server.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+  try {
+    await workbench.openFolder(workspace);
+  } catch (err) {
+    await saveFailure(workbench, 'workbench-start');
+    await workbench.close();
+    throw err;
+  }
+  return workbench;
+}
+
+async function waitForWorkbench(page: Page): Promise<void> {
+  await page.waitForSelector('.monaco-workbench .part.activitybar');
+  // The explorer lists the folder once the remote file system answers.
+  await page.waitForSelector('.explorer-folders-view .monaco-list-row');
+}
+
+/**
+ * A test step that, when it fails, keeps a screenshot and the logs. Steps in one suite share the workbench, so a
+ * failure says which step left it in a bad state.
+ */
+export function step(name: string, workbench: () => Workbench, fn: (wb: Workbench) => Promise<void>): void {
+  test(name, async () => {
+    const wb = workbench();
+    try {
+      await fn(wb);
+    } catch (err) {
+      await saveFailure(wb, name);
+      throw err;
+    }
+  });
+}
+
+async function saveFailure(wb: Workbench, name: string): Promise<void> {
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
+  const shot = await wb.screenshot(`failure-${slug}`).catch(() => undefined);
+  writeFileSync(path.join(wb.artifacts, `failure-${slug}.extension.log`), wb.extensionLog());
+  console.error(`e2e failure artifacts: ${shot ?? '(no screenshot)'}, ${wb.artifacts}`);
+}
+
+function findFiles(dir: string, match: (file: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map((f) => path.join(dir, String(f)))
+    .filter((f) => statSync(f).isFile() && match(f));
+}

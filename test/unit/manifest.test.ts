@@ -1,0 +1,90 @@
+// The package.json contributions follow VS Code's conventions and stay consistent with the code.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const root = path.join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const { contributes } = manifest;
+type Command = { command: string; title: string; category?: string; icon?: string };
+type MenuItem = { command: string; when?: string; group?: string };
+const commands: Command[] = contributes.commands;
+
+test('activation is lazy: a workspace with encore.app, or (implicitly) the view and the commands', () => {
+  assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/encore.app']);
+});
+
+test('engines.vscode accepts code-server 4.139 (Code 1.139) and the releases of the last year', () => {
+  assert.equal(manifest.engines.vscode, '^1.105.0');
+  const typesVersion = JSON.parse(readFileSync(path.join(root, 'node_modules/@types/vscode/package.json'), 'utf8')).version;
+  assert.ok(typesVersion.startsWith('1.105.'), `@types/vscode ${typesVersion} must not be newer than engines.vscode`);
+});
+
+test('the Encore container holds the Environments view, with its own SVG icon', () => {
+  assert.deepEqual(contributes.viewsContainers.activitybar, [{ id: 'encore', title: 'Encore', icon: 'media/encore.svg' }]);
+  assert.equal(contributes.views.encore[0].id, 'encore.environments');
+  assert.equal(contributes.views.encore[0].name, 'Environments');
+  assert.match(readFileSync(path.join(root, 'media/encore.svg'), 'utf8'), /<svg[^>]*viewBox="0 0 24 24"/);
+});
+
+test('every command is in the Encore category; the required ones exist', () => {
+  for (const c of commands) assert.equal(c.category, 'Encore', c.command);
+  const titles = new Set(commands.map((c) => c.title));
+  for (const t of ['Create Environment', 'Refresh', 'Plan', 'Apply', 'Destroy', 'Open Environments File', 'Show Logs']) {
+    assert.ok(titles.has(t), t);
+  }
+});
+
+test('every command shown in a title bar or inline has a codicon', () => {
+  const shown: MenuItem[] = [
+    ...contributes.menus['view/title'],
+    ...contributes.menus['view/item/context'].filter((m: MenuItem) => m.group?.startsWith('inline')),
+  ];
+  for (const item of shown) {
+    const command = commands.find((c) => c.command === item.command);
+    assert.ok(command, `${item.command} is declared`);
+    assert.match(command.icon ?? '', /^\$\([a-z-]+\)$/, `${item.command} has a codicon`);
+  }
+});
+
+test('node-only commands are hidden from the palette; provisioning needs a trusted workspace', () => {
+  const palette: MenuItem[] = contributes.menus.commandPalette;
+  for (const c of commands.filter((c) => c.command.startsWith('encore.environment.'))) {
+    assert.equal(palette.find((p) => p.command === c.command)?.when, 'false', c.command);
+  }
+  for (const id of ['encore.plan', 'encore.apply', 'encore.destroy']) {
+    assert.equal(commands.find((c) => c.command === id)?.['enablement' as keyof Command], 'isWorkspaceTrusted');
+    assert.match(palette.find((p) => p.command === id)?.when ?? '', /isWorkspaceTrusted/);
+  }
+  for (const item of contributes.menus['view/item/context'] as MenuItem[]) assert.match(item.when ?? '', /view == encore\.environments/);
+});
+
+test('the welcome views key on the states the extension sets', () => {
+  const states = readFileSync(path.join(root, 'src/extension/workspaceApps.ts'), 'utf8').match(/type WorkspaceState = (.*);/)?.[1];
+  const welcome: { when: string; contents: string }[] = contributes.viewsWelcome;
+  assert.deepEqual(welcome.map((w) => w.when), ['encore.workspaceState == noApp', 'encore.workspaceState == noEnvironments']);
+  for (const w of welcome) assert.ok(states?.includes(`'${w.when.split(' == ')[1]}'`), w.when);
+  assert.match(welcome[1].contents, /\[\$\(add\) Create Environment\]\(command:encore\.createEnvironment\)/);
+});
+
+test('every command the extension registers is declared, and every declared command is registered', () => {
+  const source = readFileSync(path.join(root, 'src/extension/commands.ts'), 'utf8');
+  const declared = commands.map((c) => c.command).sort();
+  const registered = [
+    ...[...source.matchAll(/register\('([a-z.A-Z]+)'/g)].map((m) => m[1]),
+    ...['plan', 'apply', 'destroy'].flatMap((a) => [`encore.${a}`, `encore.environment.${a}`]),
+  ].sort();
+  assert.deepEqual(registered, declared);
+});
+
+test('the environments file gets schema validation; Restricted Mode is supported with a reason', () => {
+  assert.deepEqual(contributes.jsonValidation, [{ fileMatch: 'encore.environments.json', url: './schemas/encore.environments.schema.json' }]);
+  assert.ok(existsSync(path.join(root, 'schemas/encore.environments.schema.json')));
+  assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+  assert.ok(manifest.capabilities.untrustedWorkspaces.description.length > 40);
+});
+
+test('the CLI is exposed as encore-env', () => {
+  assert.deepEqual(manifest.bin, { 'encore-env': 'dist/cli.js' });
+});
