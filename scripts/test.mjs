@@ -40,10 +40,16 @@ step('build', ['esbuild.mjs', '--production']);
 const files = only.length > 0 ? only : [...(which !== 'e2e' ? testFiles('test/unit') : []), ...(which !== 'unit' ? testFiles('test/e2e') : [])];
 const env = { ...process.env };
 if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('test/e2e'))) {
-  // Installed before the tests start, so a first install's two minutes never count against a test's timeout.
-  ensureCodeServer();
-  mkdirSync(path.join(root, 'test-results'), { recursive: true });
-  env.ENCORE_E2E_VSIX = packageExtension(root, path.join(root, 'test-results', 'encore-environments.vsix'));
+  try {
+    // Installed before the tests start, so a first install's two minutes never count against a test's timeout.
+    ensureCodeServer();
+    mkdirSync(path.join(root, 'test-results'), { recursive: true });
+    env.ENCORE_E2E_VSIX = packageExtension(root, path.join(root, 'test-results', 'encore-environments.vsix'));
+  } catch (err) {
+    console.error(`setting up the end-to-end tests failed: ${err.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
 }
 
 const result = spawnSync(

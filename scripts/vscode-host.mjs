@@ -50,6 +50,12 @@ function installAtomically(dir, packageJson, install) {
   }
 }
 
+/** Drops the variables an enclosing `npm run` exports (npm_config_user_agent among them names the outer Node, which
+ * code-server's postinstall would read), so a nested npm configures itself afresh. */
+function withoutNpmRunVariables(env) {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE' && key !== 'INIT_CWD'));
+}
+
 /** VS Code's `kerberos` module compiles against gssapi headers; Debian ships them in libkrb5-dev. */
 function ensureBuildHeaders() {
   if (existsSync('/usr/include/gssapi/gssapi.h')) return;
@@ -82,7 +88,7 @@ export function ensureCodeServer() {
         run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', `code-server@${CODE_SERVER_VERSION}`], {
           cwd: dir,
           // npm must run on Node 24 (code-server's postinstall checks), and node-gyp must use Node 24's headers.
-          env: { ...process.env, PATH: `${path.dirname(nodeBin)}:${process.env.PATH}`, npm_config_nodedir: nodeHome },
+          env: { ...withoutNpmRunVariables(process.env), PATH: `${path.dirname(nodeBin)}:${process.env.PATH}`, npm_config_nodedir: nodeHome },
         }),
     );
     say(`code-server installed in ${Math.round((Date.now() - started) / 1000)} s`);
