@@ -177,13 +177,12 @@ class Extractor {
     const fact = this.add(node, { kind: 'service' }, name.value, name.range);
     if (!this.facts.serviceFile) {
       this.error(fact.range, 'service declarations are only allowed in encore.service.ts');
+    } else if (this.facts.resources.filter((r) => r.data.kind === 'service').length > 1) {
+      this.error(fact.range, 'cannot have multiple service declarations in the same module');
     } else if (fact.bind !== null) {
       this.error(fact.range, 'service definitions should not be bound to a variable');
     } else if (!fact.defaultExport) {
       this.error(fact.range, 'service must be default export');
-    }
-    if (this.facts.resources.filter((r) => r.data.kind === 'service').length > 1) {
-      this.error(fact.range, 'cannot have multiple service declarations in the same module');
     }
   }
 
@@ -202,7 +201,7 @@ class Extractor {
       const cfg = objectLiteral(args[0], allowed, endpointKind === 'static' ? [] : [], this.problems);
       if (cfg) this.apiConfig(cfg.fields, data, endpointKind, cfg.node);
     }
-    if (endpointKind !== 'static') {
+    if (endpointKind !== 'static' && args[0]) {
       if (!args[1]) this.error(this.range(node), 'API endpoint must have a handler function as its second argument');
       else if (isFunction(args[1]) && args[1].typeParameters?.length) this.error(this.range(args[1]), 'endpoint handler cannot have type parameters');
     }
@@ -276,7 +275,7 @@ class Extractor {
     const dynamic = segments.filter((s) => s.type !== 'literal');
     if (dynamic.length > 1) this.error(this.range(node), 'static assets path cannot contain multiple dynamic segments');
     const firstDynamic = segments.findIndex((s) => s.type !== 'literal');
-    if (firstDynamic >= 0 && firstDynamic < segments.length - 1) {
+    if (firstDynamic >= 0 && segments.slice(firstDynamic).some((s) => s.type === 'literal')) {
       this.error(this.range(node), 'static assets path cannot have static segments after dynamic segments');
     }
   }
@@ -722,7 +721,9 @@ class Extractor {
     } else if (ts.isNewExpression(parent) && parent.expression !== node) {
       kind = 'ctorArg';
     } else if (ts.isShorthandPropertyAssignment(parent) || ts.isPropertyAssignment(parent)) {
-      kind = ts.isObjectLiteralExpression(parent.parent) && ts.isCallExpression(parent.parent.parent) ? 'callArg' : 'other';
+      // A value in a config object passed to a call or constructor counts as that argument.
+      const call = ts.isObjectLiteralExpression(parent.parent) ? parent.parent.parent : undefined;
+      kind = call && ts.isCallExpression(call) ? 'callArg' : call && ts.isNewExpression(call) ? 'ctorArg' : 'other';
     }
     const usage: UsageFact = { local: name, kind, member, typeNames, range: this.range(at) };
     this.facts.usages.push(usage);

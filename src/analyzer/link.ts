@@ -139,7 +139,7 @@ class Linker {
     // Weak roots: directories of files binding endpoints, subscriptions, gateways or auth handlers.
     const weakDirs = new Set<string>();
     for (const kind of ['api', 'subscription', 'gateway', 'authHandler'] as const) {
-      for (const p of this.of(kind)) if (p.fact.bind !== null || kind === 'subscription') weakDirs.add(path.dirname(p.file));
+      for (const p of this.of(kind)) if (p.fact.bind !== null) weakDirs.add(path.dirname(p.file));
     }
     const weak: { dir: string; name: string }[] = [];
     for (const dir of [...weakDirs].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))) {

@@ -1,7 +1,8 @@
 // The built CLI bundle, run as a user runs it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
@@ -30,12 +31,49 @@ test('apps as text prints one line per app', () => {
 });
 
 test('commands of later features exit 3 and say which feature brings them', () => {
-  const analyze = run('analyze');
-  assert.equal(analyze.code, 3);
-  assert.match(analyze.stderr, /encore-env analyze is not available in this version yet\. It arrives with the application model/);
   const plan = run('plan', '--env', 'staging');
   assert.equal(plan.code, 3);
-  assert.match(plan.stderr, /It arrives with the provisioning engine/);
+  assert.match(plan.stderr, /encore-env plan is not available in this version yet\. It arrives with the provisioning engine/);
+});
+
+test('analyze --json prints one object per app with the documented keys, sorted', () => {
+  const { code, stdout } = run('analyze', 'examples/sample-app', '--json');
+  assert.equal(code, 0);
+  const [app] = JSON.parse(stdout);
+  assert.deepEqual(Object.keys(app), [
+    'root', 'lang', 'services', 'endpoints', 'databases', 'topics', 'subscriptions', 'cronJobs', 'caches', 'buckets', 'secrets',
+    'gateway', 'authHandler', 'metrics', 'diagnostics',
+  ]);
+  assert.deepEqual(app.databases, [
+    { name: 'orders', migrations: ['1_create_orders.up.sql'], usedBy: ['orders'] },
+    { name: 'users', migrations: ['1_create_users.up.sql', '2_add_email.up.sql'], usedBy: ['users'] },
+  ]);
+  assert.deepEqual(app.cronJobs[1], { name: 'purge-counters', title: 'Purge notification counters', schedule: 'every:60', endpoint: 'notifications.purgeCounters' });
+  // Stable: a second run prints the same bytes.
+  assert.equal(run('analyze', 'examples/sample-app', '--json').stdout, stdout);
+});
+
+test('analyze exits 1 on errors, prints them as file:line:column, and reports a Go app as not analysed', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-analyze-'));
+  try {
+    mkdirSync(path.join(dir, 'ts', 'svc'), { recursive: true });
+    writeFileSync(path.join(dir, 'ts', 'encore.app'), '{"lang": "typescript"}');
+    writeFileSync(path.join(dir, 'ts', 'svc', 'b.ts'), 'import { Bucket } from "encore.dev/storage/objects";\nexport const b = new Bucket("Bad_Name", {});\n');
+    mkdirSync(path.join(dir, 'go'));
+    writeFileSync(path.join(dir, 'go', 'encore.app'), '{"id": "legacy"}');
+    const { code, stdout } = run('analyze', dir);
+    assert.equal(code, 1);
+    assert.match(stdout, /: a Go app: only Encore\.ts \(TypeScript\) apps are analysed yet, so this app was not analysed\n/);
+    assert.match(stdout, /svc\/b\.ts:2:29: error: invalid bucket name 'Bad_Name': name must start with a lowercase letter \(got 'B'\)\n/);
+    const json = JSON.parse(run('analyze', dir, '--json').stdout);
+    assert.deepEqual(json.map((a: { lang: string }) => a.lang), ['go', 'typescript']);
+    assert.deepEqual(json[1].diagnostics[0], {
+      file: 'svc/b.ts', line: 2, column: 29, endLine: 2, endColumn: 39, severity: 'error',
+      message: "invalid bucket name 'Bad_Name': name must start with a lowercase letter (got 'B')",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('usage errors exit 2', () => {
