@@ -29,6 +29,16 @@ export interface SyntheticAppShape {
   services: string[];
   /** The service holding the auth handler and the gateway. */
   authService: string;
+  endpoints: number;
+  databases: number;
+  topics: number;
+  subscriptions: number;
+  cronJobs: number;
+  caches: number;
+  keyspaces: number;
+  buckets: number;
+  secrets: number;
+  metrics: number;
 }
 
 const WORDS = [
@@ -49,18 +59,41 @@ export function serviceNames(count: number, seed = 1): string[] {
   return Array.from({ length: count }, (_, i) => `${words[i % words.length]}${String(i).padStart(2, '0')}`);
 }
 
+/** The counts of each kind of declaration in the app `generateSyntheticApp` writes with the same options. */
 export function syntheticAppShape(options: SyntheticAppOptions = {}): SyntheticAppShape {
-  const services = serviceNames(options.services ?? 100, options.seed ?? 1);
-  return { services, authService: services[0] };
+  const plans = planApp(options);
+  const sum = (f: (p: ServicePlan) => number): number => plans.reduce((n, p) => n + f(p), 0);
+  return {
+    services: plans.map((p) => p.name),
+    authService: plans[0].name,
+    // api.ts: 6; admin.ts: feed, webhook, deleteItem, report, and assets in some; cron.ts: 2.
+    endpoints: sum((p) => 12 + (p.staticAssets ? 1 : 0)),
+    databases: plans.length,
+    topics: sum((p) => 1 + (p.auditTopic ? 1 : 0)),
+    subscriptions: sum((p) => p.subscribesTo.length + p.auditSubscriptions.length),
+    cronJobs: 2 * plans.length,
+    caches: plans.length,
+    keyspaces: sum((p) => 4 + (p.sharedCache ? 1 : 0) + (p.namedCache ? 1 : 0)),
+    buckets: plans.length,
+    // <Service>ApiKey per service, SharedSigningKey, and SessionSigningKey of the auth handler.
+    secrets: plans.length + 2,
+    metrics: sum((p) => 3 + (p.gaugeGroup ? 1 : 0)),
+  };
 }
 
-export function generateSyntheticApp(dir: string, options: SyntheticAppOptions = {}): SyntheticApp {
+function planApp(options: SyntheticAppOptions): ServicePlan[] {
   const count = options.services ?? 100;
   const seed = options.seed ?? 1;
   if (!Number.isInteger(count) || count < 3) throw new Error(`a synthetic app needs at least 3 services, not ${count}`);
-  const root = path.resolve(dir);
   const names = serviceNames(count, seed);
   const rng = new Prng(seed ^ 0x5eed);
+  return names.map((_, i) => planService(rng, names, i));
+}
+
+export function generateSyntheticApp(dir: string, options: SyntheticAppOptions = {}): SyntheticApp {
+  const plans = planApp(options);
+  const names = plans.map((p) => p.name);
+  const root = path.resolve(dir);
   let files = 0;
   const write = (rel: string, text: string): void => {
     const file = path.join(root, rel);
@@ -74,7 +107,6 @@ export function generateSyntheticApp(dir: string, options: SyntheticAppOptions =
   write('tsconfig.json', `${JSON.stringify(TSCONFIG, null, 2)}\n`);
   write('encore-dev.d.ts', ENCORE_DEV_DTS);
 
-  const plans = names.map((_, i) => planService(rng, names, i));
   for (const plan of plans) {
     for (const [rel, text] of serviceFiles(plan, names[0])) write(`${plan.name}/${rel}`, text);
   }
