@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AppModel } from '../model/appModel';
 import { extractFile } from './extract';
 import type { FileFacts } from './facts';
-import { link } from './link';
+import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
 import { isSourceFile, listSourceFiles } from './walk';
 
@@ -18,6 +18,7 @@ export class AppAnalyzer {
   /** Migration directories read so far, by absolute path and source format. */
   private readonly migrations = new Map<string, { source: string; read: MigrationsRead }>();
   private model: AppModel | null = null;
+  private imports = new ImportTargets(this.facts);
 
   constructor(readonly root: string) {
     this.root = path.resolve(root);
@@ -26,6 +27,7 @@ export class AppAnalyzer {
   /** Analyses the whole app from disk (a cold start, or after many changes). */
   analyze(): AppModel {
     this.facts.clear();
+    this.imports = new ImportTargets(this.facts);
     this.migrations.clear();
     for (const file of listSourceFiles(this.root)) this.extract(file);
     for (const file of this.overlays.keys()) this.extract(file);
@@ -58,7 +60,7 @@ export class AppAnalyzer {
     if (this.isRelevant(file)) {
       this.extract(file);
     } else {
-      for (const known of [...this.facts.keys()]) if (isWithin(known, file)) this.facts.delete(known);
+      for (const known of [...this.facts.keys()]) if (isWithin(known, file)) this.forget(known);
     }
     return this.relink();
   }
@@ -79,11 +81,16 @@ export class AppAnalyzer {
       try {
         text = readFileSync(file, 'utf8');
       } catch {
-        this.facts.delete(file);
+        this.forget(file);
         return;
       }
     }
+    if (!this.facts.has(file)) this.imports = new ImportTargets(this.facts);
     this.facts.set(file, extractFile(file, text, this.root));
+  }
+
+  private forget(file: string): void {
+    if (this.facts.delete(file)) this.imports = new ImportTargets(this.facts);
   }
 
   private relink(): AppModel {
@@ -92,7 +99,7 @@ export class AppAnalyzer {
       let cached = this.migrations.get(abs);
       if (!cached || cached.source !== source) this.migrations.set(abs, (cached = { source, read: readMigrations(abs, source) }));
       return cached.read;
-    });
+    }, this.imports);
     return this.model;
   }
 }

@@ -9,7 +9,7 @@ import type { FileFacts, ImportFact, MigrationSource, Ref, ResourceData, Resourc
 import {
   booleanLiteral, integerLiteral, objectLiteral, Problems, relativePath, stringArray, stringLiteral, unwrap,
 } from './literals';
-import { cronProblem, nameProblem, parseApiPath, parseDuration } from './validate';
+import { cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
 
 /** The specifiers Encore tracks, by module. */
 const TRACKED: Record<string, readonly string[]> = {
@@ -44,6 +44,7 @@ export function mayMatter(file: string, text: string): boolean {
 export function extractFile(file: string, text: string, appRoot: string): FileFacts {
   const facts: FileFacts = {
     file,
+    dir: path.dirname(file),
     imports: new Map(),
     resources: [],
     usages: [],
@@ -189,7 +190,7 @@ class Extractor {
   private api(node: ts.CallExpression, endpointKind: EndpointKind): void {
     const args = node.arguments;
     const data: Extract<ResourceData, { kind: 'api' }> = {
-      kind: 'api', endpointKind, methods: null, path: null, pathRange: null, expose: false, auth: false,
+      kind: 'api', endpointKind, methods: null, path: null, pathRange: null, routeShape: null, expose: false, auth: false,
     };
     const bind = bindOf(node);
     if (!args[0]) {
@@ -241,6 +242,7 @@ class Extractor {
         else {
           data.path = text;
           data.pathRange = this.range(p);
+          data.routeShape = routeShape(parsed.segments);
           if (kind === 'static') this.staticPath(parsed.segments, p);
         }
       }

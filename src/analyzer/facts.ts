@@ -12,6 +12,8 @@ export type ResourceData =
       /** Explicit path, or null for the default `/<service>.<name>`. */
       path: string | null;
       pathRange: Range | null;
+      /** The routing shape of an explicit path (see validate.routeShape). */
+      routeShape: string | null;
       expose: boolean;
       auth: boolean;
     }
@@ -81,6 +83,8 @@ export interface ImportFact {
 
 export interface FileFacts {
   file: string;
+  /** The file's directory. */
+  dir: string;
   /** Names imported from relative modules, by local name. */
   imports: Map<string, ImportFact>;
   resources: ResourceFact[];

@@ -7,7 +7,7 @@ import type {
 } from '../model/appModel';
 import type { FileFacts, ResourceData, ResourceFact, UsageFact } from './facts';
 import type { MigrationsRead } from './migrations';
-import { routeShape, parseApiPath } from './validate';
+import { parseApiPath } from './validate';
 
 type Of<K extends ResourceData['kind']> = ResourceFact & { data: Extract<ResourceData, { kind: K }> };
 
@@ -42,8 +42,42 @@ const BUCKET_PERMISSIONS: Record<string, BucketOperation> = {
 };
 const METRIC_METHODS = new Set(['increment', 'set', 'with', 'ref']);
 
-export function link(root: string, files: ReadonlyMap<string, FileFacts>, readMigrations: MigrationsReader): AppModel {
-  return new Linker(root, files, readMigrations).run();
+/**
+ * Where each file's imports lead. Kept across links by the analyzer, which starts a new one whenever a file appears
+ * or disappears (that is all resolution depends on), so an edit does not resolve the app's imports again.
+ */
+export class ImportTargets {
+  private readonly byFile = new WeakMap<FileFacts, Map<string, string | null>>();
+
+  constructor(private readonly files: ReadonlyMap<string, FileFacts>) {}
+
+  target(facts: FileFacts, local: string): string | null {
+    let map = this.byFile.get(facts);
+    if (!map) this.byFile.set(facts, (map = new Map()));
+    let target = map.get(local);
+    if (target === undefined) {
+      const imp = facts.imports.get(local);
+      target = imp ? this.resolveModule(facts.dir, imp.specifier) : null;
+      map.set(local, target);
+    }
+    return target;
+  }
+
+  private resolveModule(dir: string, specifier: string): string | null {
+    const base = path.resolve(dir, specifier);
+    const candidates = [`${base}.ts`, `${base}${path.sep}index.ts`, base];
+    if (/\.m?js$/.test(base)) candidates.unshift(base.replace(/\.m?js$/, '.ts'));
+    return candidates.find((c) => this.files.has(c)) ?? null;
+  }
+}
+
+export function link(
+  root: string,
+  files: ReadonlyMap<string, FileFacts>,
+  readMigrations: MigrationsReader,
+  imports: ImportTargets = new ImportTargets(files),
+): AppModel {
+  return new Linker(root, files, readMigrations, imports).run();
 }
 
 class Linker {
@@ -57,18 +91,18 @@ class Linker {
     private readonly root: string,
     private readonly files: ReadonlyMap<string, FileFacts>,
     private readonly readMigrations: MigrationsReader,
+    private readonly imports: ImportTargets,
   ) {}
 
   run(): AppModel {
     for (const facts of this.files.values()) {
-      this.diagnostics.push(...facts.diagnostics);
-      const binds = new Map<string, Placed>();
-      for (const fact of facts.resources) {
-        const placed: Placed = { fact: fact as Of<ResourceData['kind']>, file: facts.file };
-        if (fact.bind !== null) binds.set(fact.bind, placed);
-        let list = this.byKind.get(fact.data.kind);
-        if (!list) this.byKind.set(fact.data.kind, (list = []));
-        list.push(placed);
+      if (facts.diagnostics.length > 0) this.diagnostics.push(...facts.diagnostics);
+      if (facts.resources.length === 0) continue;
+      const { binds, placed } = placedOf(facts);
+      for (const p of placed) {
+        let list = this.byKind.get(p.fact.data.kind);
+        if (!list) this.byKind.set(p.fact.data.kind, (list = []));
+        list.push(p);
       }
       if (binds.size > 0) this.binds.set(facts.file, binds);
     }
@@ -162,7 +196,7 @@ class Linker {
   }
 
   private serviceOf(file: string): string | null {
-    const dir = path.dirname(file);
+    const dir = this.files.get(file)?.dir ?? path.dirname(file);
     let cached = this.serviceCache.get(dir);
     if (cached === undefined) {
       cached = this.roots.find((r) => isWithin(dir, r.dir))?.name ?? null;
@@ -201,9 +235,9 @@ class Linker {
         continue;
       }
       names.add(key);
-      const parsed = parseApiPath(endpointPath);
-      if (!('error' in parsed)) {
-        const shape = routeShape(parsed.segments);
+      // A defaulted path is one literal segment, so it is its own shape.
+      const shape = data.routeShape ?? endpointPath;
+      {
         for (const method of methods) {
           const route = `${service}\0${method}\0${shape}`;
           if (routes.has(route)) {
@@ -523,19 +557,12 @@ class Linker {
   private resolve(file: string, local: string): Placed | null {
     const own = this.binds.get(file)?.get(local);
     if (own) return own;
-    const imp = this.files.get(file)?.imports.get(local);
-    if (!imp) return null;
-    const target = this.resolveModule(file, imp.specifier);
-    if (!target) return null;
-    const placed = this.binds.get(target)?.get(imp.imported);
+    const facts = this.files.get(file);
+    if (!facts) return null;
+    const target = this.imports.target(facts, local);
+    if (target === null) return null;
+    const placed = this.binds.get(target)?.get(facts.imports.get(local)!.imported);
     return placed && placed.fact.exported ? placed : null;
-  }
-
-  private resolveModule(from: string, specifier: string): string | null {
-    const base = path.resolve(path.dirname(from), specifier);
-    const candidates = [`${base}.ts`, path.join(base, 'index.ts'), base];
-    if (/\.(js|mjs)$/.test(base)) candidates.unshift(base.replace(/\.m?js$/, '.ts'));
-    return candidates.find((c) => this.files.has(c)) ?? null;
   }
 
   /** Follows `X.named("name")` to the declared resource. */
@@ -567,6 +594,20 @@ class Linker {
   private error(file: string, range: Range, message: string): void {
     this.diagnostics.push({ file, range, severity: 'error', message });
   }
+}
+
+/** A file's resources with their binds; facts never change once extracted, so this is computed once per file. */
+const placedCache = new WeakMap<FileFacts, { binds: Map<string, Placed>; placed: Placed[] }>();
+
+function placedOf(facts: FileFacts): { binds: Map<string, Placed>; placed: Placed[] } {
+  let entry = placedCache.get(facts);
+  if (!entry) {
+    const binds = new Map<string, Placed>();
+    const placed = facts.resources.map((fact): Placed => ({ fact: fact as Of<ResourceData['kind']>, file: facts.file }));
+    for (const p of placed) if (p.fact.bind !== null) binds.set(p.fact.bind, p);
+    placedCache.set(facts, (entry = { binds, placed }));
+  }
+  return entry;
 }
 
 function addTo(list: string[] | undefined, service: string | null): void {
