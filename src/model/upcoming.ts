@@ -5,7 +5,6 @@
 export const upcoming = {
   environments: 'the Environments feature (the environments file store, the Create env form and the planner)',
   provisioning: 'the provisioning engine (plan, apply and destroy)',
-  analyzer: 'the application model (the language server that analyses the app)',
 } as const;
 
 export type UpcomingFeature = keyof typeof upcoming;
