@@ -52,9 +52,32 @@ export function extractFile(file: string, text: string, appRoot: string): FileFa
     serviceFile: path.basename(file) === 'encore.service.ts',
   };
   if (!mayMatter(file, text)) return facts;
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  new Extractor(sf, facts, appRoot).run();
+  try {
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    new Extractor(sf, facts, appRoot, lineStarts(text)).run();
+  } catch (err) {
+    // TypeScript's recursive-descent parser (and this walk) overflow the stack on absurdly deep nesting; tsc fails
+    // on such a file too. Report it instead of taking the language server down.
+    if (!(err instanceof RangeError)) throw err;
+    return {
+      ...facts,
+      diagnostics: [{
+        file, severity: 'error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        message: `this file could not be analysed: ${err.message} (is an expression nested thousands of levels deep?)`,
+      }],
+    };
+  }
   return facts;
+}
+
+/** Offsets where lines start, with LSP's line breaks only (\n, \r\n, \r); TypeScript also breaks at U+2028/9. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
+  }
+  return starts;
 }
 
 type Tracked = { module: string; name: string };
@@ -68,6 +91,7 @@ class Extractor {
     private readonly sf: ts.SourceFile,
     private readonly facts: FileFacts,
     private readonly appRoot: string,
+    private readonly lines: number[],
   ) {}
 
   run(): void {
@@ -207,6 +231,7 @@ class Extractor {
       else if (isFunction(args[1]) && args[1].typeParameters?.length) this.error(this.range(args[1]), 'endpoint handler cannot have type parameters');
     }
     if (endpointKind.startsWith('stream')) this.streamTypes(node, endpointKind);
+    if (endpointKind === 'api' && args[0] && args[1]) this.requestSchema(node, data);
     if (endpointKind === 'static' || endpointKind.startsWith('stream')) data.methods = endpointKind === 'static' ? ['HEAD', 'GET'] : ['GET'];
     const fact = this.add(node, data, bind.name, this.range(node), bind);
     if (fact.bind === null || !fact.exported) {
@@ -322,6 +347,28 @@ class Extractor {
     }
   }
 
+  /** The request type must be declared when the path has parameters, and must hold each of them. */
+  private requestSchema(node: ts.CallExpression, data: Extract<ResourceData, { kind: 'api' }>): void {
+    const handler = node.arguments[1];
+    const request = node.typeArguments?.[0] ?? (isFunction(handler) ? handler.parameters[0]?.type : undefined);
+    if (request && isBasicType(request)) {
+      this.error(this.range(request), 'request and response types must be interfaces or void');
+      return;
+    }
+    const parsed = data.path !== null ? parseApiPath(data.path) : null;
+    const params = parsed && 'segments' in parsed ? parsed.segments.filter((seg) => seg.type !== 'literal').map((seg) => seg.value) : [];
+    if (params.length === 0) return;
+    if (!request) {
+      this.error(data.pathRange ?? this.range(node), 'request schema must be defined when having path parameters');
+      return;
+    }
+    const fields = this.keyFields(request);
+    if (!fields) return; // declared elsewhere: not checked without a type checker
+    for (const param of params) {
+      if (!fields.has(param)) this.error(data.pathRange ?? this.range(node), `path parameter not found in request schema: ${param}`);
+    }
+  }
+
   private authHandler(node: ts.CallExpression): void {
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'authHandler' }, bind.name, this.range(node), bind);
@@ -336,6 +383,12 @@ class Extractor {
     const typeArgs = node.typeArguments?.length ?? 0;
     if (typeArgs < 1 && !handler.parameters[0]?.type) this.error(this.range(handler), 'auth handler must have an explicitly defined parameter type');
     if (typeArgs < 2 && !handler.type) this.error(this.range(handler), 'auth handler must have an explicitly defined result type');
+    const params = node.typeArguments?.[0] ?? handler.parameters[0]?.type;
+    const fields = params ? this.keyFields(params) : null;
+    for (const [, type] of fields ?? []) {
+      const ok = ts.isTypeReferenceNode(type) && ts.isIdentifier(type.typeName) && ['Header', 'Query'].includes(type.typeName.text);
+      if (!ok) this.error(this.range(type.parent), 'authHandler parameter type can only consist of Query and Header fields');
+    }
   }
 
   private gateway(node: ts.NewExpression): void {
@@ -732,9 +785,18 @@ class Extractor {
   }
 
   range(node: ts.Node): Range {
-    const start = this.sf.getLineAndCharacterOfPosition(node.getStart(this.sf));
-    const end = this.sf.getLineAndCharacterOfPosition(node.getEnd());
-    return { start, end };
+    return { start: this.position(node.getStart(this.sf)), end: this.position(node.getEnd()) };
+  }
+
+  private position(offset: number): { line: number; character: number } {
+    let lo = 0;
+    let hi = this.lines.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lines[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.lines[lo] };
   }
 
   private error(range: Range, message: string): void {

@@ -149,8 +149,10 @@ class Linker {
 
   private discoverServices(): Service[] {
     const services: Service[] = [];
+    // The first Service of each encore.service.ts; a second one in the same file is that file's own error.
     const strong = this.of('service')
       .filter((p) => p.fact.name !== null && p.fact.defaultExport && this.files.get(p.file)?.serviceFile)
+      .filter((p, i, all) => all.findIndex((q) => q.file === p.file) === i)
       .sort((a, b) => depth(a.file) - depth(b.file) || a.file.localeCompare(b.file));
     const named = new Map<string, Service>();
     for (const p of strong) {
@@ -495,7 +497,7 @@ class Linker {
             break;
           }
           case 'topic':
-            if (u.kind === 'method' && (u.member === 'publish' || u.member === 'ref')) addTo(topics.get(name)?.model.publishers, service);
+            this.topicUsage(facts.file, u, topics.get(name)?.model, service);
             break;
           case 'bucket':
             this.bucketUsage(facts.file, u, buckets.get(name)?.model, service);
@@ -515,6 +517,17 @@ class Linker {
         }
       }
     }
+  }
+
+  private topicUsage(file: string, u: UsageFact, topic: Topic | undefined, service: string | null): void {
+    if (!topic || u.kind !== 'method') return;
+    if (u.member === 'ref') {
+      if (u.typeNames.length === 0) return this.error(file, u.range, 'expected a type argument in call to Topic.ref');
+      if (!u.typeNames.includes('Publisher')) return this.error(file, u.range, 'no topic permissions found in type argument');
+    } else if (u.member !== 'publish') {
+      return this.error(file, u.range, 'invalid topic usage');
+    }
+    addTo(topic.publishers, service);
   }
 
   private bucketUsage(file: string, u: UsageFact, bucket: Bucket | undefined, service: string | null): void {

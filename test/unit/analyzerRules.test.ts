@@ -7,7 +7,7 @@ import { testApp } from './analyzerApp';
 
 const SQL = 'import { SQLDatabase } from "encore.dev/storage/sqldb";\n';
 const API = 'import { api } from "encore.dev/api";\n';
-const GW = 'import { api, Gateway } from "encore.dev/api";\nimport { authHandler } from "encore.dev/auth";\n';
+const GW = 'import { api, Gateway, type Header } from "encore.dev/api";\nimport { authHandler } from "encore.dev/auth";\n';
 const PUBSUB = 'import { Topic, Subscription } from "encore.dev/pubsub";\n';
 const CRON = 'import { CronJob } from "encore.dev/cron";\nimport { api } from "encore.dev/api";\nexport const ep = api({}, async () => {});\n';
 const CACHE = 'import { CacheCluster, StringKeyspace, StructKeyspace, IntKeyspace } from "encore.dev/storage/cache";\n';
@@ -166,8 +166,8 @@ const rules: Record<string, Rule> = {
   },
   'two endpoints with one route': {
     files: {
-      'svc/a.ts': `${API}export const a = api({ method: "GET", path: "/items/:id" }, async () => {});\n`,
-      'svc/b.ts': `${API}export const b = api({ method: ["GET", "POST"], path: ⟦"/items/:key"⟧ }, async () => {});\n`,
+      'svc/a.ts': `${API}export const a = api({ method: "GET", path: "/items/:id" }, async (req: { id: string }) => {});\n`,
+      'svc/b.ts': `${API}export const b = api({ method: ["GET", "POST"], path: ⟦"/items/:key"⟧ }, async (req: { key: string }) => {});\n`,
     },
     message: 'api endpoints with conflicting paths defined',
   },
@@ -178,6 +178,18 @@ const rules: Record<string, Rule> = {
   'stream with too many type parameters': {
     files: { 'svc/s.ts': `${API}export const s = ⟦api.streamOut<{ a: 1 }, { b: 2 }>({}, async (stream) => {})⟧;\n` },
     message: 'wrong number of type parameters, expected 1, found 2',
+  },
+  'path parameters without a request type': {
+    files: { 'svc/api.ts': `${API}export const get = api({ path: ⟦"/items/:id"⟧ }, async () => {});\n` },
+    message: 'request schema must be defined when having path parameters',
+  },
+  'path parameter missing from the request type': {
+    files: { 'svc/api.ts': `${API}interface Req { key: string }\nexport const get = api({ path: ⟦"/items/:id"⟧ }, async (req: Req) => {});\n` },
+    message: 'path parameter not found in request schema: id',
+  },
+  'request type that is not an interface': {
+    files: { 'svc/api.ts': `${API}export const get = api({}, async (req: ⟦string⟧) => {});\n` },
+    message: 'request and response types must be interfaces or void',
   },
   'static without dir': {
     files: { 'svc/s.ts': `${API}export const s = api.static(⟦{ path: "/s/*p" }⟧);\n` },
@@ -202,21 +214,25 @@ const rules: Record<string, Rule> = {
 
   // ---- auth and gateway ----
   'auth handler not bound': {
-    files: { 'svc/auth.ts': `${GW}⟦authHandler<{ a: string }, { b: string }>(async () => ({ b: "" }))⟧;\n` },
+    files: { 'svc/auth.ts': `${GW}⟦authHandler<{ a: Header<"A"> }, { b: string }>(async () => ({ b: "" }))⟧;\n` },
     message: 'auth handler must be bound to a variable',
   },
   'auth handler without a function': {
-    files: { 'svc/auth.ts': `${GW}// @ts-ignore\nexport const h = ⟦authHandler<{ a: string }, { b: string }>()⟧;\n` },
+    files: { 'svc/auth.ts': `${GW}// @ts-ignore\nexport const h = ⟦authHandler<{ a: Header<"A"> }, { b: string }>()⟧;\n` },
     message: 'auth handler must have a handler function as its first argument',
   },
   'auth handler without a parameter type': {
     files: { 'svc/auth.ts': `${GW}export const h = authHandler(⟦async (p): Promise<{ b: string }> => ({ b: "" })⟧);\n` },
     message: 'auth handler must have an explicitly defined parameter type',
   },
+  'auth handler parameters that are neither Header nor Query': {
+    files: { 'svc/auth.ts': `${GW}export const h = authHandler<{ a: Header<"A">; ⟦b: string⟧ }, { c: string }>(async () => ({ c: "" }));\n` },
+    message: 'authHandler parameter type can only consist of Query and Header fields',
+  },
   'two auth handlers': {
     files: {
-      'svc/a.ts': `${GW}export const a = authHandler<{ a: string }, { b: string }>(async () => ({ b: "" }));\n`,
-      'svc/b.ts': `${GW}export const b = ⟦authHandler<{ a: string }, { b: string }>(async () => ({ b: "" }))⟧;\n`,
+      'svc/a.ts': `${GW}export const a = authHandler<{ a: Header<"A"> }, { b: string }>(async () => ({ b: "" }));\n`,
+      'svc/b.ts': `${GW}export const b = ⟦authHandler<{ a: Header<"A"> }, { b: string }>(async () => ({ b: "" }))⟧;\n`,
     },
     message: 'only one auth handler can be defined per application',
   },
@@ -322,6 +338,18 @@ const rules: Record<string, Rule> = {
     withService: false,
     files: { 'topics.ts': `${TOPIC}⟦new Subscription(t, "s", { handler: async () => {} })⟧;\n` },
     message: 'unable to determine which service the subscription belongs to',
+  },
+  'topic ref without type argument': {
+    files: { 'svc/t.ts': `${TOPIC}export const r = ⟦t.ref()⟧;\n` },
+    message: 'expected a type argument in call to Topic.ref',
+  },
+  'topic ref without Publisher': {
+    files: { 'svc/t.ts': `${TOPIC}type Subscriber = {};\nexport const r = ⟦t.ref<Subscriber>()⟧;\n` },
+    message: 'no topic permissions found in type argument',
+  },
+  'topic method that is not publish or ref': {
+    files: { 'svc/t.ts': `${TOPIC}// @ts-ignore\nexport const f = () => ⟦t.subscribe()⟧;\n` },
+    message: 'invalid topic usage',
   },
   'invalid duration': {
     files: { 'svc/s.ts': `${TOPIC}export const s = new Subscription(t, "s", { handler: async () => {}, ackDeadline: ⟦"10 seconds"⟧ });\n` },
