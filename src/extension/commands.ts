@@ -2,13 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ENVIRONMENTS_FILE } from '../model/environment';
-import { notYetAvailable, type UpcomingFeature } from '../model/upcoming';
+import { notYetAvailable, upcoming, type UpcomingFeature } from '../model/upcoming';
 import type { TreeNode } from './environmentsTree';
+import type { LanguageServer } from './languageServer';
 import { log } from './log';
 import type { WorkspaceApps } from './workspaceApps';
 
 /** Registers every command through one wrapper that logs failures and offers the log, so no error is silent. */
-export function registerCommands(context: vscode.ExtensionContext, apps: WorkspaceApps): void {
+export function registerCommands(context: vscode.ExtensionContext, apps: WorkspaceApps, server: LanguageServer): void {
   const register = (id: string, run: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -37,11 +38,26 @@ export function registerCommands(context: vscode.ExtensionContext, apps: Workspa
   register('encore.showLogs', () => log().show());
   register('encore.refresh', () => apps.reload());
   register('encore.openEnvironmentsFile', () => openEnvironmentsFile(apps));
+  register('encore.restartServer', () => server.restart());
+  register('encore.showServerLogs', () => server.showLogs());
+  register('encore.revealResource', (root, kind, name) => revealResource(root, kind, name));
   register('encore.createEnvironment', comingLater('Create Environment', 'environments', false));
   for (const [action, title] of [['plan', 'Plan'], ['apply', 'Apply'], ['destroy', 'Destroy']] as const) {
     register(`encore.${action}`, comingLater(title, 'provisioning', true));
     register(`encore.environment.${action}`, comingLater(title, 'provisioning', true));
   }
+}
+
+/**
+ * The command behind every CodeLens. Revealing the resource in each environment's tree arrives with the Environments
+ * feature; until then it focuses the Environments view and says so in the log.
+ */
+async function revealResource(root: unknown, kind: unknown, name: unknown): Promise<void> {
+  log().info(
+    `reveal ${String(kind)} "${String(name)}" of ${String(root)}: the Environments view lists each environment's ` +
+      `resources once ${upcoming.environments} lands; focusing the view for now`,
+  );
+  await vscode.commands.executeCommand('encore.environments.focus');
 }
 
 function isEnvironmentNode(node: unknown): node is Extract<TreeNode, { kind: 'environment' }> {

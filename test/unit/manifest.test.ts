@@ -31,7 +31,10 @@ test('the Encore container holds the Environments view, with its own SVG icon', 
 test('every command is in the Encore category; the required ones exist', () => {
   for (const c of commands) assert.equal(c.category, 'Encore', c.command);
   const titles = new Set(commands.map((c) => c.title));
-  for (const t of ['Create Environment', 'Refresh', 'Plan', 'Apply', 'Destroy', 'Open Environments File', 'Show Logs']) {
+  for (const t of [
+    'Create Environment', 'Refresh', 'Plan', 'Apply', 'Destroy', 'Open Environments File', 'Show Logs',
+    'Restart Language Server', 'Show Language Server Logs',
+  ]) {
     assert.ok(titles.has(t), t);
   }
 });
@@ -53,6 +56,8 @@ test('node-only commands are hidden from the palette; provisioning needs a trust
   for (const c of commands.filter((c) => c.command.startsWith('encore.environment.'))) {
     assert.equal(palette.find((p) => p.command === c.command)?.when, 'false', c.command);
   }
+  // The CodeLens command takes its arguments from the lens: it makes no sense in the palette.
+  assert.equal(palette.find((p) => p.command === 'encore.revealResource')?.when, 'false');
   for (const id of ['encore.plan', 'encore.apply', 'encore.destroy']) {
     assert.equal(commands.find((c) => c.command === id)?.['enablement' as keyof Command], 'isWorkspaceTrusted');
     assert.match(palette.find((p) => p.command === id)?.when ?? '', /isWorkspaceTrusted/);
@@ -83,6 +88,18 @@ test('the environments file gets schema validation; Restricted Mode is supported
   assert.ok(existsSync(path.join(root, 'schemas/encore.environments.schema.json')));
   assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.ok(manifest.capabilities.untrustedWorkspaces.description.length > 40);
+});
+
+test('the language server settings exist with their defaults, and the CodeLens command matches the protocol', () => {
+  const properties = contributes.configuration.properties;
+  assert.equal(properties['encore.codeLens.enabled'].default, true);
+  assert.equal(properties['encore.analysis.debounceMs'].default, 150);
+  // vscode-languageclient reads `<client id>.trace.server`; the client id is 'encore'.
+  assert.deepEqual(properties['encore.trace.server'].enum, ['off', 'messages', 'verbose']);
+  const protocol = readFileSync(path.join(root, 'src/model/protocol.ts'), 'utf8');
+  assert.match(protocol, /REVEAL_RESOURCE_COMMAND = 'encore\.revealResource'/);
+  assert.match(protocol, /debounceMs: 150/);
+  assert.match(readFileSync(path.join(root, 'src/extension/client.ts'), 'utf8'), /new LanguageClient\('encore',/);
 });
 
 test('the CLI is exposed as encore-env', () => {
