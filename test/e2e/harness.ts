@@ -39,6 +39,10 @@ export interface Workbench {
   screenshot(name: string): Promise<string>;
   /** The text of the extension's LogOutputChannel as written to disk by VS Code ('' before it exists). */
   extensionLog(): string;
+  /** The text of another LogOutputChannel of the extension, by its name, e.g. "Encore Language Server". */
+  channelLog(name: string): string;
+  /** Opens a workspace file in an editor through Quick Open, by its path relative to the workspace. */
+  openFile(relativePath: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,11 +100,18 @@ export async function openWorkbench(suite: string, app = sampleApp): Promise<Wor
       const input = page.locator('.quick-input-widget .quick-input-box input');
       await input.waitFor({ state: 'visible' });
       await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-      await row.waitFor();
-      const label = (await row.locator('.label-name').first().innerText()).trim();
-      if (label !== title) throw new Error(`the palette's first match is "${label}", not "${title}"`);
-      await page.keyboard.press('Enter');
+      // Other commands can match the query and be listed first (e.g. "Encore: Show Language Server Logs" for
+      // "Encore: Show Logs"), so pick the row whose label is exactly the title, and click it.
+      const row = page.locator('.quick-input-widget .monaco-list-row', {
+        has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
+      }).first();
+      try {
+        await row.waitFor({ timeout: 10_000 });
+      } catch (err) {
+        const labels = await page.locator('.quick-input-widget .monaco-list-row .label-name').allInnerTexts();
+        throw new Error(`no command titled "${title}" in the palette (it lists ${labels.map((l) => `"${l.trim()}"`).join(', ')})`, { cause: err });
+      }
+      await row.click();
       await input.waitFor({ state: 'hidden' });
     },
     async showEnvironmentsView() {
@@ -120,8 +131,28 @@ export async function openWorkbench(suite: string, app = sampleApp): Promise<Wor
       return file;
     },
     extensionLog() {
-      const logs = findFiles(path.join(profile.userDataDir, 'logs'), (f) => path.basename(f) === 'Encore.log');
+      return workbench.channelLog('Encore');
+    },
+    channelLog(name) {
+      const logs = findFiles(path.join(profile.userDataDir, 'logs'), (f) => path.basename(f) === `${name}.log`);
       return logs.map((f) => readFileSync(f, 'utf8')).join('\n');
+    },
+    async openFile(relativePath) {
+      await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(relativePath);
+      // Quick Open shows the file name as the label and its folder as the description.
+      const name = path.basename(relativePath);
+      const folder = path.dirname(relativePath);
+      const row = page.locator('.quick-input-widget .monaco-list-row', {
+        has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }),
+        hasText: folder === '.' ? undefined : folder,
+      }).first();
+      await row.click();
+      await input.waitFor({ state: 'hidden' });
+      await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
     },
     async close() {
       await context.close().catch(() => {});
@@ -165,7 +196,13 @@ async function saveFailure(wb: Workbench, name: string): Promise<void> {
   const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
   const shot = await wb.screenshot(`failure-${slug}`).catch(() => undefined);
   writeFileSync(path.join(wb.artifacts, `failure-${slug}.extension.log`), wb.extensionLog());
+  const serverLog = wb.channelLog('Encore Language Server');
+  if (serverLog) writeFileSync(path.join(wb.artifacts, `failure-${slug}.server.log`), serverLog);
   console.error(`e2e failure artifacts: ${shot ?? '(no screenshot)'}, ${wb.artifacts}`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function findFiles(dir: string, match: (file: string) => boolean): string[] {
