@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import Ajv from 'ajv';
+import { looksLikeCredentialKey } from '../../src/environments/credentials';
+import { PATTERN_MESSAGES } from '../../src/environments/schemaMessages';
 
 const schema = JSON.parse(readFileSync(path.join(__dirname, '../../schemas/encore.environments.schema.json'), 'utf8'));
-const validate = new Ajv({ strict: true, allErrors: true }).compile(schema);
+// `discriminator` is an ajv keyword that VS Code's JSON service ignores; the store compiles the schema the same way.
+const validate = new Ajv({ strict: true, allErrors: true, discriminator: true }).compile(schema);
 
 const env = {
   name: 'staging',
@@ -51,4 +54,41 @@ test('a push trigger needs a branch; a provider needs its settings', () => {
   assert.ok(errors({ environments: [{ ...env, provider: { kind: 'aws' } }] }).length > 0);
   assert.ok(errors({ environments: [{ ...env, provider: { kind: 'gcp', region: 'europe-west1' } }] }).length > 0);
   assert.ok(errors({ environments: [{ ...env, type: 'staging' }] }).length > 0);
+});
+
+/** Every value of `key` anywhere in the schema, with the property names seen on the way. */
+function walk(node: unknown, visit: (key: string, value: unknown) => void): void {
+  if (Array.isArray(node)) node.forEach((n) => walk(n, visit));
+  else if (typeof node === 'object' && node !== null) {
+    for (const [k, v] of Object.entries(node)) {
+      visit(k, v);
+      walk(v, visit);
+    }
+  }
+}
+
+test('every pattern in the schema has a plain-words message in the store', () => {
+  const patterns: string[] = [];
+  walk(schema, (k, v) => k === 'pattern' && patterns.push(v as string));
+  assert.ok(patterns.length >= 5);
+  for (const p of patterns) assert.ok(PATTERN_MESSAGES[p], `no message for ${p}`);
+});
+
+test('no key the schema allows looks like a credential, so the credential check never rejects a valid file', () => {
+  const keys: string[] = [];
+  walk(schema, (k, v) => k === 'properties' && keys.push(...Object.keys(v as object)));
+  assert.ok(keys.includes('profile') && keys.includes('context'));
+  for (const k of keys) assert.equal(looksLikeCredentialKey(k), false, k);
+  for (const k of ['password', 'token', 'secretAccessKey', 'aws_secret_access_key', 'apiKey', 'private_key', 'clientSecret']) {
+    assert.equal(looksLikeCredentialKey(k), true, k);
+  }
+});
+
+test('a provider or trigger of a known kind reports only that kind\'s problems (discriminator)', () => {
+  assert.deepEqual(errors({ environments: [{ ...env, provider: { kind: 'gcp', project: 'shop-prod-123' } }] }), [
+    "/environments/0/provider must have required property 'region'",
+  ]);
+  assert.deepEqual(errors({ environments: [{ ...env, deploy: { trigger: 'manual', branch: 'main' } }] }), [
+    '/environments/0/deploy must NOT have additional properties',
+  ]);
 });

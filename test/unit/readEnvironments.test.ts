@@ -33,19 +33,21 @@ test('a valid file gives its environments in order', async () => {
 });
 
 for (const [what, text, message] of [
-  ['broken JSON', '{"environments": [', /^not valid JSON: /],
-  ['an array', '[]', /^the file must hold a JSON object$/],
-  ['no environments key', '{}', /^"environments" must be an array$/],
-  ['a duplicate name', JSON.stringify({ environments: [staging, staging] }), /^environments\[1\]: the name "staging" is used twice$/],
-  ['a bad type', JSON.stringify({ environments: [{ ...staging, type: 'preview' }] }), /^environments\[0\]\.type must be/],
-  ['a bad trigger', JSON.stringify({ environments: [{ ...staging, deploy: { trigger: 'cron' } }] }), /deploy\.trigger must be/],
-  ['a bad provider', JSON.stringify({ environments: [{ ...staging, provider: { kind: 'azure' } }] }), /provider\.kind must be/],
+  ['broken JSON', '{"environments": [', /^line 1, column 19: a closing bracket \] is expected here$/],
+  ['an array', '[]', /^line 1, column 1: must be an object$/],
+  ['no environments key', '{}', /^line 1, column 1: missing "environments"$/],
+  ['a duplicate name', JSON.stringify({ environments: [staging, staging] }), /^line 1, column \d+: environments\[1\]\.name: the name "staging" is already used by environments\[0\]$/],
+  ['a bad type', JSON.stringify({ environments: [{ ...staging, type: 'preview' }] }), /environments\[0\]\.type: must be "production" or "development"$/],
+  ['a bad trigger', JSON.stringify({ environments: [{ ...staging, deploy: { trigger: 'cron' } }] }), /deploy\.trigger: must be "push" or "manual"$/],
+  ['a bad provider', JSON.stringify({ environments: [{ ...staging, provider: { kind: 'azure' } }] }), /provider\.kind: must be "aws", "gcp" or "kubernetes"$/],
+  ['a bad region', JSON.stringify({ environments: [{ ...prod, provider: { kind: 'aws', region: 'Ireland' } }] }), /provider\.region: must be an AWS region/],
 ] as const) {
-  test(`${what} is "invalid" with a message, and the file is not touched`, async () => {
+  test(`${what} is "invalid" with a message and positioned errors, and the file is not touched`, async () => {
     writeFileSync(file, text);
     const read = await readEnvironments(dir);
     assert.equal(read.kind, 'invalid');
     assert.match(read.kind === 'invalid' ? read.message : '', message);
+    assert.ok(read.kind === 'invalid' && read.errors.length === 1 && read.errors[0].line === 1, JSON.stringify(read));
     assert.equal(readFileSync(file, 'utf8'), text);
   });
 }

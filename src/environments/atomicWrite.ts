@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+// Temp files live in the target's directory, because rename is only atomic within one file system.
+const tempPrefix = (file: string) => `${path.basename(file)}.tmp-`;
+
+/**
+ * Writes `text` to a new temp file beside `file` and flushes it to disk, so that after the rename the new content
+ * is complete even if the machine goes down. Keeps the mode of the file it will replace.
+ */
+export async function writeTemp(file: string, text: string): Promise<string> {
+  const mode = await stat(file).then(
+    (s) => s.mode & 0o777,
+    () => 0o666, // a new file: the process umask applies
+  );
+  const temp = path.join(path.dirname(file), `${tempPrefix(file)}${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await handle.close();
+  return temp;
+}
+
+/** Makes the rename itself durable; some platforms cannot open or sync a directory, where this is a no-op. */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // EISDIR/EPERM/EINVAL on Windows and some file systems: the rename is still atomic, only less durable.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Removes temp files that a crashed save left behind. Only called while holding the lock: writers create temp
+ * files only under the lock, so any temp file seen then belongs to a save that died.
+ */
+export async function removeLeftoverTemps(file: string): Promise<string[]> {
+  const prefix = tempPrefix(file);
+  const dir = path.dirname(file);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
+  await Promise.all(names.map((n) => unlink(path.join(dir, n)).catch(() => undefined)));
+  return names;
+}

@@ -1,0 +1,61 @@
+import { findCredentials } from './credentials';
+import { pointer, type Problem } from './problems';
+import { schemaErrorsOfEnvironment, schemaErrorsOfFile } from './schema';
+import { schemaProblem } from './schemaMessages';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Everything wrong with a whole environments document: the published schema, then the rules a JSON schema cannot
+ * state (unique names, maxInstances ≥ minInstances), and anything that looks like a credential.
+ */
+export function validateDocument(value: unknown): Problem[] {
+  const problems = merge(findCredentials(value), schemaErrorsOfFile(value).map(schemaProblem));
+  const envs = isRecord(value) && Array.isArray(value.environments) ? value.environments : [];
+  const firstIndex = new Map<string, number>();
+  envs.forEach((env, i) => {
+    if (!isRecord(env)) return;
+    problems.push(...sizingProblems(env.sizing, ['environments', i, 'sizing']));
+    if (typeof env.name !== 'string') return;
+    const first = firstIndex.get(env.name);
+    if (first === undefined) firstIndex.set(env.name, i);
+    else problems.push({ path: pointer(['environments', i, 'name']), message: `the name "${env.name}" is already used by environments[${first}]` });
+  });
+  return problems;
+}
+
+/**
+ * Everything wrong with one environment about to be saved next to environments named `otherNames`; paths are
+ * relative to the environment (`/provider/region`), which is what a form needs to put the error beside its field.
+ */
+export function validateEnvironment(env: unknown, otherNames: Iterable<string> = []): Problem[] {
+  const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).map(schemaProblem));
+  if (isRecord(env)) {
+    problems.push(...sizingProblems(env.sizing, ['sizing']));
+    if (typeof env.name === 'string' && new Set(otherNames).has(env.name)) {
+      problems.push({ path: '/name', message: `an environment named "${env.name}" already exists` });
+    }
+  }
+  return problems;
+}
+
+/** Credential problems first; a schema problem at the same place ("unknown key") would only repeat it. */
+function merge(credentials: Problem[], schema: Problem[]): Problem[] {
+  const taken = new Set(credentials.map((p) => p.path));
+  return [...credentials, ...schema.filter((p) => !taken.has(p.path))];
+}
+
+function sizingProblems(sizing: unknown, at: (string | number)[]): Problem[] {
+  if (!isRecord(sizing) || !isRecord(sizing.services)) return [];
+  const problems: Problem[] = [];
+  for (const [service, answer] of Object.entries(sizing.services)) {
+    if (!isRecord(answer) || typeof answer.minInstances !== 'number' || typeof answer.maxInstances !== 'number') continue;
+    if (answer.maxInstances < answer.minInstances) {
+      problems.push({
+        path: pointer([...at, 'services', service, 'maxInstances']),
+        message: `must be at least minInstances (${answer.minInstances})`,
+      });
+    }
+  }
+  return problems;
+}
