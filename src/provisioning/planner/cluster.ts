@@ -1,0 +1,173 @@
+/**
+ * The environment's base: on AWS and GCP a network, a managed Kubernetes cluster with its nodes and an image
+ * registry (Encore provisions one cluster per environment in your cloud, notes §1.2 and §1.5); on the kubernetes
+ * provider the cluster is given. Every provider gets the namespace the app runs in.
+ */
+
+import { GATEWAY } from './workloads';
+import type { PlanContext } from './context';
+import { shortHash } from './names';
+
+/** The Kubernetes version new clusters get: a release both EKS and GKE support in standard support. */
+export const KUBERNETES_VERSION = '1.33';
+
+/**
+ * Production node counts follow the services' maximum instances: each workload pod requests 250m CPU and 512 MiB
+ * (see workloads.ts), and a 2 vCPU / 8 GiB node keeps room for four of them next to the system pods and daemons.
+ * At least two nodes so one can fail, at least three as the ceiling so a rolling update has room.
+ */
+const PODS_PER_NODE = 4;
+
+export function nodeRange(ctx: PlanContext): { min: number; max: number } {
+  if (!ctx.production) return { min: 2, max: 2 };
+  const pods = Object.values(ctx.sizing.services).reduce((n, s) => n + s.maxInstances, 0) + (ctx.needs.services.length > 0 ? GATEWAY.scale(ctx).maxInstances : 0);
+  return { min: 2, max: Math.max(3, Math.ceil(pods / PODS_PER_NODE)) };
+}
+
+/** A private /16 derived from the app and environment, so environments that are peered later rarely overlap. */
+export function networkCidr(ctx: PlanContext): string {
+  return `10.${parseInt(shortHash(`${ctx.names.app}/${ctx.env.name}`).slice(0, 2), 16)}.0.0/16`;
+}
+
+/** Whether managed databases or caches need private connectivity (storage subnets, private services access). */
+function managedStorage(ctx: PlanContext): boolean {
+  return ctx.production && (ctx.needs.databases.length > 0 || ctx.needs.caches.length > 0);
+}
+
+export function planBase(ctx: PlanContext): void {
+  if (ctx.provider === 'aws') planAws(ctx);
+  else if (ctx.provider === 'gcp') planGcp(ctx);
+  const cluster = ctx.clusterId;
+  ctx.add({
+    id: ctx.namespaceId,
+    kind: 'namespace',
+    providerType: 'k8s/v1/Namespace',
+    name: ctx.names.namespace,
+    settings: { labels: { 'app.kubernetes.io/part-of': ctx.names.app, 'encore.dev/env': ctx.env.name } },
+    dependsOn: cluster ? [cluster] : [],
+    summary: ctx.env.provider.kind === 'kubernetes' ? `namespace ${ctx.names.namespace} in context ${ctx.env.provider.context}` : `namespace ${ctx.names.namespace}`,
+  });
+}
+
+function planAws(ctx: PlanContext): void {
+  if (ctx.env.provider.kind !== 'aws') return;
+  const region = ctx.env.provider.region;
+  const cidr = networkCidr(ctx);
+  const storage = managedStorage(ctx);
+  ctx.add({
+    id: 'aws:vpc',
+    kind: 'network',
+    providerType: 'AWS::EC2::VPC',
+    name: ctx.names.cloud('vpc'),
+    settings: {
+      region,
+      cidr,
+      availabilityZones: 2,
+      // Encore's layout (notes §1.2): public (load balancer, NAT), compute (nodes), storage (only when needed).
+      subnetTiers: storage ? ['public', 'compute', 'storage'] : ['public', 'compute'],
+      // One NAT gateway per zone in Production so losing a zone keeps egress; one in Development to save cost.
+      natGateways: ctx.production ? 2 : 1,
+    },
+    summary: `network → VPC ${cidr} in ${region}, 2 zones, ${storage ? 'public, compute and storage' : 'public and compute'} subnets`,
+  });
+  ctx.add({
+    id: 'aws:eks',
+    kind: 'cluster',
+    providerType: 'AWS::EKS::Cluster',
+    name: ctx.names.cloud('cluster'),
+    settings: {
+      version: KUBERNETES_VERSION,
+      subnetTier: 'compute',
+      endpointPublicAccess: true,
+      endpointPrivateAccess: true,
+      // IRSA gives each service its own IAM role; the EBS CSI driver backs the PVCs; metrics-server feeds the HPAs.
+      oidcProvider: true,
+      addons: ['vpc-cni', 'coredns', 'kube-proxy', 'aws-ebs-csi-driver', ...(ctx.production ? ['metrics-server'] : [])],
+      secretsEncryption: true,
+    },
+    dependsOn: ['aws:vpc'],
+    summary: `cluster → EKS ${KUBERNETES_VERSION}`,
+  });
+  const nodes = nodeRange(ctx);
+  const instanceType = ctx.production ? 'm6i.large' : 't3.medium';
+  ctx.add({
+    id: 'aws:eks-nodegroup',
+    kind: 'nodePool',
+    providerType: 'AWS::EKS::Nodegroup',
+    name: ctx.names.cloud('nodes'),
+    settings: {
+      instanceTypes: [instanceType],
+      minSize: nodes.min,
+      maxSize: nodes.max,
+      desiredSize: nodes.min,
+      subnetTier: 'compute',
+      // EKS node groups scale only with an autoscaler in the cluster; the driver installs it for Production.
+      autoscaler: ctx.production ? 'cluster-autoscaler' : null,
+    },
+    dependsOn: ['aws:eks'],
+    summary: ctx.production ? `nodes → ${instanceType}, autoscaling ${nodes.min}–${nodes.max}` : `nodes → ${nodes.min} × ${instanceType}, fixed`,
+  });
+  ctx.add({
+    id: 'aws:ecr',
+    kind: 'registry',
+    providerType: 'AWS::ECR::Repository',
+    name: ctx.names.cloud('images'),
+    settings: { imageScanOnPush: true, imageTagMutability: 'IMMUTABLE' },
+    summary: 'images → ECR repository, scan on push',
+  });
+}
+
+function planGcp(ctx: PlanContext): void {
+  if (ctx.env.provider.kind !== 'gcp') return;
+  const { project, region } = ctx.env.provider;
+  const cidr = networkCidr(ctx);
+  const storage = managedStorage(ctx);
+  ctx.add({
+    id: 'gcp:network',
+    kind: 'network',
+    providerType: 'compute.googleapis.com/Network',
+    name: ctx.names.cloud('network'),
+    settings: {
+      project,
+      region,
+      autoCreateSubnetworks: false,
+      subnetCidr: cidr,
+      cloudNat: true,
+      // Cloud SQL and Memorystore on private IPs need private services access (notes §1.2).
+      privateServicesAccess: storage,
+    },
+    summary: `network → VPC ${cidr} in ${region}${storage ? ', private services access' : ''}`,
+  });
+  // Production: a regional cluster (control plane and nodes in three zones). Development: one zone, cheaper.
+  const location = ctx.production ? region : `${region}-b`;
+  ctx.add({
+    id: 'gcp:gke',
+    kind: 'cluster',
+    providerType: 'container.googleapis.com/Cluster',
+    name: ctx.names.cloud('cluster'),
+    settings: { project, location, version: KUBERNETES_VERSION, releaseChannel: 'REGULAR', privateNodes: true, workloadIdentityPool: `${project}.svc.id.goog` },
+    dependsOn: ['gcp:network'],
+    summary: `cluster → GKE ${KUBERNETES_VERSION}, ${ctx.production ? `regional (${region})` : `zonal (${location})`}`,
+  });
+  const nodes = nodeRange(ctx);
+  const machineType = ctx.production ? 'n2-standard-2' : 'e2-standard-2';
+  ctx.add({
+    id: 'gcp:gke-nodepool',
+    kind: 'nodePool',
+    providerType: 'container.googleapis.com/NodePool',
+    name: ctx.names.cloud('nodes', 40),
+    settings: ctx.production
+      ? { machineType, autoscaling: { totalMinNodeCount: nodes.min, totalMaxNodeCount: nodes.max, locationPolicy: 'BALANCED' }, workloadMetadata: 'GKE_METADATA' }
+      : { machineType, nodeCount: nodes.min, autoscaling: null, workloadMetadata: 'GKE_METADATA' },
+    dependsOn: ['gcp:gke'],
+    summary: ctx.production ? `nodes → ${machineType}, autoscaling ${nodes.min}–${nodes.max}` : `nodes → ${nodes.min} × ${machineType}, fixed`,
+  });
+  ctx.add({
+    id: 'gcp:artifact-registry',
+    kind: 'registry',
+    providerType: 'artifactregistry.googleapis.com/Repository',
+    name: ctx.names.cloud('images'),
+    settings: { project, location: region, format: 'DOCKER' },
+    summary: `images → Artifact Registry repository in ${region}`,
+  });
+}

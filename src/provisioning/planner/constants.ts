@@ -1,0 +1,13 @@
+/** Names shared by the workloads, the infra config and the cron jobs, kept apart so those modules import no cycle. */
+
+/** The port Encore's runtime listens on in its Docker images (`PORT`, default 8080). */
+export const PORT = 8080;
+
+/** The API gateway's own Deployment and Service (see workloads.ts). */
+export const GATEWAY_WORKLOAD = 'encore-gateway';
+
+/** The generated key private endpoints use to trust calls from other services (infra config `auth`). */
+export const SERVICE_AUTH = { id: 'k8s:secret:encore-service-auth', name: 'encore-service-auth', key: 'key', envVar: 'ENCORE_SERVICE_AUTH_KEY' };
+
+/** Where Encore's infra.config.json lives: a ConfigMap mounted into every workload at this path. */
+export const INFRA_CONFIG = { id: 'k8s:configmap:encore-infra-config', name: 'encore-infra-config', key: 'infra.config.json', path: '/encore/infra.config.json' };

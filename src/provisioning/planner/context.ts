@@ -1,0 +1,126 @@
+/**
+ * The state one planning run shares between the per-resource mappers: the inputs, the resources added so far, and
+ * what later steps need from earlier ones (the environment variables a service gets from Kubernetes Secrets, the
+ * cloud permissions it needs, the infra config sections). Each mapper is a plain function over this context.
+ */
+
+import type { AppModel } from '../../model/appModel';
+import { outputRefs, type DesiredResource, type JsonObject, type JsonValue, type ProviderKind, type ResourceKind, type SourceRef } from '../../model/desiredGraph';
+import type { Environment } from '../../model/environment';
+import type { EffectiveSizing } from '../../model/sizing';
+import type { EnvironmentNeeds } from './needs';
+import type { Naming } from './names';
+
+/** An environment variable a workload reads from a key of a Kubernetes Secret. */
+export interface SecretEnv {
+  envVar: string;
+  /** The graph id of the Kubernetes Secret. */
+  secretId: string;
+  secretName: string;
+  key: string;
+  /** The services that get it; `all` for every workload (the gateway included). */
+  services: string[] | 'all';
+}
+
+/** A cloud permission a service's identity needs on one resource of the graph. */
+export interface Grant {
+  resource: string;
+  /** IAM actions on AWS, predefined roles on GCP. */
+  permissions: string[];
+}
+
+/** The infra.config.json sections the mappers fill in (../shared/notes/encore-app-model.md §4.2). */
+export interface InfraConfigParts {
+  sql_servers: JsonObject[];
+  redis: Record<string, JsonValue>;
+  pubsub: JsonObject[];
+  object_storage: JsonObject[];
+  secrets: Record<string, JsonValue>;
+  /** Resources whose outputs or existence the document relies on. */
+  dependsOn: string[];
+}
+
+export interface NewResource {
+  id: string;
+  kind: ResourceKind;
+  providerType: string;
+  name: string;
+  source?: SourceRef | null;
+  settings?: JsonObject;
+  dependsOn?: string[];
+  stateful?: boolean;
+  summary: string;
+}
+
+export class PlanContext {
+  readonly provider: ProviderKind;
+  readonly production: boolean;
+  readonly resources: DesiredResource[] = [];
+  readonly warnings: string[] = [];
+  readonly secretEnv: SecretEnv[] = [];
+  readonly grants = new Map<string, Grant[]>();
+  /** Per service, resources its Deployment must wait for (its database, its cache, …). */
+  readonly serviceNeeds = new Map<string, Set<string>>();
+  readonly config: InfraConfigParts = { sql_servers: [], redis: {}, pubsub: [], object_storage: [], secrets: {}, dependsOn: [] };
+  private readonly ids = new Set<string>();
+
+  constructor(
+    readonly model: AppModel,
+    readonly env: Environment,
+    readonly needs: EnvironmentNeeds,
+    readonly sizing: EffectiveSizing,
+    readonly names: Naming,
+  ) {
+    this.provider = env.provider.kind;
+    this.production = env.type === 'production';
+  }
+
+  /** The id of the namespace every Kubernetes object of the environment lives in. */
+  readonly namespaceId = 'k8s:namespace';
+
+  /** The managed cluster on AWS and GCP; null on the kubernetes provider, whose cluster is given. */
+  get clusterId(): string | null {
+    return this.provider === 'aws' ? 'aws:eks' : this.provider === 'gcp' ? 'gcp:gke' : null;
+  }
+
+  /** What a new Kubernetes object waits for: the namespace, and on AWS/GCP the nodes that run it. */
+  get k8sBase(): string[] {
+    return this.provider === 'aws' ? [this.namespaceId, 'aws:eks-nodegroup'] : this.provider === 'gcp' ? [this.namespaceId, 'gcp:gke-nodepool'] : [this.namespaceId];
+  }
+
+  /** Adds a resource. It also waits for every resource whose outputs its settings use, so no such edge is forgotten. */
+  add(r: NewResource): DesiredResource {
+    if (this.ids.has(r.id)) throw new Error(`the planner produced the id ${r.id} twice`);
+    this.ids.add(r.id);
+    const settings = r.settings ?? {};
+    const resource: DesiredResource = {
+      id: r.id,
+      kind: r.kind,
+      providerType: r.providerType,
+      name: r.name,
+      source: r.source ?? null,
+      settings,
+      dependsOn: [...new Set([...(r.dependsOn ?? []), ...outputRefs(settings).map((o) => o.id)])],
+      stateful: r.stateful ?? false,
+      summary: r.summary,
+    };
+    this.resources.push(resource);
+    return resource;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  grant(service: string, resource: string, permissions: string[]): void {
+    const list = this.grants.get(service) ?? [];
+    list.push({ resource, permissions });
+    this.grants.set(service, list);
+  }
+
+  need(service: string, ...ids: string[]): void {
+    const set = this.serviceNeeds.get(service) ?? new Set<string>();
+    for (const id of ids) set.add(id);
+    this.serviceNeeds.set(service, set);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * SQL databases. Production on AWS and GCP: a managed PostgreSQL instance per database (RDS or Cloud SQL) with
+ * 7-day backups, point-in-time recovery, deletion protection and a standby in a second zone, as Encore sets them up
+ * (notes §1.3, §1.4). Encore puts all of an environment's databases on one instance; we give each its own, because
+ * the sizing questions (CPU, memory, disk) are asked per database. Everywhere else: Postgres as a StatefulSet on a
+ * persistent volume inside the cluster, one replica.
+ */
+
+import type { Database } from '../../model/appModel';
+import { outputRef } from '../../model/desiredGraph';
+import type { PlanContext } from './context';
+import { planInCluster } from './inCluster';
+import { cloudSqlTier, rdsInstanceClass } from './instanceClasses';
+import { dnsLabel, envVar } from './names';
+
+export const POSTGRES_MAJOR = '16';
+const BACKUP_DAYS = 7;
+
+export function planDatabases(ctx: PlanContext): void {
+  for (const db of ctx.needs.databases) planDatabase(ctx, db);
+}
+
+function planDatabase(ctx: PlanContext, db: Database): void {
+  const size = ctx.sizing.databases[db.name];
+  const source = { kind: 'database' as const, name: db.name };
+  const label = `${db.name} DB`;
+  const managed = ctx.production && ctx.provider !== 'kubernetes';
+  let serverId: string;
+  let host: string;
+  let tls: Record<string, string | boolean>;
+  let secret: { id: string; name: string };
+
+  if (managed) {
+    const secretName = dnsLabel('encore-db-', db.name);
+    secret = { id: `k8s:secret:${secretName}`, name: secretName };
+    ctx.add({
+      id: secret.id,
+      kind: 'secret',
+      providerType: 'k8s/v1/Secret',
+      name: secretName,
+      source,
+      settings: { keys: { password: { generate: 'password', length: 32 } } },
+      dependsOn: ctx.k8sBase,
+      summary: `${label} → Secret ${secretName} (generated password of role ${db.name})`,
+    });
+    if (ctx.provider === 'aws') {
+      const instanceClass = rdsInstanceClass(size.cpu, size.memoryGiB);
+      const storage = Math.max(20, size.diskGiB); // gp3 starts at 20 GiB
+      serverId = `aws:rds:${db.name}`;
+      ctx.add({
+        id: serverId,
+        kind: 'databaseServer',
+        providerType: 'AWS::RDS::DBInstance',
+        name: ctx.names.cloud(db.name),
+        source,
+        settings: {
+          engine: 'postgres',
+          engineVersion: POSTGRES_MAJOR,
+          instanceClass,
+          vcpu: size.cpu,
+          memoryGiB: size.memoryGiB,
+          allocatedStorageGiB: storage,
+          maxAllocatedStorageGiB: storage * 4,
+          storageType: 'gp3',
+          storageEncrypted: true,
+          multiAZ: true,
+          backupRetentionDays: BACKUP_DAYS,
+          // RDS point-in-time recovery comes with automated backups (retention > 0); stated so the plan says it.
+          pointInTimeRecovery: true,
+          deletionProtection: true,
+          publiclyAccessible: false,
+          subnetTier: 'storage',
+          manageMasterUserPassword: true,
+          finalSnapshot: true,
+        },
+        dependsOn: ['aws:vpc'],
+        stateful: true,
+        summary: `${label} → RDS PostgreSQL ${instanceClass}, ${BACKUP_DAYS}-day backups`,
+      });
+      host = `${outputRef(serverId, 'address')}:5432`;
+      tls = { ca: outputRef(serverId, 'caCertificate') };
+    } else {
+      const tier = cloudSqlTier(size.cpu, size.memoryGiB);
+      serverId = `gcp:sql:${db.name}`;
+      ctx.add({
+        id: serverId,
+        kind: 'databaseServer',
+        providerType: 'sqladmin.googleapis.com/Instance',
+        name: ctx.names.cloud(db.name, 80),
+        source,
+        settings: {
+          databaseVersion: `POSTGRES_${POSTGRES_MAJOR}`,
+          tier,
+          vcpu: size.cpu,
+          memoryGiB: size.memoryGiB,
+          diskSizeGb: size.diskGiB,
+          diskAutoresize: true,
+          availabilityType: 'REGIONAL',
+          backupRetainedCount: BACKUP_DAYS,
+          pointInTimeRecovery: true,
+          transactionLogRetentionDays: BACKUP_DAYS,
+          deletionProtection: true,
+          ipv4Enabled: false,
+          privateNetwork: 'gcp:network',
+          sslMode: 'ENCRYPTED_ONLY',
+        },
+        dependsOn: ['gcp:network'],
+        stateful: true,
+        summary: `${label} → Cloud SQL PostgreSQL ${tier}, ${BACKUP_DAYS}-day backups`,
+      });
+      host = `${outputRef(serverId, 'privateIp')}:5432`;
+      tls = { ca: outputRef(serverId, 'serverCaCert') };
+    }
+  } else {
+    const pg = planInCluster(ctx, {
+      source,
+      label,
+      workload: dnsLabel('encore-postgres-', db.name),
+      image: `postgres:${POSTGRES_MAJOR}`,
+      port: 5432,
+      replicas: 1,
+      cpu: size.cpu,
+      memoryGiB: size.memoryGiB,
+      diskGiB: size.diskGiB,
+      credentials: ['password'],
+      settings: {
+        database: db.name,
+        user: db.name,
+        // Said plainly: nothing backs up an in-cluster database; a Production one needs the team's own backups.
+        backups: ctx.production ? 'not managed: back up the volume or run pg_dump yourself' : 'none (development)',
+      },
+      summary: ctx.production
+        ? `${label} → StatefulSet postgres:${POSTGRES_MAJOR}, ${size.cpu} vCPU, ${size.memoryGiB} GiB, ${size.diskGiB} GiB PVC, backups not managed`
+        : `${label} → StatefulSet postgres:${POSTGRES_MAJOR}, ${size.diskGiB} GiB PVC`,
+    });
+    serverId = pg.statefulSetId;
+    secret = pg.secret as { id: string; name: string };
+    host = pg.address;
+    tls = { disabled: true };
+  }
+
+  const databaseId = `database:${db.name}`;
+  ctx.add({
+    id: databaseId,
+    kind: 'database',
+    providerType: 'postgres/Database',
+    name: db.name,
+    source,
+    settings: { server: serverId, database: db.name, owner: db.name, passwordSecret: secret.name, migrations: db.migrations.length },
+    dependsOn: [serverId, secret.id],
+    stateful: true,
+    summary: `${label} → database and role "${db.name}"${db.migrations.length > 0 ? `, ${plural(db.migrations.length, 'migration')}` : ''}`,
+  });
+
+  const passwordEnv = envVar('ENCORE_DB_PASSWORD_', db.name);
+  const users = db.usedBy.filter((s) => ctx.needs.services.some((h) => h.name === s));
+  ctx.secretEnv.push({ envVar: passwordEnv, secretId: secret.id, secretName: secret.name, key: 'password', services: users });
+  for (const s of users) ctx.need(s, databaseId);
+  ctx.config.sql_servers.push({
+    host,
+    tls_config: tls,
+    databases: { [db.name]: { name: db.name, username: db.name, password: { $env: passwordEnv } } },
+  });
+  ctx.config.dependsOn.push(databaseId);
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

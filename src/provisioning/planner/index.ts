@@ -1,0 +1,63 @@
+/**
+ * The planner: AppModel × Environment (with its sizing answers) → DesiredGraph. Pure: no I/O, no clock, no
+ * randomness, so the same app and environment always give the same graph, which the tree, the Create form's
+ * preview, the CLI and the engine can all rely on.
+ */
+
+import type { AppModel } from '../../model/appModel';
+import { dependencyOrder, type DesiredGraph } from '../../model/desiredGraph';
+import type { Environment } from '../../model/environment';
+import { effectiveSizing } from '../../model/sizing';
+import { planBuckets } from './buckets';
+import { planCaches } from './caches';
+import { planBase } from './cluster';
+import { PlanContext } from './context';
+import { planCronJobs } from './cron';
+import { planDatabases } from './databases';
+import { planInfraConfig } from './infraConfig';
+import { naming } from './names';
+import { environmentNeeds } from './needs';
+import { planPubSub } from './pubsub';
+import { planSecrets } from './secrets';
+import { planServiceAuth, planWorkloads } from './workloads';
+
+export { environmentNeeds, type EnvironmentNeeds } from './needs';
+export { cronExpression } from './cron';
+
+export interface PlanOptions {
+  /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */
+  appId?: string;
+}
+
+/** The namespace the app runs in: the environment's name, or the one given for the kubernetes provider. */
+export function environmentNamespace(env: Environment): string {
+  return env.provider.kind === 'kubernetes' ? (env.provider.namespace ?? env.name) : env.name;
+}
+
+export function plan(model: AppModel, env: Environment, options: PlanOptions = {}): DesiredGraph {
+  const appId = options.appId || lastSegment(model.root);
+  const namespace = environmentNamespace(env);
+  const sizing = effectiveSizing(model, env);
+  const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace));
+  ctx.warnings.push(...sizing.adjustments);
+
+  planBase(ctx);
+  planDatabases(ctx);
+  planCaches(ctx);
+  planPubSub(ctx);
+  planBuckets(ctx);
+  planSecrets(ctx);
+  if (ctx.needs.services.length > 0) planServiceAuth(ctx);
+  planInfraConfig(ctx, appId);
+  planWorkloads(ctx);
+  planCronJobs(ctx);
+
+  const graph: DesiredGraph = { environment: env.name, provider: ctx.provider, type: env.type, namespace, resources: ctx.resources, warnings: ctx.warnings };
+  dependencyOrder(graph); // a missing dependency or a cycle is a planner bug: fail here, not halfway through an apply
+  return graph;
+}
+
+function lastSegment(root: string): string {
+  const parts = root.split(/[\\/]+/).filter(Boolean);
+  return parts[parts.length - 1] ?? 'app';
+}
