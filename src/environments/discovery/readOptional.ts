@@ -1,0 +1,29 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Reads a file that may well not exist: `undefined` when it does not, a problem when it cannot be read. */
+export async function readOptional(file: string, problems: string[]): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push(`cannot read ${file}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** `~/x` → `<home>/x`, as the AWS SDKs and kubectl expand paths given in environment variables. */
+export function expandHome(file: string, homedir: string): string {
+  return file === '~' ? homedir : file.startsWith('~/') || file.startsWith('~\\') ? path.join(homedir, file.slice(2)) : file;
+}
+
+/** The defaults every discovery function takes, so tests can point them at temp folders. */
+export interface DiscoveryEnv {
+  env?: NodeJS.ProcessEnv;
+  homedir?: string;
+}
+
+export function resolveEnv(options: DiscoveryEnv): { env: NodeJS.ProcessEnv; homedir: string } {
+  return { env: options.env ?? process.env, homedir: options.homedir ?? os.homedir() };
+}
