@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { primaryResource, type DesiredGraph } from '../../src/model/desiredGraph';
-import { cronExpression, plan } from '../../src/provisioning/planner';
+import { cronSchedule, plan } from '../../src/provisioning/planner';
 import { byId, COMBOS, env, everything, kindTable, ofKind, sample } from './plannerHelpers';
 
 const K8S_EVERYWHERE = {
@@ -261,23 +261,43 @@ test('a CronJob per cron job, with Encore schedules as cron expressions', () => 
   });
   assert.ok(digest.dependsOn.includes('k8s:deployment:notifications'));
   assert.equal(byId(g, 'k8s:cronjob:purge-counters').settings.schedule, '0 * * * *');
-  const table: [string, string | null][] = [
-    ['every:1', '* * * * *'],
-    ['every:5', '*/5 * * * *'],
-    ['every:30', '*/30 * * * *'],
-    ['every:60', '0 * * * *'],
-    ['every:120', '0 */2 * * *'],
-    ['every:360', '0 */6 * * *'],
-    ['every:1440', '0 0 * * *'],
-    ['every:90', null],
-    ['every:45', null],
-    ['every:32', null],
-    ['every:300', null], // 5 hours do not divide a day
-    ['every:0', null],
-    ['schedule:0 4 15 * *', '0 4 15 * *'],
-    ['nonsense', null],
+  // [Encore schedule, cron expression, run only at minutes of the day that are multiples of]
+  const table: [string, string | null, number | null][] = [
+    ['every:1', '* * * * *', null],
+    ['every:5', '*/5 * * * *', null],
+    ['every:30', '*/30 * * * *', null],
+    ['every:60', '0 * * * *', null],
+    ['every:120', '0 */2 * * *', null],
+    ['every:360', '0 */6 * * *', null],
+    ['every:1440', '0 0 * * *', null],
+    // Divide a day but not an hour: fire at the common step and skip the runs in between.
+    ['every:90', '*/30 * * * *', 90],
+    ['every:45', '*/15 * * * *', 45],
+    ['every:32', '*/4 * * * *', 32],
+    ['every:160', '*/20 * * * *', 160],
+    // Encore rejects intervals that do not divide 24 hours.
+    ['every:7', null, null],
+    ['every:300', null, null],
+    ['every:0', null, null],
+    ['schedule:0 4 15 * *', '0 4 15 * *', null],
+    ['schedule:', null, null],
+    ['nonsense', null, null],
   ];
-  for (const [schedule, expr] of table) assert.equal(cronExpression(schedule), expr, schedule);
+  for (const [schedule, expression, multiple] of table) {
+    const got = cronSchedule(schedule);
+    assert.deepEqual(got, expression === null ? null : { expression, minuteOfDayMultipleOf: multiple }, schedule);
+  }
+  // The guarded schedules fire exactly at Encore's times over a whole day.
+  for (const minutes of [90, 45, 32, 160, 16, 96, 480]) {
+    const s = cronSchedule(`every:${minutes}`)!;
+    const step = s.expression === '* * * * *' ? 1 : Number(/^\*\/(\d+) /.exec(s.expression)?.[1] ?? NaN);
+    const fired: number[] = [];
+    for (let m = 0; m < 24 * 60; m++) {
+      const hit = Number.isNaN(step) ? matchesHourly(s.expression, m) : m % step === 0;
+      if (hit && (s.minuteOfDayMultipleOf === null || m % s.minuteOfDayMultipleOf === 0)) fired.push(m);
+    }
+    assert.deepEqual(fired, Array.from({ length: (24 * 60) / minutes }, (_, i) => i * minutes), `every:${minutes}`);
+  }
 });
 
 test('answered sizing changes instance classes, node types and autoscaling', () => {
@@ -344,3 +364,9 @@ test('primaryResource picks what stands for a declaration, or null when it is no
   assert.equal(primaryResource(dev, { kind: 'bucket', name: 'avatars' })?.id, 'minio:bucket:avatars');
   assert.equal(primaryResource(dev, { kind: 'secret', name: 'SharedToken' })?.id, 'k8s:secret:encore-secret-shared-token-c3037c');
 });
+
+// Whether an hourly expression (every hour, or every H hours at minute 0) fires at minute-of-day m.
+function matchesHourly(expression: string, m: number): boolean {
+  const hours = expression === '0 * * * *' ? 1 : Number(/^0 \*\/(\d+) /.exec(expression)?.[1]);
+  return m % 60 === 0 && (m / 60) % hours === 0;
+}

@@ -39,6 +39,7 @@ export const run = api({}, async () => {
 });
 
 export const every90 = new CronJob("every-90", { every: "90m", endpoint: run });
+export const every7 = new CronJob("every-7", { every: "7m", endpoint: run });
 export const hourly = new CronJob("hourly", { every: "1h", endpoint: run });
 `,
   'listener/encore.service.ts': 'import { Service } from "encore.dev/service";\nexport default new Service("listener");\n',
@@ -92,13 +93,14 @@ test('the everything fixture: its analytics database has no user and is left out
   }
 });
 
-test('a cron interval a CronJob cannot express is left out with a warning; the others are scheduled', () => {
+test('a 90-minute interval is scheduled with a guard; one that does not divide a day is left out with a warning', () => {
   const graph = plan(model, env('kubernetes', 'development'));
-  assert.ok(!graph.resources.some((r) => r.id === 'k8s:cronjob:every-90'));
+  const every90 = graph.resources.find((r) => r.id === 'k8s:cronjob:every-90');
+  assert.deepEqual([every90?.settings.schedule, every90?.settings.runOnlyAtMinuteOfDayMultipleOf], ['*/30 * * * *', 90]);
+  assert.equal(every90?.summary, 'every-90 cron → CronJob "*/30 * * * *" (every 90 minutes from midnight UTC) calling svc.run');
   assert.equal(graph.resources.find((r) => r.id === 'k8s:cronjob:hourly')?.settings.schedule, '0 * * * *');
-  assert.deepEqual(graph.warnings, [
-    'Cron job every-90 runs every 90 minutes, which a Kubernetes CronJob cannot express exactly, so it is not scheduled. Use an interval that divides an hour, or whole hours that divide a day.',
-  ]);
+  assert.ok(!graph.resources.some((r) => r.id === 'k8s:cronjob:every-7'));
+  assert.deepEqual(graph.warnings, ['Cron job every-7 has the schedule "every:7", which Encore does not accept ("every" must divide 24 hours), so it is not scheduled.']);
 });
 
 test('an exactly-once topic on NSQ is a warning, not a silent downgrade; managed Pub/Sub keeps exactly-once', () => {

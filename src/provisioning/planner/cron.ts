@@ -13,24 +13,44 @@ import { workloadName } from './workloads';
 
 export const CRON_IMAGE = 'curlimages/curl:8.14.1';
 
-/**
- * Encore's schedule (`every:<minutes>` or `schedule:<expr>`) as a 5-field cron expression, or null when cron cannot
- * say it. An interval is exact only when it divides an hour (`*\/15 * * * *`) or is whole hours dividing a day
- * (`0 *\/6 * * *`). Encore requires `every` to divide 24 hours, but an interval such as 90 minutes still starts
- * at a different minute each hour, which one cron line cannot express.
- */
-export function cronExpression(schedule: string): string | null {
-  if (schedule.startsWith('schedule:')) return schedule.slice('schedule:'.length).trim() || null;
+export interface CronSchedule {
+  /** A 5-field cron expression. */
+  expression: string;
+  /**
+   * When set, the job runs only at minutes of the day (UTC) that are multiples of this interval, and the
+   * expression fires more often than that. Encore's `every` is aligned to midnight and must divide 24 hours, but
+   * an interval such as 90 minutes starts at a different minute each hour, which one cron line cannot express:
+   * the CronJob fires every 30 minutes (the largest step both the interval and an hour divide) and skips the runs
+   * in between.
+   */
+  minuteOfDayMultipleOf: number | null;
+}
+
+/** Encore's schedule (`every:<minutes>` or `schedule:<expr>`) for a CronJob, or null when Encore would reject it. */
+export function cronSchedule(schedule: string): CronSchedule | null {
+  if (schedule.startsWith('schedule:')) {
+    const expression = schedule.slice('schedule:'.length).trim();
+    return expression ? { expression, minuteOfDayMultipleOf: null } : null;
+  }
   const m = /^every:(\d+)$/.exec(schedule);
   if (!m) return null;
   const minutes = Number(m[1]);
-  if (minutes <= 0) return null;
-  if (minutes < 60 && 60 % minutes === 0) return minutes === 1 ? '* * * * *' : `*/${minutes} * * * *`;
-  if (minutes % 60 === 0 && 24 % (minutes / 60) === 0) {
+  if (minutes <= 0 || DAY_MINUTES % minutes !== 0) return null;
+  const exact = (expression: string): CronSchedule => ({ expression, minuteOfDayMultipleOf: null });
+  if (minutes === 1) return exact('* * * * *');
+  if (minutes < 60 && 60 % minutes === 0) return exact(`*/${minutes} * * * *`);
+  if (minutes % 60 === 0) {
     const hours = minutes / 60;
-    return hours === 1 ? '0 * * * *' : hours === 24 ? '0 0 * * *' : `0 */${hours} * * *`;
+    return exact(hours === 1 ? '0 * * * *' : hours === 24 ? '0 0 * * *' : `0 */${hours} * * *`);
   }
-  return null;
+  const step = gcd(minutes, 60);
+  return { expression: step === 1 ? '* * * * *' : `*/${step} * * * *`, minuteOfDayMultipleOf: minutes };
+}
+
+const DAY_MINUTES = 24 * 60;
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 export function planCronJobs(ctx: PlanContext): void {
@@ -47,9 +67,9 @@ function planCronJob(ctx: PlanContext, job: CronJob): void {
     ctx.warnings.push(`Cron job ${job.name} calls ${target.service}.${target.name}, which is not an endpoint of the app, so it is not scheduled.`);
     return;
   }
-  const schedule = cronExpression(job.schedule);
+  const schedule = cronSchedule(job.schedule);
   if (schedule === null) {
-    ctx.warnings.push(`Cron job ${job.name} runs ${job.schedule.replace(':', ' ')}${job.schedule.startsWith('every:') ? ' minutes' : ''}, which a Kubernetes CronJob cannot express exactly, so it is not scheduled. Use an interval that divides an hour, or whole hours that divide a day.`);
+    ctx.warnings.push(`Cron job ${job.name} has the schedule "${job.schedule}", which Encore does not accept ("every" must divide 24 hours), so it is not scheduled.`);
     return;
   }
   const workload = workloadName(target.service);
@@ -62,7 +82,8 @@ function planCronJob(ctx: PlanContext, job: CronJob): void {
     name,
     source: { kind: 'cronJob', name: job.name },
     settings: {
-      schedule,
+      schedule: schedule.expression,
+      runOnlyAtMinuteOfDayMultipleOf: schedule.minuteOfDayMultipleOf,
       timeZone: 'Etc/UTC',
       title: job.title,
       concurrencyPolicy: 'Forbid',
@@ -75,6 +96,6 @@ function planCronJob(ctx: PlanContext, job: CronJob): void {
       },
     },
     dependsOn: [...ctx.k8sBase, `k8s:deployment:${workload}`, `k8s:service:${workload}`, SERVICE_AUTH.id],
-    summary: `${job.name} cron → CronJob "${schedule}" calling ${target.service}.${target.name}`,
+    summary: `${job.name} cron → CronJob "${schedule.expression}"${schedule.minuteOfDayMultipleOf ? ` (every ${schedule.minuteOfDayMultipleOf} minutes from midnight UTC)` : ''} calling ${target.service}.${target.name}`,
   });
 }

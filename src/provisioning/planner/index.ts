@@ -22,7 +22,7 @@ import { planSecrets } from './secrets';
 import { planServiceAuth, planWorkloads } from './workloads';
 
 export { environmentNeeds, type EnvironmentNeeds } from './needs';
-export { cronExpression } from './cron';
+export { cronSchedule, type CronSchedule } from './cron';
 
 export interface PlanOptions {
   /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */

@@ -106,7 +106,8 @@ function planWorkload(ctx: PlanContext, w: Workload): void {
       hostedServices: w.gateway ? [] : [w.encoreName],
       hostedGateways: w.gateway ? ['api-gateway'] : [],
       replicas,
-      image: { repository: imageRepository(ctx), tag: 'built at deploy' },
+      // The tag is the build's, chosen when a deploy runs; the plan only knows where images live.
+      image: { repository: imageRepository(ctx), tag: null },
       port: PORT,
       serviceAccountName: w.workload,
       resources: ctx.production ? POD_RESOURCES.production : POD_RESOURCES.development,
