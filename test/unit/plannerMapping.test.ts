@@ -234,6 +234,10 @@ test('Development, every provider: Postgres and Redis as one-replica StatefulSet
   assert.deepEqual([aws.minSize, aws.maxSize, aws.autoscaler], [2, 2, null]);
   const gcp = byId(plan(sample, env('gcp', 'development')), 'gcp:gke-nodepool').settings;
   assert.deepEqual([gcp.nodeCount, gcp.autoscaling], [2, null]);
+  // A bigger app gets a bigger fixed pool: 45 workloads × 256 MiB + 2 Postgres + Redis + nsqd = 14 GiB.
+  const big = { ...sample, services: [...sample.services, ...Array.from({ length: 40 }, (_, i) => ({ name: `s${i}`, root: `s${i}` }))] };
+  assert.equal(byId(plan(big, env('aws', 'development')), 'aws:eks-nodegroup').settings.minSize, 5);
+  assert.equal(byId(plan(big, env('gcp', 'development')), 'gcp:gke-nodepool').settings.nodeCount, 3);
 });
 
 test('app secrets become Kubernetes Secrets that name no value', () => {

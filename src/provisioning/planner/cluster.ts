@@ -18,8 +18,23 @@ export const KUBERNETES_VERSION = '1.33';
  */
 const PODS_PER_NODE = 4;
 
-export function nodeRange(ctx: PlanContext): { min: number; max: number } {
-  if (!ctx.production) return { min: 2, max: 2 };
+/**
+ * Development nodes are a fixed pool sized to hold what runs on them: the workloads (256 MiB each), and the
+ * in-cluster Postgres (1 GiB each), Redis and nsqd, against the memory a node has left for pods (about 3 GiB of a
+ * t3.medium, 6 GiB of an e2-standard-2). Never fewer than two, so a node can be replaced without an outage.
+ */
+function developmentNodes(ctx: PlanContext, podMemoryGiB: number): number {
+  const n = ctx.needs;
+  const workloads = n.services.length > 0 ? n.services.length + 1 : 0;
+  const memory = workloads * 0.25 + n.databases.length * 1 + n.caches.length * 0.5 + (n.topics.length > 0 ? 0.25 : 0);
+  return Math.max(2, Math.ceil(memory / podMemoryGiB));
+}
+
+export function nodeRange(ctx: PlanContext, podMemoryGiB: number): { min: number; max: number } {
+  if (!ctx.production) {
+    const nodes = developmentNodes(ctx, podMemoryGiB);
+    return { min: nodes, max: nodes };
+  }
   const pods = Object.values(ctx.sizing.services).reduce((n, s) => n + s.maxInstances, 0) + (ctx.needs.services.length > 0 ? GATEWAY.scale(ctx).maxInstances : 0);
   return { min: 2, max: Math.max(3, Math.ceil(pods / PODS_PER_NODE)) };
 }
@@ -88,8 +103,8 @@ function planAws(ctx: PlanContext): void {
     dependsOn: ['aws:vpc'],
     summary: `cluster → EKS ${KUBERNETES_VERSION}`,
   });
-  const nodes = nodeRange(ctx);
   const instanceType = ctx.production ? 'm6i.large' : 't3.medium';
+  const nodes = nodeRange(ctx, 3);
   ctx.add({
     id: 'aws:eks-nodegroup',
     kind: 'nodePool',
@@ -149,8 +164,8 @@ function planGcp(ctx: PlanContext): void {
     dependsOn: ['gcp:network'],
     summary: `cluster → GKE ${KUBERNETES_VERSION}, ${ctx.production ? `regional (${region})` : `zonal (${location})`}`,
   });
-  const nodes = nodeRange(ctx);
   const machineType = ctx.production ? 'n2-standard-2' : 'e2-standard-2';
+  const nodes = nodeRange(ctx, 6);
   ctx.add({
     id: 'gcp:gke-nodepool',
     kind: 'nodePool',
