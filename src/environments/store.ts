@@ -208,7 +208,10 @@ export class EnvStore {
   }
 
   private async save(text: string, document: EnvironmentsFile, expected: FileVersion): Promise<LoadOk> {
-    const release = await acquireLock(`${this.file}.lock`, { staleMs: this.options.lockStaleMs, waitMs: this.options.lockWaitMs });
+    const release = await acquireLock(`${this.file}.lock`, { staleMs: this.options.lockStaleMs, waitMs: this.options.lockWaitMs }).catch((err: unknown) => {
+      if (err instanceof EnvStoreError) throw err;
+      throw new EnvStoreError('io', `could not save ${this.file}: cannot create its lock file: ${(err as Error).message}`, { cause: err });
+    });
     let saved: LoadOk | undefined;
     try {
       await removeLeftoverTemps(this.file);

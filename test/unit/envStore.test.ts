@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { InvalidFileError, NotFoundError, ValidationError } from '../../src/environments/errors';
+import { EnvStoreError, InvalidFileError, NotFoundError, ValidationError } from '../../src/environments/errors';
 import { EnvStore } from '../../src/environments/store';
 import { validateEnvironment } from '../../src/environments/validate';
 import type { Environment } from '../../src/model/environment';
@@ -265,4 +265,17 @@ test('validateEnvironment checks one environment for a form, with paths relative
   assert.deepEqual(validateEnvironment({ ...staging, provider: { kind: 'azure' } }).map((p) => `${p.path} ${p.message}`), [
     '/provider/kind must be "aws", "gcp" or "kubernetes"',
   ]);
+});
+
+test('a save into a folder that is gone fails with an io error that names the file and keeps the cause', async () => {
+  const dir = scratchApp();
+  const store = new EnvStore(path.join(dir, 'removed-app'));
+  await store.load();
+  await assert.rejects(store.create(staging), (err: unknown) => {
+    assert.ok(err instanceof EnvStoreError);
+    assert.equal(err.code, 'io');
+    assert.match(err.message, /could not save .*removed-app\/encore\.environments\.json: cannot create its lock file: ENOENT/);
+    assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOENT');
+    return true;
+  });
 });
