@@ -50,7 +50,10 @@ const MIN_GO = [1, 25];
 
 const say = (message) => process.stderr.write(`[kube-test-server] ${message}\n`);
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const minutes = (ms) => `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+const minutes = (ms) => {
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s`;
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // build
@@ -168,7 +171,10 @@ export async function buildKubeBinaries({ force = false } = {}) {
   }
   const { go, version } = findGo();
   say(`building kube-apiserver v${KUBE_VERSION} and etcd ${ETCD_VERSION} with ${version} into ${binDir}`);
-  say('a cold build (empty Go build cache) takes about 20 minutes on two cores; later builds reuse the Go caches');
+  say(
+    'a cold build takes about 5 minutes on two cores (about 760 MB of modules from the Go module proxy, 2.3 GB of Go ' +
+    'build cache, under 2 GB of memory); later builds reuse the Go caches and take seconds',
+  );
   const started = Date.now();
   const tmp = `${binDir}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -370,6 +376,28 @@ async function startOnce(dir, { readyTimeoutMs }) {
   return { kubeconfigPath, server, token: adminToken, viewerToken, caFile, etcdUrl, etcd, apiserver, etcdLog, apiserverLog, readyMs };
 }
 
+const TMP_PREFIX = 'encore-kube-';
+const OWNER_FILE = 'owner.pid';
+
+/** Temporary folders of runs that were killed before stop() (etcd preallocates 64 MB of WAL in each). */
+function removeAbandonedDirs() {
+  for (const name of readdirSync(os.tmpdir())) {
+    if (!name.startsWith(TMP_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    let owner;
+    try {
+      owner = Number(readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue;
+    }
+    try {
+      process.kill(owner, 0);
+    } catch (err) {
+      if (err.code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Starts etcd and kube-apiserver on 127.0.0.1 only and waits until /readyz answers 200. Everything lives in `dir`:
  * by default a fresh temporary folder that stop() deletes; a given `dir` is created if needed and kept (with the
@@ -379,12 +407,14 @@ export async function startKubeServer({ dir, readyTimeoutMs = 120_000 } = {}) {
   if (!kubeBinariesReady()) {
     throw new Error(
       `kube-apiserver v${KUBE_VERSION} and etcd ${ETCD_VERSION} are not built in ${binDir}: run \`npm run kube:build\` ` +
-      '(node scripts/kube-test-server.mjs build) first; a cold build takes about 20 minutes on two cores',
+      '(node scripts/kube-test-server.mjs build) first; a cold build takes about 5 minutes on two cores',
     );
   }
   const ownDir = !dir;
-  const workDir = dir ?? mkdtempSync(path.join(os.tmpdir(), 'encore-kube-'));
+  if (ownDir) removeAbandonedDirs();
+  const workDir = dir ?? mkdtempSync(path.join(os.tmpdir(), TMP_PREFIX));
   mkdirSync(workDir, { recursive: true });
+  if (ownDir) writeFileSync(path.join(workDir, OWNER_FILE), `${process.pid}\n`);
   let running;
   for (let attempt = 1; ; attempt++) {
     try {
