@@ -1,0 +1,89 @@
+/**
+ * The Plan: what apply or destroy would do to one environment, and the progress events they emit while doing it.
+ * Plain JSON, so the CLI prints it with `--json`, the extension renders it as a diff, and the tree shows statuses.
+ */
+
+import type { ProviderKind, ResourceKind } from './desiredGraph';
+import type { FieldChange } from './providerApi';
+
+export type PlanAction = 'create' | 'update' | 'delete' | 'keep';
+
+export interface PlanEntry {
+  id: string;
+  kind: ResourceKind;
+  providerType: string;
+  name: string;
+  summary: string;
+  action: PlanAction;
+  /** Why, in words: "new in the app", "replicas changed", "no longer used by the app", "deleted outside the tool". */
+  reason: string;
+  /** For update: the fields that change. For create and delete: empty. */
+  changes: FieldChange[];
+  /** The live object differs from what the last apply recorded: someone changed it outside the tool. */
+  drifted: boolean;
+  /** When drifted: how the live object differs from what was recorded (before = recorded, after = live). */
+  drift: FieldChange[];
+  /** Holds data (databases, volumes, buckets, queues, secret values): deleting it needs a typed confirmation. */
+  stateful: boolean;
+  /** For create: the object already exists (left by an interrupted run, or made by hand) and will be adopted. */
+  adopt: boolean;
+  dependsOn: string[];
+}
+
+export interface PlanCounts {
+  create: number;
+  update: number;
+  delete: number;
+  keep: number;
+}
+
+export interface Plan {
+  environment: string;
+  provider: ProviderKind;
+  operation: 'apply' | 'destroy';
+  /** Planned against recorded state alone, without reading the live objects: drift and adoption are not known. */
+  offline: boolean;
+  /** The state version the plan was made against; apply refuses a plan whose state has moved on since. */
+  stateVersion: string | null;
+  /** In dependency order for apply (creates and updates first-to-last, deletes last-to-first). */
+  entries: PlanEntry[];
+  counts: PlanCounts;
+  /** Ids of stateful resources the plan deletes: shown apart, and the reason a confirmation is needed. */
+  statefulDeletes: string[];
+  /** Things said plainly: the planner's warnings, "offline: drift not checked", an interrupted earlier run. */
+  notes: string[];
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.counts.create + plan.counts.update + plan.counts.delete > 0;
+}
+
+export type ProgressPhase = 'start' | 'progress' | 'done' | 'failed' | 'skipped';
+
+/** One line of progress from apply or destroy. Never contains a secret value. */
+export interface ProgressEvent {
+  /** 1-based position of the resource among the steps that change something. */
+  step: number;
+  total: number;
+  resourceId: string;
+  action: PlanAction;
+  phase: ProgressPhase;
+  message: string;
+  /** ISO time, for logs. */
+  at: string;
+}
+
+/** How an apply or destroy ended. */
+export interface ApplyResult {
+  environment: string;
+  operation: 'apply' | 'destroy';
+  outcome: 'succeeded' | 'failed' | 'cancelled';
+  /** Ids per final state of this run. */
+  done: string[];
+  failed: { id: string; error: string }[];
+  /** Not started because a dependency failed or the run was cancelled. */
+  skipped: string[];
+  /** The state version written last. */
+  stateVersion: string | null;
+  durationMs: number;
+}
