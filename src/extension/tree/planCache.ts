@@ -1,0 +1,27 @@
+// Pure (no vscode): the planner, memoised. The planner is pure, so a graph is reused for as long as the model object
+// and the environment's content are the same: a tree refresh after a file change re-plans only what changed, and the
+// CodeLens statuses cost a lookup.
+import type { AppModel } from '../../model/appModel';
+import type { DesiredGraph } from '../../model/desiredGraph';
+import type { Environment } from '../../model/environment';
+import { plan } from '../../provisioning/planner';
+import type { PlanFn } from './treeData';
+
+/** `appIdOf` gives Encore's app id (encore.app `id`) for an app root, which the planner uses in resource names. */
+export function cachedPlanner(appIdOf: (root: string) => string | undefined): PlanFn {
+  const graphs = new WeakMap<AppModel, Map<string, DesiredGraph>>();
+  return (model, env) => {
+    let byEnv = graphs.get(model);
+    if (!byEnv) {
+      byEnv = new Map();
+      graphs.set(model, byEnv);
+    }
+    const key = JSON.stringify(env satisfies Environment);
+    let graph = byEnv.get(key);
+    if (!graph) {
+      graph = plan(model, env, { appId: appIdOf(model.root) });
+      byEnv.set(key, graph);
+    }
+    return graph;
+  };
+}

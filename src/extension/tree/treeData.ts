@@ -1,0 +1,322 @@
+// Pure (no vscode): the Environments view as data. The provider (environmentsTree.ts) turns these nodes into
+// TreeItems; tests and the benchmark use them directly. Ids are built from the model (app root, environment name,
+// planner resource id), so expansion and selection survive every refresh.
+import path from 'node:path';
+import type { AppModel } from '../../model/appModel';
+import type { DesiredGraph, DesiredResource } from '../../model/desiredGraph';
+import { describeEnvironment, ENVIRONMENTS_FILE, type Environment } from '../../model/environment';
+import { formatProblem, type FileProblem } from '../../environments/problems';
+import { groupResources, resourceLabel, type ResourceGroup } from './resourceGroups';
+
+/** What the language server knows about an app. */
+export type ModelState =
+  | { kind: 'ready'; model: AppModel }
+  /** A Go app: Encore.ts analysis does not apply. */
+  | { kind: 'go'; message: string }
+  /** The analysis of this app failed. */
+  | { kind: 'failed'; message: string }
+  /** The server is starting or has not answered yet. */
+  | { kind: 'pending' }
+  /** The server is not running (it failed, crashed, or was stopped). */
+  | { kind: 'unavailable'; message: string };
+
+/** What the environments file gave (the EnvStore's load result, reduced to what the view needs). */
+export type EnvironmentsState =
+  | { ok: true; file: string; environments: Environment[] }
+  | { ok: false; file: string; errors: FileProblem[] };
+
+export interface AppInput {
+  root: string;
+  /** Set when encore.app itself cannot be read. */
+  appError?: string;
+  /** The app's folder relative to its workspace folder, for the group's description. */
+  description: string;
+  environments: EnvironmentsState;
+  model: ModelState;
+}
+
+/** What a node does when clicked. Data only: the provider turns it into a vscode.Command. */
+export type Action =
+  /** Opens a file, at a 1-based line and column when given. */
+  | { kind: 'openFile'; file: string; line?: number; column?: number }
+  | { kind: 'command'; command: string; title: string; args?: unknown[] };
+
+export type Severity = 'error' | 'warning' | 'info';
+
+interface Base {
+  id: string;
+  root: string;
+}
+
+export type TreeNode =
+  | (Base & { kind: 'app'; label: string; description: string })
+  | (Base & { kind: 'environment'; env: Environment; resourceCount: number | undefined })
+  | (Base & { kind: 'setting'; envName: string; label: string; value: string; icon: string; tooltip?: string })
+  | (Base & { kind: 'group'; envName: string; group: ResourceGroup })
+  | (Base & { kind: 'resource'; envName: string; resource: DesiredResource; status: ResourceStatus })
+  | (Base & { kind: 'problem'; severity: Severity; label: string; description: string; tooltip: string; action?: Action });
+
+/** Where each resource stands. Only "not provisioned" exists until the provisioning engine records state. */
+export type ResourceStatus = 'not provisioned';
+
+export interface TreeData {
+  nodes: Map<string, TreeNode>;
+  /** Children by parent id; the top level is under ''. */
+  children: Map<string, string[]>;
+  parent: Map<string, string>;
+}
+
+/** Plans one environment; the caller memoises (the planner is pure, so the same inputs give the same graph). */
+export type PlanFn = (model: AppModel, env: Environment) => DesiredGraph;
+
+export function buildTree(apps: readonly AppInput[], planFor: PlanFn): TreeData {
+  const data: TreeData = { nodes: new Map(), children: new Map(), parent: new Map() };
+  const add = (parentId: string, node: TreeNode): string => {
+    data.nodes.set(node.id, node);
+    const list = data.children.get(parentId);
+    if (list) list.push(node.id);
+    else data.children.set(parentId, [node.id]);
+    if (parentId !== '') data.parent.set(node.id, parentId);
+    return node.id;
+  };
+  data.children.set('', []);
+  // One app: its content at the top level (and nothing when it has no environments, so the welcome shows).
+  // Several apps: one group per app.
+  for (const app of apps) {
+    const parentId = apps.length === 1 ? '' : add('', { kind: 'app', id: `app:${app.root}`, root: app.root, label: path.basename(app.root), description: app.description });
+    addApp(add, parentId, app, planFor, apps.length > 1);
+  }
+  return data;
+}
+
+type Add = (parentId: string, node: TreeNode) => string;
+
+function addApp(add: Add, parentId: string, app: AppInput, planFor: PlanFn, noticeWhenEmpty: boolean): void {
+  const { root } = app;
+  if (app.appError) {
+    add(parentId, problem(root, `app-error:${root}`, 'error', 'Cannot read encore.app', app.appError, app.appError, {
+      kind: 'openFile',
+      file: path.join(root, 'encore.app'),
+    }));
+  }
+  const envs = app.environments;
+  if (!envs.ok) {
+    addFileErrors(add, parentId, root, envs.file, envs.errors);
+    return;
+  }
+  if (envs.environments.length === 0) {
+    if (noticeWhenEmpty) {
+      add(parentId, problem(root, `no-envs:${root}`, 'info', 'No environments yet: Create Environment…', '', 'Create the first environment of this app', {
+        kind: 'command',
+        command: 'encore.createEnvironment',
+        title: 'Create Environment',
+        args: [root],
+      }));
+    }
+    return;
+  }
+  for (const env of envs.environments) addEnvironment(add, parentId, app, env, planFor);
+}
+
+/** A broken file: one error node that opens the file at the first problem, and one child per problem. */
+function addFileErrors(add: Add, parentId: string, root: string, file: string, errors: FileProblem[]): void {
+  const first = errors[0];
+  const all = errors.map(formatProblem).join('\n');
+  const id = add(parentId, problem(root, `envfile-error:${root}`, 'error', `Cannot read ${ENVIRONMENTS_FILE}`, first ? formatProblem(first) : '', `${all}\n\nThe file is left as it is: fix it by hand, and the view reloads.`, {
+    kind: 'openFile',
+    file,
+    ...(first && { line: first.line, column: first.column }),
+  }));
+  if (errors.length > 1) {
+    errors.forEach((p, i) =>
+      add(id, problem(root, `${id}/${i}`, 'error', `line ${p.line}, column ${p.column}`, formatProblem({ message: p.message, path: p.path }), formatProblem(p), {
+        kind: 'openFile',
+        file,
+        line: p.line,
+        column: p.column,
+      })),
+    );
+  }
+}
+
+export function environmentId(root: string, name: string): string {
+  return `env:${root}:${name}`;
+}
+
+export function groupId(root: string, envName: string, key: string): string {
+  return `${environmentId(root, envName)}/group:${key}`;
+}
+
+function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, planFor: PlanFn): void {
+  const { root } = app;
+  const envId = environmentId(root, env.name);
+  const planned = planEnvironment(app.model, env, planFor);
+  add(parentId, { kind: 'environment', id: envId, root, env, resourceCount: planned.graph?.resources.length });
+  for (const s of settings(env)) {
+    add(envId, { kind: 'setting', id: `${envId}/setting:${s.key}`, root, envName: env.name, label: s.label, value: s.value, icon: s.icon, tooltip: s.tooltip });
+  }
+  for (const p of planned.problems) add(envId, { ...p, id: `${envId}/${p.id}`, root });
+  if (!planned.graph) return;
+  for (const group of groupResources(planned.graph)) {
+    const gid = add(envId, { kind: 'group', id: groupId(root, env.name, group.key), root, envName: env.name, group });
+    for (const resource of group.resources) {
+      add(gid, { kind: 'resource', id: `${envId}/res:${resource.id}`, root, envName: env.name, resource, status: 'not provisioned' });
+    }
+  }
+}
+
+type PlannedProblem = Omit<Extract<TreeNode, { kind: 'problem' }>, 'root'>;
+
+/** The graph for the tree, or the problem nodes that say why there is none (or why it may be incomplete). */
+export function planEnvironment(model: ModelState, env: Environment, planFor: PlanFn): { graph?: DesiredGraph; problems: PlannedProblem[] } {
+  const p = (id: string, severity: Severity, label: string, description: string, tooltip: string, action?: Action): PlannedProblem => ({
+    kind: 'problem', id, severity, label, description, tooltip, ...(action && { action }),
+  });
+  switch (model.kind) {
+    case 'pending':
+      return { problems: [p('problem:model', 'info', 'Resources: analysing the app…', '', 'The Encore language server is analysing the app; the resources appear when it is done.')] };
+    case 'unavailable':
+      return { problems: [p('problem:model', 'warning', 'Resources unknown', 'the language server is not running', `${model.message}\n\nRestart it to see what this environment gets.`, { kind: 'command', command: 'encore.restartServer', title: 'Restart Language Server' })] };
+    case 'go':
+      return { problems: [p('problem:model', 'info', 'Resources unknown: Go app', 'not analysed', model.message, { kind: 'command', command: 'vscode.open', title: 'Open the Encore.ts docs', args: ['https://encore.dev/docs/ts'] })] };
+    case 'failed':
+      return { problems: [p('problem:model', 'error', 'Cannot analyse the app', model.message, `${model.message}\n\nThe language server's log says more.`, { kind: 'command', command: 'encore.showServerLogs', title: 'Show Language Server Logs' })] };
+    case 'ready':
+      break;
+  }
+  let graph: DesiredGraph;
+  try {
+    graph = planFor(model.model, env);
+  } catch (err) {
+    const message = (err as Error).message;
+    return { problems: [p('problem:plan', 'error', 'Cannot plan the resources', message, `The planner failed on this environment: ${message}`, { kind: 'command', command: 'encore.showLogs', title: 'Show Logs' })] };
+  }
+  const problems: PlannedProblem[] = [];
+  const errors = model.model.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    const what = errors === 1 ? '1 build error' : `${errors} build errors`;
+    problems.push(p('problem:diagnostics', 'warning', `The app has ${what}`, 'resources may be incomplete', `Encore would refuse to build the app as it is (${what}); the resources below come from what could be read.`, { kind: 'command', command: 'workbench.actions.view.problems', title: 'Show Problems' }));
+  }
+  graph.warnings.forEach((w, i) => problems.push(p(`problem:warning:${i}`, 'warning', w, '', w)));
+  return { graph, problems };
+}
+
+interface SettingRow {
+  key: string;
+  label: string;
+  value: string;
+  icon: string;
+  tooltip?: string;
+}
+
+/** The environment's settings as rows: type, deploy, provider and its settings, sizing. */
+export function settings(env: Environment): SettingRow[] {
+  const rows: SettingRow[] = [
+    env.type === 'production'
+      ? { key: 'type', label: 'Type', value: 'Production', icon: 'rocket', tooltip: 'Managed databases with backups, managed Redis and Pub/Sub, autoscaling' }
+      : { key: 'type', label: 'Type', value: 'Development', icon: 'beaker', tooltip: 'Postgres and Redis inside the cluster on persistent volumes, one replica' },
+    env.deploy.trigger === 'push'
+      ? { key: 'deploy', label: 'Deploy', value: `on push to ${env.deploy.branch}`, icon: 'git-branch' }
+      : { key: 'deploy', label: 'Deploy', value: 'manually', icon: 'debug-start' },
+  ];
+  const p = env.provider;
+  if (p.kind === 'aws') {
+    rows.push({ key: 'provider', label: 'Provider', value: 'AWS', icon: 'cloud' });
+    rows.push({ key: 'region', label: 'Region', value: p.region, icon: 'globe' });
+    rows.push({ key: 'profile', label: 'Profile', value: p.profile ?? 'the default credential chain', icon: 'account' });
+  } else if (p.kind === 'gcp') {
+    rows.push({ key: 'provider', label: 'Provider', value: 'GCP', icon: 'cloud' });
+    rows.push({ key: 'project', label: 'Project', value: p.project, icon: 'project' });
+    rows.push({ key: 'region', label: 'Region', value: p.region, icon: 'globe' });
+  } else {
+    rows.push({ key: 'provider', label: 'Provider', value: 'Kubernetes', icon: 'cloud' });
+    rows.push({ key: 'context', label: 'Context', value: p.context, icon: 'plug' });
+    rows.push({ key: 'namespace', label: 'Namespace', value: p.namespace ?? `${env.name} (the environment's name)`, icon: 'symbol-namespace' });
+  }
+  if (env.type === 'production') rows.push({ key: 'sizing', label: 'Sizing', value: sizingSummary(env), icon: 'settings' });
+  return rows;
+}
+
+function sizingSummary(env: Environment): string {
+  const s = env.sizing ?? {};
+  const count = (m: Record<string, unknown> | undefined, one: string, many: string) => {
+    const n = Object.keys(m ?? {}).length;
+    return n === 0 ? undefined : `${n} ${n === 1 ? one : many}`;
+  };
+  const parts = [count(s.databases, 'database', 'databases'), count(s.caches, 'cache', 'caches'), count(s.services, 'service', 'services')].filter(Boolean);
+  return parts.length === 0 ? "Encore's defaults" : `answers for ${parts.join(', ')}`;
+}
+
+function problem(root: string, id: string, severity: Severity, label: string, description: string, tooltip: string, action?: Action): TreeNode {
+  return { kind: 'problem', id, root, severity, label, description, tooltip, ...(action && { action }) };
+}
+
+/** How a node looks, as data: what getTreeItem needs, computed without vscode (tests and the benchmark use it). */
+export interface ItemData {
+  label: string;
+  description?: string;
+  tooltip?: string;
+  /** 'none', or whether the node starts collapsed or expanded. */
+  collapsible: 'none' | 'collapsed' | 'expanded';
+  /** A codicon name, `env:<provider>-<type>` for the environment icons in media/, or `severity:<…>`. */
+  icon: string;
+  contextValue: string;
+  action?: Action;
+}
+
+export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
+  const collapsed = hasChildren ? 'collapsed' : 'none';
+  switch (node.kind) {
+    case 'app':
+      return { label: node.label, description: node.description, tooltip: node.root, collapsible: 'expanded', icon: 'package', contextValue: 'encore.app' };
+    case 'environment': {
+      const { env } = node;
+      const resources = node.resourceCount === undefined ? 'resources unknown' : `${node.resourceCount} resources, not provisioned`;
+      return {
+        label: env.name,
+        description: describeEnvironment(env),
+        tooltip: `**${env.name}**\n\n${describeEnvironment(env)}\n\n${resources}`,
+        collapsible: collapsed,
+        icon: `env:${env.provider.kind}-${env.type}`,
+        contextValue: `encore.environment.${env.type}`,
+      };
+    }
+    case 'setting':
+      return { label: node.label, description: node.value, tooltip: node.tooltip ?? `${node.label}: ${node.value}`, collapsible: 'none', icon: node.icon, contextValue: 'encore.setting' };
+    case 'group': {
+      const g = node.group;
+      const n = g.resources.length;
+      return {
+        label: g.label,
+        description: g.description,
+        tooltip: `${g.label}: ${n} ${n === 1 ? 'resource' : 'resources'}, not provisioned`,
+        collapsible: 'collapsed',
+        icon: g.icon,
+        contextValue: 'encore.resourceGroup',
+      };
+    }
+    case 'resource': {
+      const r = node.resource;
+      const lines = [r.summary, '', `${r.providerType} \`${r.name}\``, `id: \`${r.id}\``, `status: ${node.status}`];
+      if (r.stateful) lines.push('', 'Holds data: destroying it needs a typed confirmation.');
+      return {
+        label: resourceLabel(r),
+        description: node.status,
+        tooltip: lines.join('\n\n'),
+        collapsible: 'none',
+        icon: r.stateful ? 'circle-large-outline' : 'circle-outline',
+        contextValue: `encore.resource${r.stateful ? '.stateful' : ''}`,
+      };
+    }
+    case 'problem':
+      return {
+        label: node.label,
+        description: node.description,
+        tooltip: node.tooltip,
+        collapsible: collapsed,
+        icon: `severity:${node.severity}`,
+        contextValue: `encore.problem.${node.severity}`,
+        ...(node.action && { action: node.action }),
+      };
+  }
+}
