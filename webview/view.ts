@@ -1,0 +1,240 @@
+// The Create / Edit Environment form as a lit-html template of the page state. Rendering is cheap and keyed by
+// position, so the whole form is re-rendered on every change without losing focus or what is being typed.
+import { html, nothing, type TemplateResult } from 'lit';
+import type { Choice, FieldProblem, FormDraft, FormOptions, HostMessage, SizingQuestionView } from '../src/model/messages';
+import { sizingFieldId } from '../src/model/messages';
+
+export type Evaluation = Extract<HostMessage, { type: 'evaluation' }>;
+
+export interface PageState {
+  mode: 'create' | 'edit';
+  appName: string;
+  originalName?: string;
+  draft: FormDraft;
+  options: FormOptions;
+  evaluation?: Evaluation;
+  /** Fields the user has changed: their problems show even while empty. */
+  touched: Set<string>;
+  submitting: boolean;
+  submitError?: { message: string; offerFile: boolean; problems: FieldProblem[] };
+}
+
+export interface Handlers {
+  set<K extends keyof Omit<FormDraft, 'sizing'>>(field: K, value: FormDraft[K]): void;
+  setSizing(q: SizingQuestionView, value: string): void;
+  submit(): void;
+  cancel(): void;
+  refreshOptions(): void;
+  openFile(): void;
+}
+
+/** The value of the "Other…" entry of a list of discovered values. */
+const OTHER = '\u0000other';
+
+const TYPES = {
+  development: 'Postgres and Redis as StatefulSets inside the cluster, on persistent volumes, one replica. Cheap and quick to create.',
+  production:
+    'Managed databases (RDS or Cloud SQL) with 7-day backups, point-in-time recovery and deletion protection, managed Redis and Pub/Sub, autoscaling.',
+} as const;
+
+export function view(s: PageState, h: Handlers): TemplateResult {
+  const problems = currentProblems(s);
+  const error = (field: string) => {
+    const p = problems.find((x) => x.field === field);
+    return p && isShown(s, field) ? p.message : '';
+  };
+  const d = s.draft;
+  const verb = s.mode === 'create' ? 'Create Environment' : 'Save Changes';
+  const blocking = problems.length > 0 || !s.evaluation || s.submitting;
+  return html`
+    <h1>${s.mode === 'create' ? `New environment for ${s.appName}` : `Edit environment ${s.originalName ?? ''}`}</h1>
+    <p class="lead">An isolated, fully working instance of the app. It is saved in encore.environments.json, beside encore.app; nothing is provisioned until you plan and apply it.</p>
+    <div class="banner" role="alert">${s.submitError ? banner(s.submitError, h) : nothing}</div>
+    <form id="env-form" @submit=${(e: Event) => { e.preventDefault(); if (!blocking) h.submit(); }}>
+      <section>
+        <h2>Environment</h2>
+        ${field('name', 'Name', error('name'), 'Lowercase letters, digits and dashes, starting with a letter; unique in this app.', html`
+          <vscode-textfield id="name" placeholder="e.g. staging" .value=${d.name} ?invalid=${!!error('name')}
+            @input=${(e: Event) => h.set('name', valueOf(e))}></vscode-textfield>`)}
+        ${field('type', 'Type', error('type'), '', html`
+          <vscode-radio-group id="type" @change=${(e: Event) => h.set('type', valueOf(e) as FormDraft['type'])}>
+            <vscode-radio name="type" value="development" .checked=${d.type === 'development'}>Development</vscode-radio>
+            <vscode-radio name="type" value="production" .checked=${d.type === 'production'}>Production</vscode-radio>
+          </vscode-radio-group>
+          <p class="hint type-hint"><strong>Development:</strong> ${TYPES.development}</p>
+          <p class="hint type-hint"><strong>Production:</strong> ${TYPES.production}</p>`)}
+      </section>
+      <section>
+        <h2>Deploy</h2>
+        ${field('trigger', 'Deploys', error('trigger'), '', html`
+          <vscode-radio-group id="trigger" @change=${(e: Event) => h.set('trigger', valueOf(e) as FormDraft['trigger'])}>
+            <vscode-radio name="trigger" value="push" .checked=${d.trigger === 'push'}>On push to a branch</vscode-radio>
+            <vscode-radio name="trigger" value="manual" .checked=${d.trigger === 'manual'}>Manually</vscode-radio>
+          </vscode-radio-group>`)}
+        ${d.trigger === 'push' ? discovered('branch', 'Branch', error('branch'), d.branch, s.options.branches, 'e.g. main', (v) => h.set('branch', v)) : nothing}
+        ${notes(s.options.notes.git)}
+      </section>
+      <section>
+        <h2>Cloud provider</h2>
+        ${field('provider', 'Runs on', error('provider'), '', html`
+          <vscode-radio-group id="provider" @change=${(e: Event) => h.set('provider', valueOf(e) as FormDraft['provider'])}>
+            <vscode-radio name="provider" value="aws" .checked=${d.provider === 'aws'}>AWS</vscode-radio>
+            <vscode-radio name="provider" value="gcp" .checked=${d.provider === 'gcp'}>GCP</vscode-radio>
+            <vscode-radio name="provider" value="kubernetes" .checked=${d.provider === 'kubernetes'}>Kubernetes</vscode-radio>
+          </vscode-radio-group>`)}
+        ${providerFields(s, h, error)}
+        <vscode-button secondary id="refresh-options" @click=${() => h.refreshOptions()}>Look for profiles, contexts and branches again</vscode-button>
+      </section>
+      ${d.type === 'production' ? sizing(s, h, error) : nothing}
+      <div class="actions">
+        <vscode-button id="submit" ?disabled=${blocking} @click=${() => { if (!blocking) h.submit(); }}>${s.submitting ? 'Saving…' : verb}</vscode-button>
+        <vscode-button secondary id="cancel" @click=${() => h.cancel()}>Cancel</vscode-button>
+      </div>
+      <p class="hint" id="blocking">${blockingText(s, problems)}</p>
+    </form>
+    ${preview(s)}
+  `;
+}
+
+function banner(e: NonNullable<PageState['submitError']>, h: Handlers): TemplateResult {
+  const general = e.problems.filter((p) => p.field === 'form');
+  return html`<span id="submit-error">${e.message}</span>
+    ${general.map((p) => html`<br><span>${p.message}</span>`)}
+    ${e.offerFile ? html` <vscode-button secondary @click=${() => h.openFile()}>Open encore.environments.json</vscode-button>` : nothing}`;
+}
+
+function providerFields(s: PageState, h: Handlers, error: (f: string) => string): TemplateResult {
+  const d = s.draft;
+  const o = s.options;
+  if (d.provider === 'aws') {
+    return html`
+      ${discovered('awsProfile', 'AWS profile', error('awsProfile'), d.awsProfile, [{ value: '', description: 'the default credential chain' }, ...o.awsProfiles], 'a profile name from ~/.aws/config', (v) => h.set('awsProfile', v), 'Credentials come from this profile when you plan and apply; they never go in the file.')}
+      ${region('awsRegion', 'Region', error('awsRegion'), d.awsRegion, o.awsRegions, (v) => h.set('awsRegion', v))}
+      ${notes(o.notes.aws)}`;
+  }
+  if (d.provider === 'gcp') {
+    return html`
+      ${discovered('gcpProject', 'GCP project', error('gcpProject'), d.gcpProject, o.gcpProjects, 'a project id, e.g. shop-prod-123', (v) => h.set('gcpProject', v), 'Plan and apply use Application Default Credentials (gcloud auth application-default login).')}
+      ${region('gcpRegion', 'Region', error('gcpRegion'), d.gcpRegion, o.gcpRegions, (v) => h.set('gcpRegion', v))}
+      ${notes(o.notes.gcp)}`;
+  }
+  return html`
+    ${discovered('kubeContext', 'Kubernetes context', error('kubeContext'), d.kubeContext, o.kubeContexts, 'a context name from your kubeconfig', (v) => h.set('kubeContext', v))}
+    ${field('kubeNamespace', 'Namespace', error('kubeNamespace'), "Leave empty to use the environment's name.", html`
+      <vscode-textfield id="kubeNamespace" placeholder=${d.name || 'the environment name'} .value=${d.kubeNamespace} ?invalid=${!!error('kubeNamespace')}
+        @input=${(e: Event) => h.set('kubeNamespace', valueOf(e))}></vscode-textfield>`)}
+    ${notes(o.notes.kubernetes)}`;
+}
+
+function sizing(s: PageState, h: Handlers, error: (f: string) => string): TemplateResult {
+  const questions = s.evaluation?.sizing ?? [];
+  if (questions.length === 0) {
+    return html`<section id="sizing"><h2>Sizing</h2><p class="hint">No sizing questions: the preview says why, or the app has no databases, caches or services yet.</p></section>`;
+  }
+  let last = '';
+  return html`<section id="sizing">
+    <h2>Sizing</h2>
+    <p class="hint">Asked once per resource, for Production only. Leave a field empty to use the default shown.</p>
+    <div class="sizing-grid">
+      ${questions.map((q) => {
+        const id = sizingFieldId(q);
+        const head = `${q.resource} ${q.resourceKind}`;
+        const title = head !== last ? html`<div class="resource">${head}</div>` : nothing;
+        last = head;
+        const value = s.draft.sizing.find((a) => a.group === q.group && a.resource === q.resource && a.field === q.field)?.value ?? '';
+        const label = q.label.slice(q.label.indexOf(':') + 1).trim();
+        return html`${title}
+          <vscode-label for=${id}>${label} (${q.unit}, ${q.min}–${q.max})</vscode-label>
+          <vscode-textfield id=${id} data-sizing=${id} type="number" placeholder=${String(q.defaultValue)} .value=${value}
+            ?invalid=${!!error(id)} @input=${(e: Event) => h.setSizing(q, valueOf(e))}></vscode-textfield>
+          ${error(id) ? html`<p class="error sizing-error" id=${`${id}-error`}>${error(id)}</p>` : nothing}`;
+      })}
+    </div>
+  </section>`;
+}
+
+function preview(s: PageState): TemplateResult {
+  const e = s.evaluation;
+  let body: TemplateResult;
+  if (!e) body = html`<p class="hint">Working out the resources…</p>`;
+  else if (e.preview.state === 'unavailable') body = html`<p class="note">${e.preview.message}</p>`;
+  else {
+    const p = e.preview;
+    body = html`
+      <p class="count" id="preview-count">${p.resourceCount} resources, none provisioned yet.</p>
+      ${p.warnings.map((w) => html`<p class="warning">${w}</p>`)}
+      <ul>
+        ${p.groups.map((g) => html`
+          <li class="group"><span class="codicon codicon-${g.icon}"></span><strong>${g.label}</strong> <span class="count">${g.description}</span></li>
+          ${g.resources.map((r) => html`<li class="res" title=${r.detail}>${r.label}${r.stateful ? html` <span class="stateful" title="holds data">●</span>` : nothing}</li>`)}`)}
+      </ul>`;
+  }
+  return html`<aside class="preview" id="preview" aria-label="Infrastructure preview">
+    <h2>What this environment gets</h2>
+    ${e ? html`<p id="summary">${e.summary}</p>` : nothing}
+    ${body}
+  </aside>`;
+}
+
+function field(id: string, label: string, error: string, hint: string, control: TemplateResult): TemplateResult {
+  return html`<div class="field">
+    <vscode-label for=${id}>${label}</vscode-label>
+    ${control}
+    <p class="error" id=${`${id}-error`} role="status">${error}</p>
+    <p class="hint">${hint}</p>
+  </div>`;
+}
+
+/** A value found on this machine (profile, project, context, branch), or any other typed in. */
+function discovered(id: string, label: string, error: string, value: string, choices: Choice[], placeholder: string, set: (v: string) => void, hint = ''): TemplateResult {
+  const listed = choices.some((c) => c.value === value);
+  const usable = choices.filter((c) => c.value !== '' || id === 'awsProfile');
+  const select = usable.length > 0 && !(usable.length === 1 && usable[0].value === '' && !listed);
+  const text = html`<vscode-textfield id=${`${id}-text`} placeholder=${placeholder} .value=${listed ? '' : value} ?invalid=${!!error}
+    @input=${(e: Event) => set(valueOf(e))}></vscode-textfield>`;
+  if (!select) return field(id, label, error, hint, text);
+  return field(id, label, error, hint, html`
+    <vscode-single-select id=${id} .value=${listed ? value : OTHER} ?invalid=${!!error && listed}
+      @change=${(e: Event) => { const v = valueOf(e); set(v === OTHER ? '' : v); }}>
+      ${usable.map((c) => html`<vscode-option value=${c.value} description=${c.description ?? ''}>${c.value === '' ? `(${c.description ?? 'none'})` : c.value}</vscode-option>`)}
+      <vscode-option value=${OTHER}>Other…</vscode-option>
+    </vscode-single-select>
+    ${listed ? nothing : text}`);
+}
+
+/** A region from the provider's list, filtered as the user types. */
+function region(id: string, label: string, error: string, value: string, choices: Choice[], set: (v: string) => void): TemplateResult {
+  const all = value && !choices.some((c) => c.value === value) ? [{ value, description: 'not in the list' }, ...choices] : choices;
+  return field(id, label, error, '', html`
+    <vscode-single-select id=${id} combobox filter="contains" .value=${value} ?invalid=${!!error} @change=${(e: Event) => set(valueOf(e))}>
+      ${all.map((c) => html`<vscode-option value=${c.value} description=${c.description ?? ''}>${c.value}</vscode-option>`)}
+    </vscode-single-select>`);
+}
+
+function notes(list: string[]): TemplateResult | typeof nothing {
+  return list.length === 0 ? nothing : html`${list.map((n) => html`<p class="note">${n}</p>`)}`;
+}
+
+/** The problems to show: the latest evaluation's, or a failed save's while it is newer. */
+export function currentProblems(s: PageState): FieldProblem[] {
+  return s.submitError && s.submitError.problems.length > 0 ? s.submitError.problems : (s.evaluation?.problems ?? []);
+}
+
+function isShown(s: PageState, field: string): boolean {
+  if (s.touched.has(field) || s.submitError) return true;
+  // A field that already holds something wrong (Edit, a hand-edited file) says so at once.
+  const value = (s.draft as unknown as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value.trim() !== '' : field.startsWith('sizing:');
+}
+
+function blockingText(s: PageState, problems: FieldProblem[]): string {
+  if (s.submitting || !s.evaluation) return '';
+  if (problems.length === 0) return '';
+  const n = problems.length;
+  return `${n === 1 ? 'One field needs' : `${n} fields need`} attention before you can ${s.mode === 'create' ? 'create' : 'save'}: ${problems.map((p) => p.message).join(' ')}`;
+}
+
+function valueOf(e: Event): string {
+  const target = e.target as { value?: unknown } | null;
+  return typeof target?.value === 'string' ? target.value : '';
+}
