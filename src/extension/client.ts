@@ -31,6 +31,8 @@ export interface ClientHooks {
   onUnexpectedClose(): void;
   onModelChanged(root: string): void;
   codeLensEnabled(): boolean;
+  /** Adds to the server's lenses (the environment statuses); called on every lens request. */
+  decorateCodeLenses(lenses: vscode.CodeLens[], document: vscode.TextDocument): vscode.CodeLens[];
   serverSettings(): ServerSettings;
 }
 
@@ -74,8 +76,13 @@ export function createClient(context: vscode.ExtensionContext, hooks: ClientHook
       return false;
     },
     middleware: {
-      // The lenses come from the server; the setting only decides whether the editor shows them.
-      provideCodeLenses: (document, token, next) => (hooks.codeLensEnabled() ? next(document, token) : []),
+      // The lenses come from the server; the setting decides whether the editor shows them, and each environment's
+      // status is added here, on the client, where the environments and the planner are.
+      provideCodeLenses: async (document, token, next) => {
+        if (!hooks.codeLensEnabled()) return [];
+        const lenses = await next(document, token);
+        return lenses ? hooks.decorateCodeLenses(lenses, document) : lenses;
+      },
     },
   };
   const client = new LanguageClient('encore', 'Encore Language Server', serverOptions, clientOptions);

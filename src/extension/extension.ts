@@ -1,8 +1,15 @@
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
-import { EnvironmentsTree } from './environmentsTree';
+import { AppModels } from './appModels';
+import { openAt, registerCommands } from './commands';
+import { environmentLensDecorator } from './environmentLenses';
+import { EnvironmentStatus } from './environmentStatus';
+import type { FormHost } from './form/formPanel';
+import { discoverFormOptions } from './form/options';
 import { LanguageServer } from './languageServer';
 import { log } from './log';
+import { EnvironmentsTree } from './tree/environmentsTree';
+import { cachedPlanner } from './tree/planCache';
+import type { TreeNode } from './tree/treeData';
 import { WorkspaceApps } from './workspaceApps';
 
 let server: LanguageServer | undefined;
@@ -12,19 +19,60 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     context.subscriptions.push(log());
     const apps = new WorkspaceApps();
-    const tree = new EnvironmentsTree(apps);
-    const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
-    server = new LanguageServer(context);
+    const planFor = cachedPlanner((root) => {
+      const found = apps.find(root)?.found;
+      return found?.ok ? found.app.id : undefined;
+    });
+    // The server and the models need each other: the lens decorator is set once the models exist.
+    const lensHook: { decorate?: ReturnType<typeof environmentLensDecorator> } = {};
+    server = new LanguageServer(context, (lenses, document) => (lensHook.decorate ? lensHook.decorate(lenses, document) : lenses));
     const languageServer = server;
+    const models = new AppModels(server);
+    const appModels = models;
+    lensHook.decorate = environmentLensDecorator(apps, models, planFor);
+    const tree = new EnvironmentsTree(apps, models, planFor, context.extensionUri);
+    const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
+    const status = new EnvironmentStatus(context.workspaceState, apps);
     // The language server starts once the workspace has an Encore app (now or later), after activation returns.
     const startWhenAppFound = async () => {
       if ((await apps.list()).length > 0) await languageServer.start();
     };
-    context.subscriptions.push(apps, view, server, apps.onDidChange(() => {
-      tree.refresh();
-      void startWhenAppFound();
-    }));
-    registerCommands(context, apps, server);
+    const changed = new vscode.EventEmitter<void>();
+    context.subscriptions.push(
+      apps, models, tree, view, status, server, changed,
+      apps.onDidChange(() => {
+        changed.fire();
+        void startWhenAppFound();
+        // The environment statuses in the lenses follow the environments and the models.
+        void languageServer.refreshCodeLenses();
+      }),
+      models.onDidChange(() => {
+        changed.fire();
+        void languageServer.refreshCodeLenses();
+      }),
+    );
+    const form: FormHost = {
+      extensionUri: context.extensionUri,
+      model: (root) => appModels.state(root),
+      planFor,
+      discoverOptions: (root) => discoverOptions(root),
+      onDidChange: changed.event,
+      app: (root) => apps.find(root),
+      saved: async (root, env, mode, previousName) => {
+        await apps.storesChanged();
+        tree.refresh();
+        if (previousName && previousName !== env.name) await status.renamed(root, previousName, env.name);
+        const node = tree.environmentNode(root, env.name);
+        if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+        void offerPlan(env.name, mode, node);
+      },
+      openEnvironmentsFile: async (root) => {
+        const app = apps.find(root);
+        if (app) await openAt(app.store.file);
+      },
+      storesChanged: () => apps.storesChanged(),
+    };
+    registerCommands(context, { apps, server, models, tree, view, status, form });
     // Finding the apps runs after activation returns: the view shows its progress bar meanwhile.
     void vscode.window.withProgress({ location: { viewId: 'encore.environments' } }, () => apps.list());
     void startWhenAppFound();
@@ -36,6 +84,34 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       .then((choice) => choice && log().show());
     throw err;
   }
+}
+
+/** What the form offers on this machine; discovery never throws, but a bug in it must not leave the form blank. */
+async function discoverOptions(root: string) {
+  try {
+    const started = performance.now();
+    const options = await discoverFormOptions({ root, runGit: vscode.workspace.isTrusted });
+    log().debug(`discovered profiles, contexts and branches in ${(performance.now() - started).toFixed(0)} ms`);
+    return options;
+  } catch (err) {
+    log().error('discovery for the Create Environment form failed:', err);
+    const note = [`Could not look for it on this machine: ${(err as Error).message}`];
+    return {
+      awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
+      notes: { aws: note, gcp: note, kubernetes: note, git: note },
+      suggested: { awsRegion: '', gcpRegion: '' },
+    };
+  }
+}
+
+/** After a save: say what happened, and offer Plan (which says plainly that it arrives with the provisioning engine). */
+async function offerPlan(name: string, mode: 'create' | 'edit', node: TreeNode | undefined): Promise<void> {
+  const what = mode === 'create' ? 'created' : 'saved';
+  const choice = await vscode.window.showInformationMessage(
+    `Encore: environment "${name}" ${what} in encore.environments.json. Nothing is provisioned yet: Plan shows what Apply would do.`,
+    'Plan',
+  );
+  if (choice === 'Plan') await vscode.commands.executeCommand('encore.environment.plan', node);
 }
 
 /** Stops the language server; VS Code waits for the returned promise. */

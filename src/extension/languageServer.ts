@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ServerSettings, ServerStatusParams } from '../model/protocol';
+import { AppModelRequest, type AppModelEntry, type ServerSettings, type ServerStatusParams } from '../model/protocol';
 import type { Client } from './client';
 import { log } from './log';
 import { ServerStatusItem, type ServerUiState } from './serverStatus';
@@ -17,12 +17,51 @@ export class LanguageServer implements vscode.Disposable {
   private item: ServerStatusItem | undefined;
   private channels: { output: vscode.LogOutputChannel; trace: vscode.LogOutputChannel } | undefined;
   private readonly modelChanged = new vscode.EventEmitter<string>();
+  private readonly runningChanged = new vscode.EventEmitter<void>();
   private readonly listeners: vscode.Disposable[];
+  /** Why the server is not running, once it failed; undefined while it runs or before it first starts. */
+  private failure: string | undefined;
   /** Fires with an app root when the server's model of that app changed. */
   readonly onDidChangeModel = this.modelChanged.event;
+  /** Fires when the server started, stopped or failed. */
+  readonly onDidChangeRunning = this.runningChanged.event;
 
-  constructor(private readonly context: vscode.ExtensionContext) {
-    this.listeners = [this.modelChanged, vscode.workspace.onDidChangeConfiguration((e) => void this.configurationChanged(e))];
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    /** Adds each environment's status to the server's lenses (codeLensStatus.ts). */
+    private readonly decorateCodeLenses: (lenses: vscode.CodeLens[], document: vscode.TextDocument) => vscode.CodeLens[] = (lenses) => lenses,
+  ) {
+    this.listeners = [
+      this.modelChanged,
+      this.runningChanged,
+      vscode.workspace.onDidChangeConfiguration((e) => void this.configurationChanged(e)),
+    ];
+  }
+
+  /** Whether the server is up ('running'), on its way ('starting'), or down with a reason ('failed'). */
+  status(): { kind: 'running' | 'starting' } | { kind: 'failed'; message: string } {
+    if (this.failure !== undefined) return { kind: 'failed', message: this.failure };
+    return this.current?.client.isRunning() ? { kind: 'running' } : { kind: 'starting' };
+  }
+
+  /**
+   * The server's model of every app (or of the app at `root`), after pending edits are analysed; undefined when the
+   * server is not running.
+   */
+  async appModels(root?: string): Promise<AppModelEntry[] | undefined> {
+    await this.transition;
+    const client = this.current?.client;
+    if (!client?.isRunning()) return undefined;
+    const result = await client.sendRequest(AppModelRequest, root === undefined ? {} : { root });
+    return result.apps;
+  }
+
+  /** Asks the editor for the CodeLenses again (their environment statuses changed). */
+  async refreshCodeLenses(): Promise<void> {
+    const client = this.current?.client;
+    if (!client?.isRunning()) return;
+    const { refreshCodeLenses } = await import('./client');
+    refreshCodeLenses(client);
   }
 
   /** Starts the server unless it is running already. */
@@ -85,16 +124,21 @@ export class LanguageServer implements vscode.Disposable {
           this.modelChanged.fire(root);
         },
         codeLensEnabled: () => vscode.workspace.getConfiguration('encore').get<boolean>('codeLens.enabled', true),
+        decorateCodeLenses: this.decorateCodeLenses,
         serverSettings,
       });
       this.current = created;
+      this.failure = undefined;
       await created.client.start();
       log().info(`the Encore language server started in ${(performance.now() - started).toFixed(0)} ms`);
+      this.runningChanged.fire();
     } catch (err) {
       if (!current()) return;
       // Never thrown further: a server that cannot start must not break the rest of the extension.
       log().error('the Encore language server could not start:', err);
+      this.failure = `The Encore language server could not start: ${(err as Error).message}`;
       this.show({ kind: 'failed', message: `It could not start: ${(err as Error).message}` });
+      this.runningChanged.fire();
     }
   }
 
@@ -111,11 +155,14 @@ export class LanguageServer implements vscode.Disposable {
       log().debug('stopping the language server:', err);
     }
     this.item?.hide();
+    this.runningChanged.fire();
   }
 
   private unexpectedClose(): void {
     const message = 'The Encore language server stopped unexpectedly. It is not restarted automatically.';
     log().error(message);
+    this.failure = message;
+    this.runningChanged.fire();
     this.show({ kind: 'failed', message });
     void vscode.window.showErrorMessage(message, 'Restart', 'Show Logs').then((choice) => {
       if (choice === 'Restart') void this.restart();

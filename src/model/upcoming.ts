@@ -3,7 +3,6 @@
  * plainly instead of pretending to work. Remove an entry in the change that implements it.
  */
 export const upcoming = {
-  environments: 'the Environments feature (the environments file store, the Create env form and the planner)',
   provisioning: 'the provisioning engine (plan, apply and destroy)',
 } as const;
 

@@ -105,3 +105,32 @@ test('the language server settings exist with their defaults, and the CodeLens c
 test('the CLI is exposed as encore-env', () => {
   assert.deepEqual(manifest.bin, { 'encore-env': 'dist/cli.js' });
 });
+
+test('the Environments feature: quick create and select in the palette, edit and delete on environment nodes only', () => {
+  const palette: MenuItem[] = contributes.menus.commandPalette;
+  const byId = (id: string) => commands.find((c) => c.command === id);
+  assert.equal(byId('encore.createEnvironmentQuick')?.title, 'Create Environment (Quick…)');
+  assert.equal(byId('encore.selectEnvironment')?.title, 'Select Environment…');
+  for (const id of ['encore.createEnvironmentQuick', 'encore.selectEnvironment']) {
+    assert.equal(palette.find((p) => p.command === id)?.when, 'encore.workspaceState && encore.workspaceState != noApp', id);
+  }
+  const context: MenuItem[] = contributes.menus['view/item/context'];
+  for (const id of ['encore.environment.edit', 'encore.environment.delete']) {
+    const items = context.filter((m) => m.command === id);
+    assert.ok(items.length > 0, id);
+    // Editing the file is not provisioning: it needs no trust, but only environment nodes have it.
+    for (const m of items) assert.equal(m.when, 'view == encore.environments && viewItem =~ /^encore\\.environment\\b/', id);
+  }
+  assert.ok(context.some((m) => m.command === 'encore.environment.edit' && m.group?.startsWith('inline')));
+  assert.ok(context.some((m) => m.command === 'encore.environment.delete' && m.group?.startsWith('9_danger')));
+  // The welcome offers the keyboard-only path too.
+  assert.match(contributes.viewsWelcome[1].contents, /\(command:encore\.createEnvironmentQuick\)/);
+});
+
+test('every environment icon the tree uses exists, for each provider and type', () => {
+  for (const provider of ['aws', 'gcp', 'kubernetes']) {
+    for (const type of ['production', 'development']) {
+      assert.match(readFileSync(path.join(root, 'media', `env-${provider}-${type}.svg`), 'utf8'), /<svg[^>]*viewBox="0 0 16 16"/);
+    }
+  }
+});

@@ -1,0 +1,217 @@
+import * as vscode from 'vscode';
+import { ConflictError, EnvStoreError, InvalidFileError, ValidationError } from '../../environments/errors';
+import { formatProblem } from '../../environments/problems';
+import type { Environment } from '../../model/environment';
+import { describeDropped, parseWebviewMessage, type FormDraft, type FormOptions, type HostMessage, type WebviewMessage } from '../../model/messages';
+import { log } from '../log';
+import type { ModelState, PlanFn } from '../tree/treeData';
+import type { WorkspaceApp } from '../workspaceApps';
+import { draftFromEnvironment, evaluateDraft, newDraft, toFieldProblem } from './draft';
+import { renderPage } from './html';
+
+/** What a form panel needs from the rest of the extension. */
+export interface FormHost {
+  extensionUri: vscode.Uri;
+  model(root: string): ModelState;
+  planFor: PlanFn;
+  discoverOptions(root: string): Promise<FormOptions>;
+  /** Fires when a model or an environments file changed: the form re-checks (names taken, resources). */
+  onDidChange: vscode.Event<void>;
+  /** The app, as loaded now (its store, its environments). */
+  app(root: string): WorkspaceApp | undefined;
+  /** After a save: refresh the view, reveal the environment, say what happened. */
+  saved(root: string, env: Environment, mode: 'create' | 'edit', previousName?: string): Promise<void>;
+  openEnvironmentsFile(root: string): Promise<void>;
+  /** The store reloaded the file (a conflict): take its view, so names and the tree are current. */
+  storesChanged(): Promise<void>;
+}
+
+const VIEW_TYPE = 'encore.environmentForm';
+
+/**
+ * The Create / Edit Environment webview panel. One per app for Create and one per environment for Edit: running the
+ * command again shows the open panel. Every message from the page is checked with parseWebviewMessage; the page's
+ * draft is kept here too, so a page that is reloaded after being hidden starts where it was.
+ */
+export class EnvironmentFormPanel implements vscode.Disposable {
+  private static readonly open = new Map<string, EnvironmentFormPanel>();
+  private readonly panel: vscode.WebviewPanel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private draft: FormDraft | undefined;
+  private options: FormOptions | undefined;
+  private lastSeq = 0;
+  private saving = false;
+
+  static show(host: FormHost, root: string, original?: Environment): EnvironmentFormPanel {
+    const key = original ? `edit:${root}:${original.name}` : `create:${root}`;
+    const existing = EnvironmentFormPanel.open.get(key);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = new EnvironmentFormPanel(host, root, key, original);
+    EnvironmentFormPanel.open.set(key, panel);
+    return panel;
+  }
+
+  private constructor(
+    private readonly host: FormHost,
+    private readonly root: string,
+    private readonly key: string,
+    private readonly original: Environment | undefined,
+  ) {
+    const bundle = vscode.Uri.joinPath(host.extensionUri, 'dist', 'webview');
+    this.panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      original ? `Edit ${original.name}` : 'Create Environment',
+      vscode.ViewColumn.Active,
+      // No retainContextWhenHidden: the page keeps its state with setState and is rebuilt when shown again.
+      { enableScripts: true, localResourceRoots: [bundle] },
+    );
+    this.panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'encore.svg');
+    const webview = this.panel.webview;
+    webview.html = renderPage({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'main.js')).toString(),
+      codiconUri: webview.asWebviewUri(vscode.Uri.joinPath(bundle, 'codicon.css')).toString(),
+      title: this.panel.title,
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((value: unknown) => {
+        const message = parseWebviewMessage(value);
+        if (!message) {
+          log().warn(`Create Environment form: dropped ${describeDropped(value)}`);
+          return;
+        }
+        this.receive(message).catch((err: unknown) => log().error('Create Environment form:', err));
+      }),
+      host.onDidChange(() => this.reevaluate()),
+      this.panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private post(message: HostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async receive(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready': {
+        this.options ??= await this.host.discoverOptions(this.root);
+        // The page's own saved draft wins: it is what the user last saw.
+        this.draft = message.draft ?? this.draft ?? (this.original ? draftFromEnvironment(this.original) : newDraft(this.options));
+        const app = this.host.app(this.root);
+        this.post({
+          type: 'init',
+          mode: this.original ? 'edit' : 'create',
+          appName: app ? app.found.root.split(/[\\/]/).pop() ?? '' : '',
+          ...(this.original && { originalName: this.original.name }),
+          draft: this.draft,
+          options: this.options,
+        });
+        this.evaluateAndPost(this.draft, this.lastSeq);
+        return;
+      }
+      case 'change':
+        this.draft = message.draft;
+        this.lastSeq = Math.max(this.lastSeq, message.seq);
+        this.evaluateAndPost(message.draft, message.seq);
+        return;
+      case 'submit':
+        this.draft = message.draft;
+        this.lastSeq = Math.max(this.lastSeq, message.seq);
+        await this.submit(message.draft, message.seq);
+        return;
+      case 'cancel':
+        this.panel.dispose();
+        return;
+      case 'refreshOptions':
+        this.options = await this.host.discoverOptions(this.root);
+        this.post({ type: 'options', options: this.options });
+        return;
+      case 'openEnvironmentsFile':
+        await this.host.openEnvironmentsFile(this.root);
+        return;
+    }
+  }
+
+  private evaluate(draft: FormDraft) {
+    const app = this.host.app(this.root);
+    const names = app?.environments.ok ? app.environments.environments.map((e) => e.name) : [];
+    return evaluateDraft({
+      draft,
+      otherNames: names.filter((n) => n !== this.original?.name),
+      model: this.host.model(this.root),
+      planFor: this.host.planFor,
+      ...(this.original && { original: this.original }),
+    });
+  }
+
+  private evaluateAndPost(draft: FormDraft, seq: number) {
+    const e = this.evaluate(draft);
+    this.post({ type: 'evaluation', seq, problems: e.problems, sizing: e.sizing, preview: e.preview, summary: e.summary });
+    return e;
+  }
+
+  private reevaluate(): void {
+    if (this.draft && !this.saving) this.evaluateAndPost(this.draft, this.lastSeq);
+  }
+
+  private async submit(draft: FormDraft, seq: number): Promise<void> {
+    if (this.saving) return;
+    const e = this.evaluateAndPost(draft, seq);
+    if (e.problems.length > 0) {
+      this.post({ type: 'submitFailed', message: 'Fix the fields marked below first.', problems: e.problems, offerFile: false });
+      return;
+    }
+    const app = this.host.app(this.root);
+    if (!app) {
+      this.post({ type: 'submitFailed', message: 'This Encore app is no longer in the workspace.', problems: [], offerFile: false });
+      return;
+    }
+    this.saving = true;
+    this.post({ type: 'submitting' });
+    try {
+      if (this.original) await app.store.update(this.original.name, e.env);
+      else await app.store.create(e.env);
+    } catch (err) {
+      this.saving = false;
+      this.post(this.failure(err, draft));
+      if (err instanceof ConflictError) await this.host.storesChanged();
+      return;
+    }
+    log().info(`${this.original ? 'updated' : 'created'} environment "${e.env.name}" in ${app.store.file}`);
+    this.panel.dispose();
+    await this.host.saved(this.root, e.env, this.original ? 'edit' : 'create', this.original?.name);
+  }
+
+  /** A failed save, said in the form: nothing the user typed is lost, and the file problems point at the file. */
+  private failure(err: unknown, draft: FormDraft): HostMessage {
+    if (err instanceof ConflictError) {
+      log().warn(err.message);
+      return { type: 'submitFailed', message: `${err.message} Check it, then press the button again.`, problems: [], offerFile: true };
+    }
+    if (err instanceof InvalidFileError) {
+      log().warn(err.message);
+      const first = err.problems[0];
+      return {
+        type: 'submitFailed',
+        message: `encore.environments.json is not valid, so it was left untouched${first ? ` (${formatProblem(first)})` : ''}. Fix it by hand first.`,
+        problems: [],
+        offerFile: true,
+      };
+    }
+    if (err instanceof ValidationError) {
+      return { type: 'submitFailed', message: 'The store refused the environment:', problems: err.problems.map((p) => toFieldProblem(p, draft)), offerFile: false };
+    }
+    log().error('saving the environment failed:', err);
+    const message = err instanceof EnvStoreError ? err.message : `Saving failed: ${(err as Error).message}`;
+    return { type: 'submitFailed', message, problems: [], offerFile: false };
+  }
+
+  dispose(): void {
+    EnvironmentFormPanel.open.delete(this.key);
+    for (const d of this.disposables) d.dispose();
+    this.disposables.length = 0;
+  }
+}
