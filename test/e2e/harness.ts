@@ -32,6 +32,11 @@ export interface Workbench {
   openFolder(folder: string): Promise<void>;
   /** Runs a command from the command palette by its full title, e.g. "Encore: Plan". */
   runCommand(title: string): Promise<void>;
+  /**
+   * Picks a command in the palette and returns at once, for commands that open a QuickPick or an InputBox of their
+   * own in the same widget (runCommand waits for the palette to close).
+   */
+  startCommand(title: string): Promise<void>;
   /** Opens and focuses the Environments view, and returns its pane. */
   showEnvironmentsView(): Promise<Locator>;
   /** Waits for a notification toast that contains `text`. */
@@ -46,8 +51,15 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
+export interface WorkbenchOptions {
+  /** Runs after the app is copied, before code-server starts (e.g. to make the copy a git repository). */
+  prepare?(workspace: string, scratch: string): void;
+  /** Extra environment for code-server and its extension host (e.g. KUBECONFIG pointing into `scratch`). */
+  env?(workspace: string, scratch: string): Record<string, string>;
+}
+
 /** Starts code-server with the packaged extension on a copy of `app`, opens it in Chromium and waits for the workbench. */
-export async function openWorkbench(suite: string, app = sampleApp): Promise<Workbench> {
+export async function openWorkbench(suite: string, app = sampleApp, options: WorkbenchOptions = {}): Promise<Workbench> {
   const vsix = process.env.ENCORE_E2E_VSIX;
   if (!vsix || !existsSync(vsix)) {
     throw new Error('ENCORE_E2E_VSIX must name the packaged extension; run the e2e tests through `npm test` or `npm run test:e2e`');
@@ -59,13 +71,20 @@ export async function openWorkbench(suite: string, app = sampleApp): Promise<Wor
   const scratch = mkdtempSync(path.join(os.tmpdir(), `encore-e2e-${suite}-`));
   const workspace = path.join(scratch, path.basename(app));
   cpSync(app, workspace, { recursive: true });
+  options.prepare?.(workspace, scratch);
   const profile = prepareProfile(path.join(scratch, 'code-server'), {
     ...quietSettings,
     'security.workspace.trust.enabled': false,
   });
   installExtension(profile, vsix);
   const serverLog = path.join(artifacts, 'code-server.log');
-  const server = await startCodeServer({ profile, folder: workspace, port: await freePort(), logFile: serverLog });
+  const server = await startCodeServer({
+    profile,
+    folder: workspace,
+    port: await freePort(),
+    logFile: serverLog,
+    ...(options.env && { env: options.env(workspace, scratch) }),
+  });
 
   const browserProfile = path.join(scratch, 'chromium');
   let context: BrowserContext;
@@ -94,6 +113,10 @@ export async function openWorkbench(suite: string, app = sampleApp): Promise<Wor
       await waitForWorkbench(page);
     },
     async runCommand(title) {
+      await workbench.startCommand(title);
+      await page.locator('.quick-input-widget .quick-input-box input').waitFor({ state: 'hidden' });
+    },
+    async startCommand(title) {
       // The palette needs the workbench focused; the status bar is always there and clicking it has no side effects.
       await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
       await page.keyboard.press('F1');
@@ -112,7 +135,6 @@ export async function openWorkbench(suite: string, app = sampleApp): Promise<Wor
         throw new Error(`no command titled "${title}" in the palette (it lists ${labels.map((l) => `"${l.trim()}"`).join(', ')})`, { cause: err });
       }
       await row.click();
-      await input.waitFor({ state: 'hidden' });
     },
     async showEnvironmentsView() {
       const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Environments' }) });
