@@ -2,10 +2,12 @@
 // BENCH=name[,name] runs only those (e.g. `BENCH=analyzer npm run bench`).
 import { benchActivation } from './activation.bench';
 import { benchAnalyzer } from './analyzer.bench';
+import { benchTree } from './tree.bench';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   activation: benchActivation,
   analyzer: benchAnalyzer,
+  tree: benchTree,
 };
 
 const only = process.env.BENCH?.split(',').map((s) => s.trim()).filter(Boolean);
