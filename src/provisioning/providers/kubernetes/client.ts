@@ -1,0 +1,187 @@
+/**
+ * A small REST client for the API server, on node:https with the TLS and credentials that client-node's
+ * KubeConfig computes (CA, client certificates, bearer tokens, exec plugins, proxy-url).
+ *
+ * Why not client-node's typed APIs or KubernetesObjectApi: they serialize every object through generated models,
+ * which silently drop fields the model does not know (a typo such as `replicaz` vanishes before it reaches the
+ * server), so `fieldValidation=Strict` could never catch a renderer bug; and they send MicroTime fields with three
+ * fractional digits, which the server refuses for Leases. Raw JSON in and out avoids both.
+ */
+
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { apiError, KubeConnectionError } from './errors';
+import { resourcePath, resourceType } from './resources';
+
+/** The fields of an object the provider reads; everything else is passed through untouched. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    uid?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[];
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface KubeList<T = KubeObject> {
+  items: T[];
+  metadata: { resourceVersion?: string; continue?: string };
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** Milliseconds before the request is abandoned; the default is 30 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const FIELD_MANAGER = 'encore-environments';
+
+export interface ApplyOptions {
+  /** Take over fields another manager owns: only when adopting an object someone else created. */
+  force?: boolean;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+export class KubeClient {
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    /** The context's name, for messages. */
+    readonly context: string,
+    /** The exec plugin the context's user runs, for the "refresh your credentials" hint. */
+    readonly execCommand?: string,
+  ) {}
+
+  get server(): string {
+    return this.kubeConfig.getCurrentCluster()?.server ?? '(no server)';
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    // The server URL's own path (a proxy in front of the API server, as Rancher uses) is kept: `path` is appended.
+    const base = new URL(this.server);
+    const url = new URL(base.origin);
+    url.pathname = base.pathname.replace(/\/+$/, '') + path;
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const opts: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
+    try {
+      await this.kubeConfig.applyToHTTPSOptions(opts);
+    } catch (err) {
+      throw this.connectionError(err, 'could not get credentials for');
+    }
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const headers = { ...(opts.headers as Record<string, string>) };
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    const transport = url.protocol === 'http:' ? http : https;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: options.timeoutMs ?? 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${((options.timeoutMs ?? 30_000) / 1000).toFixed(0)} s`)));
+      req.on('error', (err) => reject(this.connectionError(err, 'cannot reach')));
+      req.end(body);
+    });
+    if (status >= 400) throw apiError(status, text, { method, path: url.pathname }, { context: this.context, server: this.server, execCommand: this.execCommand });
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  private connectionError(err: unknown, what: string): Error {
+    if (err instanceof KubeConnectionError || (err as Error)?.name === 'AbortError') return err as Error;
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'ENOENT' && e.syscall?.startsWith('spawn')) {
+      return new KubeConnectionError(
+        `Context "${this.context}" authenticates with the exec plugin "${e.path ?? this.execCommand}", which is not installed or not on PATH: install it or put it on PATH.`,
+        { cause: err },
+      );
+    }
+    return new KubeConnectionError(`${what === 'cannot reach' ? 'Cannot reach' : 'Could not get credentials for'} the API server ${this.server} of context "${this.context}": ${e?.message ?? String(err)}`, { cause: err });
+  }
+
+  async get<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', resourcePath(resourceType(apiVersion, kind), namespace, name), { signal });
+  }
+
+  /** The object, or null when it does not exist. */
+  async find<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T | null> {
+    try {
+      return await this.get<T>(apiVersion, kind, namespace, name, signal);
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return null;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, query: { labelSelector?: string; fieldSelector?: string } = {}, signal?: AbortSignal): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>('GET', resourcePath(resourceType(apiVersion, kind), namespace), { query, signal });
+  }
+
+  /**
+   * Server-side apply under our field manager, with strict field validation: an unknown or duplicated field is an
+   * error, not a warning, so a manifest the server would half-ignore never goes through.
+   */
+  async apply<T extends KubeObject = KubeObject>(object: KubeObject, options: ApplyOptions = {}): Promise<T> {
+    const type = resourceType(object.apiVersion, object.kind);
+    return this.request<T>('PATCH', resourcePath(type, object.metadata.namespace, object.metadata.name), {
+      query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', force: options.force ? 'true' : undefined, dryRun: options.dryRun ? 'All' : undefined },
+      body: object,
+      // JSON is YAML, and the apply patch type takes either.
+      contentType: 'application/apply-patch+yaml',
+      signal: options.signal,
+    });
+  }
+
+  async create<T extends KubeObject = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
+    const type = resourceType(object.apiVersion, object.kind);
+    return this.request<T>('POST', resourcePath(type, object.metadata.namespace), { query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' }, body: object, signal });
+  }
+
+  /** A full replace, guarded by the object's resourceVersion: a stale one is a 409. */
+  async replace<T extends KubeObject = KubeObject>(object: KubeObject, signal?: AbortSignal): Promise<T> {
+    const type = resourceType(object.apiVersion, object.kind);
+    return this.request<T>('PUT', resourcePath(type, object.metadata.namespace, object.metadata.name), { query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' }, body: object, signal });
+  }
+
+  /** A merge patch of the main resource or a subresource (`status`). */
+  async mergePatch<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: unknown, subresource?: string): Promise<T> {
+    const type = resourceType(apiVersion, kind);
+    return this.request<T>('PATCH', resourcePath(type, namespace, name, subresource), { body: patch, contentType: 'application/merge-patch+json' });
+  }
+
+  /**
+   * Deletes with foreground propagation, so dependents (a Job's pods, a Deployment's ReplicaSets) go first where a
+   * garbage collector runs. Returns false when the object was already gone. `resourceVersion`, when given, is a
+   * precondition: the delete is refused (409) if the object changed since it was read.
+   */
+  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, options: { resourceVersion?: string; signal?: AbortSignal } = {}): Promise<boolean> {
+    const type = resourceType(apiVersion, kind);
+    try {
+      await this.request('DELETE', resourcePath(type, namespace, name), {
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground', ...(options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {}) },
+        signal: options.signal,
+      });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return false;
+      throw err;
+    }
+  }
+}

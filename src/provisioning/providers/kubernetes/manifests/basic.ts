@@ -1,0 +1,76 @@
+/** The plain objects: Namespace, PersistentVolumeClaim, Service, ServiceAccount, HorizontalPodAutoscaler. */
+
+import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
+import type { KubeObject } from '../client';
+import { ANNOTATION, meta, num, obj, optStr, str, strList, type RenderContext } from './common';
+
+export function renderNamespace(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const labels = (r.settings.labels ?? {}) as Record<string, string>;
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: meta(r, ctx, { labels, clusterScoped: true }) };
+}
+
+/**
+ * A claim made ahead of its StatefulSet under the name the StatefulSet's volumeClaimTemplate would give it, so the
+ * StatefulSet adopts it (see planner/inCluster.ts). No storageClassName means the cluster's default class.
+ */
+export function renderPvc(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const s = r.settings;
+  const storageClass = optStr(s, 'storageClassName', r.id);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta(r, ctx),
+    spec: {
+      accessModes: strList(s, 'accessModes', r.id),
+      resources: { requests: { storage: `${num(s, 'storageGiB', r.id)}Gi` } },
+      ...(storageClass ? { storageClassName: storageClass } : {}),
+    },
+  };
+}
+
+export function renderService(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const s = r.settings;
+  const ports = (s.ports ?? []) as { port: number; targetPort: number }[];
+  const clusterIP = optStr(s, 'clusterIP', r.id);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(r, ctx),
+    spec: {
+      type: str(s, 'type', r.id),
+      ...(clusterIP ? { clusterIP } : {}),
+      selector: obj(s, 'selector', r.id),
+      ports: ports.map((p) => ({ name: `tcp-${p.port}`, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })),
+    },
+  };
+}
+
+export function renderServiceAccount(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const annotations = (r.settings.annotations ?? {}) as Record<string, string>;
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(r, ctx, { annotations }),
+    // Encore apps do not call the Kubernetes API, so their pods get no API token (least privilege).
+    automountServiceAccountToken: false,
+  };
+}
+
+export function renderHpa(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const s = r.settings;
+  const requires = optStr(s, 'requires', r.id);
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: meta(r, ctx, { annotations: requires ? { [ANNOTATION.requires]: requires } : {} }),
+    spec: {
+      // The planner names the HPA after the Deployment it scales.
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: r.name },
+      minReplicas: num(s, 'minReplicas', r.id),
+      maxReplicas: num(s, 'maxReplicas', r.id),
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: num(s, 'targetCPUUtilizationPercent', r.id) } } }],
+    },
+  };
+}
+
+export type { JsonObject };
