@@ -7,8 +7,7 @@ import { ENVIRONMENTS_FILE } from '../model/environment';
 import { notYetAvailable, type UpcomingFeature } from '../model/upcoming';
 import type { AppModels } from './appModels';
 import type { EnvironmentStatus } from './environmentStatus';
-import { EnvironmentFormPanel, type FormHost } from './form/formPanel';
-import { quickCreateEnvironment } from './form/quickCreate';
+import type { FormHost } from './form/formPanel';
 import type { LanguageServer } from './languageServer';
 import { log } from './log';
 import type { EnvironmentsTree } from './tree/environmentsTree';
@@ -63,16 +62,16 @@ export function registerCommands(context: vscode.ExtensionContext, s: Services):
   register('encore.revealResource', (root, kind, name, env) => revealResource(s, root, kind, name, env));
   register('encore.createEnvironment', async (root) => {
     const app = await chooseApp(s.apps, root, 'Create Environment');
-    if (app && writable(app)) EnvironmentFormPanel.show(s.form, app.found.root);
+    if (app && writable(app)) (await import('./form/formPanel')).EnvironmentFormPanel.show(s.form, app.found.root);
   });
   register('encore.createEnvironmentQuick', async (root) => {
     const app = await chooseApp(s.apps, root, 'Create Environment (Quick…)');
-    if (app && writable(app)) await quickCreateEnvironment(s.form, app.found.root);
+    if (app && writable(app)) await (await import('./form/quickCreate')).quickCreateEnvironment(s.form, app.found.root);
   });
   register('encore.environment.edit', async (node) => {
     if (!isEnvironmentNode(node)) return;
     const app = s.apps.find(node.root);
-    if (app && writable(app)) EnvironmentFormPanel.show(s.form, node.root, node.env);
+    if (app && writable(app)) (await import('./form/formPanel')).EnvironmentFormPanel.show(s.form, node.root, node.env);
   });
   register('encore.environment.delete', (node) => isEnvironmentNode(node) && deleteEnvironment(s, node));
   register('encore.selectEnvironment', () => s.status.pick());

@@ -4,7 +4,6 @@ import { openAt, registerCommands } from './commands';
 import { environmentLensDecorator } from './environmentLenses';
 import { EnvironmentStatus } from './environmentStatus';
 import type { FormHost } from './form/formPanel';
-import { discoverFormOptions } from './form/options';
 import { LanguageServer } from './languageServer';
 import { log } from './log';
 import { EnvironmentsTree } from './tree/environmentsTree';
@@ -90,6 +89,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 async function discoverOptions(root: string) {
   try {
     const started = performance.now();
+    // Loaded on first use: discovery brings a YAML parser that activation does not need.
+    const { discoverFormOptions } = await import('./form/options');
     const options = await discoverFormOptions({ root, runGit: vscode.workspace.isTrusted });
     log().debug(`discovered profiles, contexts and branches in ${(performance.now() - started).toFixed(0)} ms`);
     return options;
