@@ -27,6 +27,11 @@ export interface PlanEntry {
   stateful: boolean;
   /** For create: the object already exists (left by an interrupted run, or made by hand) and will be adopted. */
   adopt: boolean;
+  /**
+   * For update: the object's name or provider type changed, so the recorded object is deleted and a new one created
+   * (a stateful replacement loses data, so it needs the same confirmation as a delete).
+   */
+  replace: boolean;
   dependsOn: string[];
 }
 
@@ -48,7 +53,7 @@ export interface Plan {
   /** In dependency order for apply (creates and updates first-to-last, deletes last-to-first). */
   entries: PlanEntry[];
   counts: PlanCounts;
-  /** Ids of stateful resources the plan deletes: shown apart, and the reason a confirmation is needed. */
+  /** Ids of stateful resources the plan deletes or replaces: shown apart, and the reason a confirmation is needed. */
   statefulDeletes: string[];
   /** Things said plainly: the planner's warnings, "offline: drift not checked", an interrupted earlier run. */
   notes: string[];
@@ -85,5 +90,7 @@ export interface ApplyResult {
   skipped: string[];
   /** The state version written last. */
   stateVersion: string | null;
+  /** What stopped the run as a whole (state could not be written, the lock was lost); step failures are in `failed`. */
+  error: string | null;
   durationMs: number;
 }

@@ -121,9 +121,11 @@ export interface ProviderDriver {
    */
   waitReady(resource: ResolvedResource, ctx: StepContext): Promise<void>;
   /**
-   * The fields that differ between `desired` (resolved settings) and the live object, with the driver's own
-   * normalisation. The engine uses it two ways: desired vs live gives what an update will change, and the settings
-   * recorded at the last apply vs live tells whether the object drifted (changed outside the tool).
+   * The fields that differ between `desired.resolved` and the live object, with the driver's own normalisation:
+   * `before` is the live value, `after` the desired one, `sensitive` set for fields that hold secrets. Pure and
+   * synchronous. The engine uses it two ways: desired vs live gives what an update will change, and the settings
+   * recorded at the last apply vs live tells whether the object drifted (changed outside the tool). Fields whose
+   * desired value still holds a `${id.attribute}` reference are ignored by the engine.
    */
   diff(desired: ResolvedResource, live: LiveObject): FieldChange[];
   /** Releases connections and watches; called once when the engine is done with the driver. */

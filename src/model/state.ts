@@ -8,7 +8,7 @@
  * that took a secret through a reference are recorded with the reference, not its value.
  */
 
-import type { DesiredResource, JsonObject, JsonValue, ProviderKind } from './desiredGraph';
+import type { DesiredResource, JsonValue, ProviderKind } from './desiredGraph';
 import type { PlanAction } from './plan';
 
 export const STATE_FORMAT = 1;
@@ -28,14 +28,10 @@ export interface ResourceState {
   status: ResourceStatus;
   /** Which operation the status belongs to (create after a crash is still 'create'). */
   lastAction: PlanAction | null;
-  /** The provider's identity of the object (uid, ARN), when known. */
-  externalId: string | null;
   /** The non-secret outputs, for `${id.attribute}` references in later runs and for offline plans. */
   outputs: Record<string, JsonValue>;
   /** Names of outputs that exist but are secret, so a resumed run knows to read them live. */
   secretOutputs: string[];
-  /** The live object's managed fields right after the last successful step, for drift detection. */
-  observed: JsonObject | null;
   updatedAt: string;
   error: string | null;
 }
