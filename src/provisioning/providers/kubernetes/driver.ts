@@ -1,0 +1,270 @@
+/**
+ * The Kubernetes ProviderDriver (providerApi.ts): every in-cluster resource of an environment, applied with
+ * server-side apply under the field manager `encore-environments`, read back for drift, waited for with reasons,
+ * and deleted. It acts only through the kubeconfig context the environment names.
+ */
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DesiredResource } from '../../../model/desiredGraph';
+import type { Environment } from '../../../model/environment';
+import { DriverError, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../../model/providerApi';
+import { environmentNamespace } from '../../planner';
+import { FIELD_MANAGER, type KubeClient, type KubeObject } from './client';
+import { connect, type KubeConnection } from './connection';
+import { diffSettings } from './diff';
+import { toDriverError } from './driverErrors';
+import { ANNOTATION, LABEL, labelValue, nameFromId, renderResource, secretValues, serverIdOf, supportsType, targetOf, type ImageChoice, type RenderContext } from './manifests';
+import { serverInfoOf } from './manifests/graph';
+import { observe } from './observe';
+import { liveStatus } from './readiness';
+
+export interface KubernetesDriverOptions {
+  appRoot: string;
+  /** A kubeconfig file instead of KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string;
+  env?: NodeJS.ProcessEnv;
+  homedir?: string;
+  /** The app image a deploy chose; without one, workloads run a labelled placeholder. */
+  images?: ImageChoice;
+  /** Overrides the readiness timeout of every kind (milliseconds). */
+  readyTimeoutMs?: number;
+  /** How long delete waits for an object to be gone (default 5 minutes; a namespace waits for its controller). */
+  deleteTimeoutMs?: number;
+  pollIntervalMs?: number;
+}
+
+/** How long each kind may take to become ready: an image pull and a first initdb fit in ten minutes. */
+const READY_TIMEOUT_MS: Record<string, number> = {
+  PersistentVolumeClaim: 120_000,
+  StatefulSet: 600_000,
+  Deployment: 600_000,
+  Job: 900_000,
+  Service: 600_000,
+};
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
+
+export class KubernetesDriver implements ProviderDriver {
+  readonly kind = 'kubernetes' as const;
+  readonly target: string;
+  readonly namespace: string;
+  private connection: Promise<KubeConnection> | null = null;
+  private readonly context: string;
+
+  constructor(
+    readonly env: Environment,
+    private readonly options: KubernetesDriverOptions,
+  ) {
+    if (env.provider.kind !== 'kubernetes') throw new DriverError('unsupported', `The Kubernetes driver cannot act for a ${env.provider.kind} environment.`);
+    this.context = env.provider.context;
+    this.namespace = environmentNamespace(env);
+    this.target = `Kubernetes context ${this.context}, namespace ${this.namespace}`;
+  }
+
+  /** Connects once, on first use; a failed connection is retried on the next call. */
+  async client(): Promise<KubeClient> {
+    this.connection ??= connect({ kubeconfig: this.options.kubeconfig, context: this.context, env: this.options.env, homedir: this.options.homedir });
+    try {
+      return (await this.connection).client;
+    } catch (err) {
+      this.connection = null;
+      throw toDriverError(err);
+    }
+  }
+
+  private get renderBase(): RenderContext {
+    return { environment: this.env.name, namespace: this.namespace, production: this.env.type === 'production', images: this.options.images };
+  }
+
+  async preflight(signal: AbortSignal): Promise<void> {
+    const client = await this.client();
+    try {
+      await client.request('GET', '/version', { signal });
+      // Reading our namespace proves the credentials work for it (a 403 here names the missing right).
+      await client.find('v1', 'Namespace', undefined, this.namespace, signal);
+    } catch (err) {
+      throw toDriverError(err);
+    }
+  }
+
+  supports(providerType: string): boolean {
+    return supportsType(providerType);
+  }
+
+  async read(resource: DesiredResource, signal: AbortSignal): Promise<LiveObject | null> {
+    try {
+      const client = await this.client();
+      const live = await this.findLive(client, resource, signal);
+      if (!live) return null;
+      return {
+        externalId: live.metadata.uid ?? `${live.kind}/${live.metadata.name}`,
+        observed: observe(resource, live, this.renderBase),
+        outputs: outputsOf(live),
+        status: await liveStatus(client, live, signal),
+        version: live.metadata.resourceVersion,
+      };
+    } catch (err) {
+      throw toDriverError(err, resource.id);
+    }
+  }
+
+  create(resource: ResolvedResource, ctx: StepContext): Promise<Outputs> {
+    return this.apply(resource, ctx);
+  }
+
+  update(resource: ResolvedResource, ctx: StepContext): Promise<Outputs> {
+    return this.apply(resource, ctx);
+  }
+
+  /**
+   * Create and update are one server-side apply: it creates what is missing and changes only the fields we send.
+   * An object that exists without our field manager (made by hand, or by another tool) is adopted with `force`, so
+   * we take over the fields we manage. A field someone changed outside the tool (kubectl scale, edit) makes the apply
+   * conflict; the plan the user approved shows that field going back, so the apply is repeated with `force` and the
+   * step's progress says which fields were taken back from whom.
+   */
+  private async apply(resource: ResolvedResource, ctx: StepContext): Promise<Outputs> {
+    try {
+      const client = await this.client();
+      const manifest = await this.render(client, resource, ctx.signal);
+      const existing = await client.find(manifest.apiVersion, manifest.kind, manifest.metadata.namespace, manifest.metadata.name, ctx.signal);
+      const ours = existing?.metadata.managedFields?.some((m) => m.manager === FIELD_MANAGER) ?? false;
+      if (existing && !ours) ctx.progress(`adopting the existing ${manifest.kind} ${manifest.metadata.name}`);
+      let applied: KubeObject;
+      try {
+        applied = await client.apply(manifest, { force: existing !== null && !ours, signal: ctx.signal });
+      } catch (err) {
+        const conflict = err as { code?: number; causes?: { field?: string; message?: string }[] };
+        if (conflict.code !== 409 || !conflict.causes?.length) throw err;
+        ctx.progress(`taking back ${conflict.causes.map((c) => `${c.field} (${c.message})`).join(', ')}`);
+        applied = await client.apply(manifest, { force: true, signal: ctx.signal });
+      }
+      if (targetOf(resource).byLabel) await this.removeOldJobs(client, resource, applied.metadata.name, ctx.signal);
+      return outputsOf(applied);
+    } catch (err) {
+      throw toDriverError(err, resource.id);
+    }
+  }
+
+  /** The manifest, with what only the cluster knows: kept secret values, the infra config's hash, a Job's server. */
+  private async render(client: KubeClient, resource: ResolvedResource, signal: AbortSignal): Promise<KubeObject> {
+    const r: DesiredResource = { ...resource, settings: resource.resolved };
+    const ctx = this.renderBase;
+    if (r.providerType === 'k8s/v1/Secret') {
+      const live = await client.find('v1', 'Secret', this.namespace, r.name, signal);
+      const data = (live as Any | null)?.data as Record<string, string> | undefined;
+      const values = data ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : null;
+      ctx.secretValues = secretValues(r, values);
+    }
+    if (r.providerType === 'k8s/apps/v1/Deployment') {
+      const infra = (r.settings.infraConfig ?? {}) as { configMap?: string };
+      const live = infra.configMap ? await client.find('v1', 'Secret', this.namespace, infra.configMap, signal) : null;
+      ctx.infraConfigHash = live?.metadata.annotations?.[ANNOTATION.infraConfigHash];
+    }
+    const serverId = serverIdOf(r);
+    if (serverId) {
+      const name = nameFromId(serverId, 'k8s:statefulset:');
+      const server = await client.find('apps/v1', 'StatefulSet', this.namespace, name, signal);
+      if (!server) throw new DriverError('not-ready', `${r.id} lives in the server ${name}, whose StatefulSet does not exist yet`, { resourceId: r.id });
+      ctx.server = serverInfoOf(server);
+    }
+    return renderResource(r, ctx);
+  }
+
+  /** Jobs of this resource made from older settings: their work is done, and only the newest one describes it. */
+  private async removeOldJobs(client: KubeClient, resource: DesiredResource, keep: string, signal: AbortSignal): Promise<void> {
+    for (const job of await this.jobsOf(client, resource, signal)) {
+      if (job.metadata.name !== keep) await client.delete('batch/v1', 'Job', this.namespace, job.metadata.name, { signal });
+    }
+  }
+
+  private async jobsOf(client: KubeClient, resource: Pick<DesiredResource, 'id'>, signal: AbortSignal): Promise<KubeObject[]> {
+    const list = await client.list('batch/v1', 'Job', this.namespace, { labelSelector: `${LABEL.resourceId}=${labelValue(resource.id)}` }, signal);
+    return list.items
+      .filter((j) => j.metadata.annotations?.[ANNOTATION.resourceId] === resource.id)
+      .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
+  }
+
+  private async findLive(client: KubeClient, resource: DesiredResource, signal: AbortSignal): Promise<KubeObject | null> {
+    const target = targetOf(resource);
+    if (target.byLabel) return (await this.jobsOf(client, resource, signal))[0] ?? null;
+    return client.find(target.apiVersion, target.kind, target.kind === 'Namespace' ? undefined : this.namespace, resource.name, signal);
+  }
+
+  async waitReady(resource: ResolvedResource, ctx: StepContext): Promise<void> {
+    const client = await this.client();
+    const target = targetOf(resource);
+    const timeout = this.options.readyTimeoutMs ?? READY_TIMEOUT_MS[target.kind] ?? 60_000;
+    const deadline = Date.now() + timeout;
+    let last = '';
+    for (;;) {
+      let live: KubeObject | null;
+      let status;
+      try {
+        live = await this.findLive(client, resource, ctx.signal);
+        status = live ? await liveStatus(client, live, ctx.signal) : { state: 'pending' as const, reason: `${target.kind} ${resource.name} does not exist` };
+      } catch (err) {
+        throw toDriverError(err, resource.id);
+      }
+      if (status.state === 'ready') return;
+      const reason = status.reason ?? 'not ready';
+      if (status.state === 'failed') throw new DriverError('not-ready', `${resource.id}: ${reason}`, { resourceId: resource.id });
+      if (reason !== last) ctx.progress(reason);
+      last = reason;
+      if (Date.now() >= deadline) {
+        throw new DriverError('not-ready', `${resource.id} was not ready after ${Math.round(timeout / 1000)} s: ${reason}`, { resourceId: resource.id });
+      }
+      await sleep(Math.min(this.options.pollIntervalMs ?? 2000, Math.max(0, deadline - Date.now())), undefined, { signal: ctx.signal });
+    }
+  }
+
+  /**
+   * Deletes in the background (foreground deletion needs the garbage collector to finish it) and waits until the
+   * object is gone. What stays Terminating past the timeout is reported with the finalizers it waits for: a
+   * namespace waits for the namespace controller, a claim for its pods to stop using it.
+   */
+  async delete(resource: DesiredResource, ctx: StepContext): Promise<void> {
+    try {
+      const client = await this.client();
+      const target = targetOf(resource);
+      const ns = target.kind === 'Namespace' ? undefined : this.namespace;
+      const names = target.byLabel ? (await this.jobsOf(client, resource, ctx.signal)).map((j) => j.metadata.name) : [resource.name];
+      for (const name of names) await client.delete(target.apiVersion, target.kind, ns, name, { signal: ctx.signal });
+      const deadline = Date.now() + (this.options.deleteTimeoutMs ?? 300_000);
+      for (const name of names) {
+        let announced = false;
+        for (;;) {
+          const live = await client.find(target.apiVersion, target.kind, ns, name, ctx.signal);
+          if (!live) break;
+          const finalizers = [...((live.metadata.finalizers as string[] | undefined) ?? []), ...(((live as Any).spec?.finalizers as string[] | undefined) ?? [])];
+          const why = `${target.kind} ${name} is Terminating${finalizers.length > 0 ? `, waiting for finalizers ${finalizers.join(', ')}` : ''}`;
+          if (!announced) ctx.progress(why);
+          announced = true;
+          if (Date.now() >= deadline) {
+            throw new DriverError('not-ready', `${resource.id} was not gone after ${Math.round((this.options.deleteTimeoutMs ?? 300_000) / 1000)} s: ${why} (the cluster's controllers remove them)`, { resourceId: resource.id });
+          }
+          await sleep(this.options.pollIntervalMs ?? 2000, undefined, { signal: ctx.signal });
+        }
+      }
+    } catch (err) {
+      throw toDriverError(err, resource.id);
+    }
+  }
+
+  diff(desired: ResolvedResource, live: LiveObject): FieldChange[] {
+    return diffSettings(desired.resolved, live.observed, { sensitive: (p) => desired.providerType === 'k8s/v1/Secret' && p.startsWith('keys.') });
+  }
+}
+
+/** What other resources may refer to: names and addresses, never a secret value. */
+function outputsOf(live: KubeObject): Outputs {
+  const out: Outputs = { name: { value: live.metadata.name } };
+  if (live.metadata.uid) out.uid = { value: live.metadata.uid };
+  const o = live as Any;
+  if (live.kind === 'Service') {
+    if (o.spec?.clusterIP) out.clusterIP = { value: o.spec.clusterIP };
+    const ingress = o.status?.loadBalancer?.ingress?.[0];
+    if (ingress) out.loadBalancerHost = { value: ingress.hostname ?? ingress.ip };
+  }
+  return out;
+}
