@@ -142,4 +142,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   receive(message);
 });
 
+// Anything the CSP blocks is a bug in the page or the policy: say so in the webview's console, where the
+// end-to-end test looks for it.
+document.addEventListener('securitypolicyviolation', (e) => console.error(`Encore form: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`));
+console.debug('Encore form: page loaded');
+
 vscode.postMessage(restored ? { type: 'ready', draft: restored.draft } : { type: 'ready' });

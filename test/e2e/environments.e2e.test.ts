@@ -54,8 +54,11 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
   const get = () => wb;
   const file = () => path.join(wb.workspace, FILE);
   const envsInFile = () => (JSON.parse(readFileSync(file(), 'utf8')) as { environments: { name: string }[] }).environments;
+  /** The console of every frame, webviews included: the form reports CSP violations there. */
+  const consoleLines: string[] = [];
   before(async () => {
     wb = await openWorkbench('environments', undefined, { prepare, env });
+    wb.page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   });
   after(async () => {
     await wb?.close();
@@ -121,6 +124,12 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
     await waitValue(f.locator('#name'), 'prod');
     await waitValue(f.locator('[data-sizing="sizing:databases/users/cpu"]'), '4');
     assert.equal(await f.locator('vscode-radio[value="production"]').evaluate((el) => (el as unknown as { checked: boolean }).checked), true);
+  });
+
+  step('the form ran under its CSP without a single violation', get, async () => {
+    // The page says it loaded (so the console is being captured), and nothing was blocked.
+    assert.ok(consoleLines.some((l) => l.includes('Encore form: page loaded')), 'the webview console is captured');
+    assert.deepEqual(consoleLines.filter((l) => /CSP violation|Refused to|Content Security Policy/.test(l)), []);
   });
 
   step('Create writes the file, selects the new environment in the tree, and offers Plan', get, async (w) => {
