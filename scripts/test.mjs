@@ -1,17 +1,18 @@
-// The project's test command (`npm test`): type-checks and lints, builds the production bundles, packages the .vsix
-// the end-to-end tests install into real VS Code, then runs every test file in one node:test run that ends with
-// "N passed, N failed".
-// Usage: node scripts/test.mjs [unit|e2e|all] [extra test files...]
+// The project's test command (`npm test`): type-checks and lints, builds the production bundles, builds the test
+// kube-apiserver and etcd (cached) the integration tests run against, packages the .vsix the end-to-end tests
+// install into real VS Code, then runs every test file in one node:test run that ends with "N passed, N failed".
+// Usage: node scripts/test.mjs [unit|integration|e2e|all] [test files...]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildKubeBinaries } from './kube-test-server.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const [which = 'all', ...only] = process.argv.slice(2);
-if (!['unit', 'e2e', 'all'].includes(which)) {
-  console.error('usage: node scripts/test.mjs [unit|e2e|all] [test files...]');
+if (!['unit', 'integration', 'e2e', 'all'].includes(which)) {
+  console.error('usage: node scripts/test.mjs [unit|integration|e2e|all] [test files...]');
   process.exit(2);
 }
 
@@ -37,8 +38,19 @@ if (which === 'all' && only.length === 0) {
   step('lint', [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
 }
 step('build', ['esbuild.mjs', '--production']);
-const files = only.length > 0 ? only : [...(which !== 'e2e' ? testFiles('test/unit') : []), ...(which !== 'unit' ? testFiles('test/e2e') : [])];
+const suites = which === 'all' ? ['unit', 'integration', 'e2e'] : [which];
+const files = only.length > 0 ? only : suites.flatMap((suite) => testFiles(`test/${suite}`));
 const env = { ...process.env };
+if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.startsWith('test/integration'))) {
+  try {
+    // The real API server the Kubernetes provider is tested against: about 5 minutes the first time, then cached.
+    await buildKubeBinaries();
+  } catch (err) {
+    console.error(`building the test kube-apiserver failed: ${err.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
 if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('test/e2e'))) {
   try {
     // Installed before the tests start, so a first install's two minutes never count against a test's timeout.
