@@ -17,6 +17,7 @@ import { ANNOTATION, LABEL, labelValue, nameFromId, renderResource, secretValues
 import { serverInfoOf } from './manifests/graph';
 import { observe } from './observe';
 import { liveStatus } from './readiness';
+import { KubernetesStateBackend, type KubernetesStateOptions } from './stateBackend';
 
 export interface KubernetesDriverOptions {
   appRoot: string;
@@ -267,4 +268,9 @@ function outputsOf(live: KubeObject): Outputs {
     if (ingress) out.loadBalancerHost = { value: ingress.hostname ?? ingress.ip };
   }
   return out;
+}
+
+/** The environment's Secret + Lease state backend, on the same connection as the driver. */
+export async function kubernetesStateBackend(driver: KubernetesDriver, options: KubernetesStateOptions = {}): Promise<KubernetesStateBackend> {
+  return new KubernetesStateBackend(await driver.client(), driver.namespace, driver.env.name, options);
 }

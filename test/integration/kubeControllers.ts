@@ -1,0 +1,72 @@
+// What the controllers of a real cluster would do, for a bare kube-apiserver that runs none (notes §5.3): bind
+// claims, report StatefulSets, Deployments and Jobs ready, and finish deletions (remove the finalizers the PVC
+// protection and namespace controllers would). It only writes /status, finalizers and /finalize, as they do.
+import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
+
+export interface Controllers {
+  stop(): Promise<void>;
+}
+
+export function simulateControllers(client: KubeClient, namespace: string, options: { leavePending?: string[]; intervalMs?: number } = {}): Controllers {
+  let stopped = false;
+  const leave = new Set(options.leavePending ?? []);
+  const status = (o: Any, plural: [string, string], body: unknown) => client.mergePatch(plural[0], plural[1], namespace, o.metadata.name, { status: body }, 'status');
+  const tick = async () => {
+    for (const pvc of (await client.list('v1', 'PersistentVolumeClaim', namespace)).items as Any[]) {
+      if (pvc.metadata.deletionTimestamp) await client.mergePatch('v1', 'PersistentVolumeClaim', namespace, pvc.metadata.name, { metadata: { finalizers: null } });
+      else if (pvc.status?.phase !== 'Bound' && !leave.has(pvc.metadata.name)) await status(pvc, ['v1', 'PersistentVolumeClaim'], { phase: 'Bound' });
+    }
+    for (const s of (await client.list('apps/v1', 'StatefulSet', namespace)).items as Any[]) {
+      const n = s.spec.replicas ?? 1;
+      if (s.status?.observedGeneration !== s.metadata.generation || s.status?.readyReplicas !== n) {
+        await status(s, ['apps/v1', 'StatefulSet'], { observedGeneration: s.metadata.generation, replicas: n, readyReplicas: n, currentReplicas: n, updatedReplicas: n, availableReplicas: n });
+      }
+    }
+    for (const d of (await client.list('apps/v1', 'Deployment', namespace)).items as Any[]) {
+      const n = d.spec.replicas ?? 1;
+      if (d.status?.observedGeneration !== d.metadata.generation || d.status?.availableReplicas !== n) {
+        await status(d, ['apps/v1', 'Deployment'], { observedGeneration: d.metadata.generation, replicas: n, readyReplicas: n, updatedReplicas: n, availableReplicas: n });
+      }
+    }
+    for (const j of (await client.list('batch/v1', 'Job', namespace)).items as Any[]) {
+      if (!j.status?.succeeded) await status(j, ['batch/v1', 'Job'], jobSucceeded());
+    }
+    const ns = (await client.find('v1', 'Namespace', undefined, namespace)) as Any | null;
+    if (ns?.metadata.deletionTimestamp && ns.spec?.finalizers?.length) {
+      await client.request('PUT', `/api/v1/namespaces/${namespace}/finalize`, { body: { ...ns, spec: { finalizers: [] } } });
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await tick();
+      } catch (err) {
+        // An object deleted between list and patch: the next round sees the new picture.
+        if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err;
+      }
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 150));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** A Job's status once its pod succeeded, as the Job controller writes it (1.35 validates the pairing). */
+export function jobSucceeded(): unknown {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return {
+    startTime: now,
+    completionTime: now,
+    succeeded: 1,
+    conditions: [
+      { type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: now, lastTransitionTime: now },
+      { type: 'Complete', status: 'True', lastProbeTime: now, lastTransitionTime: now },
+    ],
+  };
+}
