@@ -9,7 +9,9 @@
  */
 
 import type { DesiredResource, JsonValue, ProviderKind } from './desiredGraph';
+import type { Environment } from './environment';
 import type { PlanAction } from './plan';
+import type { ProviderDriver } from './providerApi';
 
 export const STATE_FORMAT = 1;
 
@@ -134,6 +136,14 @@ export interface StateBackend {
    */
   breakLock(options: BreakLockOptions): Promise<LockHolder | null>;
 }
+
+/**
+ * What `src/provisioning/providers/index.ts` may export as `stateBackendFor`, to keep an environment's state with
+ * the environment (a Secret and a Lease in its namespace on Kubernetes). `driver` is the environment's driver when
+ * one was made (its connection can be shared), null for an offline plan. Without such an export, or when it
+ * returns null, the CLI and the extension keep state in the local folder backend.
+ */
+export type StateBackendFactory = (env: Environment, options: { appRoot: string; driver: ProviderDriver | null }) => Promise<StateBackend | null>;
 
 export type StateErrorCode = 'conflict' | 'locked' | 'corrupt' | 'io' | 'mismatch';
 
