@@ -8,6 +8,7 @@
  * fractional digits, which the server refuses for Leases. Raw JSON in and out avoids both.
  */
 
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -88,6 +89,9 @@ export class KubeClient {
       headers['Content-Type'] = options.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
+    // One run's signal is shared by every request of every parallel step (and the engine's parallel reads): each
+    // in-flight request listens on it, which is no leak, so Node's warning at 10 listeners is raised.
+    if (options.signal && getMaxListeners(options.signal) < 100) setMaxListeners(100, options.signal);
     const transport = url.protocol === 'http:' ? http : https;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: options.timeoutMs ?? 30_000 }, (res) => {

@@ -82,8 +82,10 @@ export class KubernetesStateBackend implements StateBackend {
     if (Buffer.byteLength(stateText) > SECRET_BUDGET) {
       throw new StateError('io', `the state of ${this.environment} is ${Buffer.byteLength(stateText)} bytes, more than a Kubernetes Secret holds (${SECRET_BUDGET}); nothing was written`);
     }
-    const live = await this.io('read the state', () => this.client.find<StateSecret>('v1', 'Secret', this.namespace, STATE_SECRET));
     const destroyed = Object.keys(state.resources).length === 0;
+    // The namespace went with the destroy; later writes of that run (its operation record) have nowhere to go.
+    if (expected === GONE && destroyed) return GONE;
+    const live = await this.io('read the state', () => this.client.find<StateSecret>('v1', 'Secret', this.namespace, STATE_SECRET));
     if (!live) {
       if (expected !== null && expected !== GONE) {
         if (destroyed) return GONE; // the namespace was deleted with everything in it, the state included
@@ -95,7 +97,7 @@ export class KubernetesStateBackend implements StateBackend {
         return created.metadata.resourceVersion ?? '';
       } catch (err) {
         if (err instanceof KubeApiError && err.code === 409) throw new StateError('conflict', `another run wrote ${this.location} first; nothing was written`, { cause: err });
-        if (err instanceof KubeApiError && err.code === 403 && /being terminated/.test(err.message) && destroyed) return GONE;
+        if (destroyed && namespaceGone(err)) return GONE;
         throw this.ioError('write the state', err);
       }
     }
@@ -112,6 +114,7 @@ export class KubernetesStateBackend implements StateBackend {
       if (err instanceof KubeApiError && err.code === 409) {
         throw new StateError('conflict', `${this.location} was changed by another run since it was read (expected version ${expected}); nothing was written`, { cause: err });
       }
+      if (destroyed && namespaceGone(err)) return GONE;
       throw this.ioError('write the state', err);
     }
   }
@@ -265,6 +268,11 @@ export class KubernetesStateBackend implements StateBackend {
     if (err instanceof StateError) return err;
     return new StateError('io', `could not ${what} of ${this.environment} (${this.location}): ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The write failed because the namespace is being deleted or is gone: after a destroy, the state goes with it. */
+function namespaceGone(err: unknown): boolean {
+  return err instanceof KubeApiError && ((err.code === 403 && /being terminated/.test(err.message)) || (err.code === 404 && /namespaces? "[^"]+" not found/.test(err.message)));
 }
 
 function holderOf(lease: Lease): LockHolder | null {
