@@ -19,7 +19,9 @@ import { ANNOTATION, meta, obj, str, type EnvVar, type RenderContext } from './c
 export const CRON_SCRIPT = [
   'set -eu',
   'if [ -n "${ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF:-}" ]; then',
-  '  m=$(( $(expr "$(date -u +%H)" + 0) * 60 + $(expr "$(date -u +%M)" + 0) ))',
+  // "1" before a two-digit hour or minute keeps "08" from reading as octal (108 - 100 = 8), with no expr (whose
+  // exit status is 1 for a result of 0, which `set -e` would take for a failure at midnight).
+  '  m=$(( ($(date -u +1%H) - 100) * 60 + $(date -u +1%M) - 100 ))',
   '  slot=$(( m / STEP_MINUTES * STEP_MINUTES ))',
   '  if [ $(( slot % ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF )) -ne 0 ]; then echo "not a scheduled minute ($slot)"; exit 0; fi',
   'fi',

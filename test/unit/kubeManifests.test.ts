@@ -1,0 +1,138 @@
+// The Kubernetes provider's pure parts: label values, quantities, the settings diff, generated passwords, error
+// codes, and what the renderers decide (HPA-owned replicas, the placeholder image, Redis replicas, Job names, the
+// cron script's minute guard, run in a real shell with stub `date` and `curl`).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { AppAnalyzer } from '../../src/analyzer/analyzer';
+import type { DesiredResource } from '../../src/model/desiredGraph';
+import type { Environment } from '../../src/model/environment';
+import { plan } from '../../src/provisioning/planner';
+import { diffSettings } from '../../src/provisioning/providers/kubernetes/diff';
+import { toDriverError } from '../../src/provisioning/providers/kubernetes/driverErrors';
+import { apiError } from '../../src/provisioning/providers/kubernetes/errors';
+import { generatePassword, labelValue, renderResource, secretValues } from '../../src/provisioning/providers/kubernetes/manifests';
+import { CRON_SCRIPT } from '../../src/provisioning/providers/kubernetes/manifests/cronJob';
+import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
+import { microTime } from '../../src/provisioning/providers/kubernetes/microTime';
+import { parseQuantity, sameQuantity } from '../../src/provisioning/providers/kubernetes/quantity';
+
+const repo = path.join(__dirname, '..', '..');
+const everything = new AppAnalyzer(path.join(repo, 'test', 'fixtures', 'apps', 'everything')).analyze();
+const env = (type: 'production' | 'development'): Environment => ({ name: type === 'production' ? 'prod' : 'dev', type, deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } });
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- manifests are plain JSON
+
+test('label values: ids become valid, unique label values; plain names stay as they are', () => {
+  assert.equal(labelValue('dev'), 'dev');
+  const a = labelValue('k8s:deployment:orders');
+  assert.match(a, /^k8s\.deployment\.orders-[0-9a-f]{8}$/);
+  assert.notEqual(labelValue('k8s.deployment:orders'), a);
+  const long = labelValue(`nsq:channel:${'x'.repeat(80)}/y`);
+  assert.ok(long.length <= 63 && /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(long), long);
+});
+
+test('quantities compare by value, as the server canonicalises them', () => {
+  assert.equal(parseQuantity('500m'), 0.5);
+  assert.equal(parseQuantity('1Gi'), 2 ** 30);
+  assert.equal(parseQuantity('1e3'), 1000);
+  assert.equal(parseQuantity('ten'), null);
+  assert.ok(sameQuantity('1024Mi', '1Gi'));
+  assert.ok(sameQuantity('0.5', '500m'));
+  assert.ok(!sameQuantity('1Gi', '1G'));
+});
+
+test('the settings diff: dotted paths, quantities by value, references known after apply, secret keys hidden', () => {
+  const changes = diffSettings(
+    { replicas: 2, resources: { requests: { cpu: '0.5', memory: '1024Mi' } }, ports: [{ port: 81 }], host: '${aws:rds:x.address}' },
+    { replicas: 1, resources: { requests: { cpu: '500m', memory: '1Gi' } }, ports: [{ port: 80 }], host: 'old' },
+  );
+  assert.deepEqual(changes, [
+    { path: 'replicas', before: 1, after: 2 },
+    { path: 'ports.0.port', before: 80, after: 81 },
+    { path: 'host', before: 'old', after: '${aws:rds:x.address}', knownAfterApply: true },
+  ]);
+  assert.deepEqual(diffSettings({ keys: { a: { generate: 'password' } } }, { keys: {} }, { sensitive: (p) => p.startsWith('keys.') }), [{ path: 'keys.a', sensitive: true }]);
+});
+
+test('generated passwords: the asked length of letters and digits, different every time, kept when live', () => {
+  const a = generatePassword(64);
+  assert.match(a, /^[A-Za-z0-9]{64}$/);
+  assert.notEqual(generatePassword(64), a);
+  const r = { id: 's', settings: { keys: { password: { generate: 'password', length: 20 }, value: { setBy: 'a person' } } } } as unknown as DesiredResource;
+  assert.deepEqual(Object.keys(secretValues(r, null)), ['password'], 'a value set by a person is never invented');
+  assert.deepEqual(secretValues(r, { password: 'kept' }), { password: 'kept' });
+});
+
+test('MicroTime strings have six fractional digits', () => {
+  assert.equal(microTime(new Date('2026-05-01T10:00:00.123Z')), '2026-05-01T10:00:00.123000Z');
+});
+
+const code = (err: Error) => (err as unknown as { code: string }).code;
+
+test('error codes: 401 and missing plugins are unavailable, 403 forbidden, SSA schema 500s invalid, other 5xx transient', () => {
+  const ctx = { context: 'kind-dev', server: 'https://k:6443', execCommand: '/usr/bin/aws' };
+  const req = { method: 'GET', path: '/version' };
+  const e401 = apiError(401, '{"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"}', req, ctx);
+  assert.match(e401.message, /refused its credentials \(401 Unauthorized\).*"aws sso login"/);
+  assert.equal(code(toDriverError(e401)), 'unavailable');
+  assert.equal(code(toDriverError(apiError(403, '{"message":"no"}', req, ctx))), 'forbidden');
+  assert.equal(code(toDriverError(apiError(500, '{"message":"failed to create typed patch object (x): .spec.a: field not declared in schema"}', req, ctx))), 'invalid');
+  assert.equal(code(toDriverError(apiError(503, 'upstream down', req, ctx))), 'transient');
+  assert.equal(code(toDriverError(apiError(422, '{"reason":"Invalid"}', req, ctx))), 'invalid');
+});
+
+test('renderers: Production leaves replicas to the HPA, the placeholder image has no probe, Redis replicas follow ordinal 0', () => {
+  const prod = renderGraph(plan(everything, env('production'), { appId: 'everything' }));
+  const deployment = prod.find((x) => x.manifest.kind === 'Deployment')!.manifest as Any;
+  assert.equal(deployment.spec.replicas, undefined);
+  assert.equal(deployment.spec.template.spec.containers[0].image, 'registry.k8s.io/pause:3.10');
+  assert.equal(deployment.spec.template.spec.containers[0].readinessProbe, undefined);
+  assert.match(deployment.metadata.annotations['encore.dev/image'], /^placeholder/);
+  assert.match(deployment.spec.template.metadata.annotations['encore.dev/infra-config-sha256'], /^[0-9a-f]{64}$/);
+  const redis = prod.find((x) => x.manifest.kind === 'StatefulSet' && x.manifest.metadata.name.startsWith('encore-redis-'))!.manifest as Any;
+  const script: string = redis.spec.template.spec.containers[0].command[2];
+  assert.match(script, /--replicaof encore-redis-products-0\.encore-redis-products 6379 --masterauth "\$REDIS_PASSWORD"/);
+  assert.ok(!JSON.stringify(redis).includes('requirepass $('), 'the password is not in the command line');
+
+  const dev = plan(everything, env('development'), { appId: 'everything' });
+  const r = dev.resources.find((x) => x.kind === 'deployment')!;
+  const real = renderResource(r, { environment: 'dev', namespace: 'dev', production: false, images: { default: 'registry.example/app:1.2' } }) as Any;
+  assert.equal(real.spec.replicas, 1);
+  assert.equal(real.spec.template.spec.containers[0].image, 'registry.example/app:1.2');
+  assert.deepEqual(real.spec.template.spec.containers[0].readinessProbe.httpGet, { path: '/__encore/healthz', port: 8080 });
+  assert.deepEqual(real.spec.template.spec.volumes[0].secret, { secretName: 'encore-infra-config', items: [{ key: 'infra.config.json', path: 'infra.config.json' }] });
+});
+
+test('a Job is named after a hash of its template: the same settings give the same name, a change a new one', () => {
+  const g = renderGraph(plan(everything, env('development'), { appId: 'everything' }));
+  const g2 = renderGraph(plan(everything, env('development'), { appId: 'everything' }));
+  const names = (x: typeof g) => x.filter((m) => m.manifest.kind === 'Job').map((m) => m.manifest.metadata.name);
+  assert.deepEqual(names(g), names(g2));
+  for (const n of names(g)) assert.ok(n.length <= 52 && /-[0-9a-f]{8}$/.test(n), n);
+  const bucket = g.find((m) => m.resource.providerType === 'minio/Bucket')!;
+  const flipped = { ...bucket.resource, settings: { ...bucket.resource.settings, versioning: !bucket.resource.settings.versioning } };
+  const server = g.find((m) => m.manifest.kind === 'StatefulSet' && m.manifest.metadata.name === 'encore-minio')!.manifest as Any;
+  const again = renderResource(flipped, { environment: 'dev', namespace: 'dev', production: false, server: { name: 'encore-minio', image: server.spec.template.spec.containers[0].image, env: server.spec.template.spec.containers[0].env } });
+  assert.notEqual(again.metadata.name, bucket.manifest.metadata.name);
+});
+
+test('the cron script calls the endpoint with the cron header, and skips the minutes between "every 90 minutes" slots', () => {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'kube-cron-'));
+  writeFileSync(path.join(bin, 'date'), '#!/bin/sh\ncase "$2" in +1%H) echo "1$FAKE_H";; +1%M) echo "1$FAKE_M";; esac\n');
+  writeFileSync(path.join(bin, 'curl'), '#!/bin/sh\necho "curl $*"\n');
+  chmodSync(path.join(bin, 'date'), 0o755);
+  chmodSync(path.join(bin, 'curl'), 0o755);
+  const run = (h: string, m: string, extra: Record<string, string> = {}) =>
+    execFileSync('sh', ['-c', CRON_SCRIPT], { env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_H: h, FAKE_M: m, METHOD: 'POST', URL: 'http://svc:8080/svc.job', ...extra }, encoding: 'utf8' }).trim();
+  assert.equal(run('08', '00'), 'curl -fsS --max-time 600 -X POST -H X-Encore-Cron-Trigger: scheduled -H Content-Type: application/json http://svc:8080/svc.job');
+  const every90 = { ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF: '90', STEP_MINUTES: '30' };
+  assert.match(run('01', '30', every90), /^curl /, '01:30 is minute 90');
+  assert.match(run('01', '32', every90), /^curl /, 'a pod that starts two minutes late still runs its slot');
+  assert.equal(run('02', '00', every90), 'not a scheduled minute (120)');
+  assert.match(run('03', '00', every90), /^curl /, '03:00 is minute 180');
+  assert.match(run('09', '00', every90), /^curl /, '"09" is not read as octal');
+  assert.match(run('00', '00', every90), /^curl /, 'midnight runs (minute 0)');
+});
