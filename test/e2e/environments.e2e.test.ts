@@ -3,13 +3,14 @@
 // environment's settings and resources, the keyboard-only path, Edit, Delete with a typed confirmation, the CodeLens
 // statuses and reveal, the status bar selection, and a hand-broken file that shows an error node and is never
 // written over. The machine's AWS profiles, kube contexts and git branches are fixtures in the scratch folder.
+// Screenshots land in test-results/e2e/environments/; docs/images/form.png and tree.png are copies of a run's.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { ACTIVITY_TITLE, openWorkbench, repoRoot, step, type Workbench } from './harness';
+import { ACTIVITY_TITLE, openWorkbench, step, type Workbench } from './harness';
 
 const FILE = 'encore.environments.json';
 
@@ -297,20 +298,6 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
     // Fixing it by hand brings the environment back.
     writeFileSync(file(), broken.replace('"prodution"', '"production"'));
     await treeRow(page, 'prod').waitFor();
-  });
-
-  after(() => {
-    // The README shows the best two screenshots.
-    const shots = path.join(repoRoot, 'test-results', 'e2e', 'environments');
-    const docs = path.join(repoRoot, 'docs', 'images');
-    mkdirSync(docs, { recursive: true });
-    for (const name of ['form', 'tree']) {
-      try {
-        copyFileSync(path.join(shots, `${name}.png`), path.join(docs, `${name}.png`));
-      } catch {
-        // The step that takes it failed; its failure is reported already.
-      }
-    }
   });
 });
 
