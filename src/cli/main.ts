@@ -1,12 +1,15 @@
 import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { AppAnalyzer } from '../analyzer/analyzer';
 import { findApps } from '../analyzer/findApps';
 import { modelJson } from '../analyzer/modelJson';
-import { notYetAvailable } from '../model/upcoming';
+import type { StateBackendFactory } from '../model/state';
+import * as providers from '../provisioning/providers';
 import { version } from '../../package.json';
+import { EXIT } from './exitCodes';
+import { runProvisionCommand, type CliIO } from './provision/commands';
 
-/** Exit codes, documented in the README. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 3 } as const;
+export { EXIT } from './exitCodes';
 
 const USAGE = `encore-env ${version}: Encore environments from the command line.
 
@@ -14,13 +17,29 @@ Usage:
   encore-env apps [DIR] [--json]   List the Encore apps at or below DIR (default: the current directory).
   encore-env analyze [DIR] [--json]
                                    Print the application model of each Encore app at or below DIR.
-  encore-env plan --env NAME       Show what apply would change.           (arrives with the provisioning engine)
-  encore-env apply --env NAME      Provision the environment.              (arrives with the provisioning engine)
-  encore-env destroy --env NAME    Tear the environment down.              (arrives with the provisioning engine)
+  encore-env plan --env NAME [--offline] [--json] [--detailed-exitcode] [DIR]
+                                   Show what apply would change: each resource to create, update or delete, with
+                                   the changed fields, and what changed outside the tool (drift). --offline plans
+                                   against recorded state alone, without reading the live objects.
+  encore-env apply --env NAME [--yes] [--confirm NAME] [--concurrency N] [--json] [DIR]
+                                   Plan, ask (or --yes), then create, update and delete resources in dependency
+                                   order. Deleting resources that hold data also needs --confirm NAME.
+  encore-env destroy --env NAME --confirm NAME [--json] [DIR]
+                                   Delete everything recorded for the environment, data included.
+  encore-env unlock --env NAME [--force] [DIR]
+                                   Break the lock of an apply or destroy that is gone (its process no longer runs);
+                                   --force breaks a lock whose holder may still be running.
   encore-env --version | --help
 
-Exit codes: 0 ok, 1 the command failed (for analyze: an app has errors), 2 usage error,
-3 not available in this version.
+DIR is the app's folder (default: the current directory, or the app above or below it). State is kept with the
+environment when its provider supports that, otherwise in .encore/state/NAME/ under the app; --state-dir DIR keeps
+it in DIR. Progress goes to stderr, results to stdout (--json: the plan and the result as JSON). Ctrl+C stops after
+the steps in flight; a second Ctrl+C quits at once.
+
+Exit codes: 0 ok (plan: no changes, or any with no --detailed-exitcode), 1 the command failed (for analyze: an app
+has errors; for apply and destroy: a step failed), 2 usage error, 3 not available in this version (e.g. the
+environment's provider), 4 plan --detailed-exitcode found changes, 5 the environment is locked by another apply or
+destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 130 cancelled with Ctrl+C.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -42,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     case 'apply':
     case 'destroy':
     case 'unlock':
-      return unavailable(`encore-env ${command}`, 'provisioning');
+      return runProvisionCommand(command, rest, terminalIO(), { driverFor: providers.driverFor, stateBackendFor: optionalStateBackendFactory() });
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;
@@ -135,9 +154,38 @@ async function listApps(args: string[]): Promise<number> {
   return apps.some((a) => !a.ok) ? EXIT.failure : EXIT.ok;
 }
 
-function unavailable(what: string, feature: 'provisioning'): number {
-  process.stderr.write(`${notYetAvailable(what, feature)}\n`);
-  return EXIT.unavailable;
+/**
+ * `stateBackendFor` is an optional export of the provider registry (model/state.ts StateBackendFactory): a provider
+ * that keeps state with the environment provides it, and without it state stays in the local folder backend. Looked
+ * up by name so the CLI builds and runs whether or not the registry has it yet.
+ */
+function optionalStateBackendFactory(): StateBackendFactory | undefined {
+  const value: unknown = Reflect.get(providers, 'stateBackendFor');
+  return typeof value === 'function' ? (value as StateBackendFactory) : undefined;
+}
+
+/** The process's terminal: Ctrl+C cancels (a second one quits at once), questions are asked on stderr. */
+function terminalIO(): CliIO {
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(EXIT.cancelled);
+    process.stderr.write('\nStopping: no new step starts, the ones in flight are cancelled. Ctrl+C again quits at once (the lock then stays: encore-env unlock).\n');
+    controller.abort(new Error('cancelled with Ctrl+C'));
+  });
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    ask: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question, { signal: controller.signal });
+      } finally {
+        rl.close();
+      }
+    },
+    signal: controller.signal,
+  };
 }
 
 main(process.argv.slice(2)).then(

@@ -30,10 +30,12 @@ test('apps as text prints one line per app', () => {
   assert.deepEqual(run('apps', 'examples'), { code: 0, stdout: 'examples/sample-app\ttypescript\n', stderr: '' });
 });
 
-test('commands of later features exit 3 and say which feature brings them', () => {
-  const plan = run('plan', '--env', 'staging');
-  assert.equal(plan.code, 3);
-  assert.match(plan.stderr, /encore-env plan is not available in this version yet\. It arrives with the provisioning engine/);
+test('plan, apply, destroy and unlock need --env (exit 2); the rest is in cliProvision.test.ts', () => {
+  for (const command of ['plan', 'apply', 'destroy', 'unlock']) {
+    const r = run(command, 'examples/sample-app');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`^encore-env ${command}: --env NAME is required`));
+  }
 });
 
 test('analyze --json prints one object per app with the documented keys, sorted', () => {

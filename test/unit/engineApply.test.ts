@@ -109,7 +109,7 @@ test('a failing step stops its dependents, lets independent steps finish, and re
     assert.deepEqual(result.done.sort(), ['bucket', 'db-password', 'db-volume', 'ns']);
 
     const failed = s.events.find((e) => e.phase === 'failed');
-    assert.match(failed?.message ?? '', /db-server: PVC pending: no default StorageClass/);
+    assert.match(failed?.message ?? '', /^statefulSet db-server: PVC pending: no default StorageClass$/);
     assert.deepEqual(s.events.filter((e) => e.phase === 'skipped').map((e) => e.resourceId).sort(), ['config', 'db-orders', 'orders', 'users']);
     assert.match(s.events.find((e) => e.resourceId === 'db-orders')?.message ?? '', /db-server failed/);
 

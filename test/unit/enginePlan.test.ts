@@ -108,7 +108,7 @@ test('an object deleted outside the tool is created again; one made outside it i
     const { result } = await s.apply(g);
     assert.equal(result.outcome, 'succeeded');
     assert.equal(s.cloud.get('mem/deployment', 'users')?.uid, uid, 'adopted, not replaced');
-    assert.ok(s.events.some((e) => e.resourceId === 'users' && e.message === 'users adopted'));
+    assert.ok(s.events.some((e) => e.resourceId === 'users' && e.message === 'deployment users adopted'));
   } finally {
     s.done();
   }

@@ -35,7 +35,7 @@ export interface StepEnv {
   resourceOf: (id: string) => DesiredResource | undefined;
 }
 
-const VERB: Record<PlanEntry['action'], string> = { create: 'creating', update: 'updating', delete: 'deleting', keep: 'checking' };
+const VERB: Record<Exclude<PlanEntry['action'], 'keep'>, string> = { create: 'creating', update: 'updating', delete: 'deleting' };
 
 export class StepRunner {
   /** Outputs by resource id: recorded ones to start with, then what this run's steps returned (secret ones too). */
@@ -75,7 +75,7 @@ export class StepRunner {
   /** A skipped step says why, unless it is a keep, which would have changed nothing anyway. */
   skipped(step: Step, why: string): void {
     if (step.entry.action === 'keep' && step.number === 0) return;
-    this.event(step, 'skipped', `not ${VERB[step.entry.action]}: ${why}`);
+    this.event(step, 'skipped', `not started: ${why}`);
   }
 
   /**
@@ -102,7 +102,7 @@ export class StepRunner {
     const { entry, resource } = step;
     const { driver, recorder, signal, retry } = this.env;
     const action = entry.action === 'create' || entry.replace ? 'create' : 'update';
-    this.event(step, 'start', `${entry.replace ? 'replacing' : VERB[entry.action === 'keep' ? 'update' : entry.action]} ${resource.name}${entry.adopt ? ' (adopting the existing object)' : ''}`);
+    this.event(step, 'start', `${entry.replace ? 'replacing' : VERB[entry.action === 'keep' ? 'update' : entry.action]} ${label(resource)}${entry.adopt ? ' (adopting the existing object)' : ''}`);
     const previous = recorder.state.resources[resource.id];
     void recorder.record(
       (s) => {
@@ -117,7 +117,7 @@ export class StepRunner {
     );
     const ctx = this.context(step);
     if (entry.replace && previous) {
-      ctx.progress(`deleting the previous ${previous.resource.name}`);
+      ctx.progress(`deleting the previous ${label(previous.resource)}`);
       await withRetry(() => driver.delete(previous.resource, ctx), retry, signal, (e) => this.retrying(step, e));
     }
     const target: ResolvedResource = { ...resource, resolved };
@@ -138,14 +138,14 @@ export class StepRunner {
       },
       { event: 'step-done', resourceId: resource.id, action: entry.action },
     );
-    this.event(step, 'done', `${resource.name} ${action === 'create' ? (entry.adopt ? 'adopted' : 'created') : 'updated'}`);
+    this.event(step, 'done', `${label(resource)} ${action === 'create' ? (entry.adopt ? 'adopted' : 'created') : 'updated'}`);
     return 'done';
   }
 
   private async remove(step: Step): Promise<NodeOutcome> {
     const { resource } = step;
     const { driver, recorder, signal, retry } = this.env;
-    this.event(step, 'start', `deleting ${resource.name}${resource.stateful ? ' (holds data)' : ''}`);
+    this.event(step, 'start', `deleting ${label(resource)}${resource.stateful ? ' (holds data)' : ''}`);
     void recorder.record(
       (s) => {
         const r = s.resources[resource.id];
@@ -161,7 +161,7 @@ export class StepRunner {
       },
       { event: 'step-done', resourceId: resource.id, action: 'delete' },
     );
-    this.event(step, 'done', `${resource.name} deleted`);
+    this.event(step, 'done', `${label(resource)} deleted`);
     return 'done';
   }
 
@@ -182,7 +182,7 @@ export class StepRunner {
       },
       { event: 'step-failed', resourceId: resource.id, action: entry.action, message: error },
     );
-    this.event(step, 'failed', `${resource.name}: ${error}`);
+    this.event(step, 'failed', `${label(resource)}: ${error}`);
     return 'failed';
   }
 
@@ -235,6 +235,11 @@ export class StepRunner {
       // A broken listener must not break the apply: the state and the journal still record everything.
     }
   }
+}
+
+/** "StatefulSet encore-postgres-users": names alone are ambiguous (a Secret, a Service and a StatefulSet share one). */
+function label(resource: DesiredResource): string {
+  return `${resource.providerType.split('/').pop() ?? resource.kind} ${resource.name}`;
 }
 
 function publicOutputs(outputs: Outputs): Record<string, JsonValue> {
