@@ -1,9 +1,11 @@
 // Apply over the in-memory cloud: order, parallelism, references, idempotence, failures, retries, cancellation.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DriverError } from '../../src/model/providerApi';
+import { planChanges } from '../../src/provisioning/engine';
 import { parseState } from '../../src/provisioning/state';
 import { cloudMatches, graph, res, scratch, shopGraph } from './engineGraphs';
 
@@ -236,6 +238,55 @@ test('provider types the driver does not support are refused before anything cha
     await assert.rejects(s.apply(graph([res('a'), res('b', [], { providerType: 'unsupported/Thing' })])), { name: 'EngineError', code: 'unsupported', message: /cannot handle unsupported\/Thing/ });
     assert.equal(s.cloud.objects().length, 0);
     assert.equal(await s.backend.inspectLock(), null);
+  } finally {
+    s.done();
+  }
+});
+
+test('a reviewed plan is applied only while apply would still do the same; otherwise it is refused as stale', async () => {
+  const s = scratch();
+  try {
+    const g = shopGraph();
+    const reviewed = await planChanges(g, await s.backend.load(), s.driver);
+    s.cloud.putOutside('mem/deployment', 'users', { image: 'users:0', replicas: 1 }); // still a create (an adoption)
+    const ok = await s.apply(g, { reviewed });
+    assert.equal(ok.result.outcome, 'succeeded');
+
+    const later = await planChanges(g, await s.backend.load(), s.driver);
+    s.cloud.deleteOutside('mem/deployment', 'orders'); // now apply would create orders: not what was reviewed
+    await assert.rejects(s.apply(g, { reviewed: later }), { name: 'EngineError', code: 'stale-plan', message: /has changed since the plan was shown .* nothing was changed\. Plan again and review it\./ });
+    assert.equal(s.cloud.get('mem/deployment', 'orders'), undefined);
+    assert.equal(await s.backend.inspectLock(), null);
+  } finally {
+    s.done();
+  }
+});
+
+test('the journal records the operation and every step in order, with serials that lead to the snapshot', async () => {
+  const s = scratch();
+  try {
+    const g = graph([res('a'), res('b', ['a'])]);
+    s.cloud.failOn('b', 'create', () => new Error('quota exceeded'), 1);
+    await s.apply(g);
+    await s.apply(g);
+    const journal = await s.backend.readJournal();
+    assert.deepEqual(
+      journal.map((e) => [e.event, e.resourceId ?? '', e.message ?? '']),
+      [
+        ['operation-start', '', `apply by ${os.userInfo().username} on ${os.hostname()} (pid ${process.pid})`],
+        ['step-start', 'a', ''], ['step-done', 'a', ''],
+        ['step-start', 'b', ''], ['step-failed', 'b', 'quota exceeded'],
+        ['operation-end', '', 'failed'],
+        ['operation-start', '', `apply by ${os.userInfo().username} on ${os.hostname()} (pid ${process.pid})`],
+        ['step-start', 'b', ''], ['step-done', 'b', ''],
+        ['operation-end', '', 'succeeded'],
+      ],
+    );
+    assert.equal(new Set(journal.slice(0, 6).map((e) => e.operation)).size, 1);
+    assert.notEqual(journal[0].operation, journal[6].operation);
+    const serials = journal.map((e) => e.serial);
+    assert.deepEqual(serials, [...serials].sort((x, y) => x - y));
+    assert.equal(serials.at(-1), (await s.backend.load()).state?.serial);
   } finally {
     s.done();
   }

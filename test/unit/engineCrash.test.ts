@@ -68,7 +68,7 @@ async function inPool<T>(tasks: (() => Promise<T>)[], size: number): Promise<T[]
   return out;
 }
 
-test('an apply killed at every step start, step end and state commit resumes and converges (N/N)', { timeout: 240_000 }, async () => {
+test('an apply killed at every step start, step end and state commit resumes and converges (N/N)', { timeout: 240_000 }, async (t) => {
   // 9 steps. 'commit' n: right after the first commit that records n finished steps (0: the operation's start).
   const boundaries: Boundary[] = [
     ...Array.from({ length: 9 }, (_, i) => ({ phase: 'start' as const, n: i + 1 })),
@@ -77,7 +77,7 @@ test('an apply killed at every step start, step end and state commit resumes and
   ];
   const reports = await inPool(boundaries.map((b) => () => killAndRecover('apply', b)), 4);
   assert.equal(reports.length, boundaries.length);
-  process.stdout.write(`# crash safety: ${reports.length}/${boundaries.length} killed applies converged\n`);
+  t.diagnostic(`crash safety: ${reports.length}/${boundaries.length} killed applies converged`);
 });
 
 test('a destroy killed part-way resumes and removes everything', { timeout: 120_000 }, async () => {

@@ -3,7 +3,7 @@
 export { diffJson, jsonEqual } from './diff';
 export { EngineError, describeError, isEngineError, type EngineErrorCode } from './errors';
 export { currentIdentity, type Identity } from './identity';
-export { DEFAULT_CONCURRENCY, apply, destroy, type RunOptions, type RunOutcome } from './operation';
+export { DEFAULT_CONCURRENCY, DEFAULT_READ_CONCURRENCY, apply, destroy, type RunOptions, type RunOutcome } from './operation';
 export { checkState, diffDestroy, diffPlan, planChanges, planDestroy, readLive, type LiveReads, type LiveView, type ReadOptions } from './plan';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry';
 export { runDag, type DagNode, type DagResult } from './schedule';

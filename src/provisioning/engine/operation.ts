@@ -12,7 +12,7 @@ import { emptyState, type EnvState, type LoadedState, type StateBackend, type St
 import { jsonEqual } from './diff';
 import { describeError, EngineError } from './errors';
 import { currentIdentity, type Identity } from './identity';
-import { planChanges, planDestroy } from './plan';
+import { planChanges, planDestroy, type ReadOptions } from './plan';
 import { StateRecorder } from './recorder';
 import { Redactor } from './redact';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry';
@@ -20,6 +20,7 @@ import { runDag } from './schedule';
 import { StepRunner, type Step } from './steps';
 
 export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_READ_CONCURRENCY = 16;
 
 export interface RunOptions {
   backend: StateBackend;
@@ -29,6 +30,8 @@ export interface RunOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Steps in flight at once (default 4). */
   concurrency?: number;
+  /** Live reads in flight at once while planning (default 16: reads are cheap GETs, and plan time is waiting time). */
+  readConcurrency?: number;
   retry?: RetryPolicy;
   /** The environment's name, typed by the user: required when the plan deletes or replaces a stateful resource. */
   confirm?: string;
@@ -47,12 +50,16 @@ export interface RunOutcome {
 }
 
 export function apply(graph: DesiredGraph, options: RunOptions): Promise<RunOutcome> {
-  return run('apply', graph.environment, graph.provider, graph, (loaded, signal) => planChanges(graph, loaded, options.driver, { signal, retry: options.retry }), options);
+  return run('apply', graph.environment, graph.provider, graph, (loaded, signal) => planChanges(graph, loaded, options.driver, readOptions(options, signal)), options);
 }
 
 /** Deletes everything recorded for the environment, dependents first. */
 export function destroy(environment: string, provider: ProviderKind, options: RunOptions): Promise<RunOutcome> {
-  return run('destroy', environment, provider, null, (loaded, signal) => planDestroy(environment, provider, loaded, options.driver, { signal, retry: options.retry }), options);
+  return run('destroy', environment, provider, null, (loaded, signal) => planDestroy(environment, provider, loaded, options.driver, readOptions(options, signal)), options);
+}
+
+function readOptions(options: RunOptions, signal: AbortSignal): ReadOptions {
+  return { signal, retry: options.retry, concurrency: options.readConcurrency ?? DEFAULT_READ_CONCURRENCY };
 }
 
 async function run(

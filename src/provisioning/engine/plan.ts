@@ -24,7 +24,7 @@ export interface LiveView {
 
 export interface ReadOptions {
   signal?: AbortSignal;
-  /** Reads in flight at once (default 8): reads are cheap for the provider and plan time is user-facing. */
+  /** Reads in flight at once (default 16): reads are cheap GETs for the provider, and plan time is waiting time. */
   concurrency?: number;
   retry?: RetryPolicy;
 }
@@ -84,7 +84,7 @@ export async function readLive(resources: DesiredResource[], driver: ProviderDri
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 16) }, worker));
   return out;
 }
 
