@@ -229,7 +229,7 @@ test('a provider that has not landed exits 3 and names it (the real provider reg
     const r = await cli({ driverFor }, ['apply', '--env', 'prod', '--yes', s.dir]);
     assert.equal(r.code, EXIT.unavailable);
     assert.match(r.err, /^encore-env apply: The AWS provider is not available yet/);
-    const offline = await cli({ driverFor }, ['plan', '--env', 'prod', '--offline', s.dir]);
+    const offline = await cli({ driverFor }, ['plan', '--env', 'prod', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir]);
     assert.equal(offline.code, EXIT.ok, 'an offline plan needs no driver');
     assert.match(offline.out, /^Plan for environment "prod" \(offline, state from .*\): \d+ to create/);
   } finally {
@@ -245,7 +245,8 @@ test('the real entry point: help documents the exit codes, plan --offline works,
     assert.equal(help.status, 0);
     assert.match(help.stdout, /encore-env plan --env NAME \[--offline\] \[--json\] \[--detailed-exitcode\] \[DIR\]/);
     assert.match(help.stdout, /4 plan --detailed-exitcode found changes, 5 the environment is locked by another apply or\ndestroy, 6 a confirmation is missing or wrong/);
-    const plan = run('plan', '--env', 'dev', '--offline', s.dir);
+    // --state-dir pins the local backend: the provider's own (in the cluster) would need a reachable cluster.
+    const plan = run('plan', '--env', 'dev', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir);
     assert.equal(plan.status, 0, plan.stderr);
     assert.match(plan.stdout, /^Plan for environment "dev" \(offline, state from .*\): 46 to create, 0 to update, 0 to delete, 0 unchanged\.\n {2}note: offline:/);
     const aws = run('apply', '--env', 'prod', '--yes', s.dir);
