@@ -15,12 +15,14 @@ import {
   closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort } from './vscode-host.mjs';
+
+export { freePort };
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const apiserverModule = path.join(root, 'test', 'kube', 'apiserver');
@@ -215,17 +217,6 @@ export async function buildKubeBinaries({ force = false } = {}) {
 // ---------------------------------------------------------------------------------------------------------------
 // start
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function tail(file, lines = 60) {
   try {

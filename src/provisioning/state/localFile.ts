@@ -15,7 +15,7 @@ import { hashText, readWithVersion } from '../../environments/fileVersion';
 import { acquireLock } from '../../environments/lock';
 import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../model/state';
 import { acquireFileLock, inspectFileLock, lockedMessage, removeInspectedLock } from './localLock';
-import { parseState } from './parse';
+import { parseJournal, parseState } from './parse';
 
 const ENV_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/i;
 
@@ -83,16 +83,7 @@ export class LocalFileBackend implements StateBackend {
       if (err.code === 'ENOENT') return '';
       throw err;
     });
-    const out: JournalEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        out.push(JSON.parse(line) as JournalEntry);
-      } catch {
-        // A torn last line from a crash mid-append: what came before it is intact.
-      }
-    }
-    return out;
+    return parseJournal(text);
   }
 
   async acquireLock(holder: Omit<LockHolder, 'token'>): Promise<HeldLock> {

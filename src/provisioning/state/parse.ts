@@ -1,4 +1,4 @@
-import { STATE_FORMAT, StateError, type EnvState } from '../../model/state';
+import { STATE_FORMAT, StateError, type EnvState, type JournalEntry } from '../../model/state';
 
 /**
  * Parses a state snapshot and checks its shape, so a damaged or foreign file is refused with a clear error (and left
@@ -33,4 +33,21 @@ function shapeProblem(data: unknown): string | null {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The journal's JSON lines. A line that does not parse (a torn last line from a crash mid-append) is skipped: what
+ * came before it is intact.
+ */
+export function parseJournal(text: string): JournalEntry[] {
+  const out: JournalEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // skipped, see above
+    }
+  }
+  return out;
 }

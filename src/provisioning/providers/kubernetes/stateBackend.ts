@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { describeHolder, StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../../model/state';
-import { parseState } from '../../state/parse';
+import { parseJournal, parseState } from '../../state/parse';
 import type { KubeClient, KubeObject } from './client';
 import { KubeApiError } from './errors';
 import { LABEL, MANAGED_BY, labelValue } from './manifests/common';
@@ -319,18 +319,6 @@ function lockedText(environment: string, s: { holder: LockHolder; gone: boolean;
   return `environment "${environment}" is locked by ${describeHolder(s.holder)}. ${next}`;
 }
 
-function parseJournal(text: string): JournalEntry[] {
-  const out: JournalEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as JournalEntry);
-    } catch {
-      // a line that does not parse is skipped; the rest of the journal still reads
-    }
-  }
-  return out;
-}
 
 /** The newest journal entries that fit in the Secret beside the state. */
 function trimJournal(entries: JournalEntry[], stateText: string): JournalEntry[] {
