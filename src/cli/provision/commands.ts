@@ -11,6 +11,7 @@ import { EXIT, type ExitCode } from '../exitCodes';
 import { parseArgs, type FlagSpec } from './args';
 import { CliError, desiredGraph, findApp, loadEnvironment, makeBackend, makeDriver, type ProvisionDeps } from './context';
 import { renderEvent, renderPlan, renderResult } from './render';
+import { answerNewSizing } from './sizing';
 
 export interface CliIO {
   out(text: string): void;
@@ -68,7 +69,7 @@ type SetDriver = (d: ProviderDriver | null) => void;
 
 async function planCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: SetDriver): Promise<ExitCode> {
   const app = await findApp(f.dir);
-  const env = await loadEnvironment(app, f.name);
+  const env = await answerNewSizing(app, await loadEnvironment(app, f.name), io, io.interactive && !f.has('json'));
   const graph = desiredGraph(app, env);
   const driver = f.has('offline') ? null : await makeDriver(env, app, deps);
   setDriver(driver);
@@ -87,7 +88,7 @@ async function applyCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: Set
   const concurrency = f.values.concurrency === undefined ? undefined : Number(f.values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new CliError(EXIT.usage, '--concurrency needs a whole number of at least 1');
   const app = await findApp(f.dir);
-  const env = await loadEnvironment(app, f.name);
+  const env = await answerNewSizing(app, await loadEnvironment(app, f.name), io, io.interactive && !yes && !f.has('json'));
   const graph = desiredGraph(app, env);
   const driver = await makeDriver(env, app, deps);
   setDriver(driver);
