@@ -4,7 +4,6 @@ import * as vscode from 'vscode';
 import { ConflictError, EnvStoreError } from '../environments/errors';
 import type { DeclarationKind } from '../model/appModel';
 import { ENVIRONMENTS_FILE } from '../model/environment';
-import { notYetAvailable, type UpcomingFeature } from '../model/upcoming';
 import type { AppModels } from './appModels';
 import type { EnvironmentStatus } from './environmentStatus';
 import type { FormHost } from './form/formPanel';
@@ -27,32 +26,9 @@ export interface Services {
 
 type EnvironmentNode = Extract<TreeNode, { kind: 'environment' }>;
 
-/** Registers every command through one wrapper that logs failures and offers the log, so no error is silent. */
+/** Registers the commands other than Plan, Apply and Destroy (provision/provisionCommands.ts). */
 export function registerCommands(context: vscode.ExtensionContext, s: Services): void {
-  const register = (id: string, run: (...args: unknown[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-        log().debug(`command ${id}`);
-        try {
-          await run(...args);
-        } catch (err) {
-          log().error(`${id} failed:`, err);
-          const choice = await vscode.window.showErrorMessage(`Encore: ${(err as Error).message}`, 'Show Logs');
-          if (choice) log().show();
-        }
-      }),
-    );
-
-  const comingLater = (title: string, feature: UpcomingFeature, needsTrust: boolean) => async (node?: unknown) => {
-    if (needsTrust && !vscode.workspace.isTrusted) {
-      await vscode.window.showWarningMessage(`Encore: ${title} is disabled in Restricted Mode. Trust this workspace to use it.`);
-      return;
-    }
-    const env = isEnvironmentNode(node) ? ` for "${node.env.name}"` : '';
-    const message = notYetAvailable(`Encore: ${title}${env}`, feature);
-    log().info(message);
-    await vscode.window.showInformationMessage(message);
-  };
+  const register = registerCommand(context);
 
   register('encore.showLogs', () => log().show());
   register('encore.refresh', () => s.apps.reload());
@@ -75,10 +51,24 @@ export function registerCommands(context: vscode.ExtensionContext, s: Services):
   });
   register('encore.environment.delete', (node) => isEnvironmentNode(node) && deleteEnvironment(s, node));
   register('encore.selectEnvironment', () => s.status.pick());
-  for (const [action, title] of [['plan', 'Plan'], ['apply', 'Apply'], ['destroy', 'Destroy']] as const) {
-    register(`encore.${action}`, comingLater(title, 'provisioning', true));
-    register(`encore.environment.${action}`, comingLater(title, 'provisioning', true));
-  }
+}
+
+/** Registers a command through one wrapper that logs failures and offers the log, so no error is silent. */
+export function registerCommand(context: vscode.ExtensionContext) {
+  return (id: string, run: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        log().debug(`command ${id}`);
+        try {
+          await run(...args);
+        } catch (err) {
+          log().error(`${id} failed:`, err);
+          const cause = err instanceof Error && err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
+          const choice = await vscode.window.showErrorMessage(`Encore: ${(err as Error).message}${cause}`, 'Show Logs');
+          if (choice) log().show();
+        }
+      }),
+    );
 }
 
 function isEnvironmentNode(node: unknown): node is EnvironmentNode {

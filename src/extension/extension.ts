@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
 import { AppModels } from './appModels';
-import { openAt, registerCommands } from './commands';
+import { openAt, registerCommand, registerCommands } from './commands';
 import { environmentLensDecorator } from './environmentLenses';
 import { EnvironmentStatus } from './environmentStatus';
 import type { FormHost } from './form/formPanel';
 import { LanguageServer } from './languageServer';
 import { log } from './log';
 import { EnvironmentsTree } from './tree/environmentsTree';
+import { LiveStatuses } from './provision/liveStatus';
+import { registerProvisioning } from './provision/provisionCommands';
 import { cachedPlanner } from './tree/planCache';
 import type { TreeNode } from './tree/treeData';
 import { WorkspaceApps } from './workspaceApps';
@@ -28,8 +30,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const languageServer = server;
     const models = new AppModels(server);
     const appModels = models;
-    lensHook.decorate = environmentLensDecorator(apps, models, planFor);
-    const tree = new EnvironmentsTree(apps, models, planFor, context.extensionUri);
+    lensHook.decorate = environmentLensDecorator(apps, models, planFor, (root, env, id) => live.statusOf(root, env, id));
+    const live = new LiveStatuses();
+    const tree = new EnvironmentsTree(apps, models, planFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id));
     const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
     const status = new EnvironmentStatus(context.workspaceState, apps);
     // The language server starts once the workspace has an Encore app (now or later), after activation returns.
@@ -72,6 +75,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       storesChanged: () => apps.storesChanged(),
     };
     registerCommands(context, { apps, server, models, tree, view, status, form });
+    let lensTimer: NodeJS.Timeout | undefined;
+    context.subscriptions.push({ dispose: () => clearTimeout(lensTimer) });
+    registerProvisioning(context, {
+      apps, models, planFor,
+      onState: (t, state, plan) => {
+        live.update(t.root, t.env.name, state, plan);
+        tree.statusesChanged();
+        // The lenses follow, at most once a second: a refresh asks the server for every visible document's lenses.
+        clearTimeout(lensTimer);
+        lensTimer = setTimeout(() => void languageServer.refreshCodeLenses(), 1000);
+      },
+    }, registerCommand(context));
     // Finding the apps runs after activation returns: the view shows its progress bar meanwhile.
     void vscode.window.withProgress({ location: { viewId: 'encore.environments' } }, () => apps.list());
     void startWhenAppFound();

@@ -5,7 +5,7 @@ import { log } from '../log';
 import type { WorkspaceApp, WorkspaceApps } from '../workspaceApps';
 import { sourceKey } from './resourceGroups';
 import type { SourceRef } from '../../model/desiredGraph';
-import { buildTree, environmentId, groupId, itemData, type Action, type AppInput, type PlanFn, type TreeData, type TreeNode } from './treeData';
+import { buildTree, environmentId, groupId, itemData, type Action, type AppInput, type PlanFn, type StatusFn, type TreeData, type TreeNode } from './treeData';
 
 /**
  * The Environments view. It rebuilds its data (treeData.ts) when the apps, their environments files or their models
@@ -24,6 +24,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     private readonly planFor: PlanFn,
     private readonly extensionUri: vscode.Uri,
     private readonly debounceMs = 100,
+    private readonly statusOf?: StatusFn,
   ) {
     this.disposables.push(apps.onDidChange(() => this.schedule()), models.onDidChange(() => this.schedule()));
   }
@@ -35,6 +36,14 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     this.changed.fire(undefined);
   }
 
+  /**
+   * Recorded statuses changed (a plan, or a state commit during apply or destroy): rebuild once the burst settles.
+   * The rebuild reuses the memoised graphs, so a step costs a walk of the tree, not a new plan.
+   */
+  statusesChanged(): void {
+    this.schedule();
+  }
+
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.refresh(), this.debounceMs);
@@ -42,7 +51,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private build(): TreeData {
     const started = performance.now();
-    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.planFor);
+    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.planFor, this.statusOf);
     log().debug(`built the Environments view (${data.nodes.size} nodes) in ${(performance.now() - started).toFixed(1)} ms`);
     return data;
   }
@@ -107,6 +116,10 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     if (name === 'severity:error') return new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
     if (name === 'severity:warning') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     if (name === 'severity:info') return new vscode.ThemeIcon('info');
+    // Live statuses of resources (treeData.ts STATUS_ICON), coloured like the rest of the workbench's states.
+    if (name === 'pass') return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    if (name === 'error') return new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+    if (name === 'warning') return new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     return new vscode.ThemeIcon(name);
   }
 

@@ -3,7 +3,7 @@
 import type { AppModel, DeclarationKind } from '../../model/appModel';
 import type { Environment } from '../../model/environment';
 import { declarationSource, primaryResource, shortSummary, sourceKey } from './resourceGroups';
-import type { PlanFn } from './treeData';
+import { summarize, type PlanFn, type StatusFn } from './treeData';
 
 export interface Declared {
   kind: DeclarationKind;
@@ -19,7 +19,8 @@ export interface LensStatus {
   tooltip: string;
 }
 
-export function lensStatuses(model: AppModel, envs: readonly Environment[], d: Declared, planFor: PlanFn): LensStatus[] {
+/** `statusOf` gives recorded statuses (provision/liveStatus.ts); without it everything is "not provisioned". */
+export function lensStatuses(model: AppModel, envs: readonly Environment[], d: Declared, planFor: PlanFn, statusOf?: StatusFn): LensStatus[] {
   const topic =
     d.kind === 'subscription'
       ? (model.subscriptions.find((s) => s.name === d.name && s.declaration.file === d.file && s.declaration.range.start.line === d.line) ??
@@ -39,10 +40,14 @@ export function lensStatuses(model: AppModel, envs: readonly Environment[], d: D
       return { env: env.name, title: `${env.name}: not deployed`, tooltip: `No service uses it, so ${env.name} does not get it.` };
     }
     const n = resources.length;
+    const statuses = resources.map((r) => statusOf?.(model.root, env.name, r.id).status ?? 'not provisioned');
+    // The title says the primary resource's status once anything is recorded, e.g. "staging: StatefulSet postgres:16 · ready".
+    const primaryStatus = statusOf?.(model.root, env.name, primary.id).status ?? 'not provisioned';
+    const recorded = statuses.some((st) => st !== 'not provisioned');
     return {
       env: env.name,
-      title: `${env.name}: ${shortSummary(primary)}`,
-      tooltip: `${env.name}: ${primary.summary} (${n} ${n === 1 ? 'resource' : 'resources'}), not provisioned. Click to show it in the Environments view.`,
+      title: `${env.name}: ${shortSummary(primary)}${recorded ? ` · ${primaryStatus}` : ''}`,
+      tooltip: `${env.name}: ${primary.summary} (${n} ${n === 1 ? 'resource' : 'resources'}), ${summarize(statuses)}. Click to show it in the Environments view.`,
     };
   });
 }

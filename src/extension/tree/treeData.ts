@@ -50,14 +50,19 @@ interface Base {
 
 export type TreeNode =
   | (Base & { kind: 'app'; label: string; description: string })
-  | (Base & { kind: 'environment'; env: Environment; resourceCount: number | undefined })
+  | (Base & { kind: 'environment'; env: Environment; resourceCount: number | undefined; statusSummary?: string })
   | (Base & { kind: 'setting'; envName: string; label: string; value: string; icon: string; tooltip?: string })
   | (Base & { kind: 'group'; envName: string; group: ResourceGroup })
-  | (Base & { kind: 'resource'; envName: string; resource: DesiredResource; status: ResourceStatus })
+  | (Base & { kind: 'resource'; envName: string; resource: DesiredResource; status: ResourceStatus; error?: string })
   | (Base & { kind: 'problem'; severity: Severity; label: string; description: string; tooltip: string; action?: Action });
 
-/** Where each resource stands. Only "not provisioned" exists until the provisioning engine records state. */
-export type ResourceStatus = 'not provisioned';
+/** Where each resource stands: from recorded state, and the last plan's drift (provision/liveStatus.ts). */
+export type ResourceStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
+
+/** A resource's status in an environment; absent: everything is "not provisioned" (nothing recorded is known). */
+export type StatusFn = (root: string, envName: string, id: string) => { status: ResourceStatus; error?: string };
+
+const NOT_PROVISIONED: StatusFn = () => ({ status: 'not provisioned' });
 
 export interface TreeData {
   nodes: Map<string, TreeNode>;
@@ -69,7 +74,7 @@ export interface TreeData {
 /** Plans one environment; the caller memoises (the planner is pure, so the same inputs give the same graph). */
 export type PlanFn = (model: AppModel, env: Environment) => DesiredGraph;
 
-export function buildTree(apps: readonly AppInput[], planFor: PlanFn): TreeData {
+export function buildTree(apps: readonly AppInput[], planFor: PlanFn, statusOf: StatusFn = NOT_PROVISIONED): TreeData {
   const data: TreeData = { nodes: new Map(), children: new Map(), parent: new Map() };
   const add = (parentId: string, node: TreeNode): string => {
     data.nodes.set(node.id, node);
@@ -84,14 +89,14 @@ export function buildTree(apps: readonly AppInput[], planFor: PlanFn): TreeData 
   // Several apps: one group per app.
   for (const app of apps) {
     const parentId = apps.length === 1 ? '' : add('', { kind: 'app', id: `app:${app.root}`, root: app.root, label: path.basename(app.root), description: app.description });
-    addApp(add, parentId, app, planFor, apps.length > 1);
+    addApp(add, parentId, app, planFor, statusOf, apps.length > 1);
   }
   return data;
 }
 
 type Add = (parentId: string, node: TreeNode) => string;
 
-function addApp(add: Add, parentId: string, app: AppInput, planFor: PlanFn, noticeWhenEmpty: boolean): void {
+function addApp(add: Add, parentId: string, app: AppInput, planFor: PlanFn, statusOf: StatusFn, noticeWhenEmpty: boolean): void {
   const { root } = app;
   if (app.appError) {
     add(parentId, problem(root, `app-error:${root}`, 'error', 'Cannot read encore.app', app.appError, app.appError, {
@@ -115,7 +120,7 @@ function addApp(add: Add, parentId: string, app: AppInput, planFor: PlanFn, noti
     }
     return;
   }
-  for (const env of envs.environments) addEnvironment(add, parentId, app, env, planFor);
+  for (const env of envs.environments) addEnvironment(add, parentId, app, env, planFor, statusOf);
 }
 
 /** A broken file: one error node that opens the file at the first problem, and one child per problem. */
@@ -147,11 +152,12 @@ export function groupId(root: string, envName: string, key: string): string {
   return `${environmentId(root, envName)}/group:${key}`;
 }
 
-function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, planFor: PlanFn): void {
+function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, planFor: PlanFn, statusOf: StatusFn): void {
   const { root } = app;
   const envId = environmentId(root, env.name);
   const planned = planEnvironment(app.model, env, planFor);
-  add(parentId, { kind: 'environment', id: envId, root, env, resourceCount: planned.graph?.resources.length });
+  const statuses = new Map((planned.graph?.resources ?? []).map((r) => [r.id, statusOf(root, env.name, r.id)]));
+  add(parentId, { kind: 'environment', id: envId, root, env, resourceCount: planned.graph?.resources.length, statusSummary: summarize([...statuses.values()].map((x) => x.status)) });
   for (const s of settings(env)) {
     add(envId, { kind: 'setting', id: `${envId}/setting:${s.key}`, root, envName: env.name, label: s.label, value: s.value, icon: s.icon, tooltip: s.tooltip });
   }
@@ -160,9 +166,19 @@ function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environm
   for (const group of groupResources(planned.graph)) {
     const gid = add(envId, { kind: 'group', id: groupId(root, env.name, group.key), root, envName: env.name, group });
     for (const resource of group.resources) {
-      add(gid, { kind: 'resource', id: `${envId}/res:${resource.id}`, root, envName: env.name, resource, status: 'not provisioned' });
+      const live = statuses.get(resource.id) ?? { status: 'not provisioned' };
+      add(gid, { kind: 'resource', id: `${envId}/res:${resource.id}`, root, envName: env.name, resource, ...live });
     }
   }
+}
+
+/** "3 ready, 1 failed, 2 not provisioned", most settled first; "not provisioned" alone when nothing is recorded. */
+export function summarize(statuses: readonly ResourceStatus[]): string {
+  const order: ResourceStatus[] = ['ready', 'pending', 'failed', 'drifted', 'not provisioned'];
+  const counts = new Map<ResourceStatus, number>();
+  for (const st of statuses) counts.set(st, (counts.get(st) ?? 0) + 1);
+  if (counts.size <= 1 && !statuses.some((st) => st !== 'not provisioned')) return 'not provisioned';
+  return order.filter((st) => counts.has(st)).map((st) => `${counts.get(st)} ${st}`).join(', ');
 }
 
 type PlannedProblem = Omit<Extract<TreeNode, { kind: 'problem' }>, 'root'>;
@@ -251,6 +267,9 @@ function problem(root: string, id: string, severity: Severity, label: string, de
   return { kind: 'problem', id, root, severity, label, description, tooltip, ...(action && { action }) };
 }
 
+/** Codicons per live status (getTreeItem colours them); "not provisioned" keeps the hollow circles. */
+const STATUS_ICON: Partial<Record<ResourceStatus, string>> = { ready: 'pass', pending: 'sync', failed: 'error', drifted: 'warning' };
+
 /** How a node looks, as data: what getTreeItem needs, computed without vscode (tests and the benchmark use it). */
 export interface ItemData {
   label: string;
@@ -271,7 +290,7 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
       return { label: node.label, description: node.description, tooltip: node.root, collapsible: 'expanded', icon: 'package', contextValue: 'encore.app' };
     case 'environment': {
       const { env } = node;
-      const resources = node.resourceCount === undefined ? 'resources unknown' : `${node.resourceCount} resources, not provisioned`;
+      const resources = node.resourceCount === undefined ? 'resources unknown' : `${node.resourceCount} resources, ${node.statusSummary ?? 'not provisioned'}`;
       return {
         label: env.name,
         description: describeEnvironment(env),
@@ -289,7 +308,7 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
       return {
         label: g.label,
         description: g.description,
-        tooltip: `${g.label}: ${n} ${n === 1 ? 'resource' : 'resources'}, not provisioned`,
+        tooltip: `${g.label}: ${n} ${n === 1 ? 'resource' : 'resources'}`,
         collapsible: 'collapsed',
         icon: g.icon,
         contextValue: 'encore.resourceGroup',
@@ -297,14 +316,15 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
     }
     case 'resource': {
       const r = node.resource;
-      const lines = [r.summary, '', `${r.providerType} \`${r.name}\``, `id: \`${r.id}\``, `status: ${node.status}`];
+      const lines = [r.summary, '', `${r.providerType} \`${r.name}\``, `id: \`${r.id}\``, `status: ${node.status}${node.error ? ` (${node.error})` : ''}`];
+      if (node.status === 'drifted') lines.push('', 'Changed outside the tool since the last apply: Plan shows how, Apply takes it back.');
       if (r.stateful) lines.push('', 'Holds data: destroying it needs a typed confirmation.');
       return {
         label: resourceLabel(r),
         description: node.status,
         tooltip: lines.join('\n\n'),
         collapsible: 'none',
-        icon: r.stateful ? 'circle-large-outline' : 'circle-outline',
+        icon: STATUS_ICON[node.status] ?? (r.stateful ? 'circle-large-outline' : 'circle-outline'),
         contextValue: `encore.resource${r.stateful ? '.stateful' : ''}`,
       };
     }

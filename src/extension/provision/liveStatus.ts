@@ -1,0 +1,52 @@
+// Pure (no vscode): each resource's live status for the tree and the CodeLens, from the recorded state the engine
+// commits (ready, pending, failed) and the latest plan's drift. Updated from the state the engine hands over after
+// each commit, so no step re-plans the app; the view rebuilds once a burst of commits settles (environmentsTree.ts).
+import type { Plan } from '../../model/plan';
+import type { EnvState } from '../../model/state';
+
+export type LiveStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
+
+interface EnvStatuses {
+  recorded: Map<string, { status: 'ready' | 'pending' | 'failed'; error: string | null; updatedAt: string }>;
+  drifted: Set<string>;
+}
+
+export class LiveStatuses {
+  private readonly byEnv = new Map<string, EnvStatuses>();
+
+  /** A plan brings the drift it found; a state commit alone keeps the drift of the last plan for what it did not touch. */
+  update(root: string, env: string, state: EnvState | null, plan?: Plan): void {
+    const key = keyOf(root, env);
+    const before = this.byEnv.get(key);
+    const recorded = new Map(Object.entries(state?.resources ?? {}).map(([id, r]) => [id, { status: r.status, error: r.error, updatedAt: r.updatedAt }]));
+    // An apply takes drift back: a resource recorded again since the plan is no longer drifted.
+    const drifted = plan
+      ? new Set(plan.entries.filter((e) => e.drifted).map((e) => e.id))
+      : new Set([...(before?.drifted ?? [])].filter((id) => before?.recorded.get(id)?.updatedAt === recorded.get(id)?.updatedAt));
+    this.byEnv.set(key, { recorded, drifted });
+  }
+
+  statusOf(root: string, env: string, id: string): { status: LiveStatus; error?: string } {
+    const s = this.byEnv.get(keyOf(root, env));
+    const r = s?.recorded.get(id);
+    if (!r) return { status: 'not provisioned' };
+    if (r.status === 'ready' && s?.drifted.has(id)) return { status: 'drifted' };
+    return r.error ? { status: r.status, error: r.error } : { status: r.status };
+  }
+
+  /** Counts per status for an environment's resource ids, for the environment's description and the lens. */
+  summary(root: string, env: string, ids: readonly string[]): Record<LiveStatus, number> {
+    const counts: Record<LiveStatus, number> = { 'not provisioned': 0, ready: 0, pending: 0, failed: 0, drifted: 0 };
+    for (const id of ids) counts[this.statusOf(root, env, id).status]++;
+    return counts;
+  }
+}
+
+function keyOf(root: string, env: string): string {
+  return `${root}\u0000${env}`;
+}
+
+export function describeCounts(counts: Record<LiveStatus, number>): string {
+  const order: LiveStatus[] = ['ready', 'pending', 'failed', 'drifted', 'not provisioned'];
+  return order.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ');
+}
