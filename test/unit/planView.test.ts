@@ -27,10 +27,10 @@ test('creates, updates with old → new, deletes and drift each have a section; 
     entry({ id: 'ns', action: 'keep' }),
   ]), 'kind-dev');
   assert.match(text, /^# Plan for environment "staging" \(kind-dev\)\n# 1 to create, 1 to update, 1 to delete, 1 unchanged\n/);
-  assert.match(text, /@@ Create: 1 @@\n\+ svc-api  Deployment api\n {4}new in the app/);
-  assert.match(text, /@@ Update: 1 @@\n! svc-web  Deployment x  \[drifted\]\n {4}replicas changed\n- {3}replicas: 1\n\+ {3}replicas: 3\n {4}password: \(sensitive value changes\)/);
+  assert.match(text, /@@ Create: 1 @@\n\+ svc-api {2}Deployment api\n {4}new in the app/);
+  assert.match(text, /@@ Update: 1 @@\n! svc-web {2}Deployment x {2}\[drifted\]\n {4}replicas changed\n- {3}replicas: 1\n\+ {3}replicas: 3\n {4}password: \(sensitive value changes\)/);
   assert.match(text, /@@ Delete: 1 @@\n- old-cron/);
-  assert.match(text, /@@ Drifted \(changed outside the tool; recorded → live\): 1 @@\n! svc-web  Deployment x\n- {3}image: "a"\n\+ {3}image: "b"/);
+  assert.match(text, /@@ Drifted \(changed outside the tool; recorded → live\): 1 @@\n! svc-web {2}Deployment x\n- {3}image: "a"\n\+ {3}image: "b"/);
   assert.match(text, /@@ Unchanged: 1 @@\n {2}ns\n$/);
   assert.doesNotMatch(text, /Holds data/);
 });
@@ -41,7 +41,7 @@ test('deletions that lose data come first, in red, with the name to confirm', ()
     entry({ id: 'cache', action: 'update', stateful: true, replace: true, summary: 'Redis', reason: 'name changed' }),
   ]), 'kind-dev');
   const [head] = text.split('@@ Update');
-  assert.match(head ?? '', /@@ Holds data and would be deleted: the data is lost \(confirm with the name "staging"\) @@\n- db  StatefulSet postgres:16\n- cache  Redis  \[replaced\]\n/);
+  assert.match(head ?? '', /@@ Holds data and would be deleted: the data is lost \(confirm with the name "staging"\) @@\n- db {2}StatefulSet postgres:16\n- cache {2}Redis {2}\[replaced\]\n/);
 });
 
 test('offline and empty plans say so', () => {
