@@ -88,10 +88,12 @@ async function applyCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: Set
   const concurrency = f.values.concurrency === undefined ? undefined : Number(f.values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new CliError(EXIT.usage, '--concurrency needs a whole number of at least 1');
   const app = await findApp(f.dir);
-  const env = await answerNewSizing(app, await loadEnvironment(app, f.name), io, io.interactive && !yes && !f.has('json'));
-  const graph = desiredGraph(app, env);
-  const driver = await makeDriver(env, app, deps);
+  const loaded = await loadEnvironment(app, f.name);
+  // The driver first: a provider that cannot be reached or has not landed is said before any question is asked.
+  const driver = await makeDriver(loaded, app, deps);
   setDriver(driver);
+  const env = await answerNewSizing(app, loaded, io, io.interactive && !yes && !f.has('json'));
+  const graph = desiredGraph(app, env);
   const backend = await makeBackend(env, app, deps, driver, f.values['state-dir']);
   let declined = false;
   const outcome = await apply(graph, {
