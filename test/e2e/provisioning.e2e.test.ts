@@ -1,0 +1,121 @@
+// Plan, Apply and Destroy from the Environments view in real VS Code (code-server), against a real kube-apiserver
+// (test/kube/harness.ts) that the extension host reaches through KUBECONFIG only. A bare API server runs no
+// controllers, so nothing would ever become ready by itself; the provider's controller stand-in
+// (test/integration/kubeControllers.ts) runs alongside and writes /status and finalizers as a cluster's controllers
+// do, so the run shows what a developer sees on a real cluster: readiness arrives and Apply finishes.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import type { Environment } from '../../src/model/environment';
+import { driverFor } from '../../src/provisioning/providers';
+import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import { simulateControllers, type Controllers } from '../integration/kubeControllers';
+import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { openWorkbench, repoRoot, step, type Workbench } from './harness';
+
+const ENV = 'e2e';
+
+describe('provisioning: Plan, Apply and Destroy from the tree against a real API server', { timeout: 300_000 }, () => {
+  let wb: Workbench;
+  let kube: TestKube;
+  let controllers: Controllers | undefined;
+  const namespace = uniqueName('e2e');
+  const env: Environment = { name: ENV, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
+  const get = () => wb;
+
+  before(async () => {
+    kube = await startTestKube();
+    // The test's own connection, for the controller stand-in only; the extension makes its own from KUBECONFIG.
+    const driver = (await driverFor(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver;
+    controllers = simulateControllers(await driver.client(), namespace);
+    wb = await openWorkbench('provisioning', undefined, {
+      prepare: (workspace) => writeFileSync(path.join(workspace, 'encore.environments.json'), `${JSON.stringify({ environments: [env] }, null, 2)}\n`),
+      env: () => ({ KUBECONFIG: kube.kubeconfigPath, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' }),
+    });
+  });
+  after(async () => {
+    await wb?.close();
+    await controllers?.stop();
+    await kube?.stop();
+  });
+
+  step('Plan from the tree node shows the diff with the creates and offers Apply', get, async (w) => {
+    const { page } = w;
+    await w.showEnvironmentsView();
+    const row = treeRow(page, ENV);
+    await row.waitFor();
+    // The resources appear once the language server has analysed the app; Plan needs them.
+    await row.click();
+    await page.locator('.part.sidebar .monaco-list-row[aria-level="2"][aria-expanded]').first().waitFor({ timeout: 60_000 });
+    await row.hover();
+    await row.locator('.actions .action-label[aria-label="Plan"]').click();
+    await page.locator('.tabs-container .tab.active', { hasText: `${ENV}.plan.diff` }).waitFor({ timeout: 60_000 });
+    const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
+    // The editor renders spaces as non-breaking ones: \s matches both.
+    await editor.filter({ hasText: /@@\sCreate:\s\d+\s@@/ }).waitFor();
+    const text = await editor.innerText();
+    assert.match(text, /Plan\sfor\senvironment\s"e2e"\s\(/);
+    assert.match(text, /\+\s.*StatefulSet/);
+    assert.doesNotMatch(text, /@@\sDelete/);
+    // The title bar carries the Apply button of this plan.
+    await page.locator('.editor-actions .action-label[aria-label="Apply This Plan"]').waitFor();
+    await w.screenshot('plan');
+  });
+
+  step("Apply from the plan's title bar shows progress, then the final notification with Show Logs", get, async (w) => {
+    const { page } = w;
+    await page.locator('.editor-actions .action-label[aria-label="Apply This Plan"]').click();
+    await w.toast(`Apply "${ENV}"`).waitFor();
+    await w.screenshot('apply-progress');
+    const done = w.toast(`Apply of "${ENV}" finished`);
+    await done.waitFor({ timeout: 90_000 });
+    await done.locator('a.monaco-button', { hasText: 'Show Logs' }).waitFor();
+    assert.match(w.extensionLog(), new RegExp(`apply "${ENV}" \\[\\d+/\\d+\\] ✓`));
+    await w.screenshot('apply-done');
+  });
+
+  step('the tree shows each resource as ready', get, async (w) => {
+    const { page } = w;
+    const group = page.locator('.part.sidebar .monaco-list-row[aria-level="2"][aria-expanded]').first();
+    if ((await group.getAttribute('aria-expanded')) === 'false') await group.click();
+    await page.locator('.part.sidebar .monaco-list-row[aria-level="3"] .label-description', { hasText: /^ready$/ }).first().waitFor();
+    await w.screenshot('tree-ready');
+  });
+
+  step('Destroy asks for the typed name, then deletes everything and the tree says not provisioned', get, async (w) => {
+    const { page } = w;
+    await contextMenu(page, treeRow(page, ENV), 'Destroy');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('e2');
+    await page.locator('.quick-input-widget .quick-input-message', { hasText: `Type ${ENV} to confirm` }).waitFor();
+    await input.fill(ENV);
+    await page.keyboard.press('Enter');
+    await w.toast(`Destroy of "${ENV}" finished`).waitFor({ timeout: 90_000 });
+    await page.locator('.part.sidebar .monaco-list-row[aria-level="3"] .label-description', { hasText: /^not provisioned$/ }).first().waitFor();
+  });
+});
+
+function treeRow(page: Page, label: string): Locator {
+  return page.locator('.part.sidebar .monaco-list-row[role="treeitem"]', {
+    has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }),
+  });
+}
+
+/** Runs an item of a row's context menu from the keyboard (the menu reacts to keys more reliably than to clicks). */
+async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  await menu.waitFor();
+  const focused = menu.locator('.action-item.focused .action-label');
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press('ArrowDown');
+    if ((await focused.innerText().catch(() => '')).trim() === item) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+  }
+  throw new Error(`no "${item}" in the context menu`);
+}
