@@ -124,7 +124,7 @@ async function discoverOptions(root: string) {
 async function offerPlan(name: string, mode: 'create' | 'edit', node: TreeNode | undefined): Promise<void> {
   const what = mode === 'create' ? 'created' : 'saved';
   const choice = await vscode.window.showInformationMessage(
-    `Encore: environment "${name}" ${what} in encore.environments.json. Nothing is provisioned yet: Plan shows what Apply would do.`,
+    `Encore: environment "${name}" ${what} in encore.environments.json.${mode === 'create' ? ' Nothing is provisioned yet:' : ''} Plan shows what Apply would do.`,
     'Plan',
   );
   if (choice === 'Plan') await vscode.commands.executeCommand('encore.environment.plan', node);

@@ -93,12 +93,12 @@ async function planAndShow(s: ProvisionServices, docs: PlanDocuments, t: Target)
     { location: vscode.ProgressLocation.Notification, title: `Encore: planning "${t.env.name}"`, cancellable: true },
     async (_p, token) => {
       const signal = abortOn(token);
-      let driver: ProviderDriver | null = null;
+      // A provider that is not available at all (AWS, GCP in this version) fails here, with its own message.
+      const driver = await makeDriver(t);
       try {
-        driver = await makeDriver(t);
         await driver.preflight(signal);
       } catch (err) {
-        await driver?.dispose?.().catch(() => undefined);
+        await driver.dispose?.().catch(() => undefined);
         if (!isDriverError(err) || err.code !== 'unavailable') throw err;
         // The cluster cannot be reached: say so, and offer what `encore-env plan --offline` does.
         log().warn(`plan "${t.env.name}": ${err.message}`);
