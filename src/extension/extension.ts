@@ -7,7 +7,11 @@ import type { FormHost } from './form/formPanel';
 import { LanguageServer } from './languageServer';
 import { log } from './log';
 import { EnvironmentsTree } from './tree/environmentsTree';
+import type { Plan } from '../model/plan';
+import type { EnvState } from '../model/state';
 import { LiveStatuses } from './provision/liveStatus';
+import { loadRecordedStates } from './provision/recordedState';
+import type { Target } from './provision/target';
 import { registerProvisioning } from './provision/provisionCommands';
 import { cachedPlanner } from './tree/planCache';
 import type { TreeNode } from './tree/treeData';
@@ -77,16 +81,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerCommands(context, { apps, server, models, tree, view, status, form });
     let lensTimer: NodeJS.Timeout | undefined;
     context.subscriptions.push({ dispose: () => clearTimeout(lensTimer) });
-    registerProvisioning(context, {
-      apps, models, planFor,
-      onState: (t, state, plan) => {
-        live.update(t.root, t.env.name, state, plan);
-        tree.statusesChanged();
-        // The lenses follow, at most once a second: a refresh asks the server for every visible document's lenses.
-        clearTimeout(lensTimer);
-        lensTimer = setTimeout(() => void languageServer.refreshCodeLenses(), 1000);
-      },
-    }, registerCommand(context));
+    const onState = (t: Target, state: EnvState | null, plan?: Plan) => {
+      live.update(t.root, t.env.name, state, plan);
+      tree.statusesChanged();
+      // The lenses follow, at most once a second: a refresh asks the server for every visible document's lenses.
+      clearTimeout(lensTimer);
+      lensTimer = setTimeout(() => void languageServer.refreshCodeLenses(), 1000);
+    };
+    registerProvisioning(context, { apps, models, planFor, onState }, registerCommand(context));
+    // Statuses recorded before this session, read once the apps are known and whenever their environments change.
+    const readRecorded = () => void loadRecordedStates(apps, (t, state) => onState(t, state));
+    context.subscriptions.push(apps.onDidChange(readRecorded), vscode.workspace.onDidGrantWorkspaceTrust(readRecorded));
+    readRecorded();
     // Finding the apps runs after activation returns: the view shows its progress bar meanwhile.
     void vscode.window.withProgress({ location: { viewId: 'encore.environments' } }, () => apps.list());
     void startWhenAppFound();

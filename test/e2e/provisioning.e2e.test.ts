@@ -49,6 +49,8 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     // The resources appear once the language server has analysed the app; Plan needs them.
     await row.click();
     await page.locator('.part.sidebar .monaco-list-row[aria-level="2"][aria-expanded]').first().waitFor({ timeout: 60_000 });
+    // Nothing recorded yet: the view read the (missing) state at start and shows every resource not provisioned.
+    assert.match(w.extensionLog(), /recorded state read for 0 environment\(s\)/);
     await row.hover();
     await row.locator('.actions .action-label[aria-label="Plan"]').click();
     await page.locator('.tabs-container .tab.active', { hasText: `${ENV}.plan.diff` }).waitFor({ timeout: 60_000 });
