@@ -82,7 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     let lensTimer: NodeJS.Timeout | undefined;
     context.subscriptions.push({ dispose: () => clearTimeout(lensTimer) });
     const onState = (t: Target, state: EnvState | null, plan?: Plan) => {
-      live.update(t.root, t.env.name, state, plan);
+      if (!live.update(t.root, t.env.name, state, plan)) return;
       tree.statusesChanged();
       // The lenses follow, at most once a second: a refresh asks the server for every visible document's lenses.
       clearTimeout(lensTimer);

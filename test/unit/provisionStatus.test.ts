@@ -37,7 +37,9 @@ test('nothing recorded: not provisioned; recorded: ready, pending, failed with t
   assert.ok(a && b && c);
   const live = new LiveStatuses();
   assert.deepEqual(live.statusOf(root, 'staging', a), { status: 'not provisioned' });
-  live.update(root, 'staging', stateWith([record(a, 'ready'), record(b, 'pending'), record(c, 'failed', 't1', 'PVC pending: no default StorageClass')]));
+  assert.equal(live.update(root, 'staging', null), false, 'nothing recorded before or after: no change to show');
+  assert.equal(live.update(root, 'staging', stateWith([record(a, 'ready'), record(b, 'pending'), record(c, 'failed', 't1', 'PVC pending: no default StorageClass')])), true);
+  assert.equal(live.update(root, 'staging', stateWith([record(a, 'ready', 't9'), record(b, 'pending'), record(c, 'failed', 't1', 'PVC pending: no default StorageClass')])), false, 'the same statuses');
   assert.deepEqual(live.statusOf(root, 'staging', a), { status: 'ready' });
   assert.deepEqual(live.statusOf(root, 'staging', b), { status: 'pending' });
   assert.deepEqual(live.statusOf(root, 'staging', c), { status: 'failed', error: 'PVC pending: no default StorageClass' });

@@ -14,8 +14,11 @@ interface EnvStatuses {
 export class LiveStatuses {
   private readonly byEnv = new Map<string, EnvStatuses>();
 
-  /** A plan brings the drift it found; a state commit alone keeps the drift of the last plan for what it did not touch. */
-  update(root: string, env: string, state: EnvState | null, plan?: Plan): void {
+  /**
+   * A plan brings the drift it found; a state commit alone keeps the drift of the last plan for what it did not touch.
+   * Returns whether any status changed, so the view is not rebuilt (and a reveal in progress not disturbed) for nothing.
+   */
+  update(root: string, env: string, state: EnvState | null, plan?: Plan): boolean {
     const key = keyOf(root, env);
     const before = this.byEnv.get(key);
     const recorded = new Map(Object.entries(state?.resources ?? {}).map(([id, r]) => [id, { status: r.status, error: r.error, updatedAt: r.updatedAt }]));
@@ -23,7 +26,9 @@ export class LiveStatuses {
     const drifted = plan
       ? new Set(plan.entries.filter((e) => e.drifted).map((e) => e.id))
       : new Set([...(before?.drifted ?? [])].filter((id) => before?.recorded.get(id)?.updatedAt === recorded.get(id)?.updatedAt));
+    const changed = fingerprint(before) !== fingerprint({ recorded, drifted });
     this.byEnv.set(key, { recorded, drifted });
+    return changed;
   }
 
   statusOf(root: string, env: string, id: string): { status: LiveStatus; error?: string } {
@@ -40,6 +45,11 @@ export class LiveStatuses {
     for (const id of ids) counts[this.statusOf(root, env, id).status]++;
     return counts;
   }
+}
+
+function fingerprint(s: EnvStatuses | undefined): string {
+  if (!s || (s.recorded.size === 0 && s.drifted.size === 0)) return '';
+  return JSON.stringify([[...s.recorded].map(([id, r]) => [id, r.status, r.error]).sort(), [...s.drifted].sort()]);
 }
 
 function keyOf(root: string, env: string): string {
