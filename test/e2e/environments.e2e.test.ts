@@ -152,9 +152,8 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
     // The panel closed, and the new environment is selected (and expanded) in the tree.
     await w.page.locator('.tabs-container .tab', { hasText: 'Create Environment' }).waitFor({ state: 'detached' });
     const row = treeRow(w.page, 'prod');
-    await row.waitFor();
-    assert.equal(await row.getAttribute('aria-selected'), 'true');
-    assert.equal(await row.getAttribute('aria-expanded'), 'true');
+    // The reveal settles after the view's debounced refresh: wait for the state instead of reading it once.
+    await row.and(w.page.locator('[aria-selected="true"][aria-expanded="true"]')).waitFor({ timeout: 10_000 });
     assert.equal((await row.locator('.label-description').innerText()).trim(), 'Production · AWS eu-west-1 · manual deploy');
     // Plan runs on the provider's driver; AWS says plainly that it is not available in this version.
     await toast.locator('a.monaco-button', { hasText: 'Plan' }).click();

@@ -139,8 +139,16 @@ export async function openWorkbench(suite: string, app = sampleApp, options: Wor
     async showEnvironmentsView() {
       const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Environments' }) });
       // The view's own focus command opens it whatever state the side bar is in (clicking the icon of an open
-      // container would close it instead).
-      await workbench.runCommand('Encore: Focus on Environments View');
+      // container would close it instead). Right after the window opens, the palette may not list the view's
+      // commands yet; then the activity-bar icon opens it, clicked only when its container is not the open one.
+      try {
+        await workbench.runCommand('Encore: Focus on Environments View');
+      } catch {
+        await page.keyboard.press('Escape');
+        const icon = page.locator(`.activitybar .action-item a[aria-label="${ACTIVITY_TITLE}"]`);
+        const open = await page.locator('.activitybar li.action-item.checked', { has: icon }).count();
+        if (!open) await icon.click();
+      }
       await pane.waitFor();
       return pane;
     },
