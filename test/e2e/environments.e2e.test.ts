@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { ACTIVITY_TITLE, openWorkbench, step, type Workbench } from './harness';
+import { ACTIVITY_TITLE, contextMenu, openWorkbench, step, treeRow, type Workbench } from './harness';
 
 const FILE = 'encore.environments.json';
 
@@ -303,29 +303,6 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
 /** The visible webview's page: two nested iframes. */
 function form(page: Page): FrameLocator {
   return page.locator('iframe.webview.ready').filter({ visible: true }).contentFrame().frameLocator('iframe#active-frame');
-}
-
-function treeRow(page: Page, label: string, description?: string): Locator {
-  const row = page.locator('.part.sidebar .monaco-list-row[role="treeitem"]', {
-    has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escape(label)}\\s*$`) }),
-  });
-  return description ? row.filter({ has: page.locator('.label-description', { hasText: description }) }) : row;
-}
-
-/** Runs an item of a row's context menu, from the keyboard (the menu reacts to keys more reliably than to clicks). */
-async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const menu = page.locator('.context-view .monaco-menu');
-  await menu.waitFor();
-  const focused = menu.locator('.action-item.focused .action-label');
-  for (let i = 0; i < 20; i++) {
-    await page.keyboard.press('ArrowDown');
-    if ((await focused.innerText().catch(() => '')).trim() === item) {
-      await page.keyboard.press('Enter');
-      return;
-    }
-  }
-  throw new Error(`no "${item}" in the context menu`);
 }
 
 /** Picks the row of the open QuickPick whose label starts with `label`. */

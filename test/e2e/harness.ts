@@ -231,6 +231,30 @@ async function saveFailure(wb: Workbench, name: string): Promise<void> {
   console.error(`e2e failure artifacts: ${shot ?? '(no screenshot)'}, ${wb.artifacts}`);
 }
 
+/** The Environments view's row whose label is exactly `label` (and whose description contains `description`). */
+export function treeRow(page: Page, label: string, description?: string): Locator {
+  const row = page.locator('.part.sidebar .monaco-list-row[role="treeitem"]', {
+    has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }),
+  });
+  return description ? row.filter({ has: page.locator('.label-description', { hasText: description }) }) : row;
+}
+
+/** Runs an item of a row's context menu, from the keyboard (the menu reacts to keys more reliably than to clicks). */
+export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  await menu.waitFor();
+  const focused = menu.locator('.action-item.focused .action-label');
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press('ArrowDown');
+    if ((await focused.innerText().catch(() => '')).trim() === item) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+  }
+  throw new Error(`no "${item}" in the context menu`);
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
 import type { Environment } from '../../src/model/environment';
 import { driverFor } from '../../src/provisioning/providers';
 import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers, type Controllers } from '../integration/kubeControllers';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
-import { openWorkbench, repoRoot, step, type Workbench } from './harness';
+import { contextMenu, openWorkbench, repoRoot, step, treeRow, type Workbench } from './harness';
 
 const ENV = 'e2e';
 
@@ -100,24 +99,3 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
   });
 });
 
-function treeRow(page: Page, label: string): Locator {
-  return page.locator('.part.sidebar .monaco-list-row[role="treeitem"]', {
-    has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${label}\\s*$`) }),
-  });
-}
-
-/** Runs an item of a row's context menu from the keyboard (the menu reacts to keys more reliably than to clicks). */
-async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const menu = page.locator('.context-view .monaco-menu');
-  await menu.waitFor();
-  const focused = menu.locator('.action-item.focused .action-label');
-  for (let i = 0; i < 20; i++) {
-    await page.keyboard.press('ArrowDown');
-    if ((await focused.innerText().catch(() => '')).trim() === item) {
-      await page.keyboard.press('Enter');
-      return;
-    }
-  }
-  throw new Error(`no "${item}" in the context menu`);
-}
