@@ -11,19 +11,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AppModel } from '../../src/model/appModel';
+import type { SyntheticAppShape } from './synthetic-app';
 
-export interface ModelCounts {
-  services: string[];
-  endpoints: number;
-  databases: number;
-  topics: number;
-  subscriptions: number;
-  cronJobs: number;
-  caches: number;
-  keyspaces: number;
-  buckets: number;
-  secrets: number;
-  metrics: number;
+/** The counts the generated app declares (its shape), plus what the model adds. */
+export interface ModelCounts extends Omit<SyntheticAppShape, 'authService'> {
   gateway: boolean;
   authHandler: boolean;
   diagnostics: number;
