@@ -140,3 +140,27 @@ test('a lock whose holder is gone can be broken deliberately; forcing a live one
   assert.equal((await quick.inspectLock())?.holder.user, 'bob');
   await next.release();
 });
+
+test('a destroy that deleted the namespace finds its state gone with it; an apply in that state is refused', async () => {
+  const namespace = uniqueName('gone');
+  const backend = new KubernetesStateBackend(client, namespace, 'dev');
+  const destroying: EnvState = {
+    ...state(1),
+    resources: { 'k8s:namespace': { resource: { id: 'k8s:namespace', kind: 'namespace', name: namespace, source: null, providerType: 'kubernetes/Namespace', settings: {}, dependsOn: [], stateful: false, summary: namespace }, status: 'pending', lastAction: 'delete', outputs: {}, secretOutputs: [], updatedAt: new Date().toISOString(), error: null } },
+    lastOperation: { id: 'destroy-1', kind: 'destroy', startedAt: new Date().toISOString(), finishedAt: null, outcome: 'running', by: { user: 'alice', host: os.hostname() } },
+  };
+  const v1 = await backend.commit(destroying, [], null);
+  // The namespace's own delete step, finished as the namespace controller would (here its finalizer is removed and
+  // the Secret is left orphaned in etcd): the destroy's last writes (the namespace's step, the operation record)
+  // are refused by the server with a 404 for the namespace.
+  await client.delete('v1', 'Namespace', undefined, namespace);
+  const ns = await client.get('v1', 'Namespace', undefined, namespace);
+  await client.request('PUT', `/api/v1/namespaces/${namespace}/finalize`, { body: { ...ns, spec: { finalizers: [] } } });
+  assert.equal(await client.find('v1', 'Namespace', undefined, namespace), null);
+  const v2 = await backend.commit(destroying, [entry(2, 'namespace step started')], v1);
+  assert.equal(v2, 'gone');
+  assert.equal(await backend.commit({ ...destroying, resources: {} }, [], v2), 'gone');
+
+  const applying: EnvState = { ...destroying, lastOperation: { ...destroying.lastOperation!, kind: 'apply' } };
+  await assert.rejects(backend.commit(applying, [], v1), (err: Error) => isStateError(err) && err.code === 'io' && /namespaces "[^"]+" not found/.test(err.message));
+});

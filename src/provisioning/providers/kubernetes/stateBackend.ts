@@ -82,13 +82,14 @@ export class KubernetesStateBackend implements StateBackend {
     if (Buffer.byteLength(stateText) > SECRET_BUDGET) {
       throw new StateError('io', `the state of ${this.environment} is ${Buffer.byteLength(stateText)} bytes, more than a Kubernetes Secret holds (${SECRET_BUDGET}); nothing was written`);
     }
-    const destroyed = Object.keys(state.resources).length === 0;
-    // The namespace went with the destroy; later writes of that run (its operation record) have nowhere to go.
+    // Every object of the environment lives in its namespace, the state included: once a destroy has deleted the
+    // namespace, whatever that run still records (its last steps, its operation record) has gone with it.
+    const destroyed = Object.keys(state.resources).length === 0 || state.lastOperation?.kind === 'destroy';
     if (expected === GONE && destroyed) return GONE;
     const live = await this.io('read the state', () => this.client.find<StateSecret>('v1', 'Secret', this.namespace, STATE_SECRET));
     if (!live) {
       if (expected !== null && expected !== GONE) {
-        if (destroyed) return GONE; // the namespace was deleted with everything in it, the state included
+        if (destroyed && (await this.namespaceGoing())) return GONE; // deleted with everything in it, the state included
         throw new StateError('conflict', `${this.location} was deleted since it was read (expected version ${expected}); nothing was written`);
       }
       const body = this.secret(stateText, trimJournal(journal, stateText));
@@ -117,6 +118,12 @@ export class KubernetesStateBackend implements StateBackend {
       if (destroyed && namespaceGone(err)) return GONE;
       throw this.ioError('write the state', err);
     }
+  }
+
+  /** The namespace is gone or being deleted. */
+  private async namespaceGoing(): Promise<boolean> {
+    const ns = await this.io('read the namespace', () => this.client.find<KubeObject & { status?: { phase?: string } }>('v1', 'Namespace', undefined, this.namespace));
+    return !ns || ns.status?.phase === 'Terminating' || Boolean(ns.metadata.deletionTimestamp);
   }
 
   private secret(stateText: string, journal: JournalEntry[]): StateSecret {
