@@ -2,11 +2,13 @@
 // BENCH=name[,name] runs only those (e.g. `BENCH=analyzer npm run bench`).
 import { benchActivation } from './activation.bench';
 import { benchAnalyzer } from './analyzer.bench';
+import { benchPlan } from './plan.bench';
 import { benchTree } from './tree.bench';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   activation: benchActivation,
   analyzer: benchAnalyzer,
+  plan: benchPlan,
   tree: benchTree,
 };
 

@@ -37,6 +37,7 @@ export interface Injected {
 
 export class MemoryCloud {
   private data: CloudData = { objects: {}, counter: 0 };
+  private secrets: string[] | null = null;
   latencyMs: Partial<Record<Op, number>> = {};
   /** Per resource id: failures to inject. */
   readonly failures = new Map<string, Injected[]>();
@@ -128,7 +129,8 @@ export class MemoryCloud {
 
   /** Every secret the cloud holds, so the driver keeps them out of what it reports as observed. */
   allSecrets(): string[] {
-    return Object.values(this.data.objects).flatMap((o) => Object.values(o.secrets));
+    // Cached between changes: a read per resource would otherwise make a large plan quadratic in this stand-in.
+    return (this.secrets ??= Object.values(this.data.objects).flatMap((o) => Object.values(o.secrets)));
   }
 
   private must(providerType: string, name: string): CloudObject {
@@ -142,6 +144,7 @@ export class MemoryCloud {
   }
 
   private persist(): void {
+    this.secrets = null;
     if (!this.file) return;
     const temp = `${this.file}.tmp-${process.pid}`;
     writeFileSync(temp, JSON.stringify(this.data));
