@@ -124,6 +124,13 @@ export function sizingQuestions(model: AppModel, env: Environment): SizingQuesti
   return out;
 }
 
+/** The environment with these answers recorded (`sizing[group][resource][field]`), leaving every other answer as it was. */
+export function withSizingAnswers(env: Environment, answers: { question: Pick<SizingQuestion, 'group' | 'resource' | 'field'>; value: number }[]): Environment {
+  const sizing = structuredClone(env.sizing ?? {}) as Record<SizingGroup, Record<string, Partial<Record<SizingField, number>>>>;
+  for (const { question: q, value } of answers) ((sizing[q.group] ??= {})[q.resource.name] ??= {})[q.field] = value;
+  return { ...env, sizing: sizing as Environment['sizing'] };
+}
+
 /** Why an answer is not acceptable, or null when it is; for the form's validation as the user types. */
 export function checkSizingAnswer(q: Pick<SizingQuestion, 'min' | 'max' | 'integer' | 'unit'>, value: number): string | null {
   if (!Number.isFinite(value)) return 'Enter a number.';

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { ACTIVITY_TITLE, contextMenu, openWorkbench, step, treeRow, type Workbench } from './harness';
+import { ACTIVITY_TITLE, contextMenu, escapeRegExp, openWorkbench, quickPick, step, treeRow, type Workbench } from './harness';
 
 const FILE = 'encore.environments.json';
 
@@ -305,15 +305,9 @@ function form(page: Page): FrameLocator {
   return page.locator('iframe.webview.ready').filter({ visible: true }).contentFrame().frameLocator('iframe#active-frame');
 }
 
-/** Picks the row of the open QuickPick whose label starts with `label`. */
-async function quickPick(page: Page, label: string): Promise<void> {
-  const row = page.locator('.quick-input-widget .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escape(label)}`) }) }).first();
-  await row.click();
-}
-
 async function selectOption(f: FrameLocator, id: string, value: string): Promise<void> {
   await f.locator(`#${id}`).click();
-  await f.locator(`#${id} li.option`, { hasText: new RegExp(`^\\s*${escape(value)}\\s*$`) }).click();
+  await f.locator(`#${id} li.option`, { hasText: new RegExp(`^\\s*${escapeRegExp(value)}\\s*$`) }).click();
   await waitValue(f.locator(`#${id}`), value);
 }
 
@@ -350,6 +344,3 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   }
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

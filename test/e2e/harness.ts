@@ -255,7 +255,13 @@ export async function contextMenu(page: Page, row: Locator, item: string): Promi
   throw new Error(`no "${item}" in the context menu`);
 }
 
-function escapeRegExp(text: string): string {
+/** Picks the row of the open QuickPick whose label starts with `label`. */
+export async function quickPick(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}`) }) }).first();
+  await row.click();
+}
+
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -4,7 +4,7 @@
 // (test/integration/kubeControllers.ts) runs alongside and writes /status and finalizers as a cluster's controllers
 // do, so the run shows what a developer sees on a real cluster: readiness arrives and Apply finishes.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Environment } from '../../src/model/environment';
@@ -12,9 +12,10 @@ import { driverFor } from '../../src/provisioning/providers';
 import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers, type Controllers } from '../integration/kubeControllers';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
-import { contextMenu, openWorkbench, repoRoot, step, treeRow, type Workbench } from './harness';
+import { contextMenu, openWorkbench, quickPick, repoRoot, step, treeRow, type Workbench } from './harness';
 
 const ENV = 'e2e';
+const PROD = 'live';
 
 describe('provisioning: Plan, Apply and Destroy from the tree against a real API server', { timeout: 300_000 }, () => {
   let wb: Workbench;
@@ -22,6 +23,8 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
   let controllers: Controllers | undefined;
   const namespace = uniqueName('e2e');
   const env: Environment = { name: ENV, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
+  // Production with no sizing answered yet, as after its resources entered the app.
+  const prod: Environment = { name: PROD, type: 'production', deploy: { trigger: 'push', branch: 'main' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace: uniqueName('live') } };
   const get = () => wb;
 
   before(async () => {
@@ -30,7 +33,7 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     const driver = (await driverFor(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver;
     controllers = simulateControllers(await driver.client(), namespace);
     wb = await openWorkbench('provisioning', undefined, {
-      prepare: (workspace) => writeFileSync(path.join(workspace, 'encore.environments.json'), `${JSON.stringify({ environments: [env] }, null, 2)}\n`),
+      prepare: (workspace) => writeFileSync(path.join(workspace, 'encore.environments.json'), `${JSON.stringify({ environments: [env, prod] }, null, 2)}\n`),
       env: () => ({ KUBECONFIG: kube.kubeconfigPath, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' }),
     });
   });
@@ -97,5 +100,20 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     await w.toast(`Destroy of "${ENV}" finished`).waitFor({ timeout: 90_000 });
     await page.locator('.part.sidebar .monaco-list-row[aria-level="3"] .label-description', { hasText: /^not provisioned$/ }).first().waitFor();
   });
-});
 
+  step('Plan of a Production environment first asks the sizing of its new resources and saves the answers', get, async (w) => {
+    const { page } = w;
+    await w.startCommand('Encore: Plan');
+    await quickPick(page, PROD);
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: `New in Production environment "${PROD}"` }).waitFor();
+    await w.screenshot('sizing-question');
+    await quickPick(page, "Use Encore's defaults");
+    await page.locator('.tabs-container .tab.active', { hasText: `${PROD}.plan.diff` }).waitFor({ timeout: 60_000 });
+    const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
+    await editor.filter({ hasText: new RegExp(`Plan\\sfor\\senvironment\\s"${PROD}"`) }).waitFor();
+    assert.match(w.extensionLog(), new RegExp(`sized \\d+ new setting\\(s\\) of "${PROD}"`));
+    const saved = (JSON.parse(readFileSync(path.join(w.workspace, 'encore.environments.json'), 'utf8')) as { environments: Environment[] }).environments.find((e) => e.name === PROD);
+    assert.deepEqual(saved?.sizing?.databases?.users, { cpu: 1, memoryGiB: 4, diskGiB: 20 });
+    assert.deepEqual(saved?.sizing?.services?.orders, { minInstances: 2, maxInstances: 10 });
+  });
+});

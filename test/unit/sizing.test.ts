@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment, ProviderSettings } from '../../src/model/environment';
-import { checkSizingAnswer, effectiveSizing, productionDefaults, sizingQuestions } from '../../src/model/sizing';
+import { checkSizingAnswer, effectiveSizing, productionDefaults, sizingQuestions, withSizingAnswers } from '../../src/model/sizing';
 import { cloudSqlTier, elastiCacheNodeType, memorystoreShape, rdsInstanceClass } from '../../src/provisioning/planner/instanceClasses';
 
 const repo = path.join(__dirname, '..', '..');
@@ -192,4 +192,16 @@ test('Memorystore: Basic without replicas, Standard HA with read replicas, at le
   assert.deepEqual(memorystoreShape(2.5, 0), { tier: 'BASIC', memorySizeGb: 3, replicaCount: 0, readReplicasMode: 'READ_REPLICAS_DISABLED' });
   assert.deepEqual(memorystoreShape(2, 3), { tier: 'STANDARD_HA', memorySizeGb: 5, replicaCount: 3, readReplicasMode: 'READ_REPLICAS_ENABLED' });
   assert.deepEqual(memorystoreShape(0.5, 0), { tier: 'BASIC', memorySizeGb: 1, replicaCount: 0, readReplicasMode: 'READ_REPLICAS_DISABLED' });
+});
+
+test('answers are recorded where the questions point, the other answers kept, and then nothing is asked again', () => {
+  const e = env('production', 'kubernetes', { services: { orders: { minInstances: 3, maxInstances: 6 } } });
+  const questions = sizingQuestions(sample, e);
+  assert.ok(questions.length > 0 && !questions.some((q) => q.resource.name === 'orders' && q.group === 'services'));
+  const answered = withSizingAnswers(e, questions.map((question) => ({ question, value: question.field === 'diskGiB' ? 50 : question.default })));
+  assert.deepEqual(sizingQuestions(sample, answered), []);
+  assert.deepEqual(answered.sizing?.services?.orders, { minInstances: 3, maxInstances: 6 });
+  const db = questions.find((q) => q.group === 'databases')!;
+  assert.equal(answered.sizing?.databases?.[db.resource.name]?.diskGiB, 50);
+  assert.equal(e.sizing?.databases, undefined, 'the environment given is not changed');
 });

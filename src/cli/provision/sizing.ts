@@ -7,7 +7,7 @@
 import { AppAnalyzer } from '../../analyzer/analyzer';
 import { EnvStore } from '../../environments';
 import type { Environment } from '../../model/environment';
-import { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../../model/sizing';
+import { checkSizingAnswer, sizingQuestions, withSizingAnswers, type SizingQuestion } from '../../model/sizing';
 import type { CliIO } from './commands';
 import type { AppRef } from './context';
 
@@ -24,12 +24,9 @@ export async function answerNewSizing(app: AppRef, env: Environment, io: CliIO, 
     return env;
   }
   io.err(`New in Production environment "${env.name}": ${what}. Size them (Enter keeps the default):\n`);
-  const sizing = structuredClone(env.sizing ?? {}) as Record<string, Record<string, Record<string, number>>>;
-  for (const q of questions) {
-    const value = await askOne(q, io);
-    ((sizing[q.group] ??= {})[q.resource.name] ??= {})[q.field] = value;
-  }
-  const updated: Environment = { ...env, sizing: sizing as Environment['sizing'] };
+  const answers: { question: SizingQuestion; value: number }[] = [];
+  for (const question of questions) answers.push({ question, value: await askOne(question, io) });
+  const updated = withSizingAnswers(env, answers);
   await new EnvStore(app.root).update(env.name, updated);
   io.err(`Saved the answers to encore.environments.json.\n`);
   return updated;

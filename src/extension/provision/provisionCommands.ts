@@ -12,6 +12,7 @@ import type { AppModels } from '../appModels';
 import { log } from '../log';
 import type { PlanFn } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
+import { answerNewSizing } from './newSizing';
 import { planText } from './planText';
 import { chooseTarget, desiredGraph, makeBackend, makeDriver, type Target } from './target';
 
@@ -62,7 +63,8 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   };
   const plan = async (node: unknown) => {
     if (!(await trusted('Plan'))) return;
-    const t = await chooseTarget(s.apps, node, 'Plan');
+    const chosen = await chooseTarget(s.apps, node, 'Plan');
+    const t = chosen && (await sized(s, chosen));
     if (t) await planAndShow(s, docs, t);
   };
   const applyCmd = async (node: unknown) => {
@@ -70,7 +72,9 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
     // From the plan document's title bar: the reviewed plan; from the tree or the palette: the environment.
     const reviewed = node instanceof vscode.Uri ? docs.reviewed(node) : undefined;
     if (node instanceof vscode.Uri && !reviewed) throw new Error('this plan is no longer available: run Plan again');
-    const t = reviewed?.target ?? (await chooseTarget(s.apps, node, 'Apply'));
+    let t = reviewed?.target ?? (await chooseTarget(s.apps, node, 'Apply'));
+    // A reviewed plan was sized when it was made; a fresh one is sized now.
+    if (t && !reviewed) t = await sized(s, t);
     if (t) await runApply(s, t, reviewed?.plan);
   };
   const destroyCmd = async (node: unknown) => {
@@ -85,6 +89,13 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   register('encore.applyPlan', applyCmd);
   register('encore.destroy', destroyCmd);
   register('encore.environment.destroy', destroyCmd);
+}
+
+/** The target once the resources new in a Production environment are sized; undefined when the user cancelled. */
+async function sized(s: ProvisionServices, t: Target): Promise<Target | undefined> {
+  const state = s.models.state(t.root);
+  // Without a model there is nothing to size yet: desiredGraph says why when the plan needs it.
+  return state.kind === 'ready' ? answerNewSizing(s.apps, state.model, t) : t;
 }
 
 async function planAndShow(s: ProvisionServices, docs: PlanDocuments, t: Target): Promise<void> {
