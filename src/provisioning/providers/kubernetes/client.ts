@@ -44,7 +44,7 @@ export interface RequestOptions {
   query?: Record<string, string | undefined>;
   body?: unknown;
   contentType?: string;
-  /** Milliseconds before the request is abandoned; the default is 30 s. */
+  /** Milliseconds before the request is abandoned; the default is the client's `requestTimeoutMs`. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -59,6 +59,9 @@ export interface ApplyOptions {
 }
 
 export class KubeClient {
+  /** How long a request may go unanswered before it is abandoned (a transient error, retried by the engine). */
+  requestTimeoutMs = 30_000;
+
   constructor(
     readonly kubeConfig: KubeConfig,
     /** The context's name, for messages. */
@@ -93,19 +96,27 @@ export class KubeClient {
     // in-flight request listens on it, which is no leak, so Node's warning at 10 listeners is raised.
     if (options.signal && getMaxListeners(options.signal) < 100) setMaxListeners(100, options.signal);
     const transport = url.protocol === 'http:' ? http : https;
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: options.timeoutMs ?? 30_000 }, (res) => {
+      const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${((options.timeoutMs ?? 30_000) / 1000).toFixed(0)} s`)));
+      req.on('timeout', () => req.destroy(this.timeoutError(method, url.pathname, timeoutMs)));
       req.on('error', (err) => reject(this.connectionError(err, 'cannot reach')));
       req.end(body);
     });
     if (status >= 400) throw apiError(status, text, { method, path: url.pathname }, { context: this.context, server: this.server, execCommand: this.execCommand });
     return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  private timeoutError(method: string, path: string, ms: number): KubeConnectionError {
+    const seconds = `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
+    // "no answer within" is what driverErrors.ts recognises as transient.
+    const cause = Object.assign(new Error(`no answer within ${seconds}`), { code: 'ETIMEDOUT' });
+    return new KubeConnectionError(`${method} ${path} on context "${this.context}" timed out: the API server ${this.server} gave no answer within ${seconds}`, { cause });
   }
 
   private connectionError(err: unknown, what: string): Error {

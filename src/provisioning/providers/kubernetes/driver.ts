@@ -32,6 +32,8 @@ export interface KubernetesDriverOptions {
   /** How long delete waits for an object to be gone (default 5 minutes; a namespace waits for its controller). */
   deleteTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** How long one API request may go unanswered before it is abandoned and retried (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 /** How long each kind may take to become ready: an image pull and a first initdb fit in ten minutes. */
@@ -66,7 +68,9 @@ export class KubernetesDriver implements ProviderDriver {
   async client(): Promise<KubeClient> {
     this.connection ??= connect({ kubeconfig: this.options.kubeconfig, context: this.context, env: this.options.env, homedir: this.options.homedir });
     try {
-      return (await this.connection).client;
+      const { client } = await this.connection;
+      if (this.options.requestTimeoutMs !== undefined) client.requestTimeoutMs = this.options.requestTimeoutMs;
+      return client;
     } catch (err) {
       this.connection = null;
       throw toDriverError(err);
