@@ -2,12 +2,14 @@
 // BENCH=name[,name] runs only those (e.g. `BENCH=analyzer npm run bench`).
 import { benchActivation } from './activation.bench';
 import { benchAnalyzer } from './analyzer.bench';
+import { benchApply } from './apply.bench';
 import { benchPlan } from './plan.bench';
 import { benchTree } from './tree.bench';
 
 const benches: Record<string, () => Promise<Record<string, number>>> = {
   activation: benchActivation,
   analyzer: benchAnalyzer,
+  apply: benchApply,
   plan: benchPlan,
   tree: benchTree,
 };
