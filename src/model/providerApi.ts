@@ -121,6 +121,14 @@ export interface ProviderDriver {
    */
   waitReady(resource: ResolvedResource, ctx: StepContext): Promise<void>;
   /**
+   * App secrets (`secret("Name")`) hold values a person types in, per environment (src/provisioning/appSecrets.ts):
+   * whether `resource`'s value is set ('missing' while the resource itself is not provisioned), and storing a new
+   * one. The value goes to the provider's store only: never to state, progress or an error message. Providers
+   * without such resources leave both out.
+   */
+  secretValueStatus?(resource: DesiredResource, signal: AbortSignal): Promise<'set' | 'unset' | 'missing'>;
+  setSecretValue?(resource: DesiredResource, value: string, signal: AbortSignal): Promise<void>;
+  /**
    * The fields that differ between `desired.resolved` and the live object, with the driver's own normalisation:
    * `before` is the live value, `after` the desired one, `sensitive` set for fields that hold secrets. Pure and
    * synchronous. The engine uses it two ways: desired vs live gives what an update will change, and the settings

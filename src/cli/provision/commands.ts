@@ -160,7 +160,8 @@ function finish({ plan, result }: RunOutcome, f: Flags, io: CliIO, target: strin
   return EXIT.failure;
 }
 
-function failed(command: Command, err: unknown, io: CliIO): ExitCode {
+/** Says why a command failed, on stderr, and gives its exit code. */
+export function failed(command: string, err: unknown, io: CliIO): ExitCode {
   const say = (text: string) => io.err(`encore-env ${command}: ${text}\n`);
   if (err instanceof CliError) {
     say(err.message);

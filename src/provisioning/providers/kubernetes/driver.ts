@@ -17,6 +17,7 @@ import { ANNOTATION, LABEL, labelValue, nameFromId, renderResource, secretValues
 import { serverInfoOf } from './manifests/graph';
 import { observe } from './observe';
 import { liveStatus } from './readiness';
+import { secretValueStatus, setSecretValue } from './secretValues';
 import { KubernetesStateBackend, type KubernetesStateOptions } from './stateBackend';
 
 export interface KubernetesDriverOptions {
@@ -258,6 +259,14 @@ export class KubernetesDriver implements ProviderDriver {
 
   diff(desired: ResolvedResource, live: LiveObject): FieldChange[] {
     return diffSettings(desired.resolved, live.observed, { sensitive: (p) => desired.providerType === 'k8s/v1/Secret' && p.startsWith('keys.') });
+  }
+
+  async secretValueStatus(resource: DesiredResource, signal: AbortSignal): Promise<'set' | 'unset' | 'missing'> {
+    return secretValueStatus(await this.client(), this.namespace, resource, signal);
+  }
+
+  async setSecretValue(resource: DesiredResource, value: string, signal: AbortSignal): Promise<void> {
+    await setSecretValue(await this.client(), this.namespace, resource, value, signal);
   }
 }
 
