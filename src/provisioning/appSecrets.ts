@@ -19,8 +19,12 @@ export interface AppSecret {
 
 export type SecretValueStatus = 'set' | 'unset' | 'missing';
 
-/** A Kubernetes Secret resource is another's copy when it syncs from a cloud store: the person sets that one. */
-function holdsTypedValue(r: DesiredResource): boolean {
+/**
+ * Whether a person types this resource's value in (an app secret's Kubernetes Secret, or its Secrets Manager /
+ * Secret Manager secret in Production on AWS or GCP). An in-cluster copy synced from a cloud store is not: the
+ * person sets the cloud one.
+ */
+export function holdsTypedValue(r: DesiredResource): boolean {
   if (r.kind !== 'secret' || r.source?.kind !== 'secret') return false;
   const keys = r.settings.keys as Record<string, { setBy?: unknown }> | undefined;
   return keys ? Object.values(keys).some((k) => typeof k?.setBy === 'string') : typeof r.settings.valueSetBy === 'string';

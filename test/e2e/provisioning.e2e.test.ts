@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Environment } from '../../src/model/environment';
 import { driverFor } from '../../src/provisioning/providers';
+import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers, type Controllers } from '../integration/kubeControllers';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
@@ -21,6 +22,7 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
   let wb: Workbench;
   let kube: TestKube;
   let controllers: Controllers | undefined;
+  let client: KubeClient | undefined;
   const namespace = uniqueName('e2e');
   const env: Environment = { name: ENV, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
   // Production with no sizing answered yet, as after its resources entered the app.
@@ -31,7 +33,8 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     kube = await startTestKube();
     // The test's own connection, for the controller stand-in only; the extension makes its own from KUBECONFIG.
     const driver = (await driverFor(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver;
-    controllers = simulateControllers(await driver.client(), namespace);
+    client = await driver.client();
+    controllers = simulateControllers(client, namespace);
     wb = await openWorkbench('provisioning', undefined, {
       prepare: (workspace) => writeFileSync(path.join(workspace, 'encore.environments.json'), `${JSON.stringify({ environments: [env, prod] }, null, 2)}\n`),
       env: () => ({ KUBECONFIG: kube.kubeconfigPath, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' }),
@@ -86,6 +89,26 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     if ((await group.getAttribute('aria-expanded')) === 'false') await group.click();
     await page.locator('.part.sidebar .monaco-list-row[aria-level="3"] .label-description', { hasText: /^ready$/ }).first().waitFor();
     await w.screenshot('tree-ready');
+  });
+
+  step('Set Secret Value stores a typed value in the cluster only, never in the log', get, async (w) => {
+    const { page } = w;
+    const value = `e2e-${uniqueName('value')}`;
+    await w.startCommand('Encore: Set Secret Value…');
+    await quickPick(page, ENV);
+    // The secrets are listed with whether their value is set.
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'EmailApiKey' });
+    await row.filter({ hasText: 'no value yet' }).waitFor({ timeout: 30_000 });
+    await row.click();
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await page.locator('.quick-input-widget .quick-input-box input[type="password"]').waitFor();
+    await input.fill(value);
+    await page.keyboard.press('Enter');
+    await w.toast('stored the value of EmailApiKey').waitFor({ timeout: 30_000 });
+    const secret = (await client!.list('v1', 'Secret', namespace)).items.find((o) => o.metadata.name.startsWith('encore-secret-email-api-key-')) as { data?: Record<string, string> } | undefined;
+    assert.equal(Buffer.from(secret?.data?.value ?? '', 'base64').toString(), value);
+    assert.match(w.extensionLog(), /set the value of secret EmailApiKey in "e2e"/);
+    assert.ok(!w.extensionLog().includes(value), 'the value reached the log');
   });
 
   step('Destroy asks for the typed name, then deletes everything and the tree says not provisioned', get, async (w) => {

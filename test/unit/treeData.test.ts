@@ -132,3 +132,15 @@ test('an unreadable encore.app is an error node that opens it', () => {
   const [node] = children(data);
   assert.deepEqual(itemData(node, false).action, { kind: 'openFile', file: path.join(root, 'encore.app') });
 });
+
+test('the resource that holds an app secret\'s typed value is marked for Set Secret Value, and only it', () => {
+  const data = buildTree([app()], planFor);
+  for (const env of children(data)) {
+    const marked = [...data.nodes.values()]
+      .filter((n) => n.kind === 'resource' && n.id.startsWith(`${env.id}/`) && itemData(n, false).contextValue.endsWith('.appSecret'))
+      .map((n) => (n.kind === 'resource' ? `${n.resource.source?.name} ${n.resource.providerType}` : ''));
+    // Development on Kubernetes: the Kubernetes Secret; Production on AWS: Secrets Manager (the cluster copies it).
+    const where = env.kind === 'environment' && env.env.provider.kind === 'aws' ? 'AWS::SecretsManager::Secret' : 'k8s/v1/Secret';
+    assert.deepEqual(marked.sort(), [`EmailApiKey ${where}`, `SessionSigningKey ${where}`]);
+  }
+});

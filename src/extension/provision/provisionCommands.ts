@@ -12,8 +12,10 @@ import type { AppModels } from '../appModels';
 import { log } from '../log';
 import type { PlanFn } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
+import { abortOn } from './abortOn';
 import { answerNewSizing } from './newSizing';
 import { planText } from './planText';
+import { runSetSecretValue } from './secretValue';
 import { chooseTarget, desiredGraph, makeBackend, makeDriver, type Target } from './target';
 
 export const PLAN_SCHEME = 'encore-plan';
@@ -87,8 +89,14 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   register('encore.apply', applyCmd);
   register('encore.environment.apply', applyCmd);
   register('encore.applyPlan', applyCmd);
+  const secretCmd = async (node: unknown) => {
+    if (!(await trusted('Set Secret Value'))) return;
+    await runSetSecretValue(s, node);
+  };
   register('encore.destroy', destroyCmd);
   register('encore.environment.destroy', destroyCmd);
+  register('encore.setSecretValue', secretCmd);
+  register('encore.resource.setSecretValue', secretCmd);
 }
 
 /** The target once the resources new in a Production environment are sized; undefined when the user cancelled. */
@@ -264,10 +272,4 @@ function eventLine(e: ProgressEvent): string {
   const at = `[${e.step > 0 ? e.step : '-'}/${e.total}]`;
   const mark = e.phase === 'done' ? '✓ ' : e.phase === 'failed' ? '✗ ' : e.phase === 'skipped' ? '- ' : '';
   return e.phase === 'progress' ? `${at} ${e.resourceId}: ${e.message}` : `${at} ${mark}${e.message}`;
-}
-
-function abortOn(token: vscode.CancellationToken): AbortSignal {
-  const controller = new AbortController();
-  token.onCancellationRequested(() => controller.abort(new Error('cancelled in VS Code')));
-  return controller.signal;
 }

@@ -7,6 +7,7 @@ import type { DesiredGraph, DesiredResource } from '../../model/desiredGraph';
 import { describeEnvironment, ENVIRONMENTS_FILE, type Environment } from '../../model/environment';
 import { formatProblem, type FileProblem } from '../../environments/problems';
 import { groupResources, resourceLabel, type ResourceGroup } from './resourceGroups';
+import { holdsTypedValue } from '../../provisioning/appSecrets';
 
 /** What the language server knows about an app. */
 export type ModelState =
@@ -325,7 +326,7 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
         tooltip: lines.join('\n\n'),
         collapsible: 'none',
         icon: STATUS_ICON[node.status] ?? (r.stateful ? 'circle-large-outline' : 'circle-outline'),
-        contextValue: `encore.resource${r.stateful ? '.stateful' : ''}`,
+        contextValue: `encore.resource${r.stateful ? '.stateful' : ''}${holdsTypedValue(r) ? '.appSecret' : ''}`,
       };
     }
     case 'problem':
