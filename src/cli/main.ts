@@ -3,7 +3,6 @@ import { createInterface } from 'node:readline/promises';
 import { AppAnalyzer } from '../analyzer/analyzer';
 import { findApps } from '../analyzer/findApps';
 import { modelJson } from '../analyzer/modelJson';
-import type { StateBackendFactory } from '../model/state';
 import * as providers from '../provisioning/providers';
 import { version } from '../../package.json';
 import { EXIT } from './exitCodes';
@@ -20,7 +19,7 @@ Usage:
   encore-env plan --env NAME [--offline] [--json] [--detailed-exitcode] [DIR]
                                    Show what apply would change: each resource to create, update or delete, with
                                    the changed fields, and what changed outside the tool (drift). --offline plans
-                                   against recorded state alone, without reading the live objects.
+                                   against recorded state alone (its local copy), without reaching the cluster.
   encore-env apply --env NAME [--yes] [--confirm NAME] [--concurrency N] [--json] [DIR]
                                    Plan, ask (or --yes), then create, update and delete resources in dependency
                                    order. Deleting resources that hold data also needs --confirm NAME.
@@ -31,10 +30,12 @@ Usage:
                                    --force breaks a lock whose holder may still be running.
   encore-env --version | --help
 
-DIR is the app's folder (default: the current directory, or the app above or below it). State is kept with the
-environment when its provider supports that, otherwise in .encore/state/NAME/ under the app; --state-dir DIR keeps
-it in DIR. Progress goes to stderr, results to stdout (--json: the plan and the result as JSON). Ctrl+C stops after
-the steps in flight; a second Ctrl+C quits at once.
+DIR is the app's folder (default: the current directory, or the app above or below it). A Kubernetes environment's
+state is kept in its namespace (Secret encore-environments-state, with Lease encore-environments-lock as the lock),
+and the last state seen is copied to .encore/state/NAME/mirror.json under the app, which plan --offline reads with no
+cluster reached. State an earlier version kept in .encore/state/NAME/state.json moves into the Secret on the next
+apply or destroy. --state-dir DIR keeps state in DIR instead. Progress goes to stderr, results to stdout (--json: the
+plan and the result as JSON). Ctrl+C stops after the steps in flight; a second Ctrl+C quits at once.
 
 Exit codes: 0 ok (plan: no changes, or any with no --detailed-exitcode), 1 the command failed (for analyze: an app
 has errors; for apply and destroy: a step failed), 2 usage error, 3 not available in this version (e.g. the
@@ -61,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     case 'apply':
     case 'destroy':
     case 'unlock':
-      return runProvisionCommand(command, rest, terminalIO(), { driverFor: providers.driverFor, stateBackendFor: optionalStateBackendFactory() });
+      return runProvisionCommand(command, rest, terminalIO(), { driverFor: providers.driverFor, stateBackendFor: providers.stateBackendFor });
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;
@@ -152,16 +153,6 @@ async function listApps(args: string[]): Promise<number> {
     }
   }
   return apps.some((a) => !a.ok) ? EXIT.failure : EXIT.ok;
-}
-
-/**
- * `stateBackendFor` is an optional export of the provider registry (model/state.ts StateBackendFactory): a provider
- * that keeps state with the environment provides it, and without it state stays in the local folder backend. Looked
- * up by name so the CLI builds and runs whether or not the registry has it yet.
- */
-function optionalStateBackendFactory(): StateBackendFactory | undefined {
-  const value: unknown = Reflect.get(providers, 'stateBackendFor');
-  return typeof value === 'function' ? (value as StateBackendFactory) : undefined;
 }
 
 /** The process's terminal: Ctrl+C cancels (a second one quits at once), questions are asked on stderr. */

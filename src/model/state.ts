@@ -2,7 +2,8 @@
  * Recorded state of one environment and the backend that stores it (DESIGN.md "State"): what exists, what was last
  * applied, and who is applying right now. Backends: a local folder (development and tests,
  * src/provisioning/state/localFile.ts) and a Kubernetes Secret plus a Lease in the environment's namespace (the
- * Kubernetes provider's). Both give optimistic concurrency and an exclusive lock with the holder's identity.
+ * Kubernetes provider's, and its default). Both give optimistic concurrency and an exclusive lock with the holder's
+ * identity.
  *
  * Nothing here ever holds a secret value: outputs flagged secret are dropped before state is built, and settings
  * that took a secret through a reference are recorded with the reference, not its value.
@@ -138,10 +139,11 @@ export interface StateBackend {
 }
 
 /**
- * What `src/provisioning/providers/index.ts` may export as `stateBackendFor`, to keep an environment's state with
- * the environment (a Secret and a Lease in its namespace on Kubernetes). `driver` is the environment's driver when
- * one was made (its connection can be shared), null for an offline plan. Without such an export, or when it
- * returns null, the CLI and the extension keep state in the local folder backend.
+ * `stateBackendFor` in `src/provisioning/providers/index.ts`: keeps an environment's state with the environment (a
+ * Secret and a Lease in its namespace on Kubernetes). `driver` is the environment's driver when one was made (its
+ * connection is shared); null when no cluster may be reached (an offline plan, the tree's statuses at start), which
+ * gives a read-only backend over the local copy of the last state seen (src/provisioning/state/mirror.ts). When it
+ * returns null (a provider with no such place), the CLI and the extension keep state in the local folder backend.
  */
 export type StateBackendFactory = (env: Environment, options: { appRoot: string; driver: ProviderDriver | null }) => Promise<StateBackend | null>;
 

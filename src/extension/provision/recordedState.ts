@@ -1,6 +1,7 @@
 // The statuses the tree shows before any plan or apply of this session: the recorded state of every environment,
 // read when the apps or their environments change. Only in a trusted workspace (the state backend is chosen from the
-// workspace's settings), and without a driver: nothing reaches a cluster just to draw the view.
+// workspace's settings), and without a driver: nothing reaches a cluster just to draw the view (a Kubernetes
+// environment's statuses come from the local copy of its Secret, as last seen by a plan, apply or destroy).
 import * as vscode from 'vscode';
 import type { EnvState } from '../../model/state';
 import { log } from '../log';

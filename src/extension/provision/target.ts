@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { DesiredGraph } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
 import type { ProviderDriver } from '../../model/providerApi';
-import type { StateBackend, StateBackendFactory } from '../../model/state';
+import type { StateBackend } from '../../model/state';
 import * as providers from '../../provisioning/providers';
 import { LocalFileBackend } from '../../provisioning/state';
 import type { AppModels } from '../appModels';
@@ -55,9 +55,10 @@ export function makeDriver(t: Target): Promise<ProviderDriver> {
   return providers.driverFor(t.env, { appRoot: t.root });
 }
 
-/** The provider's backend when the registry has one (state kept with the environment), else `.encore/state/<env>/`, as in the CLI. */
+/**
+ * The provider's backend (a Kubernetes environment's Secret + Lease; with `driver` null, its read-only local copy),
+ * else `.encore/state/<env>/`, as in the CLI.
+ */
 export async function makeBackend(t: Target, driver: ProviderDriver | null): Promise<StateBackend> {
-  const factory: unknown = Reflect.get(providers, 'stateBackendFor');
-  const provided = typeof factory === 'function' ? await (factory as StateBackendFactory)(t.env, { appRoot: t.root, driver }) : null;
-  return provided ?? LocalFileBackend.forApp(t.root, t.env.name);
+  return (await providers.stateBackendFor(t.env, { appRoot: t.root, driver })) ?? LocalFileBackend.forApp(t.root, t.env.name);
 }
