@@ -6,7 +6,9 @@ import { modelJson } from '../analyzer/modelJson';
 import * as providers from '../provisioning/providers';
 import { version } from '../../package.json';
 import { EXIT } from './exitCodes';
-import { runProvisionCommand, type CliIO } from './provision/commands';
+import { runProvisionCommand } from './provision/commands';
+import { runSecretCommand, type SecretIO } from './provision/secretCommand';
+import { readSecret } from './readSecret';
 
 export { EXIT } from './exitCodes';
 
@@ -25,6 +27,13 @@ Usage:
                                    order. Deleting resources that hold data also needs --confirm NAME.
   encore-env destroy --env NAME --confirm NAME [--json] [DIR]
                                    Delete everything recorded for the environment, data included.
+  encore-env secret list --env NAME [--json] [DIR]
+                                   List the app's secrets (secret("Name")) and whether each has a value in the
+                                   environment.
+  encore-env secret set --env NAME --secret SECRET [DIR]
+                                   Store a secret's value in the environment (its Kubernetes Secret), read from stdin:
+                                   typed with no echo on a terminal, or piped (one trailing newline is dropped). Never
+                                   an argument, never in state or output.
   encore-env unlock --env NAME [--force] [DIR]
                                    Break the lock of an apply or destroy that is gone (its process no longer runs);
                                    --force breaks a lock whose holder may still be running.
@@ -63,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
     case 'destroy':
     case 'unlock':
       return runProvisionCommand(command, rest, terminalIO(), { driverFor: providers.driverFor, stateBackendFor: providers.stateBackendFor });
+    case 'secret':
+      return runSecretCommand(rest, terminalIO(), { driverFor: providers.driverFor });
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;
@@ -156,7 +167,7 @@ async function listApps(args: string[]): Promise<number> {
 }
 
 /** The process's terminal: Ctrl+C cancels (a second one quits at once), questions are asked on stderr. */
-function terminalIO(): CliIO {
+function terminalIO(): SecretIO {
   const controller = new AbortController();
   process.on('SIGINT', () => {
     if (controller.signal.aborted) process.exit(EXIT.cancelled);
@@ -175,6 +186,7 @@ function terminalIO(): CliIO {
         rl.close();
       }
     },
+    readSecret: (prompt) => readSecret(process.stdin, prompt, process.stderr, controller.signal),
     signal: controller.signal,
   };
 }
