@@ -238,3 +238,22 @@ test('a failed state write stops the run before further steps, naming the state 
   assert.equal(second.result.outcome, 'succeeded', JSON.stringify(second.result.failed));
   await assertConverged(s);
 });
+
+test('a run reuses its connections (far fewer TLS connections than API calls), and a disposed driver connects again', async () => {
+  const s = await setup();
+  const calls = proxy.calls.length;
+  const connections = proxy.connections;
+  const { result } = await s.run();
+  assert.equal(result.outcome, 'succeeded');
+  const made = proxy.calls.length - calls;
+  const opened = proxy.connections - connections;
+  assert.ok(made > 100, `${made} API calls`);
+  console.log(`${made} API calls over ${opened} TLS connections`);
+  // At most one connection per call in flight at once (27 steps run in parallel here), not one per call.
+  assert.ok(opened <= 40, `${opened} connections for ${made} calls`);
+  await s.driver.dispose();
+  const client = await s.driver.client();
+  // A disposed driver connects again on its next use.
+  assert.ok(await client.find('v1', 'Namespace', undefined, s.namespace));
+  await s.driver.dispose();
+});

@@ -55,6 +55,8 @@ export interface FaultProxy {
   /** Added before forwarding every call; may be changed at any time. */
   latencyMs: number;
   readonly calls: ProxiedCall[];
+  /** TLS connections clients opened to the proxy (a client that keeps connections alive opens few). */
+  readonly connections: number;
   addFault(rule: FaultRule): ActiveFault;
   clearFaults(): void;
   close(): Promise<void>;
@@ -193,11 +195,16 @@ export async function startFaultProxy(kube: Pick<KubeServer, 'server' | 'caFile'
   const kubeconfigPath = path.join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, stringify(config), { mode: 0o600 });
 
+  let connections = 0;
+  server.on('secureConnection', () => connections++);
   const proxy: FaultProxy = {
     url,
     kubeconfigPath,
     latencyMs: options.latencyMs ?? 0,
     calls,
+    get connections() {
+      return connections;
+    },
     addFault(rule) {
       const entry = { rule, seen: 0, fired: 0 };
       rules.push(entry);

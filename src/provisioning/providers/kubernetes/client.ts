@@ -8,6 +8,7 @@
  * fractional digits, which the server refuses for Leases. Raw JSON in and out avoids both.
  */
 
+import { createHash } from 'node:crypto';
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
@@ -97,19 +98,55 @@ export class KubeClient {
     if (options.signal && getMaxListeners(options.signal) < 100) setMaxListeners(100, options.signal);
     const transport = url.protocol === 'http:' ? http : https;
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
+    opts.agent = this.keptAlive(opts.agent);
+    const send = () =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: timeoutMs }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(this.timeoutError(method, url.pathname, timeoutMs)));
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server closed while idle fails before the request was read: a read is sent
+          // again on a new connection (Node's documented pattern for req.reusedSocket). A write is not, since the
+          // server may have done it; it fails as a transient error, which the engine retries step by step.
+          if (req.reusedSocket && err.code === 'ECONNRESET' && method === 'GET') resolve(send());
+          else reject(this.connectionError(err, 'cannot reach'));
+        });
+        req.end(body);
       });
-      req.on('timeout', () => req.destroy(this.timeoutError(method, url.pathname, timeoutMs)));
-      req.on('error', (err) => reject(this.connectionError(err, 'cannot reach')));
-      req.end(body);
-    });
+    const { status, text } = await send();
     if (status >= 400) throw apiError(status, text, { method, path: url.pathname }, { context: this.context, server: this.server, execCommand: this.execCommand });
     return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  private agent: { key: string; agent: https.Agent } | undefined;
+
+  /**
+   * client-node makes a new https.Agent per request, so every call would open a new TCP and TLS connection (three
+   * round trips instead of one on a remote cluster). Its plain https.Agent is swapped for one kept-alive agent with
+   * the same TLS options, made again when they change (an exec plugin's rotated client certificate). Proxy agents
+   * (proxy-url) are left as they are.
+   */
+  private keptAlive(agent: https.RequestOptions['agent']): https.RequestOptions['agent'] {
+    if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return agent;
+    const tls = agent.options as https.AgentOptions;
+    const key = createHash('sha256').update(JSON.stringify([tls.ca, tls.cert, tls.key, tls.pfx, tls.passphrase, tls.rejectUnauthorized, tls.servername].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v ?? null)))).digest('hex');
+    if (this.agent?.key !== key) {
+      this.agent?.agent.destroy();
+      // Idle connections close after 5 s, well before the idle timeouts of load balancers in front of API servers
+      // (60 s and more), so a request rarely meets a connection the other end has just closed.
+      this.agent = { key, agent: new https.Agent({ ...tls, keepAlive: true, timeout: 5000 }) };
+    }
+    return this.agent.agent;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent?.agent.destroy();
+    this.agent = undefined;
   }
 
   private timeoutError(method: string, path: string, ms: number): KubeConnectionError {

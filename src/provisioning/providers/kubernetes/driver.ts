@@ -261,6 +261,13 @@ export class KubernetesDriver implements ProviderDriver {
     return diffSettings(desired.resolved, live.observed, { sensitive: (p) => desired.providerType === 'k8s/v1/Secret' && p.startsWith('keys.') });
   }
 
+  /** Closes the connections kept alive for this driver's requests. */
+  async dispose(): Promise<void> {
+    const connection = this.connection;
+    this.connection = null;
+    (await connection?.catch(() => null))?.client.close();
+  }
+
   async secretValueStatus(resource: DesiredResource, signal: AbortSignal): Promise<'set' | 'unset' | 'missing'> {
     return secretValueStatus(await this.client(), this.namespace, resource, signal);
   }
