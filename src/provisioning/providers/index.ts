@@ -48,9 +48,8 @@ export async function stateBackendFor(env: Environment, { appRoot, driver }: { a
     const source = `Secret ${STATE_SECRET} in namespace ${environmentNamespace(env)} (context ${env.provider.context})`;
     return new MirrorReader(file, { environment: env.name, source, legacy });
   }
-  const { KubernetesDriver, kubernetesStateBackend } = await import('./kubernetes/driver');
+  const [{ KubernetesDriver, kubernetesStateBackend }, { STATE_GONE }] = await Promise.all([import('./kubernetes/driver'), import('./kubernetes/stateBackend')]);
   // A driver made elsewhere (the unit tests' in-memory cloud) has no cluster connection to share.
   if (!(driver instanceof KubernetesDriver)) return null;
-  // 'gone': what the Secret backend's commit returns once a destroy has deleted the namespace, and the state with it.
-  return new MirroredBackend(new MigratingBackend(await kubernetesStateBackend(driver), legacy), file, 'gone');
+  return new MirroredBackend(new MigratingBackend(await kubernetesStateBackend(driver), legacy), file, STATE_GONE);
 }

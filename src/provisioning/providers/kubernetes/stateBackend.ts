@@ -30,7 +30,7 @@ const HOLDER_ANNOTATION = 'encore.dev/lock-holder';
 /** What state and journal may take of a Secret's 1 MiB, leaving room for metadata. */
 const SECRET_BUDGET = 900 * 1024;
 /** The version `commit` returns once the environment's namespace, and so its state, is gone after a destroy. */
-const GONE: StateVersion = 'gone';
+export const STATE_GONE: StateVersion = 'gone';
 
 export interface KubernetesStateOptions {
   /** How long a lock stays valid without renewal (default 30 s); it is renewed every third of that. */
@@ -85,11 +85,11 @@ export class KubernetesStateBackend implements StateBackend {
     // Every object of the environment lives in its namespace, the state included: once a destroy has deleted the
     // namespace, whatever that run still records (its last steps, its operation record) has gone with it.
     const destroyed = Object.keys(state.resources).length === 0 || state.lastOperation?.kind === 'destroy';
-    if (expected === GONE && destroyed) return GONE;
+    if (expected === STATE_GONE && destroyed) return STATE_GONE;
     const live = await this.io('read the state', () => this.client.find<StateSecret>('v1', 'Secret', this.namespace, STATE_SECRET));
     if (!live) {
-      if (expected !== null && expected !== GONE) {
-        if (destroyed && (await this.namespaceGoing())) return GONE; // deleted with everything in it, the state included
+      if (expected !== null && expected !== STATE_GONE) {
+        if (destroyed && (await this.namespaceGoing())) return STATE_GONE; // deleted with everything in it, the state included
         throw new StateError('conflict', `${this.location} was deleted since it was read (expected version ${expected}); nothing was written`);
       }
       const body = this.secret(stateText, trimJournal(journal, stateText));
@@ -98,7 +98,7 @@ export class KubernetesStateBackend implements StateBackend {
         return created.metadata.resourceVersion ?? '';
       } catch (err) {
         if (err instanceof KubeApiError && err.code === 409) throw new StateError('conflict', `another run wrote ${this.location} first; nothing was written`, { cause: err });
-        if (destroyed && namespaceGone(err)) return GONE;
+        if (destroyed && namespaceGone(err)) return STATE_GONE;
         throw this.ioError('write the state', err);
       }
     }
@@ -115,7 +115,7 @@ export class KubernetesStateBackend implements StateBackend {
       if (err instanceof KubeApiError && err.code === 409) {
         throw new StateError('conflict', `${this.location} was changed by another run since it was read (expected version ${expected}); nothing was written`, { cause: err });
       }
-      if (destroyed && namespaceGone(err)) return GONE;
+      if (destroyed && namespaceGone(err)) return STATE_GONE;
       throw this.ioError('write the state', err);
     }
   }
