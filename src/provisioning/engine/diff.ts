@@ -14,11 +14,18 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
   if (typeof a !== 'object' || typeof b !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  const ao = a as Record<string, JsonValue>;
-  const bo = b as Record<string, JsonValue>;
-  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
-  for (const k of keys) if (!jsonEqual(ao[k], bo[k])) return false;
-  return true;
+  // Counting keys instead of building their union: plans compare every resource's settings, twice or more.
+  // A key whose value is undefined counts as absent, as it would once written as JSON.
+  const ao = a as Record<string, JsonValue | undefined>;
+  const bo = b as Record<string, JsonValue | undefined>;
+  let defined = 0;
+  for (const k of Object.keys(ao)) {
+    if (ao[k] === undefined) continue;
+    defined++;
+    if (!jsonEqual(ao[k], bo[k])) return false;
+  }
+  for (const k of Object.keys(bo)) if (bo[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 /** The changes from `before` to `after`. Arrays of equal length compare per index; otherwise as one value. */

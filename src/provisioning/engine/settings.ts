@@ -26,18 +26,23 @@ export function resolveSettings(settings: JsonObject, lookup: OutputLookup): Res
   const missing = new Set<string>();
   const visit = (v: JsonValue): { resolved: JsonValue; recordable: JsonValue } => {
     if (typeof v === 'string') return resolveString(v, lookup, missing);
+    // A part without references is returned as it is, not copied: most settings have none, and plans resolve
+    // every resource's settings.
     if (Array.isArray(v)) {
       const parts = v.map(visit);
+      if (parts.every((p, i) => p.resolved === v[i] && p.recordable === v[i])) return { resolved: v, recordable: v };
       return { resolved: parts.map((p) => p.resolved), recordable: parts.map((p) => p.recordable) };
     }
     if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      const parts = entries.map(([, child]) => visit(child));
+      if (parts.every((p, i) => p.resolved === entries[i][1] && p.recordable === entries[i][1])) return { resolved: v, recordable: v };
       const resolved: JsonObject = {};
       const recordable: JsonObject = {};
-      for (const [k, child] of Object.entries(v)) {
-        const part = visit(child);
-        resolved[k] = part.resolved;
-        recordable[k] = part.recordable;
-      }
+      entries.forEach(([k], i) => {
+        resolved[k] = parts[i].resolved;
+        recordable[k] = parts[i].recordable;
+      });
       return { resolved, recordable };
     }
     return { resolved: v, recordable: v };
