@@ -1,6 +1,6 @@
 // What the controllers of a real cluster would do, for a bare kube-apiserver that runs none (notes §5.3): bind
 // claims, report StatefulSets, Deployments and Jobs ready, and finish deletions (remove the finalizers the PVC
-// protection and namespace controllers would). It only writes /status, finalizers and /finalize, as they do.
+// protection, garbage collector and namespace controllers would). It only writes /status, finalizers and /finalize, as they do.
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
@@ -16,9 +16,18 @@ export function simulateControllers(client: KubeClient, namespace: string, optio
   const tick = async () => {
     for (const pvc of (await client.list('v1', 'PersistentVolumeClaim', namespace)).items as Any[]) {
       if (pvc.metadata.deletionTimestamp) await client.mergePatch('v1', 'PersistentVolumeClaim', namespace, pvc.metadata.name, { metadata: { finalizers: null } });
-      else if (pvc.status?.phase !== 'Bound' && !leave.has(pvc.metadata.name)) await status(pvc, ['v1', 'PersistentVolumeClaim'], { phase: 'Bound' });
+      else if (!leave.has(pvc.metadata.name)) {
+        // Bound with the capacity asked for, which an expansion then grows (the resize controller and kubelet's part).
+        const storage = pvc.spec?.resources?.requests?.storage;
+        if (pvc.status?.phase !== 'Bound' || pvc.status?.capacity?.storage !== storage) await status(pvc, ['v1', 'PersistentVolumeClaim'], { phase: 'Bound', capacity: { storage } });
+      }
     }
     for (const s of (await client.list('apps/v1', 'StatefulSet', namespace)).items as Any[]) {
+      // The garbage collector's part of an orphaning delete: it removes the finalizer once dependents are released.
+      if (s.metadata.deletionTimestamp) {
+        if (s.metadata.finalizers?.includes('orphan')) await client.mergePatch('apps/v1', 'StatefulSet', namespace, s.metadata.name, { metadata: { finalizers: null } });
+        continue;
+      }
       const n = s.spec.replicas ?? 1;
       if (s.status?.observedGeneration !== s.metadata.generation || s.status?.readyReplicas !== n) {
         await status(s, ['apps/v1', 'StatefulSet'], { observedGeneration: s.metadata.generation, replicas: n, readyReplicas: n, currentReplicas: n, updatedReplicas: n, availableReplicas: n });

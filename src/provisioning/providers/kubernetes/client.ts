@@ -221,14 +221,18 @@ export class KubeClient {
   /**
    * Deletes with background propagation: the object goes at once and the garbage collector removes its dependents
    * (a Job's pods, a Deployment's ReplicaSets). Foreground deletion would leave the object Terminating until the
-   * collector finishes, and forever where none runs. Returns false when the object was already gone. `resourceVersion`, when given, is a
+   * collector finishes, and forever where none runs. `Orphan` leaves the dependents in place (a StatefulSet's pods,
+   * for one made again). Returns false when the object was already gone. `resourceVersion`, when given, is a
    * precondition: the delete is refused (409) if the object changed since it was read.
    */
-  async delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, options: { resourceVersion?: string; signal?: AbortSignal } = {}): Promise<boolean> {
+  async delete(
+    apiVersion: string, kind: string, namespace: string | undefined, name: string,
+    options: { resourceVersion?: string; signal?: AbortSignal; propagation?: 'Background' | 'Orphan' } = {},
+  ): Promise<boolean> {
     const type = resourceType(apiVersion, kind);
     try {
       await this.request('DELETE', resourcePath(type, namespace, name), {
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', ...(options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {}) },
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: options.propagation ?? 'Background', ...(options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {}) },
         signal: options.signal,
       });
       return true;

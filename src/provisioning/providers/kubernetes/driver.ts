@@ -140,16 +140,41 @@ export class KubernetesDriver implements ProviderDriver {
       try {
         applied = await client.apply(manifest, { force: existing !== null && !ours, signal: ctx.signal });
       } catch (err) {
-        const conflict = err as { code?: number; causes?: { field?: string; message?: string }[] };
-        if (conflict.code !== 409 || !conflict.causes?.length) throw err;
-        ctx.progress(`taking back ${conflict.causes.map((c) => `${c.field} (${c.message})`).join(', ')}`);
-        applied = await client.apply(manifest, { force: true, signal: ctx.signal });
+        if (existing && immutableStatefulSetField(manifest, err)) {
+          applied = await this.replaceStatefulSet(client, manifest, ctx);
+        } else if (existing && manifest.kind === 'PersistentVolumeClaim') {
+          throw claimResizeError(resource, existing, manifest, err);
+        } else {
+          const conflict = err as { code?: number; causes?: { field?: string; message?: string }[] };
+          if (conflict.code !== 409 || !conflict.causes?.length) throw err;
+          ctx.progress(`taking back ${conflict.causes.map((c) => `${c.field} (${c.message})`).join(', ')}`);
+          applied = await client.apply(manifest, { force: true, signal: ctx.signal });
+        }
       }
       if (targetOf(resource).byLabel) await this.removeOldJobs(client, resource, applied.metadata.name, ctx.signal);
       return outputsOf(applied);
     } catch (err) {
       throw toDriverError(err, resource.id);
     }
+  }
+
+  /**
+   * A StatefulSet's volume claim template (a database's disk size) cannot change in place. The StatefulSet is deleted
+   * with its pods and volumes orphaned, then made again from the new manifest, which adopts both: the database keeps
+   * running on its data. The volume itself grows through its own PersistentVolumeClaim resource, applied first.
+   */
+  private async replaceStatefulSet(client: KubeClient, manifest: KubeObject, ctx: StepContext): Promise<KubeObject> {
+    const { name, namespace } = manifest.metadata;
+    ctx.progress(`StatefulSet ${name}: its volume claim template cannot change in place; making it again, keeping its pods and volumes`);
+    await client.delete('apps/v1', 'StatefulSet', namespace, name, { propagation: 'Orphan', signal: ctx.signal });
+    const deadline = Date.now() + (this.options.deleteTimeoutMs ?? 300_000);
+    while (await client.find('apps/v1', 'StatefulSet', namespace, name, ctx.signal)) {
+      if (Date.now() >= deadline) {
+        throw new DriverError('not-ready', `StatefulSet ${name} was still being deleted (orphaning its pods) after ${Math.round((this.options.deleteTimeoutMs ?? 300_000) / 1000)} s: the cluster's garbage collector removes the orphan finalizer`);
+      }
+      await sleep(this.options.pollIntervalMs ?? 2000, undefined, { signal: ctx.signal });
+    }
+    return client.apply(manifest, { force: true, signal: ctx.signal });
   }
 
   /** The manifest, with what only the cluster knows: kept secret values, the infra config's hash, a Job's server. */
@@ -293,4 +318,26 @@ function outputsOf(live: KubeObject): Outputs {
 /** The environment's Secret + Lease state backend, on the same connection as the driver. */
 export async function kubernetesStateBackend(driver: KubernetesDriver, options: KubernetesStateOptions = {}): Promise<KubernetesStateBackend> {
   return new KubernetesStateBackend(await driver.client(), driver.namespace, driver.env.name, options);
+}
+
+/** The server refused a StatefulSet update because it changes a field other than the few it allows in place. */
+function immutableStatefulSetField(manifest: KubeObject, err: unknown): boolean {
+  const e = err as { code?: number; message?: string };
+  return manifest.kind === 'StatefulSet' && e.code === 422 && /updates to statefulset spec for fields other than/.test(e.message ?? '');
+}
+
+/** A refused change of a claim's size, said in the user's terms; other errors pass through. */
+function claimResizeError(resource: DesiredResource, live: KubeObject, manifest: KubeObject, err: unknown): unknown {
+  const e = err as { code?: number; message?: string };
+  const size = (o: KubeObject) => (o as Any).spec?.resources?.requests?.storage as string | undefined;
+  const from = (live as Any).status?.capacity?.storage ?? size(live);
+  const to = size(manifest);
+  const what = `${resource.summary.split(' → ')[0]}: PersistentVolumeClaim ${manifest.metadata.name} ${from} → ${to}`;
+  if (e.code === 422 && /can not be less/.test(e.message ?? '')) {
+    return new DriverError('invalid', `${what}: a volume cannot shrink. Set the disk size back to ${from} or more.`, { resourceId: resource.id, cause: err });
+  }
+  if (e.code === 403 && /only dynamically provisioned pvc can be resized/.test(e.message ?? '')) {
+    return new DriverError('invalid', `${what}: its StorageClass does not allow expansion (allowVolumeExpansion), so the disk cannot grow in place on this cluster.`, { resourceId: resource.id, cause: err });
+  }
+  return err;
 }
