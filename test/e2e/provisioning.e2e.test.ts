@@ -10,7 +10,7 @@ import { after, before, describe } from 'node:test';
 import type { Environment } from '../../src/model/environment';
 import { driverFor } from '../../src/provisioning/providers';
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
-import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend, type KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers, type Controllers } from '../integration/kubeControllers';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
 import { contextMenu, openWorkbench, quickPick, repoRoot, step, treeRow, type Workbench } from './harness';
@@ -23,6 +23,7 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
   let kube: TestKube;
   let controllers: Controllers | undefined;
   let client: KubeClient | undefined;
+  let driver: KubernetesDriver | undefined;
   const namespace = uniqueName('e2e');
   const env: Environment = { name: ENV, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
   // Production with no sizing answered yet, as after its resources entered the app.
@@ -32,7 +33,7 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
   before(async () => {
     kube = await startTestKube();
     // The test's own connection, for the controller stand-in only; the extension makes its own from KUBECONFIG.
-    const driver = (await driverFor(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver;
+    driver = (await driverFor(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver;
     client = await driver.client();
     controllers = simulateControllers(client, namespace);
     wb = await openWorkbench('provisioning', undefined, {
@@ -89,6 +90,22 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     if ((await group.getAttribute('aria-expanded')) === 'false') await group.click();
     await page.locator('.part.sidebar .monaco-list-row[aria-level="3"] .label-description', { hasText: /^ready$/ }).first().waitFor();
     await w.screenshot('tree-ready');
+  });
+
+  step('Apply while another run holds the lock is refused with the holder, host and start time', get, async (w) => {
+    const { page } = w;
+    const backend = await kubernetesStateBackend(driver!);
+    const held = await backend.acquireLock({ user: 'carol', host: 'ci-runner-3', pid: 4242, startedAt: '2026-11-26T08:00:00.000Z', operation: 'apply' });
+    try {
+      await w.startCommand('Encore: Apply');
+      await quickPick(page, ENV);
+      const refused = w.toast(`Apply of "${ENV}" did not run`);
+      await refused.waitFor({ timeout: 60_000 });
+      assert.match(await refused.innerText(), /carol on ci-runner-3 \(pid 4242\), running apply since 2026-11-26T08:00:00\.000Z/);
+      await w.screenshot('apply-locked');
+    } finally {
+      await held.release();
+    }
   });
 
   step('Set Secret Value stores a typed value in the cluster only, never in the log', get, async (w) => {
