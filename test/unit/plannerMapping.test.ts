@@ -337,7 +337,7 @@ test('summaries for the tree read well', () => {
   assert.equal(summary(aws, 'k8s:hpa:orders'), 'orders service → HPA 2–10 instances at 70% CPU');
   assert.equal(summary(aws, 'k8s:cronjob:daily-digest'), 'daily-digest cron → CronJob "0 8 * * *" calling notifications.dailyDigest');
   assert.equal(summary(aws, 'aws:eks-nodegroup'), 'nodes → m6i.large, autoscaling 2–13');
-  assert.equal(summary(aws, 'k8s:configmap:encore-infra-config'), 'infra.config.json → ConfigMap encore-infra-config (2 databases, 1 cache, 1 topic, 1 subscription, 1 bucket, 2 secrets)');
+  assert.equal(summary(aws, 'k8s:configmap:encore-infra-config'), 'infra.config.json → Secret encore-infra-config (2 databases, 1 cache, 1 topic, 1 subscription, 1 bucket, 2 secrets)');
   const dev = plan(sample, env('kubernetes', 'development'));
   assert.equal(summary(dev, 'k8s:statefulset:encore-postgres-users'), 'users DB → StatefulSet postgres:16, 10 GiB PVC');
   assert.equal(summary(dev, 'k8s:statefulset:encore-redis-notifications'), 'notifications cache → StatefulSet redis:7.2, 1 GiB PVC');

@@ -66,6 +66,7 @@ export function planInfraConfig(ctx: PlanContext, appId: string): void {
     name: INFRA_CONFIG.name,
     settings: { key: INFRA_CONFIG.key, mountPath: INFRA_CONFIG.path, document },
     dependsOn: [...ctx.k8sBase, ...ctx.config.dependsOn],
-    summary: `infra.config.json → ConfigMap ${INFRA_CONFIG.name}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`,
+    // Written as a Secret (the Kubernetes driver says why); the resource keeps its first id and type.
+    summary: `infra.config.json → Secret ${INFRA_CONFIG.name}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`,
   });
 }
