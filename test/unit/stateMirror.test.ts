@@ -139,7 +139,7 @@ test('offline: the copy is read, the location says what and when, and nothing ca
     const legacy = LocalFileBackend.forApp(s.root, 'dev');
     const offline = new MirrorReader(s.file, { environment: 'dev', source: SOURCE, legacy });
     assert.deepEqual(await offline.load(), { state: null, version: null });
-    assert.equal(offline.location, `no local copy of ${SOURCE} (this machine has not read it yet, so nothing recorded is known)`);
+    assert.equal(offline.location, `${SOURCE}, never read on this machine: no local copy, so nothing recorded is known`);
 
     // State an earlier version kept in the local folder: read as it is, until an apply moves it.
     await legacy.commit(withResource(4), [], null);
@@ -225,7 +225,7 @@ test('stateBackendFor: Kubernetes without a driver reads the local copy and reac
     const offline = await stateBackendFor(env, { appRoot: root, driver: null });
     assert.ok(offline instanceof MirrorReader);
     assert.deepEqual(await offline.load(), { state: null, version: null });
-    assert.match(offline.location, /^no local copy of Secret encore-environments-state in namespace shop-dev \(context kind-dev\)/);
+    assert.match(offline.location, /^Secret encore-environments-state in namespace shop-dev \(context kind-dev\), never read on this machine: no local copy/);
     // A driver that is not the Kubernetes one (the in-memory test cloud) has no connection to share.
     assert.equal(await stateBackendFor(env, { appRoot: root, driver: new MemoryDriver(new MemoryCloud()) }), null);
     for (const provider of [{ kind: 'aws', region: 'eu-west-1' }, { kind: 'gcp', project: 'p', region: 'europe-west1' }] as Environment['provider'][]) {

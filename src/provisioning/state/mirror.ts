@@ -167,7 +167,7 @@ export class MirrorReader implements StateBackend {
       this.described = `${this.options.legacy!.location}, recorded by an earlier version (the next apply moves it into ${this.options.source})`;
       return { state: legacy.state, version: null };
     }
-    this.described = `no local copy of ${this.options.source} (this machine has not read it yet, so nothing recorded is known)`;
+    this.described = `${this.options.source}, never read on this machine: no local copy, so nothing recorded is known`;
     return { state: null, version: null };
   }
 
