@@ -4,6 +4,7 @@
 // value before the environment exists, or for a secret the app does not have, is refused. Also through the CLI
 // (`encore-env secret list|set`). Run: node --import tsx --test test/integration/kubeSecrets.test.ts
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +111,16 @@ test('encore-env secret list and set: the value comes from stdin, never from an 
     assert.equal(await runSecretCommand(['list', '--env', 'dev', '--json', dir], io, deps), EXIT.ok, err);
     assert.deepEqual((JSON.parse(out) as { name: string; status: string }[]).map((s) => [s.name, s.status]), [['EmailApiKey', 'unset'], ['SessionSigningKey', 'set']]);
     assert.ok(!`${out}${err}`.includes(value), 'the value was printed');
+
+    // The real entry point, the value piped in with the newline echo adds.
+    const piped = `piped-${uniqueName('v')}`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), 'secret', 'set', '--env', 'dev', '--secret', 'EmailApiKey', dir], {
+      cwd: repo, encoding: 'utf8', input: `${piped}\n`, env: { ...process.env, KUBECONFIG: kube.kubeconfigPath }, timeout: 60_000,
+    });
+    assert.equal(run.status, EXIT.ok, run.stderr);
+    assert.ok(!`${run.stdout}${run.stderr}`.includes(piped), 'the piped value was printed');
+    const stored = (await (await driver.client()).list('v1', 'Secret', namespace)).items.find((o) => o.metadata.name.startsWith('encore-secret-email-api-key-')) as { data?: Record<string, string> } | undefined;
+    assert.equal(Buffer.from(stored?.data?.value ?? '', 'base64').toString(), piped);
   } finally {
     await controllers.stop();
     rmSync(dir, { recursive: true, force: true });
