@@ -62,9 +62,10 @@ test('plan --offline --json prints the plan of the sample app; --detailed-exitco
   try {
     const r = await cli(s.deps, ['plan', '--env', 'dev', '--offline', '--json', s.dir]);
     assert.equal(r.code, EXIT.ok, r.err);
-    const plan = JSON.parse(r.out) as Plan;
+    const plan = JSON.parse(r.out) as Plan & { stateFrom: string };
     assert.equal(plan.offline, true);
     assert.equal(plan.environment, 'dev');
+    assert.match(plan.stateFrom, /\.encore[/\\]state[/\\]dev/, 'where the recorded state was read');
     assert.deepEqual(plan.counts, { create: 46, update: 0, delete: 0, keep: 0 });
     assert.equal(s.cloud.calls.length, 0, 'offline reaches nothing');
     assert.equal((await cli(s.deps, ['plan', '--env=dev', '--offline', '--detailed-exitcode', s.dir])).code, EXIT.changes);

@@ -76,7 +76,8 @@ async function planCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: SetD
   if (driver) await driver.preflight(io.signal);
   const backend = await makeBackend(env, app, deps, driver, f.values['state-dir']);
   const plan = await planChanges(graph, await backend.load(), driver, { signal: io.signal });
-  io.out(f.has('json') ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan, driver ? driver.target : `offline, state from ${backend.location}`));
+  // --json adds where the recorded state was read (the text header says it), which matters most offline.
+  io.out(f.has('json') ? `${JSON.stringify({ ...plan, stateFrom: backend.location }, null, 2)}\n` : renderPlan(plan, driver ? driver.target : `offline, state from ${backend.location}`));
   return f.has('detailed-exitcode') && hasChanges(plan) ? EXIT.changes : EXIT.ok;
 }
 
