@@ -92,17 +92,43 @@ async function writeMirror(file: string, mirror: Mirror): Promise<void> {
   }
 }
 
-/** The remote backend, with the local copy written after every successful load and commit. */
-export class MirroredBackend implements StateBackend {
-  constructor(
-    readonly inner: StateBackend,
-    readonly file: string,
-    /** The version the inner backend returns once the state is gone with its environment (a deleted namespace). */
-    private readonly goneVersion?: StateVersion,
-  ) {}
+/** A backend that adds to `inner`'s load and commit and passes everything else through. */
+abstract class WrappedBackend implements StateBackend {
+  constructor(readonly inner: StateBackend) {}
 
   get location(): string {
     return this.inner.location;
+  }
+
+  abstract load(): Promise<LoadedState>;
+  abstract commit(state: EnvState, journal: JournalEntry[], expected: StateVersion | null): Promise<StateVersion>;
+
+  readJournal(): Promise<JournalEntry[]> {
+    return this.inner.readJournal();
+  }
+
+  acquireLock(holder: Omit<LockHolder, 'token'>): Promise<HeldLock> {
+    return this.inner.acquireLock(holder);
+  }
+
+  inspectLock(): Promise<{ holder: LockHolder; gone: boolean; why: string } | null> {
+    return this.inner.inspectLock();
+  }
+
+  breakLock(options: BreakLockOptions): Promise<LockHolder | null> {
+    return this.inner.breakLock(options);
+  }
+}
+
+/** The remote backend, with the local copy written after every successful load and commit. */
+export class MirroredBackend extends WrappedBackend {
+  constructor(
+    inner: StateBackend,
+    readonly file: string,
+    /** The version the inner backend returns once the state is gone with its environment (a deleted namespace). */
+    private readonly goneVersion?: StateVersion,
+  ) {
+    super(inner);
   }
 
   async load(): Promise<LoadedState> {
@@ -119,22 +145,6 @@ export class MirroredBackend implements StateBackend {
     const seenAt = new Date().toISOString();
     await writeMirror(this.file, { format: MIRROR_FORMAT, source: this.inner.location, seenAt, version: gone ? null : version, state: gone ? null : state });
     return version;
-  }
-
-  readJournal(): Promise<JournalEntry[]> {
-    return this.inner.readJournal();
-  }
-
-  acquireLock(holder: Omit<LockHolder, 'token'>): Promise<HeldLock> {
-    return this.inner.acquireLock(holder);
-  }
-
-  inspectLock(): Promise<{ holder: LockHolder; gone: boolean; why: string } | null> {
-    return this.inner.inspectLock();
-  }
-
-  breakLock(options: BreakLockOptions): Promise<LockHolder | null> {
-    return this.inner.breakLock(options);
   }
 }
 
@@ -203,16 +213,14 @@ export class MirrorReader implements StateBackend {
  * plan still deletes what the app no longer has). After a commit, the local state.json and journal.jsonl are renamed
  * aside (`.migrated-<time>`): nothing is lost, and they are not read again.
  */
-export class MigratingBackend implements StateBackend {
+export class MigratingBackend extends WrappedBackend {
   private fromLegacy = false;
 
   constructor(
-    readonly inner: StateBackend,
+    inner: StateBackend,
     readonly legacy: LocalFileBackend,
-  ) {}
-
-  get location(): string {
-    return this.inner.location;
+  ) {
+    super(inner);
   }
 
   async load(): Promise<LoadedState> {
@@ -232,22 +240,6 @@ export class MigratingBackend implements StateBackend {
     // left behind would be taken for it again once the remote state is gone (after a destroy).
     await moveAside(this.legacy.directory);
     return version;
-  }
-
-  readJournal(): Promise<JournalEntry[]> {
-    return this.inner.readJournal();
-  }
-
-  acquireLock(holder: Omit<LockHolder, 'token'>): Promise<HeldLock> {
-    return this.inner.acquireLock(holder);
-  }
-
-  inspectLock(): Promise<{ holder: LockHolder; gone: boolean; why: string } | null> {
-    return this.inner.inspectLock();
-  }
-
-  breakLock(options: BreakLockOptions): Promise<LockHolder | null> {
-    return this.inner.breakLock(options);
   }
 }
 
