@@ -37,9 +37,10 @@ export async function runSecretCommand(args: string[], io: SecretIO, deps: Provi
     const graph = desiredGraph(app, env);
     if (sub === 'set') {
       const secret = parsed.values.secret;
-      if (!secret) throw new CliError(EXIT.usage, `--secret SECRET is required; the app's secrets are ${appSecrets(graph).map((s) => s.name).join(', ') || 'none'}`);
+      const known = appSecrets(graph).map((s) => s.name);
+      if (!secret) throw new CliError(EXIT.usage, `--secret SECRET is required; the app's secrets are ${known.join(', ') || 'none'}`);
       // The name is checked before anything is read, so a typo does not cost a typed value.
-      if (!appSecrets(graph).some((s) => s.name === secret)) throw new CliError(EXIT.usage, `the app has no secret "${secret}"; its secrets are ${appSecrets(graph).map((s) => s.name).join(', ') || 'none'}`);
+      if (!known.includes(secret)) throw new CliError(EXIT.usage, `the app has no secret "${secret}"; its secrets are ${known.join(', ') || 'none'}`);
       driver = await makeDriver(env, app, deps);
       await driver.preflight(io.signal);
       const value = await io.readSecret(`Value of ${secret} in "${env.name}" (not shown): `);
