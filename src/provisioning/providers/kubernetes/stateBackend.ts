@@ -84,12 +84,12 @@ export class KubernetesStateBackend implements StateBackend {
     }
     // Every object of the environment lives in its namespace, the state included: once a destroy has deleted the
     // namespace, whatever that run still records (its last steps, its operation record) has gone with it.
-    const destroyed = Object.keys(state.resources).length === 0 || state.lastOperation?.kind === 'destroy';
-    if (expected === STATE_GONE && destroyed) return STATE_GONE;
+    const destroying = Object.keys(state.resources).length === 0 || state.lastOperation?.kind === 'destroy';
+    if (expected === STATE_GONE && destroying) return STATE_GONE;
     const live = await this.io('read the state', () => this.client.find<StateSecret>('v1', 'Secret', this.namespace, STATE_SECRET));
     if (!live) {
       if (expected !== null && expected !== STATE_GONE) {
-        if (destroyed && (await this.namespaceGoing())) return STATE_GONE; // deleted with everything in it, the state included
+        if (destroying && (await this.namespaceGoing())) return STATE_GONE; // deleted with everything in it, the state included
         throw new StateError('conflict', `${this.location} was deleted since it was read (expected version ${expected}); nothing was written`);
       }
       const body = this.secret(stateText, trimJournal(journal, stateText));
@@ -98,7 +98,7 @@ export class KubernetesStateBackend implements StateBackend {
         return created.metadata.resourceVersion ?? '';
       } catch (err) {
         if (err instanceof KubeApiError && err.code === 409) throw new StateError('conflict', `another run wrote ${this.location} first; nothing was written`, { cause: err });
-        if (destroyed && namespaceGone(err)) return STATE_GONE;
+        if (destroying && namespaceGone(err)) return STATE_GONE;
         throw this.ioError('write the state', err);
       }
     }
@@ -115,7 +115,7 @@ export class KubernetesStateBackend implements StateBackend {
       if (err instanceof KubeApiError && err.code === 409) {
         throw new StateError('conflict', `${this.location} was changed by another run since it was read (expected version ${expected}); nothing was written`, { cause: err });
       }
-      if (destroyed && namespaceGone(err)) return STATE_GONE;
+      if (destroying && namespaceGone(err)) return STATE_GONE;
       throw this.ioError('write the state', err);
     }
   }
