@@ -58,6 +58,19 @@ async function versions(client: KubeClient, namespace: string): Promise<Map<stri
   return out;
 }
 
+/** For a failure message: each object whose version changed, with its field managers and when each last wrote. */
+async function writers(client: KubeClient, namespace: string, before: Map<string, string>, after: Map<string, string>): Promise<string> {
+  const apiVersion: Record<string, string> = { StatefulSet: 'apps/v1', Deployment: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1' };
+  const changed = [...after.keys()].filter((k) => before.get(k) !== after.get(k));
+  const lines = await Promise.all(changed.map(async (key) => {
+    const [kind, name] = key.split('/') as [string, string];
+    const o = await client.find(apiVersion[kind] ?? 'v1', kind, namespace, name);
+    const managers = (o?.metadata.managedFields ?? []).map((m) => `${m.manager} ${m.operation}${(m as { subresource?: string }).subresource ? ` /${(m as { subresource?: string }).subresource}` : ''} at ${(m as { time?: string }).time}`);
+    return `${key} (${managers.join('; ')})`;
+  }));
+  return lines.join(', ') || 'nobody';
+}
+
 test('the sample app applies, every object carries our labels, and a re-apply changes nothing and reads back without differences', async () => {
   const { driver, graph, client, namespace } = await setup();
   await driver.preflight(new AbortController().signal);
@@ -79,7 +92,8 @@ test('the sample app applies, every object carries our labels, and a re-apply ch
 
   const before = await versions(client, namespace);
   await applyAll(driver, graph);
-  assert.deepEqual(await versions(client, namespace), before, 'an identical re-apply writes nothing');
+  const after = await versions(client, namespace);
+  assert.deepEqual(after, before, `an identical re-apply writes nothing; who wrote: ${await writers(client, namespace, before, after)}`);
 
   for (const r of graph.resources) {
     const live = await driver.read(r, new AbortController().signal);
