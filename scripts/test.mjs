@@ -10,6 +10,13 @@ import { buildKubeBinaries } from './kube-test-server.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+// The tests run on the Node the extension host and the CLI run on (engines.node). npm's scripts find the `node`
+// devDependency first on PATH, so `npm test` gets Node 22 on a machine whose own Node is older.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  console.error(`the tests need Node 22 or later and run on ${process.version}: run them with "npm test", which uses the node devDependency`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 const [which = 'all', ...only] = process.argv.slice(2);
 if (!['unit', 'integration', 'e2e', 'all'].includes(which)) {
   console.error('usage: node scripts/test.mjs [unit|integration|e2e|all] [test files...]');
