@@ -2,10 +2,10 @@ import { watch as watchFs, type FSWatcher } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ENVIRONMENTS_FILE, type Environment, type EnvironmentsFile } from '../model/environment';
-import { removeLeftoverTemps, syncDirectory, writeTemp } from './atomicWrite';
-import { ConflictError, EnvStoreError, InvalidFileError, NotFoundError, ValidationError } from './errors';
-import { hashText, readWithVersion, sameVersion, type FileVersion } from './fileVersion';
-import { acquireLock } from './lock';
+import { removeLeftoverTemps, syncDirectory, writeTemp } from '../files/atomicWrite';
+import { ConflictError, EnvStoreError, InvalidFileError, LockedError, NotFoundError, ValidationError } from './errors';
+import { hashText, readWithVersion, sameVersion, type FileVersion } from '../files/fileVersion';
+import { acquireLock, FileLockedError } from '../files/lock';
 import { parseEnvironmentsText } from './parse';
 import type { FileProblem } from './problems';
 import { canonicalEnvironment, detectStyle, serializeDocument } from './serialize';
@@ -209,7 +209,7 @@ export class EnvStore {
 
   private async save(text: string, document: EnvironmentsFile, expected: FileVersion): Promise<LoadOk> {
     const release = await acquireLock(`${this.file}.lock`, { staleMs: this.options.lockStaleMs, waitMs: this.options.lockWaitMs }).catch((err: unknown) => {
-      if (err instanceof EnvStoreError) throw err;
+      if (err instanceof FileLockedError) throw new LockedError(err.lockFile, err.holder);
       throw new EnvStoreError('io', `could not save ${this.file}: cannot create its lock file: ${(err as Error).message}`, { cause: err });
     });
     let saved: LoadOk | undefined;

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
-import { sizingQuestions, withSizingAnswers } from '../../src/model/sizing';
+import { sizingQuestions, withSizingAnswers } from '../../src/provisioning/planner/sizing';
 import { apply } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
 import { driverFor } from '../../src/provisioning/providers';

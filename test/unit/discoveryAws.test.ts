@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { discoverAwsProfiles } from '../../src/environments/discovery/aws';
-import { parseIni } from '../../src/environments/discovery/ini';
-import { AWS_REGIONS } from '../../src/environments/discovery/regions';
-import type { AwsProfile } from '../../src/environments/discovery/types';
+import { discoverAwsProfiles } from '../../src/provisioning/providers/aws/discovery';
+import { parseIni } from '../../src/provisioning/providers/ini';
+import { AWS_REGIONS } from '../../src/provisioning/providers/regions';
+import type { AwsProfile } from '../../src/model/discovery';
 import schema from '../../schemas/encore.environments.schema.json';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'discovery-aws-'));

@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { discoverGcp } from '../../src/environments/discovery/gcp';
-import { GCP_REGIONS } from '../../src/environments/discovery/regions';
+import { discoverGcp } from '../../src/provisioning/providers/gcp/discovery';
+import { GCP_REGIONS } from '../../src/provisioning/providers/regions';
 import schema from '../../schemas/encore.environments.schema.json';
 
 function home(): string {

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { discoverGitBranches } from '../../src/environments/discovery/git';
+import { discoverGitBranches } from '../../src/session/gitBranches';
 
 const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'discovery-git-')));
 after(() => rmSync(root, { recursive: true, force: true }));

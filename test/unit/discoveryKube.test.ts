@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { discoverKubeContexts } from '../../src/environments/discovery/kube';
+import { discoverKubeContexts } from '../../src/provisioning/providers/kubernetes/discovery';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'discovery-kube-'));
 after(() => rmSync(root, { recursive: true, force: true }));

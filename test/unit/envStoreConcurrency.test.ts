@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ConflictError, LockedError } from '../../src/environments/errors';
-import { acquireLock } from '../../src/environments/lock';
+import { acquireLock } from '../../src/files/lock';
 import { parseEnvironmentsText } from '../../src/environments/parse';
 import { EnvStore } from '../../src/environments/store';
 import type { Environment } from '../../src/model/environment';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment, ProviderSettings } from '../../src/model/environment';
-import { checkSizingAnswer, effectiveSizing, productionDefaults, sizingQuestions, withSizingAnswers } from '../../src/model/sizing';
+import { checkSizingAnswer, effectiveSizing, productionDefaults, sizingQuestions, withSizingAnswers } from '../../src/provisioning/planner/sizing';
 import { cloudSqlTier, elastiCacheNodeType, memorystoreShape, rdsInstanceClass } from '../../src/provisioning/planner/instanceClasses';
 
 const repo = path.join(__dirname, '..', '..');

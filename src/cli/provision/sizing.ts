@@ -7,7 +7,7 @@
 import { AppAnalyzer } from '../../analyzer/analyzer';
 import { EnvStore } from '../../environments';
 import type { Environment } from '../../model/environment';
-import { checkSizingAnswer, sizingQuestions, withSizingAnswers, type SizingQuestion } from '../../model/sizing';
+import { checkSizingAnswer, sizingQuestions, withSizingAnswers, type SizingQuestion } from '../../provisioning/planner/sizing';
 import type { CliIO } from './commands';
 import type { AppRef } from './context';
 

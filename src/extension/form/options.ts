@@ -12,7 +12,7 @@ import {
   type GcpDiscovery,
   type GitBranches,
   type KubeContexts,
-} from '../../environments/discovery';
+} from '../../session/discovery';
 import type { Choice, FormOptions } from '../../model/messages';
 
 export interface DiscoverOptions {

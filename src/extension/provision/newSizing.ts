@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { AppModel } from '../../model/appModel';
 import type { Environment } from '../../model/environment';
-import { checkSizingAnswer, sizingQuestions, withSizingAnswers, type SizingQuestion } from '../../model/sizing';
+import { checkSizingAnswer, sizingQuestions, withSizingAnswers, type SizingQuestion } from '../../provisioning/planner/sizing';
 import { log } from '../log';
 import type { WorkspaceApps } from '../workspaceApps';
 import type { Target } from './target';

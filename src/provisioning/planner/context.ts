@@ -7,7 +7,7 @@
 import type { AppModel } from '../../model/appModel';
 import { outputRefs, type DesiredResource, type JsonObject, type JsonValue, type ProviderKind, type ResourceKind, type SourceRef } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
-import type { EffectiveSizing } from '../../model/sizing';
+import type { EffectiveSizing } from './sizing';
 import type { EnvironmentNeeds } from './needs';
 import type { Naming } from './names';
 

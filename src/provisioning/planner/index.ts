@@ -7,7 +7,7 @@
 import type { AppModel } from '../../model/appModel';
 import { dependencyOrder, type DesiredGraph } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
-import { effectiveSizing } from '../../model/sizing';
+import { effectiveSizing } from './sizing';
 import { planBuckets } from './buckets';
 import { planCaches } from './caches';
 import { planBase } from './cluster';

@@ -8,7 +8,7 @@
  */
 
 import { outputRef, type JsonObject, type JsonValue } from '../../model/desiredGraph';
-import { DEVELOPMENT_SIZES, productionDefaults, type ServiceScale } from '../../model/sizing';
+import { DEVELOPMENT_SIZES, productionDefaults, type ServiceScale } from './sizing';
 import type { PlanContext } from './context';
 import { GATEWAY_WORKLOAD, INFRA_CONFIG, PORT, SERVICE_AUTH } from './constants';
 import { dnsLabel } from './names';

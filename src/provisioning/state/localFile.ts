@@ -10,9 +10,9 @@
 
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { removeLeftoverTemps, syncDirectory, writeTemp } from '../../environments/atomicWrite';
-import { hashText, readWithVersion } from '../../environments/fileVersion';
-import { acquireLock } from '../../environments/lock';
+import { removeLeftoverTemps, syncDirectory, writeTemp } from '../../files/atomicWrite';
+import { hashText, readWithVersion } from '../../files/fileVersion';
+import { acquireLock } from '../../files/lock';
 import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../model/state';
 import { acquireFileLock, inspectFileLock, lockedMessage, removeInspectedLock } from './localLock';
 import { parseJournal, parseState } from './parse';

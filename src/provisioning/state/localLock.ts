@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { describeHolder, StateError, type HeldLock, type LockHolder } from '../../model/state';
+import { processAlive } from '../../files/processAlive';
 
 export interface SeenLock {
   holder: LockHolder;
@@ -72,7 +73,7 @@ export async function inspectFileLock(lockFile: string): Promise<SeenLock | null
     return { holder: unknown, gone, why: gone ? 'the lock file is empty or unreadable: its holder died while taking it' : 'the lock is being taken', text };
   }
   if (holder.host !== os.hostname()) return { holder, gone: false, why: `held from host ${holder.host}, where this machine cannot check its process`, text };
-  return isAlive(holder.pid)
+  return processAlive(holder.pid)
     ? { holder, gone: false, why: `process ${holder.pid} is still running on ${holder.host}`, text }
     : { holder, gone: true, why: `process ${holder.pid} no longer runs on ${holder.host}`, text };
 }
@@ -138,11 +139,3 @@ function parseHolder(text: string): LockHolder | undefined {
   return undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
-  }
-}

@@ -11,7 +11,7 @@
 
 import { chmod, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { syncDirectory, writeTemp } from '../../environments/atomicWrite';
+import { syncDirectory, writeTemp } from '../../files/atomicWrite';
 import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../model/state';
 import { LocalFileBackend, localStateDirectory } from './localFile';
 import { parseState } from './parse';

@@ -11,9 +11,9 @@
 
 import path from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { discoverKubeContexts } from '../../../environments/discovery/kube';
-import { expandHome, resolveEnv } from '../../../environments/discovery/readOptional';
-import type { KubeContext, KubeContexts } from '../../../environments/discovery/types';
+import { discoverKubeContexts } from './discovery';
+import { expandHome, resolveEnv } from '../../../files/readOptional';
+import type { KubeContext, KubeContexts } from '../../../model/discovery';
 import { KubeClient } from './client';
 import { KubeConfigError } from './errors';
 

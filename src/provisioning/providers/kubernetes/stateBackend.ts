@@ -23,6 +23,7 @@ import type { KubeClient, KubeObject } from './client';
 import { KubeApiError } from './errors';
 import { LABEL, MANAGED_BY, labelValue } from './manifests/common';
 import { microTime, parseMicroTime } from './microTime';
+import { processAlive } from '../../../files/processAlive';
 
 export const STATE_SECRET = 'encore-environments-state';
 export const LOCK_LEASE = 'encore-environments-lock';
@@ -298,7 +299,7 @@ function seen(lease: Lease): { holder: LockHolder; gone: boolean; why: string } 
   const renewed = parseMicroTime(lease.spec?.renewTime ?? lease.spec?.acquireTime);
   const duration = (lease.spec?.leaseDurationSeconds ?? 30) * 1000;
   const age = Date.now() - renewed;
-  if (holder.host === os.hostname() && !alive(holder.pid)) return { holder, gone: true, why: `process ${holder.pid} no longer runs on ${holder.host}` };
+  if (holder.host === os.hostname() && !processAlive(holder.pid)) return { holder, gone: true, why: `process ${holder.pid} no longer runs on ${holder.host}` };
   if (!Number.isFinite(renewed) || age > duration) {
     return { holder, gone: true, why: `its Lease was last renewed ${Number.isFinite(renewed) ? `${Math.round(age / 1000)} s ago` : 'never'}, and expires after ${duration / 1000} s` };
   }
@@ -310,14 +311,6 @@ function parseIdentity(identity: string, acquired: string | undefined): LockHold
   return { user: m?.[1] ?? identity, host: m?.[2] ?? 'unknown host', pid: Number(m?.[3] ?? 0), startedAt: acquired ?? 'an unknown time', operation: 'apply', token: '' };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lockedText(environment: string, s: { holder: LockHolder; gone: boolean; why: string }): string {
   const next = s.gone

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { parseIni } from './ini';
-import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from './readOptional';
-import type { GcpDiscovery, Sourced } from './types';
+import { parseIni } from '../ini';
+import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from '../../../files/readOptional';
+import type { GcpDiscovery, Sourced } from '../../../model/discovery';
 
 export interface GcpDiscoveryOptions extends DiscoveryEnv {
   platform?: NodeJS.Platform;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import type { GitBranches } from './types';
+import type { GitBranches } from '../model/discovery';
 
 export interface GitOptions {
   /** The git executable (default `git` on PATH). */

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { parseIni, type IniSection } from './ini';
-import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from './readOptional';
-import type { AwsProfile, AwsProfiles } from './types';
+import { parseIni, type IniSection } from '../ini';
+import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from '../../../files/readOptional';
+import type { AwsProfile, AwsProfiles } from '../../../model/discovery';
 
 const CREDENTIAL_SOURCES = ['Environment', 'Ec2InstanceMetadata', 'EcsContainer'];
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
-import { LockedError } from './errors';
+import { processAlive } from './processAlive';
 
 /** Who holds the lock; written into the lock file so others can tell a live holder from a crashed one. */
 export interface LockHolder {
@@ -12,10 +12,22 @@ export interface LockHolder {
   since: string;
 }
 
+/** Another process holds the lock file and did not let go in time; `holder` describes it. */
+export class FileLockedError extends Error {
+  readonly code = 'locked';
+  constructor(
+    readonly lockFile: string,
+    readonly holder: string,
+  ) {
+    super(`${lockFile} is held by ${holder}`);
+    this.name = 'FileLockedError';
+  }
+}
+
 export interface LockOptions {
   /** A lock older than this is considered abandoned (its holder hung or died on another host). */
   staleMs?: number;
-  /** How long to wait for a live holder to let go before giving up with a LockedError. */
+  /** How long to wait for a live holder to let go before giving up with a FileLockedError. */
   waitMs?: number;
 }
 
@@ -50,7 +62,7 @@ export async function acquireLock(lockFile: string, options: LockOptions = {}): 
       await breakStale(lockFile, seen.text);
       continue;
     }
-    if (Date.now() >= deadline) throw new LockedError(lockFile, describe(seen.holder));
+    if (Date.now() >= deadline) throw new FileLockedError(lockFile, describe(seen.holder));
     await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 100)));
   }
 }
@@ -80,17 +92,9 @@ async function inspect(lockFile: string): Promise<SeenLock | undefined> {
 function isStale({ holder, ageMs }: SeenLock, staleMs: number): boolean {
   if (ageMs > staleMs) return true;
   if (!holder || typeof holder.pid !== 'number') return ageMs > EMPTY_LOCK_GRACE_MS;
-  return holder.host === os.hostname() && !isAlive(holder.pid);
+  return holder.host === os.hostname() && !processAlive(holder.pid);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
-  }
-}
 
 /**
  * Moves the stale lock aside under a unique name before deleting it: if another process broke it and took a fresh

@@ -1,4 +1,4 @@
-import type { Region } from './types';
+import type { Region } from '../../model/discovery';
 
 // Static lists, so the form offers regions without a network call or credentials. Both are the providers'
 // commercial regions open to all customers as of September 2025 (no GovCloud, China or sovereign partitions, no

@@ -5,9 +5,9 @@
  * on fixed small sizes (`DEVELOPMENT_SIZES`), and answers in a Development environment are not read.
  */
 
-import type { AppModel } from './appModel';
-import type { Environment, ProviderSettings } from './environment';
-import { environmentNeeds } from '../provisioning/planner/needs';
+import type { AppModel } from '../../model/appModel';
+import type { Environment, ProviderSettings } from '../../model/environment';
+import { environmentNeeds } from './needs';
 
 export interface DatabaseSize {
   cpu: number;

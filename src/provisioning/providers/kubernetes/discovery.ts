@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { findExecutable } from './findExecutable';
-import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from './readOptional';
-import type { KubeContext, KubeContexts, KubeExecPlugin } from './types';
+import { findExecutable } from '../../../files/findExecutable';
+import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from '../../../files/readOptional';
+import type { KubeContext, KubeContexts, KubeExecPlugin } from '../../../model/discovery';
 
 export interface KubeDiscoveryOptions extends DiscoveryEnv {
   platform?: NodeJS.Platform;
