@@ -234,7 +234,7 @@ class Extractor {
     if (endpointKind === 'api' && args[0] && args[1]) this.requestSchema(node, data);
     if (endpointKind === 'static' || endpointKind.startsWith('stream')) data.methods = endpointKind === 'static' ? ['HEAD', 'GET'] : ['GET'];
     const fact = this.add(node, data, bind.name, this.range(node), bind);
-    if (fact.bind === null || !fact.exported) {
+    if ((fact.bind === null && !bind.invalidPattern) || (fact.bind !== null && !fact.exported)) {
       this.error(fact.range, 'API endpoint must be bound to an exported variable');
     }
     fact.name = fact.bind;
@@ -373,7 +373,7 @@ class Extractor {
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'authHandler' }, bind.name, this.range(node), bind);
     fact.name = fact.bind;
-    if (fact.bind === null) this.error(fact.range, 'auth handler must be bound to a variable');
+    if (fact.bind === null && !bind.invalidPattern) this.error(fact.range, 'auth handler must be bound to a variable');
     const handler = node.arguments[0];
     if (!handler || !isFunction(handler)) {
       this.error(fact.range, 'auth handler must have a handler function as its first argument');
@@ -403,7 +403,9 @@ class Extractor {
     }
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'gateway', authHandlerRef }, 'api-gateway', this.range(node), bind);
-    if (fact.bind === null || !fact.exported) this.error(fact.range, 'gateway must be bound to an exported variable');
+    if ((fact.bind === null && !bind.invalidPattern) || (fact.bind !== null && !fact.exported)) {
+      this.error(fact.range, 'gateway must be bound to an exported variable');
+    }
   }
 
   private database(node: ts.NewExpression): void {
@@ -650,7 +652,8 @@ class Extractor {
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'secret' }, name, arg ? this.range(arg) : this.range(node), bind);
     if (insideFunction(node)) this.error(fact.range, 'secrets must be defined globally');
-    else if (fact.bind === null) this.error(fact.range, 'secrets must be bound to a variable');
+    // A destructuring pattern already got "expected identifier as bind name", Encore's only error for it.
+    else if (fact.bind === null && !bind.invalidPattern) this.error(fact.range, 'secrets must be bound to a variable');
   }
 
   private metric(node: ts.NewExpression, cls: string): void {
@@ -820,23 +823,24 @@ interface Bind {
   invalidPattern?: ts.Node;
 }
 
-/** The variable a resource expression is bound to, as Encore's parser finds it. A bind named `_` is anonymous. */
+/**
+ * The variable a resource expression is bound to, found as Encore's parser finds it (parseutil's bind-name lookup):
+ * walking up from the call to the nearest enclosing variable declaration whose initializer holds it, so
+ * `const dsn = secret("DSN")()`, `const keys = { a: secret("A") }` and `const c = new Client(secret("URL")())` all bind.
+ * An `export default` met first makes it the default export; reaching the top of the file, anonymous. A declaration
+ * with a destructuring pattern is Encore's "expected identifier as bind name"; a bind named `_` is anonymous.
+ */
 function bindOf(node: ts.Node): Bind {
-  let current = node;
-  while (
-    ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent) ||
-    ts.isSatisfiesExpression(current.parent) || ts.isNonNullExpression(current.parent)
-  ) {
-    current = current.parent;
-  }
-  const parent = current.parent;
-  if (ts.isExportAssignment(parent)) return { name: null, exported: true, defaultExport: !parent.isExportEquals };
-  if (ts.isVariableDeclaration(parent) && parent.initializer === current) {
-    if (!ts.isIdentifier(parent.name)) return { name: null, exported: false, defaultExport: false, invalidPattern: parent.name };
-    const statement = parent.parent.parent;
-    const exported = ts.isVariableStatement(statement) && !!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-    const name = parent.name.text === '_' ? null : parent.name.text;
-    return { name, exported, defaultExport: false };
+  let child = node;
+  for (let parent = node.parent; parent && !ts.isSourceFile(parent); child = parent, parent = parent.parent) {
+    if (ts.isExportAssignment(parent)) return { name: null, exported: true, defaultExport: !parent.isExportEquals };
+    if (ts.isVariableDeclaration(parent) && parent.initializer === child) {
+      if (!ts.isIdentifier(parent.name)) return { name: null, exported: false, defaultExport: false, invalidPattern: parent.name };
+      const statement = parent.parent.parent;
+      const exported = ts.isVariableStatement(statement) && !!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      const name = parent.name.text === '_' ? null : parent.name.text;
+      return { name, exported, defaultExport: false };
+    }
   }
   return { name: null, exported: false, defaultExport: false };
 }

@@ -617,7 +617,9 @@ function placedOf(facts: FileFacts): { binds: Map<string, Placed>; placed: Place
   if (!entry) {
     const binds = new Map<string, Placed>();
     const placed = facts.resources.map((fact): Placed => ({ fact: fact as Of<ResourceData['kind']>, file: facts.file }));
-    for (const p of placed) if (p.fact.bind !== null) binds.set(p.fact.bind, p);
+    // Several resources can share a bind (`const c = new Client(secret("A")(), secret("B")())`): the outermost, which
+    // comes first, is what the name stands for.
+    for (const p of placed) if (p.fact.bind !== null && !binds.has(p.fact.bind)) binds.set(p.fact.bind, p);
     placedCache.set(facts, (entry = { binds, placed }));
   }
   return entry;
