@@ -5,30 +5,38 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ts } from 'ts-morph';
 import type { Diagnostic, EndpointKind, EvictionPolicy, Range, Severity } from '../model/appModel';
+import { isBuiltinPropertyName } from '../model/reservedNames';
 import type { FileFacts, ImportFact, MigrationSource, Ref, ResourceData, ResourceFact, UsageFact, UsageKind } from './facts';
 import {
   booleanLiteral, integerLiteral, objectLiteral, Problems, relativePath, stringArray, stringLiteral, unwrap,
 } from './literals';
-import { cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
+import { builtinNameWarning, cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
 
-/** The specifiers Encore tracks, by module. */
-const TRACKED: Record<string, readonly string[]> = {
-  'encore.dev/api': ['api', 'Gateway'],
-  'encore.dev/auth': ['authHandler'],
-  'encore.dev/service': ['Service'],
-  'encore.dev/storage/sqldb': ['SQLDatabase'],
-  'encore.dev/storage/objects': ['Bucket'],
-  'encore.dev/pubsub': ['Topic', 'Subscription'],
-  'encore.dev/cron': ['CronJob'],
-  'encore.dev/config': ['secret'],
-  'encore.dev/metrics': ['Counter', 'CounterGroup', 'Gauge', 'GaugeGroup'],
-  'encore.dev/storage/cache': [
+/** The specifiers Encore tracks, by module (a Map: module specifiers are app data, "constructor" included). */
+const TRACKED = new Map<string, readonly string[]>([
+  ['encore.dev/api', ['api', 'Gateway']],
+  ['encore.dev/auth', ['authHandler']],
+  ['encore.dev/service', ['Service']],
+  ['encore.dev/storage/sqldb', ['SQLDatabase']],
+  ['encore.dev/storage/objects', ['Bucket']],
+  ['encore.dev/pubsub', ['Topic', 'Subscription']],
+  ['encore.dev/cron', ['CronJob']],
+  ['encore.dev/config', ['secret']],
+  ['encore.dev/metrics', ['Counter', 'CounterGroup', 'Gauge', 'GaugeGroup']],
+  ['encore.dev/storage/cache', [
     'CacheCluster', 'StringKeyspace', 'IntKeyspace', 'FloatKeyspace', 'StringListKeyspace', 'NumberListKeyspace',
     'StringSetKeyspace', 'NumberSetKeyspace', 'StructKeyspace',
-  ],
-};
+  ]],
+]);
 
-const KEYSPACES = new Set(TRACKED['encore.dev/storage/cache'].filter((n) => n !== 'CacheCluster'));
+/** How each kind of named declaration is called in messages (`.named()` references and keyspaces have no name). */
+const NAMED_KINDS = new Map<ResourceData['kind'], string>([
+  ['service', 'service'], ['api', 'endpoint'], ['authHandler', 'auth handler'], ['database', 'database'], ['topic', 'topic'],
+  ['subscription', 'subscription'], ['cronJob', 'cron job'], ['cache', 'cache cluster'], ['bucket', 'bucket'],
+  ['secret', 'secret'], ['metric', 'metric'],
+]);
+
+const KEYSPACES = new Set(TRACKED.get('encore.dev/storage/cache')!.filter((n) => n !== 'CacheCluster'));
 const ALL_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'];
 const HTTP_METHODS = new Set([...ALL_METHODS, 'CONNECT']);
 const EVICTION_POLICIES: EvictionPolicy[] = [
@@ -102,6 +110,10 @@ class Extractor {
       this.error({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, 'encore.service.ts must define a Service resource');
     }
     for (const p of this.problems.list) this.error(this.range(p.node), p.message);
+    for (const fact of this.facts.resources) {
+      const what = NAMED_KINDS.get(fact.data.kind);
+      if (what && fact.name !== null && isBuiltinPropertyName(fact.name)) this.warning(fact.nameRange, builtinNameWarning(what, fact.name));
+    }
   }
 
   private readTopLevel(): void {
@@ -110,7 +122,7 @@ class Extractor {
         const clause = stmt.importClause;
         if (!clause || clause.isTypeOnly) continue;
         const module = stmt.moduleSpecifier.text;
-        const tracked = TRACKED[module];
+        const tracked = TRACKED.get(module);
         const relative = module.startsWith('./') || module.startsWith('../');
         if (clause.name && relative) this.facts.imports.set(clause.name.text, { specifier: module, imported: 'default' });
         const named = clause.namedBindings;

@@ -155,7 +155,7 @@ function serviceLines(model: AppModel, s: Service): string[] {
   uses('Publishes to', model.topics.filter((t) => t.publishers.includes(s.name)).map((t) => t.name));
   uses('Subscriptions', model.subscriptions.filter((x) => x.service === s.name).map((x) => x.name));
   uses('Caches', model.caches.filter((c) => c.usedBy.includes(s.name)).map((c) => c.name));
-  uses('Buckets', model.buckets.filter((b) => s.name in b.usage).map((b) => b.name));
+  uses('Buckets', model.buckets.filter((b) => Object.hasOwn(b.usage, s.name)).map((b) => b.name));
   uses('Secrets', model.secrets.filter((x) => x.services.includes(s.name)).map((x) => x.name));
   return lines;
 }

@@ -590,6 +590,19 @@ const rules: Record<string, Rule> = {
     message: "metric 'n' is defined multiple times; metrics must have unique names across the entire application",
   },
 
+  // ---- names JavaScript already uses ----
+  'database named after a built-in property': {
+    files: { 'svc/db.ts': `${SQL}export const db = new SQLDatabase(⟦"constructor"⟧, {});\n` },
+    message: "database name 'constructor' is a built-in JavaScript property name: Encore's TypeScript parser accepts it, but JavaScript code that looks resources up by name in plain objects mistakes it for the built-in property; choose another name",
+    severity: 'warning',
+  },
+  'service named after a built-in property by its directory': {
+    withService: false,
+    files: { 'prototype/api.ts': `${API}export const hello = ⟦api({}, async () => {})⟧;\n` },
+    message: "service name 'prototype' is a built-in JavaScript property name: Encore's TypeScript parser accepts it, but JavaScript code that looks resources up by name in plain objects mistakes it for the built-in property; choose another name",
+    severity: 'warning',
+  },
+
   // ---- placement ----
   'infrastructure declared inside a function': {
     files: { 'svc/b.ts': `${BUCKET}export function make() {\n  return ⟦new Bucket("b", {})⟧;\n}\n` },
