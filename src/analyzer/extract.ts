@@ -10,6 +10,7 @@ import type { FileFacts, ImportFact, MigrationSource, Ref, ResourceData, Resourc
 import {
   booleanLiteral, integerLiteral, objectLiteral, Problems, relativePath, stringArray, stringLiteral, unwrap,
 } from './literals';
+import { BINARY_FILE } from './sourceText';
 import { builtinNameWarning, cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
 
 /** The specifiers Encore tracks, by module (a Map: module specifiers are app data, "constructor" included). */
@@ -50,7 +51,28 @@ export function mayMatter(file: string, text: string): boolean {
 }
 
 export function extractFile(file: string, text: string, appRoot: string): FileFacts {
-  const facts: FileFacts = {
+  const facts = emptyFacts(file);
+  // An editor's text can hold NUL characters too (a binary file opened as text).
+  if (text.includes('\0')) return problemFacts(file, BINARY_FILE);
+  const lines = lineStarts(text);
+  try {
+    // Every file of the walk is parsed for syntax errors, as Encore's build parses it; only the files that can hold
+    // something the analysis needs are walked for resources (and need parent pointers for that).
+    const matters = mayMatter(file, text);
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, matters, ts.ScriptKind.TS);
+    facts.diagnostics.push(...syntaxDiagnostics(file, sf, lines));
+    if (matters) new Extractor(sf, facts, appRoot, lines).run();
+  } catch (err) {
+    // TypeScript's recursive-descent parser (and this walk) overflow the stack on absurdly deep nesting; tsc fails
+    // on such a file too. Report it instead of taking the language server down.
+    if (!(err instanceof RangeError)) throw err;
+    return problemFacts(file, `this file could not be analysed: ${err.message} (is an expression nested thousands of levels deep?)`);
+  }
+  return facts;
+}
+
+function emptyFacts(file: string): FileFacts {
+  return {
     file,
     dir: path.dirname(file),
     imports: new Map(),
@@ -59,23 +81,33 @@ export function extractFile(file: string, text: string, appRoot: string): FileFa
     diagnostics: [],
     serviceFile: path.basename(file) === 'encore.service.ts',
   };
-  if (!mayMatter(file, text)) return facts;
-  try {
-    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    new Extractor(sf, facts, appRoot, lineStarts(text)).run();
-  } catch (err) {
-    // TypeScript's recursive-descent parser (and this walk) overflow the stack on absurdly deep nesting; tsc fails
-    // on such a file too. Report it instead of taking the language server down.
-    if (!(err instanceof RangeError)) throw err;
-    return {
-      ...facts,
-      diagnostics: [{
-        file, severity: 'error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        message: `this file could not be analysed: ${err.message} (is an expression nested thousands of levels deep?)`,
-      }],
-    };
+}
+
+/** The facts of a file that cannot be analysed: nothing but one error at its start saying why. */
+export function problemFacts(file: string, message: string): FileFacts {
+  const start = { line: 0, character: 0 };
+  return { ...emptyFacts(file), diagnostics: [{ file, severity: 'error', range: { start, end: start }, message }] };
+}
+
+/** Syntax errors reported per file before the rest are summed up (a binary-ish file can have thousands). */
+const MAX_SYNTAX_ERRORS = 10;
+
+/**
+ * TypeScript's syntax errors for the file: the parser's own diagnostics, which parsing already computed (what
+ * `program.getSyntacticDiagnostics` returns for a .ts file, without building a program or a type checker).
+ */
+function syntaxDiagnostics(file: string, sf: ts.SourceFile, lines: number[]): Diagnostic[] {
+  const parsed = (sf as ts.SourceFile & { parseDiagnostics?: readonly ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
+  const out: Diagnostic[] = [];
+  for (const d of parsed.slice(0, MAX_SYNTAX_ERRORS)) {
+    const range = { start: positionAt(lines, d.start), end: positionAt(lines, d.start + d.length) };
+    out.push({ file, severity: 'error', range, message: `syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')} (TS${d.code})` });
   }
-  return facts;
+  if (parsed.length > MAX_SYNTAX_ERRORS) {
+    const next = positionAt(lines, parsed[MAX_SYNTAX_ERRORS].start);
+    out.push({ file, severity: 'error', range: { start: next, end: next }, message: `and ${parsed.length - MAX_SYNTAX_ERRORS} more syntax errors in this file` });
+  }
+  return out;
 }
 
 /** Offsets where lines start, with LSP's line breaks only (\n, \r\n, \r); TypeScript also breaks at U+2028/9. */
@@ -86,6 +118,18 @@ function lineStarts(text: string): number[] {
     if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
   }
   return starts;
+}
+
+/** The LSP position of an offset, given the offsets where lines start. */
+function positionAt(lines: number[], offset: number): { line: number; character: number } {
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, character: offset - lines[lo] };
 }
 
 type Tracked = { module: string; name: string };
@@ -804,14 +848,7 @@ class Extractor {
   }
 
   private position(offset: number): { line: number; character: number } {
-    let lo = 0;
-    let hi = this.lines.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lines[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - this.lines[lo] };
+    return positionAt(this.lines, offset);
   }
 
   private error(range: Range, message: string): void {

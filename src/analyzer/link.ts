@@ -78,8 +78,10 @@ export function link(
   files: ReadonlyMap<string, FileFacts>,
   readMigrations: MigrationsReader,
   imports: ImportTargets = new ImportTargets(files),
+  /** Diagnostics of no single file's facts (what the walk could not look at). */
+  walkDiagnostics: readonly Diagnostic[] = [],
 ): AppModel {
-  return new Linker(root, files, readMigrations, imports).run();
+  return new Linker(root, files, readMigrations, imports, walkDiagnostics).run();
 }
 
 class Linker {
@@ -94,9 +96,11 @@ class Linker {
     private readonly files: ReadonlyMap<string, FileFacts>,
     private readonly readMigrations: MigrationsReader,
     private readonly imports: ImportTargets,
+    private readonly walkDiagnostics: readonly Diagnostic[],
   ) {}
 
   run(): AppModel {
+    this.diagnostics.push(...this.walkDiagnostics);
     for (const facts of this.files.values()) {
       if (facts.diagnostics.length > 0) this.diagnostics.push(...facts.diagnostics);
       if (facts.resources.length === 0) continue;
