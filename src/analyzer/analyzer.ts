@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AppModel } from '../model/appModel';
-import { extractFile } from './extract';
+import type { AppModel, Diagnostic } from '../model/appModel';
+import { extractFile, problemFacts } from './extract';
 import type { FileFacts } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
+import { ENCORE_APP_FILE } from './findApps';
+import { decodeSource } from './sourceText';
 import { isSourceFile, listSourceFiles } from './walk';
 
 /**
@@ -18,6 +20,8 @@ export class AppAnalyzer {
   /** Migration directories read so far, by absolute path and source format. */
   private readonly migrations = new Map<string, { source: string; read: MigrationsRead }>();
   private model: AppModel | null = null;
+  /** What the last walk of the app could not look at (names that are not UTF-8, unreadable folders). */
+  private walkDiagnostics: Diagnostic[] = [];
   private imports = new ImportTargets(this.facts);
 
   constructor(readonly root: string) {
@@ -29,7 +33,12 @@ export class AppAnalyzer {
     this.facts.clear();
     this.imports = new ImportTargets(this.facts);
     this.migrations.clear();
-    for (const file of listSourceFiles(this.root)) this.extract(file);
+    const { files, problems } = listSourceFiles(this.root);
+    // What the walk could not look at goes on encore.app: the file itself cannot be named, or is not one file.
+    const appFile = path.join(this.root, ENCORE_APP_FILE);
+    const start = { line: 0, character: 0 };
+    this.walkDiagnostics = problems.map((p) => ({ file: appFile, range: { start, end: start }, severity: 'warning', message: `${p.path}: ${p.message}` }));
+    for (const file of files) this.extract(file);
     for (const file of this.overlays.keys()) this.extract(file);
     return this.relink();
   }
@@ -56,7 +65,8 @@ export class AppAnalyzer {
       // A migration, or a folder that appeared or went: forget what was read below it.
       for (const dir of this.migrations.keys()) if (isWithin(file, dir) || isWithin(dir, file)) this.migrations.delete(dir);
     }
-    if (isDirectory(file) || path.basename(file) === 'encore.app') return this.analyze();
+    // A name with U+FFFD came from bytes that are not UTF-8: only a walk of the folder can tell which.
+    if (isDirectory(file) || path.basename(file) === ENCORE_APP_FILE || file.includes('\uFFFD')) return this.analyze();
     if (this.isRelevant(file)) {
       this.extract(file);
     } else {
@@ -76,17 +86,28 @@ export class AppAnalyzer {
   }
 
   private extract(file: string): void {
-    let text = this.overlays.get(file);
-    if (text === undefined) {
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        this.forget(file);
-        return;
-      }
+    const text = this.overlays.get(file);
+    const facts = text !== undefined ? extractFile(file, text, this.root) : this.extractFromDisk(file);
+    if (facts === null) {
+      this.forget(file);
+      return;
     }
     if (!this.facts.has(file)) this.imports = new ImportTargets(this.facts);
-    this.facts.set(file, extractFile(file, text, this.root));
+    this.facts.set(file, facts);
+  }
+
+  /** The facts of the file on disk; null when it is gone. A file that cannot be read or decoded says so. */
+  private extractFromDisk(file: string): FileFacts | null {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
+      return problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`);
+    }
+    const decoded = decodeSource(bytes);
+    return 'problem' in decoded ? problemFacts(file, decoded.problem) : extractFile(file, decoded.text, this.root);
   }
 
   private forget(file: string): void {
@@ -99,7 +120,7 @@ export class AppAnalyzer {
       let cached = this.migrations.get(abs);
       if (!cached || cached.source !== source) this.migrations.set(abs, (cached = { source, read: readMigrations(abs, source) }));
       return cached.read;
-    }, this.imports);
+    }, this.imports, this.walkDiagnostics);
     return this.model;
   }
 }

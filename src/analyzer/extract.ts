@@ -5,30 +5,39 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ts } from 'ts-morph';
 import type { Diagnostic, EndpointKind, EvictionPolicy, Range, Severity } from '../model/appModel';
+import { isBuiltinPropertyName } from '../model/reservedNames';
 import type { FileFacts, ImportFact, MigrationSource, Ref, ResourceData, ResourceFact, UsageFact, UsageKind } from './facts';
 import {
   booleanLiteral, integerLiteral, objectLiteral, Problems, relativePath, stringArray, stringLiteral, unwrap,
 } from './literals';
-import { cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
+import { BINARY_FILE } from './sourceText';
+import { builtinNameWarning, cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
 
-/** The specifiers Encore tracks, by module. */
-const TRACKED: Record<string, readonly string[]> = {
-  'encore.dev/api': ['api', 'Gateway'],
-  'encore.dev/auth': ['authHandler'],
-  'encore.dev/service': ['Service'],
-  'encore.dev/storage/sqldb': ['SQLDatabase'],
-  'encore.dev/storage/objects': ['Bucket'],
-  'encore.dev/pubsub': ['Topic', 'Subscription'],
-  'encore.dev/cron': ['CronJob'],
-  'encore.dev/config': ['secret'],
-  'encore.dev/metrics': ['Counter', 'CounterGroup', 'Gauge', 'GaugeGroup'],
-  'encore.dev/storage/cache': [
+/** The specifiers Encore tracks, by module (a Map: module specifiers are app data, "constructor" included). */
+const TRACKED = new Map<string, readonly string[]>([
+  ['encore.dev/api', ['api', 'Gateway']],
+  ['encore.dev/auth', ['authHandler']],
+  ['encore.dev/service', ['Service']],
+  ['encore.dev/storage/sqldb', ['SQLDatabase']],
+  ['encore.dev/storage/objects', ['Bucket']],
+  ['encore.dev/pubsub', ['Topic', 'Subscription']],
+  ['encore.dev/cron', ['CronJob']],
+  ['encore.dev/config', ['secret']],
+  ['encore.dev/metrics', ['Counter', 'CounterGroup', 'Gauge', 'GaugeGroup']],
+  ['encore.dev/storage/cache', [
     'CacheCluster', 'StringKeyspace', 'IntKeyspace', 'FloatKeyspace', 'StringListKeyspace', 'NumberListKeyspace',
     'StringSetKeyspace', 'NumberSetKeyspace', 'StructKeyspace',
-  ],
-};
+  ]],
+]);
 
-const KEYSPACES = new Set(TRACKED['encore.dev/storage/cache'].filter((n) => n !== 'CacheCluster'));
+/** How each kind of named declaration is called in messages (`.named()` references and keyspaces have no name). */
+const NAMED_KINDS = new Map<ResourceData['kind'], string>([
+  ['service', 'service'], ['api', 'endpoint'], ['authHandler', 'auth handler'], ['database', 'database'], ['topic', 'topic'],
+  ['subscription', 'subscription'], ['cronJob', 'cron job'], ['cache', 'cache cluster'], ['bucket', 'bucket'],
+  ['secret', 'secret'], ['metric', 'metric'],
+]);
+
+const KEYSPACES = new Set(TRACKED.get('encore.dev/storage/cache')!.filter((n) => n !== 'CacheCluster'));
 const ALL_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'];
 const HTTP_METHODS = new Set([...ALL_METHODS, 'CONNECT']);
 const EVICTION_POLICIES: EvictionPolicy[] = [
@@ -42,7 +51,28 @@ export function mayMatter(file: string, text: string): boolean {
 }
 
 export function extractFile(file: string, text: string, appRoot: string): FileFacts {
-  const facts: FileFacts = {
+  const facts = emptyFacts(file);
+  // An editor's text can hold NUL characters too (a binary file opened as text).
+  if (text.includes('\0')) return problemFacts(file, BINARY_FILE);
+  const lines = lineStarts(text);
+  try {
+    // Every file of the walk is parsed for syntax errors, as Encore's build parses it; only the files that can hold
+    // something the analysis needs are walked for resources (and need parent pointers for that).
+    const matters = mayMatter(file, text);
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, matters, ts.ScriptKind.TS);
+    facts.diagnostics.push(...syntaxDiagnostics(file, sf, lines));
+    if (matters) new Extractor(sf, facts, appRoot, lines).run();
+  } catch (err) {
+    // TypeScript's recursive-descent parser (and this walk) overflow the stack on absurdly deep nesting; tsc fails
+    // on such a file too. Report it instead of taking the language server down.
+    if (!(err instanceof RangeError)) throw err;
+    return problemFacts(file, `this file could not be analysed: ${err.message} (is an expression nested thousands of levels deep?)`);
+  }
+  return facts;
+}
+
+function emptyFacts(file: string): FileFacts {
+  return {
     file,
     dir: path.dirname(file),
     imports: new Map(),
@@ -51,23 +81,33 @@ export function extractFile(file: string, text: string, appRoot: string): FileFa
     diagnostics: [],
     serviceFile: path.basename(file) === 'encore.service.ts',
   };
-  if (!mayMatter(file, text)) return facts;
-  try {
-    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    new Extractor(sf, facts, appRoot, lineStarts(text)).run();
-  } catch (err) {
-    // TypeScript's recursive-descent parser (and this walk) overflow the stack on absurdly deep nesting; tsc fails
-    // on such a file too. Report it instead of taking the language server down.
-    if (!(err instanceof RangeError)) throw err;
-    return {
-      ...facts,
-      diagnostics: [{
-        file, severity: 'error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        message: `this file could not be analysed: ${err.message} (is an expression nested thousands of levels deep?)`,
-      }],
-    };
+}
+
+/** The facts of a file that cannot be analysed: nothing but one error at its start saying why. */
+export function problemFacts(file: string, message: string): FileFacts {
+  const start = { line: 0, character: 0 };
+  return { ...emptyFacts(file), diagnostics: [{ file, severity: 'error', range: { start, end: start }, message }] };
+}
+
+/** Syntax errors reported per file before the rest are summed up (a binary-ish file can have thousands). */
+const MAX_SYNTAX_ERRORS = 10;
+
+/**
+ * TypeScript's syntax errors for the file: the parser's own diagnostics, which parsing already computed (what
+ * `program.getSyntacticDiagnostics` returns for a .ts file, without building a program or a type checker).
+ */
+function syntaxDiagnostics(file: string, sf: ts.SourceFile, lines: number[]): Diagnostic[] {
+  const parsed = (sf as ts.SourceFile & { parseDiagnostics?: readonly ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
+  const out: Diagnostic[] = [];
+  for (const d of parsed.slice(0, MAX_SYNTAX_ERRORS)) {
+    const range = { start: positionAt(lines, d.start), end: positionAt(lines, d.start + d.length) };
+    out.push({ file, severity: 'error', range, message: `syntax error: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')} (TS${d.code})` });
   }
-  return facts;
+  if (parsed.length > MAX_SYNTAX_ERRORS) {
+    const next = positionAt(lines, parsed[MAX_SYNTAX_ERRORS].start);
+    out.push({ file, severity: 'error', range: { start: next, end: next }, message: `and ${parsed.length - MAX_SYNTAX_ERRORS} more syntax errors in this file` });
+  }
+  return out;
 }
 
 /** Offsets where lines start, with LSP's line breaks only (\n, \r\n, \r); TypeScript also breaks at U+2028/9. */
@@ -78,6 +118,18 @@ function lineStarts(text: string): number[] {
     if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
   }
   return starts;
+}
+
+/** The LSP position of an offset, given the offsets where lines start. */
+function positionAt(lines: number[], offset: number): { line: number; character: number } {
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, character: offset - lines[lo] };
 }
 
 type Tracked = { module: string; name: string };
@@ -102,6 +154,10 @@ class Extractor {
       this.error({ start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, 'encore.service.ts must define a Service resource');
     }
     for (const p of this.problems.list) this.error(this.range(p.node), p.message);
+    for (const fact of this.facts.resources) {
+      const what = NAMED_KINDS.get(fact.data.kind);
+      if (what && fact.name !== null && isBuiltinPropertyName(fact.name)) this.warning(fact.nameRange, builtinNameWarning(what, fact.name));
+    }
   }
 
   private readTopLevel(): void {
@@ -110,7 +166,7 @@ class Extractor {
         const clause = stmt.importClause;
         if (!clause || clause.isTypeOnly) continue;
         const module = stmt.moduleSpecifier.text;
-        const tracked = TRACKED[module];
+        const tracked = TRACKED.get(module);
         const relative = module.startsWith('./') || module.startsWith('../');
         if (clause.name && relative) this.facts.imports.set(clause.name.text, { specifier: module, imported: 'default' });
         const named = clause.namedBindings;
@@ -234,7 +290,7 @@ class Extractor {
     if (endpointKind === 'api' && args[0] && args[1]) this.requestSchema(node, data);
     if (endpointKind === 'static' || endpointKind.startsWith('stream')) data.methods = endpointKind === 'static' ? ['HEAD', 'GET'] : ['GET'];
     const fact = this.add(node, data, bind.name, this.range(node), bind);
-    if (fact.bind === null || !fact.exported) {
+    if ((fact.bind === null && !bind.invalidPattern) || (fact.bind !== null && !fact.exported)) {
       this.error(fact.range, 'API endpoint must be bound to an exported variable');
     }
     fact.name = fact.bind;
@@ -373,7 +429,7 @@ class Extractor {
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'authHandler' }, bind.name, this.range(node), bind);
     fact.name = fact.bind;
-    if (fact.bind === null) this.error(fact.range, 'auth handler must be bound to a variable');
+    if (fact.bind === null && !bind.invalidPattern) this.error(fact.range, 'auth handler must be bound to a variable');
     const handler = node.arguments[0];
     if (!handler || !isFunction(handler)) {
       this.error(fact.range, 'auth handler must have a handler function as its first argument');
@@ -403,7 +459,9 @@ class Extractor {
     }
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'gateway', authHandlerRef }, 'api-gateway', this.range(node), bind);
-    if (fact.bind === null || !fact.exported) this.error(fact.range, 'gateway must be bound to an exported variable');
+    if ((fact.bind === null && !bind.invalidPattern) || (fact.bind !== null && !fact.exported)) {
+      this.error(fact.range, 'gateway must be bound to an exported variable');
+    }
   }
 
   private database(node: ts.NewExpression): void {
@@ -650,7 +708,8 @@ class Extractor {
     const bind = bindOf(node);
     const fact = this.add(node, { kind: 'secret' }, name, arg ? this.range(arg) : this.range(node), bind);
     if (insideFunction(node)) this.error(fact.range, 'secrets must be defined globally');
-    else if (fact.bind === null) this.error(fact.range, 'secrets must be bound to a variable');
+    // A destructuring pattern already got "expected identifier as bind name", Encore's only error for it.
+    else if (fact.bind === null && !bind.invalidPattern) this.error(fact.range, 'secrets must be bound to a variable');
   }
 
   private metric(node: ts.NewExpression, cls: string): void {
@@ -789,14 +848,7 @@ class Extractor {
   }
 
   private position(offset: number): { line: number; character: number } {
-    let lo = 0;
-    let hi = this.lines.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lines[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - this.lines[lo] };
+    return positionAt(this.lines, offset);
   }
 
   private error(range: Range, message: string): void {
@@ -820,23 +872,24 @@ interface Bind {
   invalidPattern?: ts.Node;
 }
 
-/** The variable a resource expression is bound to, as Encore's parser finds it. A bind named `_` is anonymous. */
+/**
+ * The variable a resource expression is bound to, found as Encore's parser finds it (parseutil's bind-name lookup):
+ * walking up from the call to the nearest enclosing variable declaration whose initializer holds it, so
+ * `const dsn = secret("DSN")()`, `const keys = { a: secret("A") }` and `const c = new Client(secret("URL")())` all bind.
+ * An `export default` met first makes it the default export; reaching the top of the file, anonymous. A declaration
+ * with a destructuring pattern is Encore's "expected identifier as bind name"; a bind named `_` is anonymous.
+ */
 function bindOf(node: ts.Node): Bind {
-  let current = node;
-  while (
-    ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent) ||
-    ts.isSatisfiesExpression(current.parent) || ts.isNonNullExpression(current.parent)
-  ) {
-    current = current.parent;
-  }
-  const parent = current.parent;
-  if (ts.isExportAssignment(parent)) return { name: null, exported: true, defaultExport: !parent.isExportEquals };
-  if (ts.isVariableDeclaration(parent) && parent.initializer === current) {
-    if (!ts.isIdentifier(parent.name)) return { name: null, exported: false, defaultExport: false, invalidPattern: parent.name };
-    const statement = parent.parent.parent;
-    const exported = ts.isVariableStatement(statement) && !!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
-    const name = parent.name.text === '_' ? null : parent.name.text;
-    return { name, exported, defaultExport: false };
+  let child = node;
+  for (let parent = node.parent; parent && !ts.isSourceFile(parent); child = parent, parent = parent.parent) {
+    if (ts.isExportAssignment(parent)) return { name: null, exported: true, defaultExport: !parent.isExportEquals };
+    if (ts.isVariableDeclaration(parent) && parent.initializer === child) {
+      if (!ts.isIdentifier(parent.name)) return { name: null, exported: false, defaultExport: false, invalidPattern: parent.name };
+      const statement = parent.parent.parent;
+      const exported = ts.isVariableStatement(statement) && !!statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+      const name = parent.name.text === '_' ? null : parent.name.text;
+      return { name, exported, defaultExport: false };
+    }
   }
   return { name: null, exported: false, defaultExport: false };
 }

@@ -7,7 +7,8 @@ import type {
 } from '../model/appModel';
 import type { FileFacts, ResourceData, ResourceFact, UsageFact } from './facts';
 import type { MigrationsRead } from './migrations';
-import { parseApiPath } from './validate';
+import { isBuiltinPropertyName } from '../model/reservedNames';
+import { builtinNameWarning, parseApiPath } from './validate';
 
 type Of<K extends ResourceData['kind']> = ResourceFact & { data: Extract<ResourceData, { kind: K }> };
 
@@ -19,27 +20,28 @@ interface Placed<K extends ResourceData['kind'] = ResourceData['kind']> {
 
 export type MigrationsReader = (dirFromRoot: string, source: Extract<ResourceData, { kind: 'database' }>['source']) => MigrationsRead;
 
-const BUCKET_METHODS: Record<string, BucketOperation> = {
-  list: 'list',
-  exists: 'metadata',
-  attrs: 'metadata',
-  upload: 'write',
-  signedUploadUrl: 'signed-upload-url',
-  signedDownloadUrl: 'signed-download-url',
-  download: 'read',
-  remove: 'delete',
-  publicUrl: 'public-url',
-};
-const BUCKET_PERMISSIONS: Record<string, BucketOperation> = {
-  Lister: 'list',
-  Attrser: 'metadata',
-  Uploader: 'write',
-  SignedUploader: 'signed-upload-url',
-  Downloader: 'read',
-  SignedDownloader: 'signed-download-url',
-  Remover: 'delete',
-  PublicUrler: 'public-url',
-};
+// Maps: method and type names come from the app (`bucket.constructor()` is no operation).
+const BUCKET_METHODS = new Map<string, BucketOperation>([
+  ['list', 'list'],
+  ['exists', 'metadata'],
+  ['attrs', 'metadata'],
+  ['upload', 'write'],
+  ['signedUploadUrl', 'signed-upload-url'],
+  ['signedDownloadUrl', 'signed-download-url'],
+  ['download', 'read'],
+  ['remove', 'delete'],
+  ['publicUrl', 'public-url'],
+]);
+const BUCKET_PERMISSIONS = new Map<string, BucketOperation>([
+  ['Lister', 'list'],
+  ['Attrser', 'metadata'],
+  ['Uploader', 'write'],
+  ['SignedUploader', 'signed-upload-url'],
+  ['Downloader', 'read'],
+  ['SignedDownloader', 'signed-download-url'],
+  ['Remover', 'delete'],
+  ['PublicUrler', 'public-url'],
+]);
 const METRIC_METHODS = new Set(['increment', 'set', 'with', 'ref']);
 
 /**
@@ -76,8 +78,10 @@ export function link(
   files: ReadonlyMap<string, FileFacts>,
   readMigrations: MigrationsReader,
   imports: ImportTargets = new ImportTargets(files),
+  /** Diagnostics of no single file's facts (what the walk could not look at). */
+  walkDiagnostics: readonly Diagnostic[] = [],
 ): AppModel {
-  return new Linker(root, files, readMigrations, imports).run();
+  return new Linker(root, files, readMigrations, imports, walkDiagnostics).run();
 }
 
 class Linker {
@@ -92,9 +96,11 @@ class Linker {
     private readonly files: ReadonlyMap<string, FileFacts>,
     private readonly readMigrations: MigrationsReader,
     private readonly imports: ImportTargets,
+    private readonly walkDiagnostics: readonly Diagnostic[],
   ) {}
 
   run(): AppModel {
+    this.diagnostics.push(...this.walkDiagnostics);
     for (const facts of this.files.values()) {
       if (facts.diagnostics.length > 0) this.diagnostics.push(...facts.diagnostics);
       if (facts.resources.length === 0) continue;
@@ -190,6 +196,11 @@ class Linker {
       const service: Service = { name, root: this.rel(dir) };
       named.set(name, service);
       services.push(service);
+      if (isBuiltinPropertyName(name)) {
+        // Named after its directory: the warning goes on the declaration that made the directory a service.
+        const first = this.fileIn(dir, ['api', 'subscription', 'gateway', 'authHandler']);
+        if (first) this.warning(first.file, first.fact.range, builtinNameWarning('service', name));
+      }
     }
     this.roots.push(...weak);
     // Innermost first, so a file belongs to the deepest root containing it.
@@ -400,7 +411,7 @@ class Linker {
         this.error(p.file, p.fact.nameRange, 'bucket with this name already defined');
         continue;
       }
-      out.set(name, { placed: p, model: { name, public: p.fact.data.public, versioned: p.fact.data.versioned, usage: {}, declaration: { file: p.file, range: p.fact.range } } });
+      out.set(name, { placed: p, model: { name, public: p.fact.data.public, versioned: p.fact.data.versioned, usage: byService(), declaration: { file: p.file, range: p.fact.range } } });
     }
     return out;
   }
@@ -538,13 +549,13 @@ class Linker {
         this.error(file, u.range, 'expected a type argument in call to Bucket.ref');
         return;
       }
-      ops = u.typeNames.flatMap((t) => (BUCKET_PERMISSIONS[t] ? [BUCKET_PERMISSIONS[t]] : []));
+      ops = u.typeNames.flatMap((t) => BUCKET_PERMISSIONS.get(t) ?? []);
       if (ops.length === 0) {
         this.error(file, u.range, 'no bucket permissions found in type argument');
         return;
       }
     } else if (u.kind === 'method' && u.member !== null) {
-      const op = BUCKET_METHODS[u.member];
+      const op = BUCKET_METHODS.get(u.member);
       if (!op) {
         this.error(file, u.range, 'unsupported bucket operation');
         return;
@@ -607,6 +618,10 @@ class Linker {
   private error(file: string, range: Range, message: string): void {
     this.diagnostics.push({ file, range, severity: 'error', message });
   }
+
+  private warning(file: string, range: Range, message: string): void {
+    this.diagnostics.push({ file, range, severity: 'warning', message });
+  }
 }
 
 /** A file's resources with their binds; facts never change once extracted, so this is computed once per file. */
@@ -617,10 +632,17 @@ function placedOf(facts: FileFacts): { binds: Map<string, Placed>; placed: Place
   if (!entry) {
     const binds = new Map<string, Placed>();
     const placed = facts.resources.map((fact): Placed => ({ fact: fact as Of<ResourceData['kind']>, file: facts.file }));
-    for (const p of placed) if (p.fact.bind !== null) binds.set(p.fact.bind, p);
+    // Several resources can share a bind (`const c = new Client(secret("A")(), secret("B")())`): the outermost, which
+    // comes first, is what the name stands for.
+    for (const p of placed) if (p.fact.bind !== null && !binds.has(p.fact.bind)) binds.set(p.fact.bind, p);
     placedCache.set(facts, (entry = { binds, placed }));
   }
   return entry;
+}
+
+/** A record keyed by service name: null-prototype, so a service named "__proto__" or "constructor" is just a key. */
+function byService<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 function addTo(list: string[] | undefined, service: string | null): void {

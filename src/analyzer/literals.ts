@@ -162,14 +162,18 @@ export function stringArray(node: ts.Expression, problems: Problems): string[] |
   return out;
 }
 
-/** A local relative path such as "./migrations": no "..", not absolute. Returns it normalised, without "./". */
+/**
+ * A local relative path, as Encore's literal parser takes one (`migrations`, a static `dir`, `notFound`): every part is
+ * a name or `.`, so "./migrations", "." and "./" are accepted; a `..` part, an absolute path and an empty string are
+ * not. Returns it normalised, without `.` parts: "" stands for the module's own directory.
+ */
 export function relativePath(node: ts.Expression, problems: Problems): string | null {
   const text = stringLiteral(node, problems);
   if (text === null) return null;
-  const parts = text.split('/').filter((p) => p !== '' && p !== '.');
-  if (text.startsWith('/') || parts.includes('..') || parts.length === 0) {
-    problems.add(node, `invalid path "${text}": expected a local relative path (no ".." and not absolute)`);
+  const parts = text.split('/');
+  if (text === '' || text.startsWith('/') || parts.includes('..')) {
+    problems.add(node, `invalid path "${text}": expected a local relative path (not empty, no ".." and not absolute)`);
     return null;
   }
-  return parts.join('/');
+  return parts.filter((p) => p !== '' && p !== '.').join('/');
 }

@@ -26,7 +26,8 @@ export function modelJson(model: AppModel) {
       name: b.name,
       public: b.public,
       versioned: b.versioned,
-      usage: Object.fromEntries(Object.entries(b.usage).sort(([a], [b]) => a.localeCompare(b))),
+      // Keyed by service name, so null-prototype (see model/reservedNames).
+      usage: Object.assign(Object.create(null) as typeof b.usage, Object.fromEntries(Object.entries(b.usage).sort(([x], [y]) => x.localeCompare(y)))),
     })),
     secrets: model.secrets.map((s) => ({ name: s.name, services: s.services })),
     gateway: model.gateway ? { name: model.gateway.name, service: model.gateway.service, authHandler: model.gateway.authHandler } : null,

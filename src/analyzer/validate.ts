@@ -18,6 +18,12 @@ export function nameProblem(name: string, style: 'kebab' | 'snake'): string | nu
   return null;
 }
 
+/** The warning for a resource name that is a built-in JavaScript property name (see model/reservedNames). */
+export function builtinNameWarning(what: string, name: string): string {
+  return `${what} name '${name}' is a built-in JavaScript property name: Encore's TypeScript parser accepts it, but JavaScript ` +
+    'code that looks resources up by name in plain objects mistakes it for the built-in property; choose another name';
+}
+
 const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses a duration string such as "10s", "500ms", "1h30m" or "1h 30m" into milliseconds; null when invalid. */

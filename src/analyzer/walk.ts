@@ -1,37 +1,64 @@
 // Encore's file walk: which files of an app are searched for resources.
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ENCORE_APP_FILE, isSkippedDirectory } from './findApps';
+import { displayName } from './sourceText';
 
 /** Whether a file name is one Encore parses: exactly `.ts`, and not a test or spec file. */
 export function isSourceFileName(name: string): boolean {
   return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.spec.ts');
 }
 
+/** Something the walk could not look at: a name that is not UTF-8, or a folder that cannot be read. */
+export interface WalkProblem {
+  /** Relative to the app root, with `/`, invalid bytes shown as `\xNN`. */
+  path: string;
+  message: string;
+}
+
 /**
- * Lists the .ts files Encore's walk visits below `root`, sorted. Folders holding another `encore.app` are separate
- * apps (a monorepo) and are left to their own analysis.
+ * Lists the .ts files Encore's walk visits below `root`, sorted, and what it could not look at. Folders holding
+ * another `encore.app` are separate apps (a monorepo) and are left to their own analysis.
  */
-export function listSourceFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
+export function listSourceFiles(root: string): { files: string[]; problems: WalkProblem[] } {
+  const files: string[] = [];
+  const problems: WalkProblem[] = [];
+  const walk = (dir: string, rel: string): void => {
     let entries;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
+      // Names as bytes: decoded as strings, one that is not UTF-8 would turn into a path that does not exist.
+      entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        problems.push({ path: rel || '.', message: `this folder cannot be read (${(err as Error).message}), so its files were not analysed and the model may miss what they declare` });
+      }
       return;
     }
     for (const entry of entries) {
-      const full = path.join(dir, entry.name);
+      const bytes = entry.name as unknown as Buffer;
+      const name = bytes.toString('utf8');
+      const relName = rel ? `${rel}/${displayName(bytes)}` : displayName(bytes);
       if (entry.isDirectory()) {
-        if (!isSkippedDirectory(entry.name) && !existsSync(path.join(full, ENCORE_APP_FILE))) walk(full);
-      } else if (entry.isFile() && isSourceFileName(entry.name)) {
-        out.push(full);
+        if (isSkippedDirectory(name)) continue;
+        if (!isUtf8(bytes)) {
+          problems.push({ path: relName, message: "this folder's name is not valid UTF-8, so its files were not analysed and the model may miss what they declare; give it a UTF-8 name" });
+          continue;
+        }
+        const full = path.join(dir, name);
+        if (!existsSync(path.join(full, ENCORE_APP_FILE))) walk(full, relName);
+      } else if (entry.isFile() && isSourceFileName(name)) {
+        if (!isUtf8(bytes)) {
+          problems.push({ path: relName, message: "this file's name is not valid UTF-8, so it was not analysed and the model may miss what it declares; give it a UTF-8 name" });
+          continue;
+        }
+        files.push(path.join(dir, name));
       }
     }
   };
-  walk(root);
-  return out.sort();
+  walk(root, '');
+  return { files: files.sort(), problems };
 }
 
 /** Whether `file` (absolute) is one `listSourceFiles(root)` would return, judged from its path alone. */

@@ -13,6 +13,7 @@ import type {
   Topic,
 } from '../model/appModel';
 import { declarations } from '../model/appModel';
+import { escapeMarkdown as text, markdownCode } from '../model/markdown';
 import { kindLabel } from './codeLens';
 
 /** The declaration of `file` under `position`; the innermost one when ranges nest. */
@@ -33,7 +34,9 @@ function contains(range: Range, p: Position): boolean {
 
 /**
  * A markdown summary of the resource a declaration makes: what Encore provisions for it and which services use it,
- * the facts an environment's infrastructure is computed from.
+ * the facts an environment's infrastructure is computed from. Text the app chose (names, titles, paths, patterns) is
+ * escaped (`text`) or in a code span (`code`), so an app's `![](…)`, links or HTML show as written; values from the
+ * analyzer's fixed vocabularies (methods, access, delivery guarantees, eviction policies, operations) need neither.
  */
 export function renderHover(model: AppModel, decl: Declaration): string {
   const lines = details(model, decl);
@@ -82,10 +85,10 @@ function details(model: AppModel, decl: Declaration): string[] {
 function databaseLines(d: Database): string[] {
   let migrations: string;
   if (d.migrationsDir === null) migrations = 'Migrations: none (no migrations directory)';
-  else if (d.migrations.length === 0) migrations = `Migrations: none yet in ${code(d.migrationsDir)}`;
+  else if (d.migrations.length === 0) migrations = `Migrations: none yet in ${code(d.migrationsDir || '.')}`;
   else {
     const latest = d.migrations.reduce((a, b) => (b.number > a.number ? b : a));
-    migrations = `Migrations: ${count(d.migrations.length, 'migration')} in ${code(d.migrationsDir)}, latest ${code(latest.filename)}`;
+    migrations = `Migrations: ${count(d.migrations.length, 'migration')} in ${code(d.migrationsDir || '.')}, latest ${code(latest.filename)}`;
   }
   return [migrations, `Used by: ${services(d.usedBy)}`];
 }
@@ -113,7 +116,7 @@ function subscriptionLines(s: Subscription): string[] {
 
 function cronLines(c: CronJob): string[] {
   return [
-    `Title: ${c.title}`,
+    `Title: ${text(c.title)}`,
     `Schedule: ${describeSchedule(c.schedule)}`,
     `Endpoint: ${c.endpoint ? code(`${c.endpoint.service}.${c.endpoint.name}`) : 'not resolved'}`,
   ];
@@ -148,14 +151,14 @@ function serviceLines(model: AppModel, s: Service): string[] {
   const endpoints = model.endpoints.filter((e) => e.service === s.name);
   const lines = [
     `Root: ${code(s.root === '' ? '.' : `${s.root}/`)}`,
-    `Endpoints: ${endpoints.length === 0 ? 'none' : capped(endpoints.map((e) => `${code(e.name)} (${e.methods.join(', ')} ${e.path}, ${e.access})`), 10)}`,
+    `Endpoints: ${endpoints.length === 0 ? 'none' : capped(endpoints.map((e) => `${code(e.name)} (${e.methods.join(', ')} ${text(e.path)}, ${e.access})`), 10)}`,
   ];
   const uses = (what: string, names: string[]) => names.length > 0 && lines.push(`${what}: ${names.map(code).join(', ')}`);
   uses('Databases', model.databases.filter((d) => d.usedBy.includes(s.name)).map((d) => d.name));
   uses('Publishes to', model.topics.filter((t) => t.publishers.includes(s.name)).map((t) => t.name));
   uses('Subscriptions', model.subscriptions.filter((x) => x.service === s.name).map((x) => x.name));
   uses('Caches', model.caches.filter((c) => c.usedBy.includes(s.name)).map((c) => c.name));
-  uses('Buckets', model.buckets.filter((b) => s.name in b.usage).map((b) => b.name));
+  uses('Buckets', model.buckets.filter((b) => Object.hasOwn(b.usage, s.name)).map((b) => b.name));
   uses('Secrets', model.secrets.filter((x) => x.services.includes(s.name)).map((x) => x.name));
   return lines;
 }
@@ -196,12 +199,8 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** Inline code that survives backticks in the text (names come from the user's string literals). */
-export function code(text: string): string {
-  const fence = text.includes('`') ? '``' : '`';
-  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${text}${pad}${fence}`;
-}
+/** Inline code that shows any text verbatim, backticks included (names come from the app's string literals). */
+export const code = markdownCode;
 
 function sameLocation(a: { file: string; range: Range }, b: { file: string; range: Range }): boolean {
   return (

@@ -50,8 +50,8 @@ test('the "everything" fixture: every primitive, with defaults and usage through
   }]);
   assert.deepEqual(model.caches[0].usedBy, ['catalog', 'worker']);
   assert.deepEqual(json.buckets, [
-    { name: 'avatars', public: true, versioned: false, usage: { catalog: ['public-url'] } },
-    { name: 'documents', public: false, versioned: false, usage: { billing: ['write'], catalog: ['list', 'read'] } },
+    { name: 'avatars', public: true, versioned: false, usage: byService({ catalog: ['public-url'] }) },
+    { name: 'documents', public: false, versioned: false, usage: byService({ billing: ['write'], catalog: ['list', 'read'] }) },
   ]);
   assert.deepEqual(json.secrets, [{ name: 'CatalogApiKey', services: ['catalog'] }, { name: 'SharedToken', services: ['catalog', 'worker'] }]);
   assert.deepEqual(json.gateway, { name: 'api-gateway', service: 'analytics', authHandler: 'auth' });
@@ -104,5 +104,10 @@ test('the sample app has every kind of infrastructure and no diagnostics', () =>
     assert.ok(list.length > 0);
   }
   assert.deepEqual(model.topics[0].publishers, ['orders']);
-  assert.deepEqual(model.buckets[0].usage, { orders: ['signed-download-url', 'write'] });
+  assert.deepEqual(model.buckets[0].usage, byService({ orders: ['signed-download-url', 'write'] }));
 });
+
+/** Bucket usage is keyed by service name, so the model holds it in a null-prototype object. */
+function byService<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}

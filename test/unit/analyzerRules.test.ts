@@ -1,5 +1,7 @@
 // Every rule of Encore's parser that the analyzer reports, one small app each: the exact message and the exact range
-// (marked ⟦…⟧ in the source). Each app must produce that diagnostic and nothing else.
+// (marked ⟦…⟧ in the source). Each app must produce that diagnostic and nothing else. A rule that depends on how a
+// resource is bound or on a path literal states which of Encore's lookups it mirrors (`lookup`); the accepted forms
+// of both are in analyzerFixtures.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Severity } from '../../src/model/appModel';
@@ -18,8 +20,26 @@ const METRICS = 'import { Counter, GaugeGroup } from "encore.dev/metrics";\n';
 const SERVICE = 'import { Service } from "encore.dev/service";\n';
 const TOPIC = `${PUBSUB}export const t = new Topic<{ a: string }>("t", { deliveryGuarantee: "at-least-once" });\n`;
 
+/** Encore's bind lookup (parseutil): the nearest enclosing variable declaration whose initializer holds the call. */
+const BIND = 'bind: nearest enclosing variable declaration';
+/** Encore's bind lookup, and the `export default` it meets first. */
+const BIND_DEFAULT = 'bind: nearest enclosing variable declaration or export default';
+/** Encore's local relative path literal (LocalRelPath): parts are names or "."; no "..", not absolute, not empty. */
+const PATH = 'path: local relative path';
+/** Encore's secret parser: the enclosing functions of the call. */
+const GLOBAL = 'secret: no enclosing function';
+
+/** The messages that depend on a bind or a path: every rule giving one must say which lookup it mirrors. */
+const LOOKUP_MESSAGES = [
+  /^expected identifier as bind name$/, /^service definitions should not be bound/, /^service must be default export$/,
+  /^API endpoint must be bound/, /^auth handler must be bound/, /^gateway must be bound/, /^secrets must be/, /^invalid path /,
+  /^unable to read static assets directory/, /^file does not exist$/, /^migrations (directory does not exist|path is not)/,
+];
+
 interface Rule {
   files: Record<string, string>;
+  /** Which of Encore's lookups the rule mirrors, for rules that depend on a bind or a path. */
+  lookup?: string;
   message: string;
   severity?: Severity;
   withService?: boolean;
@@ -78,10 +98,33 @@ const rules: Record<string, Rule> = {
     message: 'inexact division',
   },
   'path outside the module': {
+    lookup: PATH,
     files: { 'svc/db.ts': `${SQL}export const db = new SQLDatabase("x", { migrations: ⟦"../m"⟧ });\n` },
-    message: 'invalid path "../m": expected a local relative path (no ".." and not absolute)',
+    message: 'invalid path "../m": expected a local relative path (not empty, no ".." and not absolute)',
+  },
+  'absolute path': {
+    lookup: PATH,
+    files: { 'svc/db.ts': `${SQL}export const db = new SQLDatabase("x", { migrations: ⟦"/srv/migrations"⟧ });\n` },
+    message: 'invalid path "/srv/migrations": expected a local relative path (not empty, no ".." and not absolute)',
+  },
+  'empty path': {
+    lookup: PATH,
+    files: { 'svc/s.ts': `${API}export const s = api.static({ path: "/s/*p", dir: ⟦""⟧ });\n` },
+    message: 'invalid path "": expected a local relative path (not empty, no ".." and not absolute)',
+  },
+  '".." after "." parts': {
+    lookup: PATH,
+    files: { 'svc/public/': '', 'svc/s.ts': `${API}export const s = api.static({ path: "/s/*p", dir: "./public", notFound: ⟦"./public/./../x.html"⟧ });\n` },
+    message: 'invalid path "./public/./../x.html": expected a local relative path (not empty, no ".." and not absolute)',
+  },
+  'a destructuring declaration enclosing the resource': {
+    lookup: BIND,
+    files: { 'svc/s.ts': `${SECRET}export const ⟦[a, b]⟧ = [secret("A"), secret("B")];\n` },
+    message: 'expected identifier as bind name',
+    others: ['expected identifier as bind name'],
   },
   'destructured bind': {
+    lookup: BIND,
     files: { 'svc/t.ts': `${PUBSUB}export const ⟦{ publish }⟧ = new Topic<{ a: string }>("t", {});\n` },
     message: 'expected identifier as bind name',
   },
@@ -92,10 +135,12 @@ const rules: Record<string, Rule> = {
     message: 'service declarations are only allowed in encore.service.ts',
   },
   'Service not the default export': {
+    lookup: BIND_DEFAULT,
     files: { 'svc/encore.service.ts': `${SERVICE}⟦new Service("svc")⟧;\n` },
     message: 'service must be default export',
   },
   'Service bound to a variable': {
+    lookup: BIND_DEFAULT,
     files: { 'svc/encore.service.ts': `${SERVICE}const s = ⟦new Service("svc")⟧;\nexport default s;\n` },
     message: 'service definitions should not be bound to a variable',
   },
@@ -118,6 +163,7 @@ const rules: Record<string, Rule> = {
 
   // ---- endpoints ----
   'endpoint not exported': {
+    lookup: BIND,
     files: { 'svc/api.ts': `${API}const hello = ⟦api({}, async () => {})⟧;\n` },
     message: 'API endpoint must be bound to an exported variable',
   },
@@ -196,6 +242,7 @@ const rules: Record<string, Rule> = {
     message: "static assets must have the 'dir' field set",
   },
   'static dir that does not exist': {
+    lookup: PATH,
     files: { 'svc/s.ts': `${API}export const s = api.static({ path: "/s/*p", dir: ⟦"./public"⟧ });\n` },
     message: "unable to read static assets directory: ENOENT: no such file or directory, stat '{root}/svc/public'",
   },
@@ -204,6 +251,7 @@ const rules: Record<string, Rule> = {
     message: 'static assets path cannot contain multiple dynamic segments',
   },
   'static notFound that does not exist': {
+    lookup: PATH,
     files: { 'svc/public/': '', 'svc/s.ts': `${API}export const s = api.static({ path: "/s/*p", dir: "./public", notFound: ⟦"./404.html"⟧ });\n` },
     message: 'file does not exist',
   },
@@ -214,6 +262,7 @@ const rules: Record<string, Rule> = {
 
   // ---- auth and gateway ----
   'auth handler not bound': {
+    lookup: BIND,
     files: { 'svc/auth.ts': `${GW}⟦authHandler<{ a: Header<"A"> }, { b: string }>(async () => ({ b: "" }))⟧;\n` },
     message: 'auth handler must be bound to a variable',
   },
@@ -252,6 +301,7 @@ const rules: Record<string, Rule> = {
     message: 'multiple gateways not yet supported',
   },
   'gateway outside every service': {
+    lookup: BIND,
     withService: false,
     files: { 'gw.ts': `${GW}⟦new Gateway({})⟧;\n` },
     message: 'unable to determine service for gateway',
@@ -265,10 +315,12 @@ const rules: Record<string, Rule> = {
     message: 'unexpected value for migration file source: flyway',
   },
   'migrations directory missing': {
+    lookup: PATH,
     files: { 'svc/db.ts': `${SQL}export const db = new SQLDatabase("x", { migrations: ⟦"./migrations"⟧ });\n` },
     message: 'migrations directory does not exist',
   },
   'migrations path is a file': {
+    lookup: PATH,
     files: { 'svc/m.sql': 'x', 'svc/db.ts': `${SQL}export const db = new SQLDatabase("x", { migrations: ⟦"./m.sql"⟧ });\n` },
     message: 'migrations path is not a directory',
   },
@@ -481,18 +533,36 @@ const rules: Record<string, Rule> = {
 
   // ---- secrets ----
   'secret inside a function': {
+    lookup: GLOBAL,
     files: { 'svc/s.ts': `${SECRET}export function f() {\n  const s = ⟦secret("Key")⟧;\n  return s;\n}\n` },
     message: 'secrets must be defined globally',
   },
   'secret not bound': {
+    lookup: BIND,
     files: { 'svc/s.ts': `${SECRET}⟦secret("Key")⟧;\n` },
     message: 'secrets must be bound to a variable',
+  },
+  'secret in a function, bound by a declaration outside it': {
+    lookup: GLOBAL,
+    files: { 'svc/s.ts': `${SECRET}export const read = () => ⟦secret("Key")⟧();\n` },
+    message: 'secrets must be defined globally',
+  },
+  'secret in a call with no enclosing declaration': {
+    lookup: BIND,
+    files: { 'svc/s.ts': `${SECRET}console.log(⟦secret("Key")⟧());\n` },
+    message: 'secrets must be bound to a variable',
+  },
+  'endpoint bound through a helper to a declaration that is not exported': {
+    lookup: BIND,
+    files: { 'svc/api.ts': `${API}const wrap = <T>(x: T) => x;\nconst hello = wrap(⟦api({}, async () => {})⟧);\n` },
+    message: 'API endpoint must be bound to an exported variable',
   },
   'secret with a computed name': {
     files: { 'svc/s.ts': `${SECRET}const n = "Key";\nexport const s = ⟦secret(n)⟧;\n` },
     message: 'secret() takes a single argument, the name of the secret as a string literal',
   },
   'secret outside every service': {
+    lookup: BIND,
     withService: false,
     files: { 'lib/s.ts': `${SECRET}export const s = ⟦secret("Key")⟧;\n` },
     message: 'secrets must be loaded from within services',
@@ -520,6 +590,19 @@ const rules: Record<string, Rule> = {
     message: "metric 'n' is defined multiple times; metrics must have unique names across the entire application",
   },
 
+  // ---- names JavaScript already uses ----
+  'database named after a built-in property': {
+    files: { 'svc/db.ts': `${SQL}export const db = new SQLDatabase(⟦"constructor"⟧, {});\n` },
+    message: "database name 'constructor' is a built-in JavaScript property name: Encore's TypeScript parser accepts it, but JavaScript code that looks resources up by name in plain objects mistakes it for the built-in property; choose another name",
+    severity: 'warning',
+  },
+  'service named after a built-in property by its directory': {
+    withService: false,
+    files: { 'prototype/api.ts': `${API}export const hello = ⟦api({}, async () => {})⟧;\n` },
+    message: "service name 'prototype' is a built-in JavaScript property name: Encore's TypeScript parser accepts it, but JavaScript code that looks resources up by name in plain objects mistakes it for the built-in property; choose another name",
+    severity: 'warning',
+  },
+
   // ---- placement ----
   'infrastructure declared inside a function': {
     files: { 'svc/b.ts': `${BUCKET}export function make() {\n  return ⟦new Bucket("b", {})⟧;\n}\n` },
@@ -527,6 +610,14 @@ const rules: Record<string, Rule> = {
     severity: 'warning',
   },
 };
+
+test('every rule that depends on a bind or a path says which of Encore\'s lookups it mirrors', () => {
+  const unstated = Object.entries(rules)
+    .filter(([, rule]) => LOOKUP_MESSAGES.some((re) => re.test(rule.message)) && rule.lookup === undefined)
+    .map(([name]) => name);
+  assert.deepEqual(unstated, []);
+  for (const rule of Object.values(rules)) if (rule.lookup !== undefined) assert.ok([BIND, BIND_DEFAULT, PATH, GLOBAL].includes(rule.lookup));
+});
 
 for (const [name, rule] of Object.entries(rules)) {
   test(`rule: ${name}`, () => {

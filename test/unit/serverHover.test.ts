@@ -7,6 +7,11 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { declarations, type AppModel, type Database, type Declaration } from '../../src/model/appModel';
 import { codeLenses } from '../../src/server/codeLens';
 import { code, declarationAt, describeSchedule, duration, renderHover } from '../../src/server/hover';
+import { testApp } from './analyzerApp';
+
+/** markdown-it (installed with @vscode/vsce; it ships no type declarations), with HTML on: what a hover could show. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const md = new (require('markdown-it') as new (options: object) => { render(src: string): string })({ html: true, linkify: true });
 
 const repoRoot = path.join(__dirname, '..', '..');
 const sample = new AppAnalyzer(path.join(repoRoot, 'examples', 'sample-app')).analyze();
@@ -90,7 +95,7 @@ test('a subscription, a cron job, a cache, a bucket, a secret and a service', ()
     hoverOf(sample, 'service', 'orders'),
     '**Encore service** `orders`\n\n' +
       '- Root: `orders/`\n' +
-      '- Endpoints: `place` (POST /orders, auth), `receipt` (GET /orders/:id/receipt, auth)\n' +
+      '- Endpoints: `place` (POST /orders, auth), `receipt` (GET /orders/\\:id/receipt, auth)\n' +
       '- Databases: `orders`\n- Publishes to: `order-placed`\n- Buckets: `order-receipts`',
   );
 });
@@ -122,4 +127,40 @@ test('schedules, durations and names are written for people', () => {
   assert.equal(code('users'), '`users`');
   assert.equal(code('a`b'), '``a`b``');
   assert.equal(code('`x'), '`` `x ``');
+});
+
+test('app text in hovers shows as text: no image, link, HTML or emphasis from names, titles, paths or patterns', () => {
+  const evil = '![](https://evil.example/x.png) [click](https://evil.example) <img src=x> **b** `c`';
+  const app = testApp({
+    'svc/jobs.ts': [
+      'import { api } from "encore.dev/api";',
+      'import { CronJob } from "encore.dev/cron";',
+      'import { CacheCluster, StringKeyspace } from "encore.dev/storage/cache";',
+      'export const ep = api({ expose: true, method: "GET", path: "/a/![x](https:)" }, async () => {});',
+      `export const job = new CronJob("j\`\`", { title: ${JSON.stringify(evil)}, endpoint: ep, every: "1h" });`,
+      'export const c = new CacheCluster("c<b>", {});',
+      'export const k = new StringKeyspace<string>(c, { keyPattern: "k/`x`/:key" });',
+      '',
+    ].join('\n'),
+  });
+  try {
+    const model = app.analyzer.analyze();
+    const cron = hoverOf(model, 'cronJob', 'j``');
+    assert.equal(
+      cron,
+      '**Encore cron job** ``` j`` ```\n\n' +
+        '- Title: \\!\\[\\]\\(https\\://evil\\.example/x\\.png\\) \\[click\\]\\(https\\://evil\\.example\\) \\<img src\\=x\\> \\*\\*b\\*\\* \\`c\\`\n' +
+        '- Schedule: every 1 hour\n' +
+        '- Endpoint: `svc.ep`',
+    );
+    const hovers = [cron, hoverOf(model, 'cache', 'c<b>'), hoverOf(model, 'service', 'svc')];
+    assert.match(hovers[2], /`ep` \(GET \/a\/\\!\\\[x\\\]\\\(https\\:\\\), public\)/);
+    for (const hover of hovers) {
+      const html = md.render(hover);
+      assert.doesNotMatch(html, /<(img|a|b|em|h\d)[\s>]/, html);
+      assert.equal((html.match(/<strong>/g) ?? []).length, 1, html); // the hover's own title only
+    }
+  } finally {
+    app.cleanup();
+  }
 });
