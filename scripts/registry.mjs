@@ -148,7 +148,10 @@ async function startTokenServer({ username, password, service, issuer, pullOnly 
   });
   const { port } = server.address();
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    // `localhost`, not 127.0.0.1: go-containerregistry (crane, and Encore's CLI) refuses a token realm on a private or
+    // loopback IP literal unless it is the registry's own host:port (an SSRF guard); a host name passes, as a real
+    // registry's auth.example.com does.
+    realm: `http://localhost:${port}/token`,
     jwks,
     stats,
     close: () => new Promise((resolve) => server.close(() => resolve())),

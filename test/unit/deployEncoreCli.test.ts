@@ -10,16 +10,11 @@ import { after, test } from 'node:test';
 import {
   buildArgs, checkEncore, compareVersions, EncoreCliError, findEncore, MIN_ENCORE_VERSION, parseEncoreVersion,
 } from '../../src/provisioning/deploy/encoreCli';
+import { STANDIN, standinEnv } from '../deploy/encoreStandin';
 
-const standinDir = path.join(__dirname, '..', 'deploy', 'encore-standin');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'deploy-encore-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-/** PATH with the stand-in first, and the folder of the node running this test so its `#!/usr/bin/env node` works. */
-const withStandin = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  ...process.env,
-  PATH: [standinDir, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
-  ...extra,
-});
+const withStandin = standinEnv;
 const emptyPath = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: path.join(tmp, 'nothing') });
 
 test('encore version output is parsed, with pre-releases and trailing text', () => {
@@ -40,8 +35,8 @@ test('versions order numerically, a pre-release before its release', () => {
 });
 
 test('the encore on PATH is found; a configured path wins; none says how to install', () => {
-  assert.equal(findEncore({ env: withStandin() }), path.join(standinDir, 'encore'));
-  assert.equal(findEncore({ configured: path.join(standinDir, 'encore'), env: emptyPath() }), path.join(standinDir, 'encore'));
+  assert.equal(findEncore({ env: withStandin() }), STANDIN);
+  assert.equal(findEncore({ configured: STANDIN, env: emptyPath() }), STANDIN);
   assert.throws(() => findEncore({ env: emptyPath() }), (err: EncoreCliError) =>
     err.code === 'missing' && /not installed, or not on PATH/.test(err.message) && /curl -L https:\/\/encore\.dev\/install\.sh \| bash/.test(err.message) && /brew install encoredev\/tap\/encore/.test(err.message));
   assert.throws(() => findEncore({ configured: path.join(tmp, 'no-such-encore'), env: withStandin() }), (err: EncoreCliError) => err.code === 'missing' && /does not exist or is not executable/.test(err.message));
@@ -55,7 +50,7 @@ test('the encore on PATH is found; a configured path wins; none says how to inst
 
 test('checkEncore: the version of a current CLI is accepted', async () => {
   const check = await checkEncore({ env: withStandin() });
-  assert.equal(check.path, path.join(standinDir, 'encore'));
+  assert.equal(check.path, STANDIN);
   assert.equal(check.version.raw, 'v1.58.6');
   assert.equal((await checkEncore({ env: withStandin({ ENCORE_STANDIN_VERSION: `v${MIN_ENCORE_VERSION}` }) })).version.raw, `v${MIN_ENCORE_VERSION}`);
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { createTemporaryDockerConfig, removeAbandonedDockerConfigs, withTemporaryDockerConfig } from '../../src/provisioning/deploy/dockerConfig';
-import { credentialFromDockerConfig, formatImageRef, ImageRefError, parseChallenge, parseImageRef, pinnedRef } from '../../src/provisioning/deploy/registry';
+import { credentialFromDockerConfig, formatImageRef, ImageRefError, parseChallenge, parseImageRef, pinnedRef, realmProblem } from '../../src/provisioning/deploy/registry';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'deploy-registry-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,6 +64,24 @@ test('WWW-Authenticate challenges: Bearer with realm, service and scope; Basic; 
   });
   assert.equal(parseChallenge('Bearer realm="a\\"b"')!.params.realm, 'a"b');
   assert.equal(parseChallenge('')!, undefined);
+});
+
+test('a token realm that would send the credentials somewhere they must not go is refused', () => {
+  const ok = (realm: string, host: string, overHttp = false) => assert.equal(realmProblem(new URL(realm), host, overHttp), undefined, realm);
+  const bad = (realm: string, host: string, why: RegExp, overHttp = false) => assert.match(realmProblem(new URL(realm), host, overHttp) ?? 'allowed', why, realm);
+  ok('https://auth.docker.io/token', 'registry-1.docker.io');
+  ok('https://ghcr.io/token', 'ghcr.io');
+  ok('http://127.0.0.1:5000/token', '127.0.0.1:5000', true);
+  ok('http://localhost:5001/token', '127.0.0.1:5000', true);
+  bad('http://auth.example.com/token', 'registry.example.com', /scheme http: is not allowed/);
+  bad('ftp://auth.example.com/token', 'registry.example.com', /scheme ftp:/);
+  bad('https://169.254.169.254/latest/meta-data', 'registry.example.com', /169\.254\.169\.254 is a private or link-local address/);
+  bad('https://10.1.2.3/token', 'registry.example.com', /private/);
+  bad('https://192.168.1.1/token', 'registry.example.com', /private/);
+  bad('http://127.0.0.1:5001/token', '127.0.0.1:5000', /private/, true);
+  bad('https://[::1]/token', 'registry.example.com', /::1 is a private/);
+  bad('https://[fd00:ec2::254]/token', 'registry.example.com', /private/);
+  ok('https://8.8.8.8/token', 'registry.example.com');
 });
 
 function dockerConfig(name: string, config: unknown): string {

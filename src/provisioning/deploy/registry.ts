@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { BlockList, isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -246,6 +247,25 @@ function isLocal(registry: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['127.0.0.0', 8], ['169.254.0.0', 16], ['0.0.0.0', 8], ['100.64.0.0', 10]] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10], ['::', 128]] as const) PRIVATE.addSubnet(net, prefix, 'ipv6');
+
+/**
+ * Why a token realm must not be used, or undefined when it may: the credentials go to the realm, so a registry
+ * must not be able to send them anywhere. The rules are go-containerregistry's (which Encore's CLI uses for the
+ * push): https always; http only for a registry spoken to over http; no private, loopback or link-local IP literal
+ * (the cloud metadata service among them) unless it is the registry's own host and port.
+ */
+export function realmProblem(realm: URL, registryHost: string, registryOverHttp: boolean): string | undefined {
+  if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && registryOverHttp)) return `its scheme ${realm.protocol} is not allowed for this registry (https only)`;
+  if (realm.host === registryHost) return undefined;
+  const host = realm.hostname.replace(/^\[|\]$/g, '');
+  const family = isIP(host);
+  if (family !== 0 && PRIVATE.check(host, family === 4 ? 'ipv4' : 'ipv6')) return `its host ${host} is a private or link-local address`;
+  return undefined;
+}
+
 export interface RegistryClientOptions {
   credential?: RegistryCredential;
   /** Speak plain HTTP to a registry that is not on this machine (a test cluster's). */
@@ -350,6 +370,8 @@ export class RegistryClient {
     } catch (err) {
       throw new RegistryError(`The registry ${this.registry} sent a token realm that is not a URL.`, 'protocol', { cause: err });
     }
+    const refused = realmProblem(url, this.registry === DOCKER_HUB ? DOCKER_HUB_API : this.registry, this.base.startsWith('http:'));
+    if (refused) throw new RegistryError(`The registry ${this.registry} sent its clients for a token to ${url.origin}, which is refused: ${refused}. The credentials were not sent.`, 'protocol');
     const service = challenge.params.service;
     let res: Response;
     try {
