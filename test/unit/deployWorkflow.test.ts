@@ -35,9 +35,9 @@ test('on push to the branch and on dispatch; id-token write and contents read on
     assert.equal(steps[0].uses, 'actions/checkout@v6');
     assert.equal(steps[0].with['persist-credentials'], false);
     assert.equal(steps[1].uses, 'actions/setup-node@v6');
-    const install = steps.find((s) => /^Install Encore/.test(s.name));
+    const install = steps.find((s) => /^Install Encore/.test(s.name))!;
     assert.equal(install.env.ENCORE_VERSION, '1.58.6');
-    const deploy = steps.find((s) => s.id === 'deploy');
+    const deploy = steps.find((s) => s.id === 'deploy')!;
     assert.equal(deploy.run, `npx --no-install encore-env deploy --env ${input.environment} --ci`);
   }
   // The branch is a literal, not a pattern: + is escaped.
@@ -46,7 +46,7 @@ test('on push to the branch and on dispatch; id-token write and contents read on
 
 test('AWS: the deploy role is assumed by OIDC, with no stored keys', () => {
   const steps = (parse(deployWorkflow(AWS_INPUT)) as Any).jobs.deploy.steps as Any[];
-  const aws = steps.find((s) => s.uses === 'aws-actions/configure-aws-credentials@v6');
+  const aws = steps.find((s) => s.uses === 'aws-actions/configure-aws-credentials@v6')!;
   assert.deepEqual(aws.with, { 'role-to-assume': AWS_INPUT.cloud.kind === 'aws' && AWS_INPUT.cloud.roleArn, 'aws-region': 'eu-west-1', 'role-session-name': 'encore-deploy-production' });
   assert.ok(!/secrets\./.test(deployWorkflow(AWS_INPUT)), 'the AWS workflow reads a repository secret');
 });
@@ -54,7 +54,7 @@ test('AWS: the deploy role is assumed by OIDC, with no stored keys', () => {
 test('Kubernetes: the kubeconfig comes from a repository secret through env, written 0600 outside the checkout', () => {
   const text = deployWorkflow(KUBE_INPUT);
   const steps = (parse(text) as Any).jobs.deploy.steps as Any[];
-  const kube = steps.find((s) => /kubeconfig/.test(s.name));
+  const kube = steps.find((s) => /kubeconfig/.test(s.name))!;
   assert.deepEqual(kube.env, { KUBECONFIG_CONTENT: '${{ secrets.ENCORE_KUBECONFIG_STAGING }}' });
   assert.match(kube.run, /umask 077/);
   assert.match(kube.run, /"\$RUNNER_TEMP\/kube\/config"/);
