@@ -17,4 +17,5 @@ export interface GoTool {
   ensure(options?: { force?: boolean }): Promise<string>;
 }
 
-export function goTool(options: { name: string; moduleDir: string; modulePath: string; pkgs: string[]; log?: (message: string) => void }): GoTool;
+/** `folder`: the cache folder's name (default NAME-VERSION). */
+export function goTool(options: { name: string; moduleDir: string; modulePath: string; pkgs: string[]; folder?: string; log?: (message: string) => void }): GoTool;

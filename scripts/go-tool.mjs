@@ -1,9 +1,10 @@
 // Builds one Go command of test equipment from a committed wrapper module (go.mod + go.sum under test/…, which pin
 // every dependency) into the cache, the way scripts/kube-test-server.mjs builds kube-apiserver: from the Go module
 // proxy, under `nice -n 19`, into a temporary sibling folder renamed into place, so a killed build never leaves a
-// binary that looks complete. A `version` stamp beside the binary says which release it is (a tool built as a
-// dependency of a wrapper module reports "(devel)" itself). Never shipped.
+// binary that looks complete. A `version` stamp beside the binary says which release it is and hashes the wrapper
+// module's files (a tool built as a dependency of a wrapper module reports "(devel)" itself). Never shipped.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,17 @@ export function requiredVersion(moduleDir, modulePath) {
   const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(goMod);
   if (!match) throw new Error(`${path.join(moduleDir, 'go.mod')} does not require ${modulePath}`);
   return match[1];
+}
+
+/**
+ * The release and a hash of the wrapper module's own files (go.mod, go.sum, its .go files): the stamp a cached build
+ * must carry, so a changed wrapper (another version, a trimmed main) is built again.
+ */
+function fingerprint(moduleDir, version) {
+  const hash = createHash('sha256');
+  const files = readdirSync(moduleDir, { recursive: true }).map(String).filter((f) => /(^|\/)(go\.mod|go\.sum)$|\.go$/.test(f)).sort();
+  for (const f of files) hash.update(`${f}\0`).update(readFileSync(path.join(moduleDir, f))).update('\0');
+  return `${version} ${hash.digest('hex').slice(0, 16)}`;
 }
 
 /** The Go version a wrapper module declares (its `go` line), e.g. [1, 25]. */
@@ -49,14 +61,15 @@ function findGo(need, what) {
  * package's, `binaries` has each by its name (the package path's last element). `ready()` is cheap (stats and a small
  * read); `ensure()` builds when needed and resolves to `binary`.
  */
-export function goTool({ name, moduleDir, modulePath, pkgs, log = (m) => process.stderr.write(`[${name}] ${m}\n`) }) {
+export function goTool({ name, moduleDir, modulePath, pkgs, folder, log = (m) => process.stderr.write(`[${name}] ${m}\n`) }) {
   const version = requiredVersion(moduleDir, modulePath);
-  const dir = path.join(cacheDir, `${name}-${version}`);
+  const dir = path.join(cacheDir, folder ?? `${name}-${version}`);
   const names = pkgs.map((p) => path.basename(p));
   const binaries = Object.fromEntries(names.map((n) => [n, path.join(dir, n)]));
   const binary = binaries[names[0]];
   const stamp = (d) => path.join(d, 'version');
-  const readyIn = (d) => names.every((n) => existsSync(path.join(d, n))) && existsSync(stamp(d)) && readFileSync(stamp(d), 'utf8').trim() === version;
+  const wanted = fingerprint(moduleDir, version);
+  const readyIn = (d) => names.every((n) => existsSync(path.join(d, n))) && existsSync(stamp(d)) && readFileSync(stamp(d), 'utf8').trim() === wanted;
   let building;
 
   async function build() {
@@ -76,7 +89,7 @@ export function goTool({ name, moduleDir, modulePath, pkgs, log = (m) => process
         child.on('close', (status, signal) => resolve(status ?? signal));
       });
       if (code !== 0) throw new Error(`go build of ${name} ${version} failed (exit ${code}); the lines above say why`);
-      writeFileSync(stamp(tmp), `${version}\n`);
+      writeFileSync(stamp(tmp), `${wanted}\n`);
       rmSync(dir, { recursive: true, force: true });
       try {
         renameSync(tmp, dir);

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { goTool } from './go-tool.mjs';
+import { goTool, requiredVersion } from './go-tool.mjs';
 import { freePort } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -31,6 +31,9 @@ export const crane = goTool({
   moduleDir: path.join(root, 'test', 'deploy', 'crane'),
   modulePath: 'github.com/google/go-containerregistry',
   pkgs: ['github.com/google/go-containerregistry/cmd/crane'],
+  // Not crane-v0.22.1: the local cluster's equipment (scripts/local-cluster.mjs) builds crane there with its own
+  // stamp, and two builders sharing a folder would rebuild over each other until they are unified.
+  folder: `crane-deploy-${requiredVersion(path.join(root, 'test', 'deploy', 'crane'), 'github.com/google/go-containerregistry')}`,
   log: say,
 });
 
@@ -38,7 +41,7 @@ export const distribution = goTool({
   name: 'distribution',
   moduleDir: path.join(root, 'test', 'deploy', 'distribution'),
   modulePath: 'github.com/distribution/distribution/v3',
-  pkgs: ['github.com/distribution/distribution/v3/cmd/registry', './htpasswd'],
+  pkgs: ['./registry', './htpasswd'],
   log: say,
 });
 
