@@ -293,7 +293,7 @@ export class RegistryClient {
   async digestOf(ref: ImageRef, signal?: AbortSignal): Promise<string> {
     this.ownRegistry(ref);
     const reference = ref.digest ?? ref.tag ?? 'latest';
-    const what = `${formatImageRef({ ...ref, digest: undefined, tag: ref.digest ? undefined : reference })}${ref.digest ? `@${ref.digest}` : ''}`;
+    const what = ref.digest ? formatImageRef({ registry: ref.registry, repository: ref.repository, digest: ref.digest }) : formatImageRef({ registry: ref.registry, repository: ref.repository, tag: reference });
     const res = await this.send('HEAD', ref.repository, `/v2/${ref.repository}/manifests/${reference}`, signal);
     if (res.status === 404) throw new RegistryError(`${what} is not in the registry ${this.registry} (404): check the repository and the tag, and that the push succeeded.`, 'not-found');
     this.check(res, what);
