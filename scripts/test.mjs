@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureActionlint } from './actionlint.mjs';
 import { buildKubeBinaries } from './kube-test-server.mjs';
+import { ensureRegistryTools } from './registry.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -52,8 +54,11 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
   try {
     // The real API server the Kubernetes provider is tested against: about 5 minutes the first time, then cached.
     await buildKubeBinaries();
+    // crane, distribution and actionlint for the deploy tests: about 2 minutes the first time, then cached.
+    await ensureRegistryTools();
+    await ensureActionlint();
   } catch (err) {
-    console.error(`building the test kube-apiserver failed: ${err.message}`);
+    console.error(`building the test kube-apiserver or the deploy test equipment failed: ${err.message}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
   }

@@ -1,0 +1,38 @@
+// The generated "Deploy on Push" workflows pass actionlint v1.7.12 (built from the Go module proxy into the cache by
+// scripts/actionlint.mjs), which knows the inputs of actions/checkout, actions/setup-node and
+// aws-actions/configure-aws-credentials; a deliberately broken copy fails it, so the check is known to bite.
+// Run: node --import tsx --test test/integration/deployWorkflow.test.ts
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { deployWorkflow, workflowPath } from '../../src/provisioning/deploy/workflow';
+import { runActionlint } from '../../scripts/actionlint.mjs';
+import { AWS_INPUT, KUBE_INPUT } from '../deploy/workflowInputs';
+
+const repo = mkdtempSync(path.join(os.tmpdir(), 'deploy-workflow-'));
+after(() => rmSync(repo, { recursive: true, force: true }));
+
+function write(relative: string, text: string): string {
+  const file = path.join(repo, relative);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return relative;
+}
+
+test('the AWS and the Kubernetes workflows pass actionlint', async () => {
+  const files = [AWS_INPUT, KUBE_INPUT].map((input) => write(workflowPath(input.environment), deployWorkflow(input)));
+  const { code, output } = await runActionlint(files, { cwd: repo });
+  assert.equal(output, '');
+  assert.equal(code, 0);
+});
+
+test('actionlint does catch a broken workflow (a misspelt input, a permission that does not exist)', async () => {
+  const broken = deployWorkflow(AWS_INPUT).replace('role-to-assume:', 'role-to-asume:').replace('id-token: write', 'id-tokens: write');
+  const file = write('.github/workflows/encore-deploy-broken.yml', broken);
+  const { code, output } = await runActionlint([file], { cwd: repo });
+  assert.equal(code, 1, output);
+  assert.match(output, /role-to-asume/);
+  assert.match(output, /id-tokens/);
+});
