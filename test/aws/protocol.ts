@@ -153,8 +153,10 @@ export function parseRequest(method: string, rawUrl: string, headers: IncomingHt
   const query = url.searchParams;
   const rawPath = url.pathname;
   const scope = credentialScope(headers, query);
-  // The IAM Identity Center portal is called with a bearer token (x-amz-sso_bearer_token), not SigV4.
-  const service = scope?.service ?? (headers['x-amz-sso_bearer_token'] ? 'sso' : 'unknown');
+  // Unsigned calls: the IAM Identity Center portal (a bearer token in x-amz-sso_bearer_token), and STS's
+  // AssumeRoleWithWebIdentity / AssumeRoleWithSAML (the token is the credential).
+  const unsignedSts = /(^|&)Action=AssumeRoleWith(WebIdentity|SAML)(&|$)/.test(method === 'GET' ? url.search.slice(1) : body.toString('utf8'));
+  const service = scope?.service ?? (headers['x-amz-sso_bearer_token'] ? 'sso' : unsignedSts ? 'sts' : 'unknown');
   const protocol = PROTOCOLS[service] ?? 'query';
   const contentType = String(headers['content-type'] ?? '');
   const params = protocol === 'query' || protocol === 'ec2'
