@@ -74,7 +74,8 @@ export interface EmulatorGap {
   /** missing: moto has no such call (HTML 404/500). wrong: moto answers, but not as AWS does. */
   gap: 'missing' | 'wrong';
   reason: string;
-  answer?(req: AwsRequest, ctx: GapContext): Promise<WireAnswer>;
+  /** The answer instead of moto's; undefined: forward to moto as usual after all. */
+  answer?(req: AwsRequest, ctx: GapContext): Promise<WireAnswer | undefined>;
   rewrite?(req: AwsRequest, answer: WireAnswer, ctx: GapContext): Promise<WireAnswer>;
 }
 
@@ -384,7 +385,7 @@ export const EMULATOR_GAPS: EmulatorGap[] = [
       if (ctx.tombstones.has(tombstoneKey('replication-group', req.region, id))) {
         return ctx.unsupported(req, `re-creating replication group ${id}, deleted earlier in this moto run (moto never finishes deletes)`);
       }
-      return ctx.upstream(req, { method: req.method, path: req.path, body: req.body.toString('utf8') });
+      return undefined;
     },
   },
   {
@@ -418,7 +419,16 @@ export const EMULATOR_GAPS: EmulatorGap[] = [
       if (ctx.tombstones.has(tombstoneKey('subnet-group', req.region, name))) {
         return ctx.unsupported(req, `re-creating cache subnet group ${name}, deleted earlier in this moto run`);
       }
-      return ctx.upstream(req, { method: req.method, path: req.path, body: req.body.toString('utf8') });
+      return undefined;
+    },
+  },
+  // ---- STS ----
+  {
+    service: 'sts', action: 'GetCallerIdentity', gap: 'wrong',
+    reason: "A presigned GetCallerIdentity (query-string SigV4, the URL inside an EKS token, replayed by the cluster's authenticator) reaches moto's S3, which answers ListBuckets. The shim sends moto the same call signed in the Authorization header instead; header-signed calls pass through.",
+    async answer(req, ctx) {
+      if (!req.query.has('X-Amz-Credential')) return undefined;
+      return ctx.upstream(req, { service: 'sts', method: 'POST', path: '/', body: 'Action=GetCallerIdentity&Version=2011-06-15' });
     },
   },
   // ---- IAM Identity Center portal ----

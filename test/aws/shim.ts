@@ -182,9 +182,14 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
     upstream(req, call) {
       const service = call.service ?? req.service;
       const headers: http.OutgoingHttpHeaders = { host: `${moto.hostname}:${moto.port}` };
-      const auth = String(req.headers.authorization ?? '');
+      // A presigned request carries its credential in the query: moto needs it in the header to route by it.
+      const presigned = req.query.get('X-Amz-Credential');
+      const auth = String(req.headers.authorization ?? (presigned ? `AWS4-HMAC-SHA256 Credential=${presigned}, SignedHeaders=host, Signature=${req.query.get('X-Amz-Signature') ?? ''}` : ''));
       if (auth) headers.authorization = auth.replace(/(Credential=[^/]+\/[^/]+\/[^/]+\/)[^/]+/, `$1${service}`);
       for (const name of ['x-amz-date', 'x-amz-security-token']) if (req.headers[name]) headers[name] = req.headers[name];
+      for (const [name, param] of [['x-amz-date', 'X-Amz-Date'], ['x-amz-security-token', 'X-Amz-Security-Token']]) {
+        if (!headers[name] && req.query.get(param)) headers[name] = req.query.get(param)!;
+      }
       if (call.body !== undefined) headers['content-type'] = call.target ? 'application/x-amz-json-1.1' : service === 'eks' ? 'application/json' : 'application/x-www-form-urlencoded; charset=utf-8';
       if (call.target) headers['x-amz-target'] = call.target;
       return send(call.method, call.path, headers, Buffer.from(call.body ?? ''));
@@ -247,9 +252,8 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
   /** moto's answer (or the gap table's), as AWS would give it: before transitions and durations. */
   const serve = async (req: AwsRequest, call?: ShimCall): Promise<WireAnswer> => {
     const gap = GAPS.get(`${req.service}:${req.action}`);
-    let answer: WireAnswer;
-    if (gap?.answer) {
-      answer = await gap.answer(req, ctx);
+    let answer = gap?.answer ? await gap.answer(req, ctx) : undefined;
+    if (answer) {
       if (call) call.answeredBy = 'shim';
     } else {
       const headers: http.OutgoingHttpHeaders = {};
