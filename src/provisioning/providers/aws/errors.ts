@@ -128,7 +128,8 @@ function networkError(err: ErrorShape): ErrorShape | undefined {
 /** "User: arn:… is not authorized to perform: eks:CreateCluster on resource: arn:… because …" */
 export function parseAccessDenied(message: string): { action?: string; resource?: string; principal?: string } {
   const action = /perform: ([\w-]+:[\w*-]+)/.exec(message)?.[1];
-  const resource = /on resource: (\S+?)(?:[\s,]|$)/.exec(message)?.[1];
+  // S3 and SQS quote the resource; a trailing period ends some messages.
+  const resource = /on resource: "?([^"\s,]+?)"?\.?(?:[\s,]|$)/.exec(message)?.[1];
   const principal = /User: (arn:\S+?)(?:[\s,]|$)/.exec(message)?.[1];
   return { action, resource, principal };
 }
