@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildKubeBinaries } from './kube-test-server.mjs';
+import { buildMoto } from './moto.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -56,6 +57,16 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
     console.error(`building the test kube-apiserver failed: ${err.message}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
+  }
+  if (files.some((f) => path.basename(f).startsWith('aws'))) {
+    try {
+      // The AWS emulator the AWS tests run against (moto in a venv): about a minute the first time, then cached.
+      await buildMoto();
+    } catch (err) {
+      console.error(`installing moto failed: ${err.message}`);
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
   }
 }
 if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('test/e2e'))) {
