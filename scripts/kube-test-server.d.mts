@@ -37,4 +37,9 @@ export interface KubeServer {
   stop(): Promise<void>;
 }
 
-export function startKubeServer(options?: { dir?: string; readyTimeoutMs?: number }): Promise<KubeServer>;
+export function startKubeServer(options?: {
+  dir?: string;
+  readyTimeoutMs?: number;
+  /** Bearer tokens not in the token file are reviewed by this TokenReview v1 webhook (test/kube/tokenWebhook.ts). */
+  tokenWebhook?: { url: string };
+}): Promise<KubeServer>;

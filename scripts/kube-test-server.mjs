@@ -302,7 +302,7 @@ function kubeconfigYaml({ server, caFile, adminToken, viewerToken }) {
   ].join('\n');
 }
 
-async function startOnce(dir, { readyTimeoutMs }) {
+async function startOnce(dir, { readyTimeoutMs, tokenWebhook }) {
   const started = Date.now();
   const [etcdClientPort, etcdPeerPort, securePort] = await Promise.all([freePort(), freePort(), freePort()]);
   const pki = path.join(dir, 'pki');
@@ -332,6 +332,7 @@ async function startOnce(dir, { readyTimeoutMs }) {
     '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${saKey}`,
     `--service-account-signing-key-file=${saKey}`, '--service-cluster-ip-range=10.0.0.0/24',
     '--disable-admission-plugins=ServiceAccount', '--endpoint-reconciler-type=none', '--enable-priority-and-fairness=false',
+    ...webhookFlags(dir, tokenWebhook),
   ], apiserverLog);
 
   const server = `https://127.0.0.1:${securePort}`;
@@ -367,6 +368,24 @@ async function startOnce(dir, { readyTimeoutMs }) {
   return { kubeconfigPath, server, token: adminToken, viewerToken, caFile, etcdUrl, etcd, apiserver, etcdLog, apiserverLog, readyMs };
 }
 
+/**
+ * Flags for a token authentication webhook (TokenReview v1), as managed clusters authenticate their cloud's tokens:
+ * bearer tokens not in tokens.csv go to `url` (test/kube/tokenWebhook.ts). No cache, so an expired token is refused
+ * at once.
+ */
+function webhookFlags(dir, tokenWebhook) {
+  if (!tokenWebhook) return [];
+  const config = path.join(dir, 'token-webhook.kubeconfig');
+  writeFileSync(config, [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '  - name: token-webhook', '    cluster:', `      server: ${JSON.stringify(tokenWebhook.url)}`,
+    'users:', '  - name: kube-apiserver', '    user: {}',
+    'contexts:', '  - name: token-webhook', '    context:', '      cluster: token-webhook', '      user: kube-apiserver',
+    'current-context: token-webhook', '',
+  ].join('\n'));
+  return [`--authentication-token-webhook-config-file=${config}`, '--authentication-token-webhook-version=v1', '--authentication-token-webhook-cache-ttl=0s'];
+}
+
 const TMP_PREFIX = 'encore-kube-';
 const OWNER_FILE = 'owner.pid';
 
@@ -392,9 +411,10 @@ function removeAbandonedDirs() {
 /**
  * Starts etcd and kube-apiserver on 127.0.0.1 only and waits until /readyz answers 200. Everything lives in `dir`:
  * by default a fresh temporary folder that stop() deletes; a given `dir` is created if needed and kept (with the
- * logs etcd.log and kube-apiserver.log). The binaries must have been built (`npm run kube:build`).
+ * logs etcd.log and kube-apiserver.log). The binaries must have been built (`npm run kube:build`). `tokenWebhook: { url }`
+ * sends bearer tokens the server does not know to a TokenReview webhook (test/kube/tokenWebhook.ts).
  */
-export async function startKubeServer({ dir, readyTimeoutMs = 120_000 } = {}) {
+export async function startKubeServer({ dir, readyTimeoutMs = 120_000, tokenWebhook } = {}) {
   if (!kubeBinariesReady()) {
     throw new Error(
       `kube-apiserver v${KUBE_VERSION} and etcd ${ETCD_VERSION} are not built in ${binDir}: run \`npm run kube:build\` ` +
@@ -409,7 +429,7 @@ export async function startKubeServer({ dir, readyTimeoutMs = 120_000 } = {}) {
   let running;
   for (let attempt = 1; ; attempt++) {
     try {
-      running = await startOnce(workDir, { readyTimeoutMs });
+      running = await startOnce(workDir, { readyTimeoutMs, tokenWebhook });
       break;
     } catch (err) {
       if (err.portInUse && attempt < 3) {

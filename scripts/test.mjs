@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureActionlint } from './actionlint.mjs';
 import { buildKubeBinaries } from './kube-test-server.mjs';
 import { ensureRegistryTools } from './registry.mjs';
+import { buildMoto } from './moto.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -61,6 +62,16 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
     console.error(`building the test kube-apiserver or the deploy test equipment failed: ${err.message}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
+  }
+  if (files.some((f) => path.basename(f).startsWith('aws'))) {
+    try {
+      // The AWS emulator the AWS tests run against (moto in a venv): about a minute the first time, then cached.
+      await buildMoto();
+    } catch (err) {
+      console.error(`installing moto failed: ${err.message}`);
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
   }
 }
 if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('test/e2e'))) {

@@ -16,7 +16,7 @@ export interface TestKube extends KubeServer {
  * Starts the server, or fails with the command that builds it. Loopback addresses bypass any HTTP proxy set in the
  * environment, so a developer's proxy settings cannot send the tests elsewhere.
  */
-export async function startTestKube(options: { dir?: string } = {}): Promise<TestKube> {
+export async function startTestKube(options: { dir?: string; tokenWebhook?: { url: string } } = {}): Promise<TestKube> {
   const noProxy = (process.env.NO_PROXY ?? process.env.no_proxy ?? '').split(',').filter(Boolean);
   for (const host of ['127.0.0.1', 'localhost']) if (!noProxy.includes(host)) noProxy.push(host);
   process.env.NO_PROXY = process.env.no_proxy = noProxy.join(',');
