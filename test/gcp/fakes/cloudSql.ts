@@ -173,7 +173,7 @@ export class CloudSqlFake extends RestFake {
     const databaseVersion = String(body.databaseVersion ?? '');
     if (!/^POSTGRES_\d+$/.test(databaseVersion)) throw invalidArgument(`the fake makes PostgreSQL instances only (databaseVersion POSTGRES_n), not "${databaseVersion}"`);
     if (!body.region) throw invalidArgument('Invalid request: region is required.');
-    const settings = { availabilityType: 'ZONAL', storageAutoResize: true, dataDiskType: 'PD_SSD', ...(body.settings as Message | undefined), settingsVersion: '1' };
+    const settings: Message = { availabilityType: 'ZONAL', storageAutoResize: true, dataDiskType: 'PD_SSD', ...(body.settings as Message | undefined), settingsVersion: '1' };
     this.checkSettings(settings, databaseVersion);
     const { rootPassword, ...rest } = body;
     const instance: Message = {
