@@ -30,6 +30,7 @@ export class GkeFake extends GrpcFake {
   readonly clusters = new Map<string, Message>();
   private readonly gkeOperations = new Map<string, PendingOperation>();
   private readonly busy = new Map<string, string>();
+  private readonly projectOf = new WeakMap<Message, string>();
   private gkeOperationCount = 0;
 
   constructor(private readonly gkeOptions: GkeFakeOptions = {}) {
@@ -65,10 +66,26 @@ export class GkeFake extends GrpcFake {
     cluster.masterAuth = { ...(cluster.masterAuth ?? {}), clusterCaCertificate: Buffer.from(control.caPem).toString('base64') };
   }
 
+  /** Clusters by their full resource name; a Cluster's own `name` is its short id, as in GKE. */
   private cluster(name: unknown): Message {
     const cluster = this.clusters.get(String(name));
     if (!cluster) throw notFound(`Cluster "${String(name).split('/').pop()}"`);
     return cluster;
+  }
+
+  private fullName(cluster: Message): string {
+    return `projects/${String(this.projectOf.get(cluster))}/locations/${String(cluster.location)}/clusters/${String(cluster.name)}`;
+  }
+
+  /** GKE runs one operation per cluster at a time; checked before any change is made. */
+  private assertIdle(cluster: Message): void {
+    const running = this.busy.get(this.fullName(cluster));
+    if (running) {
+      throw new FakeError(
+        GrpcStatus.FAILED_PRECONDITION,
+        `Cluster is running incompatible operation ${running.split('/').pop()}. Please wait and try again once it is done.`,
+      );
+    }
   }
 
   private nodePool(name: unknown): { cluster: Message; pool: Message } {
@@ -101,7 +118,7 @@ export class GkeFake extends GrpcFake {
       name,
       status: 'PROVISIONING',
       version: this.gkeOptions.version ?? '1.35.4-gke.1000',
-      selfLink: `https://container.googleapis.com/v1/${String(cluster.name)}/nodePools/${name}`,
+      selfLink: `https://container.googleapis.com/v1/${this.fullName(cluster)}/nodePools/${name}`,
     };
   }
 
@@ -113,14 +130,8 @@ export class GkeFake extends GrpcFake {
   }
 
   private startGke(ctx: CallContext, cluster: Message, type: string, target: string, finish: () => FakeError | undefined): Message {
-    const clusterName = String(cluster.name);
-    const running = this.busy.get(clusterName);
-    if (running) {
-      throw new FakeError(
-        GrpcStatus.FAILED_PRECONDITION,
-        `Cluster is running incompatible operation ${running.split('/').pop()}. Please wait and try again once it is done.`,
-      );
-    }
+    const clusterName = this.fullName(cluster);
+    this.assertIdle(cluster);
     this.gkeOperationCount += 1;
     const [, project, , location] = clusterName.split('/');
     const id = `operation-${Date.now()}-${this.gkeOperationCount}`;
@@ -188,7 +199,7 @@ export class GkeFake extends GrpcFake {
     this.checkWorkloadPool(spec.workloadIdentityConfig, project);
     const cluster: Message = {
       ...spec,
-      name,
+      name: id,
       location,
       locations: spec.locations ?? [`${location}-a`, `${location}-b`, `${location}-c`],
       status: 'PROVISIONING',
@@ -197,6 +208,7 @@ export class GkeFake extends GrpcFake {
       selfLink: `https://container.googleapis.com/v1/${name}`,
       id: Math.random().toString(16).slice(2).padEnd(16, '0'),
     };
+    this.projectOf.set(cluster, project);
     // Autopilot clusters always have Workload Identity, on the project's pool.
     if (autopilot) cluster.workloadIdentityConfig = { workloadPool: `${project}.svc.id.goog` };
     cluster.nodePools = pools.map((p) => this.checkPool(p, cluster));
@@ -218,6 +230,7 @@ export class GkeFake extends GrpcFake {
 
   private updateCluster(req: Message, ctx: CallContext): Message {
     const cluster = this.cluster(req.name);
+    this.assertIdle(cluster);
     const update = (req.update ?? {}) as Message;
     const fields = Object.keys(update).filter((k) => update[k] !== undefined && update[k] !== null);
     const supported = new Set(['desiredWorkloadIdentityConfig', 'desiredNodePoolAutoscaling', 'desiredNodePoolId']);
@@ -226,12 +239,12 @@ export class GkeFake extends GrpcFake {
       throw new FakeError(GrpcStatus.UNIMPLEMENTED, `the GKE fake does not implement ClusterUpdate.${other.join(', ClusterUpdate.')}: add it to test/gcp/fakes/gke.ts`);
     }
     if (fields.length === 0) throw invalidArgument('update must change something');
-    const [, project] = String(cluster.name).split('/');
+    const project = String(this.projectOf.get(cluster));
     if (update.desiredWorkloadIdentityConfig) this.checkWorkloadPool(update.desiredWorkloadIdentityConfig, project);
     if (update.desiredNodePoolAutoscaling) this.checkAutoscaling(update.desiredNodePoolAutoscaling, 'desired_node_pool_autoscaling');
-    const pool = update.desiredNodePoolAutoscaling ? this.nodePool(`${String(cluster.name)}/nodePools/${String(update.desiredNodePoolId)}`).pool : undefined;
+    const pool = update.desiredNodePoolAutoscaling ? this.nodePool(`${this.fullName(cluster)}/nodePools/${String(update.desiredNodePoolId)}`).pool : undefined;
     cluster.status = 'RECONCILING';
-    return this.startGke(ctx, cluster, 'UPDATE_CLUSTER', String(cluster.name), () => {
+    return this.startGke(ctx, cluster, 'UPDATE_CLUSTER', this.fullName(cluster), () => {
       if (update.desiredWorkloadIdentityConfig) cluster.workloadIdentityConfig = update.desiredWorkloadIdentityConfig;
       if (pool) pool.autoscaling = update.desiredNodePoolAutoscaling;
       cluster.status = 'RUNNING';
@@ -241,20 +254,22 @@ export class GkeFake extends GrpcFake {
 
   private deleteCluster(req: Message, ctx: CallContext): Message {
     const cluster = this.cluster(req.name);
+    this.assertIdle(cluster);
     const failure = this.failureFor('DeleteCluster');
     cluster.status = 'STOPPING';
-    return this.startGke(ctx, cluster, 'DELETE_CLUSTER', String(cluster.name), () => {
+    return this.startGke(ctx, cluster, 'DELETE_CLUSTER', this.fullName(cluster), () => {
       if (failure) {
         cluster.status = 'ERROR';
         return failure;
       }
-      this.clusters.delete(String(cluster.name));
+      this.clusters.delete(this.fullName(cluster));
       return undefined;
     });
   }
 
   private createNodePool(req: Message, ctx: CallContext): Message {
     const cluster = this.cluster(req.parent);
+    this.assertIdle(cluster);
     if ((cluster.autopilot as Message | undefined)?.enabled) {
       throw invalidArgument('This operation is not supported on Autopilot clusters: node pools are managed by GKE');
     }
@@ -262,7 +277,7 @@ export class GkeFake extends GrpcFake {
     const pools = cluster.nodePools as Message[];
     if (pools.some((p) => p.name === pool.name)) throw alreadyExists(`Node pool "${String(pool.name)}"`);
     pools.push(pool);
-    return this.startGke(ctx, cluster, 'CREATE_NODE_POOL', `${String(cluster.name)}/nodePools/${String(pool.name)}`, () => {
+    return this.startGke(ctx, cluster, 'CREATE_NODE_POOL', `${this.fullName(cluster)}/nodePools/${String(pool.name)}`, () => {
       pool.status = 'RUNNING';
       return undefined;
     });
@@ -270,6 +285,7 @@ export class GkeFake extends GrpcFake {
 
   private setAutoscaling(req: Message, ctx: CallContext): Message {
     const { cluster, pool } = this.nodePool(req.name);
+    this.assertIdle(cluster);
     this.checkAutoscaling(req.autoscaling, `node pool "${String(pool.name)}"`);
     pool.status = 'RECONCILING';
     return this.startGke(ctx, cluster, 'UPDATE_CLUSTER', String(req.name), () => {
@@ -281,6 +297,7 @@ export class GkeFake extends GrpcFake {
 
   private deleteNodePool(req: Message, ctx: CallContext): Message {
     const { cluster, pool } = this.nodePool(req.name);
+    this.assertIdle(cluster);
     pool.status = 'STOPPING';
     return this.startGke(ctx, cluster, 'DELETE_NODE_POOL', String(req.name), () => {
       cluster.nodePools = (cluster.nodePools as Message[]).filter((p) => p !== pool);

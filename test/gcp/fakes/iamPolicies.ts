@@ -25,9 +25,11 @@ export class IamPolicies {
   get(resource: string): Policy {
     const policy = this.policies.get(resource);
     if (policy) return clone(policy);
+    // A resource's first policy is empty, with an etag that stays until the first write.
     const empty: Policy = { version: 1, bindings: [], etag: Buffer.alloc(0) };
     empty.etag = etagOf(empty);
-    return empty;
+    this.policies.set(resource, empty);
+    return clone(empty);
   }
 
   /** Replaces the policy; `etag` (when sent) must be the current one, as Google's optimistic concurrency asks. */
