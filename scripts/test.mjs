@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildGcpFakes } from './gcp-fakes.mjs';
 import { buildKubeBinaries } from './kube-test-server.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
@@ -52,8 +53,10 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
   try {
     // The real API server the Kubernetes provider is tested against: about 5 minutes the first time, then cached.
     await buildKubeBinaries();
+    // Google's Pub/Sub and Cloud Storage fakes for the GCP provider: about 2 minutes the first time, then cached.
+    await buildGcpFakes();
   } catch (err) {
-    console.error(`building the test kube-apiserver failed: ${err.message}`);
+    console.error(`building the test servers failed: ${err.message}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
   }

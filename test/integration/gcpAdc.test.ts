@@ -12,6 +12,7 @@ import { discoverAdc, loadAdc, projectDefaults } from '../../src/provisioning/pr
 import { AdcMissingError, GcpCredentialsError } from '../../src/provisioning/providers/gcp/errors';
 import type { GcloudEnvironment } from '../../src/provisioning/providers/gcp/gcloudConfig';
 import { describeIdentity } from '../../src/provisioning/providers/gcp/identity';
+import { gkeTokenValidator, tokenInfoValidator } from '../gcp/gkeTokenValidator';
 import { localTransporter, watchConnections, type ConnectionWatch } from '../gcp/localGoogle';
 import { startTokenServer, type TokenServer } from '../gcp/tokenServer';
 
@@ -263,6 +264,21 @@ describe('Application Default Credentials', () => {
       assert.ok(!inspect(err, { depth: 20 }).includes('MIIsecret'));
       return true;
     });
+  });
+
+  test('the GKE token validators (for the test kube-apiserver\'s token webhook) accept exactly the ADC tokens the token server issued', async () => {
+    const env = environment();
+    const dir = gcloudDir(env);
+    const user = tokens.addUser({ email: 'kube-user@example.com' });
+    writeJson(path.join(dir, 'application_default_credentials.json'), { type: 'authorized_user', client_id: user.clientId, client_secret: user.clientSecret, refresh_token: user.refreshToken });
+    activate(env);
+    const adc = await loadAdc({ transporter: localTransporter(tokens.url) });
+    const { token } = await adc.client.getAccessToken();
+    const expected = { username: 'kube-user@example.com', uid: 'kube-user@example.com', groups: ['system:authenticated'] };
+    assert.deepEqual(gkeTokenValidator(tokens)(token!), expected);
+    assert.deepEqual(await tokenInfoValidator(tokens.url)(token!), expected);
+    assert.equal(gkeTokenValidator(tokens)('ya29.made-up'), null);
+    assert.equal(await tokenInfoValidator(tokens.url)('ya29.made-up'), null);
   });
 
   test('nothing reaches Google: the transporter refuses every other address, and every connection of this file stayed on loopback', async () => {

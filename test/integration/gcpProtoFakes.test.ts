@@ -4,6 +4,7 @@
 // fake does not implement answers UNIMPLEMENTED naming it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { watchConnections } from '../gcp/localGoogle';
 import { ArtifactRegistryClient } from '@google-cloud/artifact-registry';
 import { ClusterManagerClient } from '@google-cloud/container';
 import { CloudRedisClient } from '@google-cloud/redis';
@@ -26,6 +27,15 @@ import { localTransporter } from '../gcp/localGoogle';
 import { startTokenServer, type TokenServer } from '../gcp/tokenServer';
 
 const PROJECT = 'encore-test';
+
+// No probe of the metadata server (169.254.169.254) from a client that looks for credentials, and proof that every
+// connection this file makes stays on loopback.
+process.env.METADATA_SERVER_DETECTION = 'none';
+const connections = watchConnections();
+after(() => {
+  connections.stop();
+  assert.deepEqual(connections.offMachine(), [], 'every connection stayed on 127.0.0.1');
+});
 const LOCATION = `projects/${PROJECT}/locations/europe-west1`;
 
 /** The error a call rejects with, for assertions on its code and fields. */
