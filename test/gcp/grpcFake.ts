@@ -3,7 +3,6 @@
 // methods the provider calls; every other method of its services answers UNIMPLEMENTED (code 12) naming the method,
 // so a new call cannot pass unnoticed. Faults (faults.ts) are checked before every handler. Long-running operations
 // (google.longrunning.Operations, served on the same port as the real APIs do) finish after N polls.
-import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -12,8 +11,6 @@ import { PassThroughClient } from 'google-auth-library';
 import protobuf from 'protobufjs';
 import { Faults } from './faults';
 import { FakeError, notFound, statusDetailsBin } from './googleErrors';
-
-const require = createRequire(import.meta.url);
 
 /** The protos.json a Google client package ships (its `exports` hide the path from require.resolve). */
 export function packageProtos(pkg: string): { file: string; json: protobuf.INamespace } {

@@ -16,6 +16,12 @@ import { enableApiCommand, roleForPermission } from '../../src/provisioning/prov
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'encore-gcp-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+test('importing the GCP credential and client modules loads no Google library (they are imported on first use)', () => {
+  for (const module of ['adc', 'clients', 'errors', 'gcloudConfig', 'iamRest', 'identity', 'permissions']) require(`../../src/provisioning/providers/gcp/${module}`);
+  const loaded = Object.keys(require.cache).filter((file) => /node_modules[\\/](google-auth-library|google-gax|@google-cloud|@grpc)[\\/]/.test(file));
+  assert.deepEqual(loaded, []);
+});
+
 describe('gcloud configuration', () => {
   test('the config folder: CLOUDSDK_CONFIG, else APPDATA on Windows, else ~/.config/gcloud', () => {
     assert.equal(gcloudConfigDir({ env: { CLOUDSDK_CONFIG: '/x/cfg' }, homedir: '/home/u', platform: 'linux' }), '/x/cfg');
