@@ -56,6 +56,15 @@ export interface GrpcFakeOptions {
   longrunning?: boolean;
 }
 
+export interface StartOptions {
+  /**
+   * Serve TLS with this identity (test/gcp/tls.ts), so clients connect as to Google, with call credentials; and,
+   * with `authorize`, refuse every call whose bearer token it does not accept, UNAUTHENTICATED as Google does.
+   */
+  tls?: { certPem: Buffer; keyPem: Buffer };
+  authorize?: (token: string) => boolean;
+}
+
 interface PendingOperation {
   name: string;
   metadata?: { type: string; value: Message };
@@ -79,6 +88,8 @@ export class GrpcFake {
   private readonly server = new grpc.Server();
   private readonly operations = new Map<string, PendingOperation>();
   private operationCount = 0;
+  private authorize: ((token: string) => boolean) | undefined;
+  private tls = false;
   port = 0;
 
   constructor(private readonly options: GrpcFakeOptions) {
@@ -120,6 +131,10 @@ export class GrpcFake {
       impl[key] = (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
         const authorization = call.metadata.get('authorization')[0];
         this.calls.push({ service: serviceName, method, request: call.request, ...(authorization ? { authorization: String(authorization) } : {}) });
+        if (this.authorize && !this.authorize(String(authorization ?? '').replace(/^Bearer /, ''))) {
+          callback({ code: grpc.status.UNAUTHENTICATED, details: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.' });
+          return;
+        }
         if (!handler) {
           callback({ code: grpc.status.UNIMPLEMENTED, details: this.unimplemented(serviceName, method) });
           return;
@@ -197,9 +212,12 @@ export class GrpcFake {
     return message;
   }
 
-  async start(): Promise<this> {
+  async start({ tls, authorize }: StartOptions = {}): Promise<this> {
+    const credentials = tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.certPem, private_key: tls.keyPem }], false) : grpc.ServerCredentials.createInsecure();
+    this.tls = Boolean(tls);
+    this.authorize = authorize;
     this.port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      this.server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
     return this;
   }
@@ -209,7 +227,15 @@ export class GrpcFake {
    * 127.0.0.1, an insecure channel and an auth client that adds nothing (gax sends no call credentials over it).
    */
   clientOptions(): { apiEndpoint: string; port: number; sslCreds: grpc.ChannelCredentials; authClient: PassThroughClient } {
+    if (this.tls) throw new Error(`${this.options.name} serves TLS: give the client { apiEndpoint, port, authClient } (tlsClientOptions)`);
     return { apiEndpoint: '127.0.0.1', port: this.port, sslCreds: grpc.credentials.createInsecure(), authClient: new PassThroughClient() };
+  }
+
+  /** Options for a GAPIC client as the provider makes it (TLS, call credentials from ADC), pointed at this fake. */
+  tlsClientOptions<A>(authClient: A): { apiEndpoint: string; port: number; authClient: A; 'grpc.ssl_target_name_override': string } {
+    if (!this.tls) throw new Error(`${this.options.name} was started without TLS`);
+    // The certificate names localhost too; TLS's server name may not be an IP address (RFC 6066).
+    return { apiEndpoint: '127.0.0.1', port: this.port, authClient, 'grpc.ssl_target_name_override': 'localhost' };
   }
 
   /** Calls of `method` so far (qualified or not), for tests that check what the provider sent. */
