@@ -3,6 +3,7 @@
 // GoogleError fields, gaxios's response data), written out here; the fakes' tests check the clients produce them.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -17,8 +18,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'encore-gcp-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('importing the GCP credential and client modules loads no Google library (they are imported on first use)', () => {
-  for (const module of ['adc', 'clients', 'errors', 'gcloudConfig', 'iamRest', 'identity', 'permissions']) require(`../../src/provisioning/providers/gcp/${module}`);
-  const loaded = Object.keys(require.cache).filter((file) => /node_modules[\\/](google-auth-library|google-gax|@google-cloud|@grpc)[\\/]/.test(file));
+  // A CommonJS load, whose module cache shows everything the modules pulled in.
+  const load = createRequire(__filename);
+  for (const module of ['adc', 'clients', 'errors', 'gcloudConfig', 'iamRest', 'identity', 'permissions']) load(`../../src/provisioning/providers/gcp/${module}`);
+  const loaded = Object.keys(load.cache).filter((file) => /node_modules[\\/](google-auth-library|google-gax|@google-cloud|@grpc)[\\/]/.test(file));
   assert.deepEqual(loaded, []);
 });
 
