@@ -253,6 +253,24 @@ describe('Application Default Credentials', () => {
     });
   });
 
+  test('a token endpoint that cannot be reached is reported as such, not as bad credentials', async () => {
+    const env = environment();
+    const dir = gcloudDir(env);
+    const user = tokens.addUser({ email: 'offline@example.com' });
+    writeJson(path.join(dir, 'application_default_credentials.json'), { type: 'authorized_user', client_id: user.clientId, client_secret: user.clientSecret, refresh_token: user.refreshToken });
+    const closed = await startTokenServer();
+    await closed.stop();
+    activate(env);
+    const adc = await loadAdc({ transporter: localTransporter(closed.url) });
+    await assert.rejects(describeIdentity(adc), (err: unknown) => {
+      assert.ok(err instanceof GcpCredentialsError);
+      assert.equal(err.problem, 'unreachable');
+      assert.match(err.message, /Could not check the credentials from gcloud application-default login: .*Check the network connection/);
+      assert.ok(!inspect(err, { depth: 20 }).includes(user.refreshToken));
+      return true;
+    });
+  });
+
   test('a broken key file is refused without quoting it', async () => {
     const env = environment();
     const file = path.join(env.homedir, 'broken.json');

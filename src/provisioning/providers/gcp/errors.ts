@@ -18,6 +18,8 @@ export type GcpProblem =
   | 'reauth-required'
   /** An access token refused (401). */
   | 'unauthenticated'
+  /** Google's token endpoint or the metadata server could not be reached or answered nonsense. */
+  | 'unreachable'
   | 'permission-denied'
   | 'api-disabled';
 

@@ -7,7 +7,7 @@
 
 import type { AuthClient } from 'google-auth-library';
 import type { AdcDescription, LoadedAdc } from './adc';
-import { explainGcpError, GcpCredentialsError } from './errors';
+import { explainGcpError, GcpCredentialsError, scrub } from './errors';
 
 export interface GcpIdentity {
   /** user, a service account (by key, impersonation or the metadata server), or a federated principal. */
@@ -76,6 +76,10 @@ export async function describeIdentity({ description: adc, client }: LoadedAdc):
     return { kind: 'user', ...(email ? { email, member: `user:${email}` } : {}), label: `${email ?? 'a Google user'} (${from})` };
   } catch (err) {
     throw explainGcpError(err, { doing: 'checking who the credentials belong to', credentialType: adc.type }) ??
-      new GcpCredentialsError('unauthenticated', `Google did not accept the credentials from ${from}. Run \`gcloud auth application-default login\` again.`, { cause: err });
+      new GcpCredentialsError(
+        'unreachable',
+        `Could not check the credentials from ${from}: ${scrub(err instanceof Error ? err.message : String(err))}. Check the network connection (or proxy) to Google, then try again.`,
+        { cause: err },
+      );
   }
 }
