@@ -29,7 +29,8 @@ export interface TokenServer {
   url: string;
   port: number;
   /** A user's refresh token (what `gcloud auth application-default login` stores) with its client. */
-  addUser(user: { email: string; clientId?: string; clientSecret?: string }): { refreshToken: string; clientId: string; clientSecret: string };
+  /** `idToken: false` answers refreshes without an id token (a login made without the openid scope). */
+  addUser(user: { email: string; clientId?: string; clientSecret?: string; idToken?: boolean }): { refreshToken: string; clientId: string; clientSecret: string };
   /** Revokes a refresh token: the next refresh answers invalid_grant, as after a password change or `gcloud auth revoke`. */
   revoke(refreshToken: string): void;
   /** A service account key's public half, so jwt-bearer assertions signed with its private key are accepted. */
@@ -85,7 +86,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams & { json?
 }
 
 export async function startTokenServer(): Promise<TokenServer> {
-  const users = new Map<string, { email: string; clientId: string; clientSecret: string; revoked: boolean }>();
+  const users = new Map<string, { email: string; clientId: string; clientSecret: string; revoked: boolean; idToken: boolean }>();
   const serviceAccounts = new Map<string, { key: KeyObject; keyId: string }>();
   const subjectTokens = new Map<string, { subject: string; audience: string }>();
   const tokens = new Map<string, IssuedToken>();
@@ -154,7 +155,7 @@ export async function startTokenServer(): Promise<TokenServer> {
         }
         const scope = 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/cloud-platform';
         const { token, expiresIn } = issue({ email: user.email, kind: 'user', scope });
-        return send(res, 200, { access_token: token, expires_in: expiresIn, token_type: 'Bearer', scope, id_token: idToken(user.email, user.clientId, 'https://accounts.google.com') });
+        return send(res, 200, { access_token: token, expires_in: expiresIn, token_type: 'Bearer', scope, ...(user.idToken ? { id_token: idToken(user.email, user.clientId, 'https://accounts.google.com') } : {}) });
       }
       if (grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
         const email = verifyServiceAccountJwt(form.get('assertion') ?? '');
@@ -186,7 +187,8 @@ export async function startTokenServer(): Promise<TokenServer> {
     }
 
     if (path.pathname === '/tokeninfo') {
-      const token = path.searchParams.get('access_token') ?? form.get('access_token') ?? '';
+      // Google takes the token as a query parameter, a form field, or (as google-auth-library sends it) a bearer header.
+      const token = path.searchParams.get('access_token') ?? form.get('access_token') ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
       const issued = tokens.get(token);
       if (!issued || issued.expiresAt <= Date.now()) return send(res, 400, { error: 'invalid_token', error_description: 'Invalid Value' });
       return send(res, 200, { email: issued.email, email_verified: 'true', scope: issued.scope, expires_in: String(Math.floor((issued.expiresAt - Date.now()) / 1000)), access_type: 'offline' });
@@ -208,9 +210,9 @@ export async function startTokenServer(): Promise<TokenServer> {
     url,
     port,
     requests,
-    addUser({ email, clientId = `${randomBytes(6).toString('hex')}.apps.googleusercontent.com`, clientSecret = `GOCSPX-${randomBytes(12).toString('base64url')}` }) {
+    addUser({ email, clientId = `${randomBytes(6).toString('hex')}.apps.googleusercontent.com`, clientSecret = `GOCSPX-${randomBytes(12).toString('base64url')}`, idToken = true }) {
       const refreshToken = `1//test-${randomBytes(24).toString('base64url')}`;
-      users.set(refreshToken, { email, clientId, clientSecret, revoked: false });
+      users.set(refreshToken, { email, clientId, clientSecret, revoked: false, idToken });
       return { refreshToken, clientId, clientSecret };
     },
     revoke(refreshToken) {

@@ -121,6 +121,18 @@ describe('Application Default Credentials', () => {
     assert.equal(defaults.configuration, 'work');
   });
 
+  test('a user login without an id token: the email comes from the tokeninfo endpoint', async () => {
+    const env = environment();
+    const dir = gcloudDir(env);
+    const user = tokens.addUser({ email: 'no-openid@example.com', idToken: false });
+    writeJson(path.join(dir, 'application_default_credentials.json'), { type: 'authorized_user', client_id: user.clientId, client_secret: user.clientSecret, refresh_token: user.refreshToken });
+    activate(env);
+    const adc = await loadAdc({ transporter: localTransporter(tokens.url) });
+    const before = tokens.requests.filter((r) => r.path === '/tokeninfo').length;
+    assert.equal((await describeIdentity(adc)).email, 'no-openid@example.com');
+    assert.equal(tokens.requests.filter((r) => r.path === '/tokeninfo').length, before + 1);
+  });
+
   test('GOOGLE_APPLICATION_CREDENTIALS wins over the gcloud file: a service account key made for the test', async () => {
     const env = environment();
     const dir = gcloudDir(env);

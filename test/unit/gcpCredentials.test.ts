@@ -153,6 +153,7 @@ describe('explaining refusals', () => {
     assert.match(explainGcpError(refused(), { credentialType: 'external_account' })!.message, /Security Token Service refused the workload identity federation credentials/);
     assert.equal(explainGcpError(new Error('reauth related error (invalid_rapt)'))?.problem, 'reauth-required');
     assert.equal(explainGcpError(Object.assign(new Error('16 UNAUTHENTICATED: Request had invalid authentication credentials.'), { code: 16 }))?.problem, 'unauthenticated');
+    assert.equal(explainGcpError(Object.assign(new Error('invalid_token'), { response: { status: 400, data: { error: 'invalid_token', error_description: 'Invalid Value' } } }))?.problem, 'unauthenticated', 'tokeninfo refusing the token');
   });
 
   test('anything else is not explained here', () => {

@@ -182,7 +182,7 @@ export function explainGcpError(err: unknown, context: ExplainContext = {}): Gcp
     );
   }
 
-  if (f.status === 'UNAUTHENTICATED' || f.httpStatus === 401) {
+  if (f.status === 'UNAUTHENTICATED' || f.status === 'invalid_token' || f.httpStatus === 401) {
     return new GcpCredentialsError(
       'unauthenticated',
       `Google refused the credentials${doing}: the access token is invalid or expired. Run \`${ADC_LOGIN}\` again, or check GOOGLE_APPLICATION_CREDENTIALS.`,
