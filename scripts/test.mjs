@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureActionlint } from './actionlint.mjs';
+import { buildGcpFakes } from './gcp-fakes.mjs';
 import { buildKubeBinaries } from './kube-test-server.mjs';
 import { ensureRegistryTools } from './registry.mjs';
 import { buildMoto } from './moto.mjs';
@@ -58,8 +59,10 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
     // crane, distribution and actionlint for the deploy tests: about 2 minutes the first time, then cached.
     await ensureRegistryTools();
     await ensureActionlint();
+    // Google's Pub/Sub and Cloud Storage fakes for the GCP provider: about 2 minutes the first time, then cached.
+    await buildGcpFakes();
   } catch (err) {
-    console.error(`building the test kube-apiserver or the deploy test equipment failed: ${err.message}`);
+    console.error(`building the test servers failed: ${err.message}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
   }

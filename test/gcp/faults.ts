@@ -1,0 +1,72 @@
+// Fault injection for the GCP fakes, controlled by the test: an error on a method (once, N times or always), a
+// disabled API, a missing permission, and how many polls a long-running operation takes. Methods are named as in the
+// proto (`CreateCluster`) or qualified by their service (`ClusterManager.CreateCluster`).
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { FakeError, permissionDenied, serviceDisabled, type ErrorDetail } from './googleErrors';
+
+interface Rule {
+  matches: (service: string, method: string) => boolean;
+  error: () => FakeError;
+  /** Calls left that fail; Infinity until cleared. */
+  remaining: number;
+}
+
+function methodMatcher(name: string): (service: string, method: string) => boolean {
+  if (name === '*') return () => true;
+  const dot = name.lastIndexOf('.');
+  if (dot < 0) return (_service, method) => method === name;
+  const [service, method] = [name.slice(0, dot), name.slice(dot + 1)];
+  return (s, m) => m === method && (s === service || s.endsWith(`.${service}`));
+}
+
+export class Faults {
+  private rules: Rule[] = [];
+  private polls = new Map<string, number>();
+  /** How many GetOperation polls an operation takes before it is done, unless a method has its own number. */
+  defaultPolls = 2;
+
+  constructor(private readonly api: { service: string; title: string; projectNumber: string }) {}
+
+  /** The next `times` calls of `method` fail with `code` (a gRPC status; REST fakes send its HTTP equivalent). */
+  fail(method: string, code: GrpcStatus, message = `injected ${GrpcStatus[code]}`, { times = 1, details = [] as ErrorDetail[] } = {}): this {
+    this.rules.push({ matches: methodMatcher(method), error: () => new FakeError(code, message, details), remaining: times });
+    return this;
+  }
+
+  /** Every call answers as Google does when the API is not enabled in the project, until `clear()`. */
+  disableApi(): this {
+    this.rules.push({ matches: () => true, error: () => serviceDisabled(this.api), remaining: Infinity });
+    return this;
+  }
+
+  /** Calls of `method` are refused for want of `permission` on `resource`, until `clear()`. */
+  denyPermission(method: string, permission: string, resource: string): this {
+    this.rules.push({ matches: methodMatcher(method), error: () => permissionDenied({ permission, resource }), remaining: Infinity });
+    return this;
+  }
+
+  /** Operations started by `method` (or by every method, with '*') take `n` polls. */
+  operationPolls(method: string, n: number): this {
+    if (method === '*') this.defaultPolls = n;
+    else this.polls.set(method, n);
+    return this;
+  }
+
+  pollsFor(service: string, method: string): number {
+    for (const [name, n] of this.polls) if (methodMatcher(name)(service, method)) return n;
+    return this.defaultPolls;
+  }
+
+  clear(): void {
+    this.rules = [];
+    this.polls.clear();
+  }
+
+  /** The error this call must fail with, if a rule says so (consuming one of its times). */
+  check(service: string, method: string): FakeError | undefined {
+    const rule = this.rules.find((r) => r.remaining > 0 && r.matches(service, method));
+    if (!rule) return undefined;
+    rule.remaining -= 1;
+    return rule.error();
+  }
+}
