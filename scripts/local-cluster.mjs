@@ -25,7 +25,7 @@
 import { Buffer } from 'node:buffer';
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import {
   closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync,
 } from 'node:fs';
@@ -54,10 +54,14 @@ const GATEWAY = '10.244.0.1';
 const SERVICE_CIDR = '10.96.0.0/24';
 const BRIDGE = 'encore0';
 const FORWARD_CHAIN = 'ENCORE-LOCAL-FORWARD';
+/** Cluster DNS (CoreDNS on the bridge's address, what pods get as their nameserver) for cluster.local. */
+export const DNS_ADDRESS = GATEWAY;
+export const CLUSTER_DOMAIN = 'cluster.local';
 
 export const CONTAINERD_VERSION = requiredVersion(path.join(root, 'test/kube/containerd'), 'github.com/containerd/containerd/v2');
 const CRANE_VERSION = requiredVersion(path.join(root, 'test/kube/crane'), 'github.com/google/go-containerregistry');
 const LOCAL_PATH_VERSION = requiredVersion(path.join(root, 'test/kube/local-path-provisioner'), 'github.com/rancher/local-path-provisioner');
+const COREDNS_VERSION = requiredVersion(path.join(root, 'test/kube/coredns'), 'github.com/coredns/coredns');
 
 /** Runtime state: etcd's data, containerd's images, the kubelet's pods, volumes, logs. Removed on stop. */
 export const stateDir = process.env.ENCORE_LOCAL_CLUSTER_STATE || '/var/lib/encore-local-cluster';
@@ -98,6 +102,8 @@ const containerdTools = () => ({
 const craneTools = () => ({ name: `crane-v${CRANE_VERSION}`, module: 'test/kube/crane', binaries: [{ name: 'crane', pkg: 'github.com/google/go-containerregistry/cmd/crane' }] });
 const localPathTools = () => ({ name: `local-path-provisioner-v${LOCAL_PATH_VERSION}`, module: 'test/kube/local-path-provisioner', binaries: [{ name: 'local-path-provisioner', pkg: 'github.com/rancher/local-path-provisioner' }] });
 
+const corednsTools = () => ({ name: `coredns-v${COREDNS_VERSION}`, module: 'test/kube/coredns', binaries: [{ name: 'coredns', pkg: '.' }] });
+
 const bin = (tools, name) => path.join(cacheDir, tools().name, name);
 export const craneBin = () => bin(craneTools, 'crane');
 export const kubectlBin = () => bin(nodeTools, 'kubectl');
@@ -117,7 +123,7 @@ export async function buildLocalCluster({ log = say, images = true } = {}) {
     return result;
   };
   await timed(`kube-apiserver v${KUBE_VERSION}, etcd ${ETCD_VERSION}`, () => buildKubeBinaries());
-  for (const tools of [nodeTools, containerdTools, craneTools, localPathTools]) {
+  for (const tools of [nodeTools, containerdTools, craneTools, localPathTools, corednsTools]) {
     const t = tools();
     await timed(t.binaries.map((b) => b.name).join(', '), () => buildGoTools({ ...t, log }));
   }
@@ -212,6 +218,7 @@ const COMPONENTS = {
   kubelet: { user: null, groups: ['system:nodes'] },
   proxy: { user: 'system:kube-proxy', groups: [] },
   provisioner: { user: 'local-path-provisioner', groups: [] },
+  dns: { user: 'system:encore-local-dns', groups: [] },
 };
 
 /** Makes the CA, the serving and kubelet-client certificates, the service-account key and tokens, if missing. */
@@ -237,7 +244,12 @@ function ensurePki() {
     writeFileSync(path.join(pkiDir, 'tokens.json'), JSON.stringify(tokens), { mode: 0o600 });
     writeFileSync(done, '');
   }
-  return { tokens: JSON.parse(readFileSync(path.join(pkiDir, 'tokens.json'), 'utf8')), ca: readFileSync(path.join(pkiDir, 'ca.crt'), 'utf8') };
+  const tokens = JSON.parse(readFileSync(path.join(pkiDir, 'tokens.json'), 'utf8'));
+  // A component added since the tokens were made gets its own.
+  const added = Object.keys(COMPONENTS).filter((c) => !tokens[c]);
+  for (const c of added) tokens[c] = randomBytes(24).toString('hex');
+  if (added.length > 0) writeSecretFile(path.join(pkiDir, 'tokens.json'), JSON.stringify(tokens));
+  return { tokens, ca: readFileSync(path.join(pkiDir, 'ca.crt'), 'utf8') };
 }
 
 function kubeconfigObject({ ca, token, user }) {
@@ -388,12 +400,26 @@ state = ${JSON.stringify(path.join(d.containerd, 'state'))}
     rotateCertificates: false,
     serializeImagePulls: false,
     resolvConf: '/etc/resolv.conf',
+    clusterDNS: [DNS_ADDRESS],
+    clusterDomain: CLUSTER_DOMAIN,
     podLogsDir: d.podLogs,
     // The disk is the developer's: never evict pods or delete images because it is fuller than a node's would be.
     evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
   }));
+  // Answers for the cluster's names only; other names are refused at once (pods cannot leave the machine anyway).
+  writeFileSync(path.join(configDir, 'Corefile'), `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 {
+  bind ${DNS_ADDRESS}
+  errors
+  cache 5
+  loadbalance
+  kubernetes ${CLUSTER_DOMAIN} in-addr.arpa {
+    kubeconfig ${path.join(configDir, 'dns.kubeconfig')} ${CONTEXT}
+    pods insecure
+  }
+}
+`);
   writeFileSync(path.join(configDir, 'kube-proxy.yaml'), YAML.stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
@@ -439,6 +465,18 @@ function bootstrapObjects() {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'local-path-provisioner-bind' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'local-path-provisioner-role' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: COMPONENTS.provisioner.user }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'encore-local:dns' },
+      rules: [
+        { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'encore-local:dns' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'encore-local:dns' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: COMPONENTS.dns.user }],
     },
     {
       apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'local-path-config', namespace: ns },
@@ -765,6 +803,8 @@ export async function startLocalCluster({ build = false, signal, log = say, read
       '--service-account-name', 'local-path-provisioner-service-account', '--configmap-name', 'local-path-config',
     ]));
 
+    note(startProcess('coredns', bin(corednsTools, 'coredns'), ['-conf', c('Corefile')]));
+
     await waitFor(`node ${record.node} Ready`, async () => {
       const r = await api('GET', `/api/v1/nodes/${record.node}`, admin);
       if (r.status !== 200) return `node: ${r.status}`;
@@ -774,6 +814,13 @@ export async function startLocalCluster({ build = false, signal, log = say, read
     mark('node ready');
     await waitFor('the default ServiceAccount', async () => (await api('GET', '/api/v1/namespaces/default/serviceaccounts/default', admin)).status === 200, { timeoutMs: readyTimeoutMs, procs, signal });
     mark('usable');
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([DNS_ADDRESS]);
+    await waitFor('cluster DNS', async () => {
+      const [address] = await resolver.resolve4(`kubernetes.default.svc.${CLUSTER_DOMAIN}`);
+      return address === '10.96.0.1' || `kubernetes.default is ${address}`;
+    }, { timeoutMs: 30_000, procs, signal });
+    mark('dns');
 
     writeSecretFile(kubeconfigPath, YAML.stringify(kubeconfigObject({ ca, token: tokens.admin, user: COMPONENTS.admin.user })));
     if (mergeIntoKubeconfig) log(`wrote the ${CONTEXT} context into ${mergeKubeconfig()}`);
@@ -805,7 +852,7 @@ export async function startLocalCluster({ build = false, signal, log = say, read
       stop() {
         stopping ??= (async () => {
           process.removeListener('exit', onExit);
-          await teardown({ log, procs, admin });
+          return teardown({ log, procs, admin });
         })();
         return stopping;
       },
@@ -867,7 +914,7 @@ export async function teardown({ log = say, procs, admin } = {}) {
   };
 
   // 1. No controller may make new pods while the old ones go.
-  await stopNamed(['kube-controller-manager', 'kube-scheduler', 'local-path-provisioner']);
+  await stopNamed(['kube-controller-manager', 'kube-scheduler', 'local-path-provisioner', 'coredns']);
   // 2. The pods, while the API server and the kubelet run: the kubelet stops them, unmounts, and frees their network.
   if (credentials && alive(byName('kube-apiserver')) && alive(byName('kubelet'))) {
     try {
@@ -880,11 +927,15 @@ export async function teardown({ log = say, procs, admin } = {}) {
       const until = Date.now() + 60_000;
       for (;;) {
         const remaining = await api('GET', '/api/v1/pods', credentials);
-        const tasks = spawnSync(ctr, ['-a', sock, '-n', 'k8s.io', 'tasks', 'ls', '-q'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-        const sandboxes = spawnSync(ctr, ['-a', sock, '-n', 'k8s.io', 'containers', 'ls', '-q'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-        if ((remaining.json?.items ?? []).length === 0 && !tasks && !sandboxes) break;
+        // Running tasks, not containers: the kubelet removes exited containers only at its next garbage
+        // collection (a minute), and an API pod is only deleted once its volumes are unmounted.
+        const tasks = spawnSync(ctr, ['-a', sock, '-n', 'k8s.io', 'tasks', 'ls'], { encoding: 'utf8' }).stdout?.split('\n').slice(1).filter((l) => /\bRUNNING\b/.test(l)) ?? [];
+        if ((remaining.json?.items ?? []).length === 0 && tasks.length === 0) {
+          log(`pods gone after ${seconds(60_000 - (until - Date.now()))}`);
+          break;
+        }
         if (Date.now() > until) {
-          log(`pods still there after 60 s (${(remaining.json?.items ?? []).length} in the API, containers: ${sandboxes.split('\n').length}); stopping anyway`);
+          log(`pods still there after 60 s (${(remaining.json?.items ?? []).length} in the API, ${tasks.length} running containers); stopping anyway`);
           break;
         }
         await delay(250);
@@ -961,7 +1012,7 @@ function removeCgroups(name) {
 export function leftovers({ host } = {}) {
   const found = [];
   const ours = new Set([etcdBin, kubeApiserverBin, craneBin(), ...['kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'].map((n) => bin(nodeTools, n)),
-    ...['containerd', 'containerd-shim-runc-v2'].map((n) => bin(containerdTools, n)), bin(localPathTools, 'local-path-provisioner')]);
+    ...['containerd', 'containerd-shim-runc-v2'].map((n) => bin(containerdTools, n)), bin(localPathTools, 'local-path-provisioner'), bin(corednsTools, 'coredns')]);
   for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f)).map(Number)) {
     const exe = exeOf(pid);
     if (exe && ours.has(exe) && pid !== process.pid) {
@@ -1151,5 +1202,5 @@ async function main(argv) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  await main(process.argv.slice(2));
+  main(process.argv.slice(2));
 }
