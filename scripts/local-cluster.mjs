@@ -1084,7 +1084,8 @@ function printHowToUse() {
   say(`images: ${REGISTRY}/mirror/… (\`node scripts/cluster-images.mjs mapping\` lists them)`);
 }
 
-async function runForeground({ merge }) {
+/** Starts in this process; SIGINT or SIGTERM during the start aborts it (torn down), after it stops the cluster. */
+async function runForeground({ merge, build }) {
   const abort = new globalThis.AbortController();
   let handle;
   let stopping = false;
@@ -1101,7 +1102,7 @@ async function runForeground({ merge }) {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    handle = await startLocalCluster({ build: true, signal: abort.signal, mergeIntoKubeconfig: merge });
+    handle = await startLocalCluster({ build, signal: abort.signal, mergeIntoKubeconfig: merge });
   } catch (err) {
     if (abort.signal.aborted) {
       say('start interrupted; torn down');
@@ -1128,7 +1129,7 @@ async function main(argv) {
       return;
     }
     if (command === 'start' && argv.includes('--foreground')) {
-      await runForeground({ merge });
+      await runForeground({ merge, build: true });
       printHowToUse();
       say('Ctrl+C stops the cluster');
       await new Promise(() => {});
@@ -1165,15 +1166,9 @@ async function main(argv) {
       throw new Error(`${outcome.failed}\n--- ${logFile}\n${tail(logFile, 30)}`);
     }
     if (command === '__supervise') {
-      const handle = await startLocalCluster({ mergeIntoKubeconfig: merge });
-      process.send?.({ ready: true, timings: handle.timings });
-      const stop = async () => {
-        await handle.stop();
-        process.exit(0);
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
       process.on('SIGHUP', () => {});
+      const handle = await runForeground({ merge, build: false });
+      process.send?.({ ready: true, timings: handle.timings });
       await new Promise(() => {});
     }
     if (command === 'stop') {
