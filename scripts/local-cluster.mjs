@@ -746,7 +746,8 @@ export async function startLocalCluster({ build = false, signal, log = say, read
     const c = (f) => path.join(configDir, f);
 
     mkdirSync(registryBlobs, { recursive: true });
-    note(startProcess('registry', craneBin(), ['registry', 'serve', '--address', REGISTRY, '--disk', registryBlobs]));
+    // A soft memory limit: the pushes at start leave crane's heap at about 200 MiB otherwise, returned only slowly.
+    note(startProcess('registry', craneBin(), ['registry', 'serve', '--address', REGISTRY, '--disk', registryBlobs], { env: { ...process.env, GOMEMLIMIT: '48MiB' } }));
     const etcdUrl = `http://127.0.0.1:${PORTS.etcdClient}`;
     const peerUrl = `http://127.0.0.1:${PORTS.etcdPeer}`;
     note(startProcess('etcd', etcdBin, [

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildKubeBinaries } from './kube-test-server.mjs';
+import { buildLocalCluster } from './local-cluster.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -52,6 +53,8 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
   try {
     // The real API server the Kubernetes provider is tested against: about 5 minutes the first time, then cached.
     await buildKubeBinaries();
+    // The local cluster's binaries and images (test/integration/localCluster*.test.ts): about 15 minutes cold, then cached.
+    if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
   } catch (err) {
     console.error(`building the test kube-apiserver failed: ${err.message}`);
     console.log('0 passed, 1 failed');

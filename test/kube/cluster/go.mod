@@ -1,3 +1,10 @@
+// Test equipment, never shipped: the node's Kubernetes v1.35.4 binaries (kubelet, kube-controller-manager,
+// kube-scheduler, kube-proxy, kubectl) for the local cluster (scripts/local-cluster.mjs build; ../shared/notes/local-cluster.md).
+// Made from test/kube/apiserver/go.mod (its 31 staging replaces, go and godebug lines), renamed, then:
+//   go get -tool k8s.io/kubernetes/cmd/{kubelet,kube-controller-manager,kube-scheduler,kube-proxy,kubectl}@v1.35.4 && go mod tidy
+// tidy only added modules (cadvisor, containerd/api, ...): every version the apiserver module pins is unchanged, so the
+// two share the Go build cache.
+
 module encore.test/kube-cluster
 
 go 1.25.0

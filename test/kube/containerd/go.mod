@@ -1,3 +1,7 @@
+// Test equipment, never shipped: containerd v2.2.9, its runc shim and ctr for the local cluster (kubelet 1.36 drops
+// containerd 1.x, which is what Debian has). Built with -tags "no_btrfs no_devmapper no_zfs" (scripts/local-cluster.mjs).
+//   go mod init encore.test/containerd && go get -tool github.com/containerd/containerd/v2/cmd/{containerd,containerd-shim-runc-v2,ctr}@v2.2.9 && go mod tidy
+
 module encore.test/containerd
 
 go 1.25.0

@@ -1,3 +1,7 @@
+// Test equipment, never shipped: cluster DNS for the local cluster (scripts/local-cluster.mjs), CoreDNS v1.13.1 built
+// with only the plugins main.go names, so none of its cloud providers' SDKs are compiled.
+//   go mod init encore.test/coredns && go get github.com/coredns/coredns@v1.13.1 && go mod tidy
+
 module encore.test/coredns
 
 go 1.24.0

@@ -1,3 +1,7 @@
+// Test equipment, never shipped: crane v0.22.1, whose `registry serve` is the local cluster's image registry and whose
+// `push` copies the images of scripts/cluster-images.mjs into it.
+//   go mod init encore.test/crane && go get -tool github.com/google/go-containerregistry/cmd/crane@v0.22.1 && go mod tidy
+
 module encore.test/crane
 
 go 1.25.0

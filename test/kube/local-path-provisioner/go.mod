@@ -1,3 +1,7 @@
+// Test equipment, never shipped: Rancher's local-path provisioner v0.0.30 (the newest the Go module proxy serves), the
+// local cluster's default StorageClass, run on the host with a kubeconfig (scripts/local-cluster.mjs).
+//   go mod init encore.test/local-path-provisioner && go get -tool github.com/rancher/local-path-provisioner@v0.0.30 && go mod tidy
+
 module encore.test/local-path-provisioner
 
 go 1.24

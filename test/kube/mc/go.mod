@@ -1,3 +1,7 @@
+// Test equipment, never shipped: MinIO's client mc, which the bucket Jobs run from the server's image
+// (scripts/cluster-images.mjs). Like the server, only pseudo-versions are served: this is @latest (a commit of 2025-03-13).
+//   go mod init encore.test/mc && go get -tool github.com/minio/mc@v0.0.0-20250313080218-cf909e1063a9 && go mod tidy
+
 module encore.test/mc
 
 go 1.24.0

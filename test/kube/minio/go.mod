@@ -1,3 +1,10 @@
+// Test equipment, never shipped: the MinIO server for the local cluster's minio/minio image (scripts/cluster-images.mjs).
+// MinIO tags releases RELEASE.<date>, which are no Go module versions: the Go module proxy here refuses those names and
+// lists no versions, so this is the pseudo-version `go list -m github.com/minio/minio@latest` gave (a commit of
+// 2026-02-12), not the RELEASE.2025-04-22T22-12-26Z the planner names. MinIO is AGPL-3.0; it is built and run here
+// unmodified, never shipped.
+//   go mod init encore.test/minio && go get -tool github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c && go mod tidy
+
 module encore.test/minio
 
 go 1.25.0

@@ -1,3 +1,8 @@
+// Test equipment, never shipped: nsqd v1.3.0 for the local cluster's nsqio/nsq image (scripts/cluster-images.mjs). NSQ's
+// own go.mod replaces github.com/judwhite/go-svc, which a dependent module must repeat:
+//   go mod init encore.test/nsq && go mod edit -replace=github.com/judwhite/go-svc=github.com/mreiferson/go-svc@v1.2.2-0.20210815184239-7a96e00010f6
+//   go get -tool github.com/nsqio/nsq/apps/nsqd@v1.3.0 && go mod tidy
+
 module encore.test/nsq
 
 go 1.24
