@@ -21,7 +21,7 @@
 // which keeps pod traffic on the machine); mounts and state under /var/lib/encore-local-cluster, plus the paths
 // the kubelet and containerd hard-code (/var/lib/kubelet, /var/log/pods, /var/log/containers, /run/containerd,
 // /run/netns), removed on stop when they were not there before. Ports on 127.0.0.1: 16443 (API), 12379-12380
-// (etcd), 10248-10250 (kubelet), 10249 and 10256 (kube-proxy), 15000 (image registry).
+// (etcd), 10248-10250 (kubelet), 10249 and 10256 (kube-proxy), 15000 (image registry); cluster DNS on 10.244.0.1:53.
 import { Buffer } from 'node:buffer';
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';

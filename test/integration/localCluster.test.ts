@@ -76,6 +76,15 @@ function describeNamespace(): string {
   return `\n${pods}\n${events}`;
 }
 
+/** A pod from the curl image to call things from inside the cluster (made once). */
+function toolbox(): void {
+  if (kubectl(['get', 'pod', 'toolbox', '-n', namespace], { allowFail: true }).status !== 0) {
+    kubectl(['create', 'namespace', namespace], { allowFail: true });
+    kubectl(['run', 'toolbox', '-n', namespace, `--image=${cluster!.images['curlimages/curl:8.14.1']}`, '--restart=Never', '--command', '--', 'sleep', '3600']);
+  }
+  kubectl(['wait', '-n', namespace, '--for=condition=Ready', 'pod/toolbox', '--timeout=120s']);
+}
+
 before(async () => {
   // Built once into the cache (seconds when it is there); the cold cost is in the README.
   await buildLocalCluster({ log: (m) => console.log(`[build] ${m}`) });
@@ -93,14 +102,20 @@ test('the sample app\'s in-cluster servers run on the local images, and each doe
   assert.ok(cluster, 'the cluster started');
   const model = new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze();
   const graph = plan(model, { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-local', namespace } }, { appId: 'sample' });
-  const rendered = renderGraph(graph).map(({ manifest }) => manifest);
+  const pairs = renderGraph(graph);
+  const rendered = pairs.map(({ manifest }) => manifest);
   // The servers and what the Jobs make in them. The app's Deployments are left out: their Development requests
   // add up to more CPU than a 2-core machine has (the scheduler leaves one Pending with "Insufficient cpu"), and two
   // wait for app secrets nobody has set; the placeholder image they run is checked below.
   const kinds = new Set(['Namespace', 'Secret', 'PersistentVolumeClaim', 'Service', 'StatefulSet', 'Job', 'ServiceAccount']);
-  const objects = rendered.filter((m) => kinds.has(m.kind)).map((m) => withLocalImages(m, cluster!.images));
+  const chosen = pairs.filter(({ manifest }) => kinds.has(manifest.kind)).map(({ resource, manifest }) => ({ resource, manifest: withLocalImages(manifest, cluster!.images) }));
+  const objects = chosen.map((c) => c.manifest);
+  const apply = (list: KubeObject[]) => kubectl(['apply', '--server-side', '--field-manager=local-cluster-test', '-f', '-'], { input: list.map((o) => JSON.stringify(o)).join('\n') });
   const started = Date.now();
-  kubectl(['apply', '--server-side', '--field-manager=local-cluster-test', '-f', '-'], { input: objects.map((o) => JSON.stringify(o)).join('\n') });
+  // Everything but the Jobs at once; the Jobs in the graph's order, as the engine applies them (a channel's Job
+  // after its topic's: nsqd answers 404 to a channel of a topic it does not have).
+  const jobIds = new Set(chosen.filter((c) => c.manifest.kind === 'Job').map((c) => c.resource.id));
+  apply(objects.filter((o) => o.kind !== 'Job'));
 
   // Every claim binds through the default StorageClass (the planner's claims name no class).
   const claims = objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata.name);
@@ -115,11 +130,20 @@ test('the sample app\'s in-cluster servers run on the local images, and each doe
   }
 
   const jobs = objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name);
-  await until('every Job complete', () => jobs.every((name) => {
+  const jobDone = (name: string) => {
     const job = getJson(['get', 'job', name, '-n', namespace]);
-    if (job.status?.failed) throw new Error(`Job ${name} failed: ${kubectl(['logs', `job/${name}`, '-n', namespace], { allowFail: true }).stdout}`);
+    const failed = job.status?.conditions?.find((c: Any) => c.type === 'Failed' && c.status === 'True');
+    if (failed) throw new Error(`Job ${name} failed (${failed.message}): ${kubectl(['logs', `job/${name}`, '-n', namespace], { allowFail: true }).stdout}`);
     return job.status?.succeeded === 1;
-  }), 300_000, describeNamespace);
+  };
+  const done = new Set<string>();
+  while (done.size < jobIds.size) {
+    const wave = chosen.filter((c) => jobIds.has(c.resource.id) && !done.has(c.resource.id) && c.resource.dependsOn.every((d) => !jobIds.has(d) || done.has(d)));
+    assert.ok(wave.length > 0, 'the Jobs\' dependencies form no cycle');
+    apply(wave.map((c) => c.manifest));
+    await until(`Jobs ${wave.map((c) => c.manifest.metadata.name).join(', ')} complete`, () => wave.every((c) => jobDone(c.manifest.metadata.name)), 300_000, describeNamespace);
+    for (const c of wave) done.add(c.resource.id);
+  }
   console.log(`servers Ready ${serversReadyMs} ms, Jobs complete ${Date.now() - started} ms after apply (${statefulSets.length} StatefulSets, ${jobs.length} Jobs)`);
 
   const pod = (statefulSet: string) => `${statefulSet}-0`;
@@ -143,8 +167,7 @@ test('the sample app\'s in-cluster servers run on the local images, and each doe
   assert.match(exec(pod('encore-redis-notifications'), 'redis-cli -p 6379 ping', true).stdout, /NOAUTH/);
 
   // NSQ: the Jobs (curl image) created the topic and its channel; nsqd reports both, asked from a curl pod.
-  kubectl(['run', 'toolbox', '-n', namespace, `--image=${cluster.images['curlimages/curl:8.14.1']}`, '--restart=Never', '--command', '--', 'sleep', '600']);
-  kubectl(['wait', '-n', namespace, '--for=condition=Ready', 'pod/toolbox', '--timeout=120s']);
+  toolbox();
   const nsqd = `encore-nsqd-0.encore-nsqd.${namespace}.svc.cluster.local:4151`;
   assert.equal(kubectl(['exec', '-n', namespace, 'toolbox', '--', 'curl', '-fsS', `http://${nsqd}/ping`]).stdout.trim(), 'OK');
   const stats = JSON.parse(kubectl(['exec', '-n', namespace, 'toolbox', '--', 'curl', '-fsS', `http://${nsqd}/stats?format=json`]).stdout) as Any;
@@ -189,6 +212,7 @@ test('the sample app\'s in-cluster servers run on the local images, and each doe
 
 test('a workload image serves through a Service, reached by its cluster name', { timeout: 180_000 }, async () => {
   assert.ok(cluster, 'the cluster started');
+  toolbox();
   const image = `${cluster.registry}/encore/placeholder:1`;
   kubectl(['create', 'deployment', 'web', '-n', namespace, `--image=${image}`, '--port=8080']);
   kubectl(['expose', 'deployment', 'web', '-n', namespace, '--port=80', '--target-port=8080']);
