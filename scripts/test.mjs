@@ -56,7 +56,7 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
     // The local cluster's binaries and images (test/integration/localCluster*.test.ts): about 15 minutes cold, then cached.
     if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
   } catch (err) {
-    console.error(`building the test kube-apiserver failed: ${err.message}`);
+    console.error(`building the test equipment (kube-apiserver, the local cluster) failed: ${err.message}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
