@@ -29,7 +29,7 @@ const apiserverModule = path.join(root, 'test', 'kube', 'apiserver');
 const etcdModule = path.join(root, 'test', 'kube', 'etcd');
 
 /** Reads the version a wrapper module requires, so go.mod stays the one place that names it. */
-function requiredVersion(moduleDir, modulePath) {
+export function requiredVersion(moduleDir, modulePath) {
   const goMod = readFileSync(path.join(moduleDir, 'go.mod'), 'utf8');
   const escaped = modulePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+v(\\S+)`, 'm').exec(goMod);
@@ -82,7 +82,7 @@ export function kubeBinariesReady() {
 }
 
 /** Finds a Go toolchain that can build the wrapper modules, or throws with what to install. */
-function findGo() {
+export function findGo() {
   const candidates = ['go', '/usr/local/go/bin/go'];
   for (const go of candidates) {
     const result = spawnSync(go, ['env', 'GOVERSION'], { encoding: 'utf8' });
@@ -109,7 +109,7 @@ function findGo() {
 }
 
 /** The same version stamps Kubernetes' own build sets (hack/lib/version.sh), so /version and --version tell the truth. */
-function kubeLdflags() {
+export function kubeLdflags() {
   const [major, minor] = KUBE_VERSION.split('.');
   const stamps = ['k8s.io/client-go/pkg/version', 'k8s.io/component-base/version'].flatMap((pkg) => [
     `-X ${pkg}.gitVersion=v${KUBE_VERSION}`,
@@ -120,17 +120,20 @@ function kubeLdflags() {
   return ['-s', '-w', ...stamps].join(' ');
 }
 
-/** `go build -v` under `nice -n 19`, with a progress line every 20 s instead of one line per package. */
-async function goBuild(go, { name, moduleDir, pkg, ldflags, out }) {
+/**
+ * `go build -v` under `nice -n 19`, with a progress line every 20 s instead of one line per package. `tags` are Go
+ * build tags (scripts/local-cluster.mjs builds containerd with some); `log` receives the progress lines.
+ */
+export async function goBuild(go, { name, moduleDir, pkg, ldflags, out, tags, log = say }) {
   const env = { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local' };
   // Also downloads the modules on a first run ("go: downloading ..." lines on stderr).
   const listed = spawnSync(go, ['list', '-deps', pkg], {
     cwd: moduleDir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const total = listed.status === 0 ? listed.stdout.split('\n').filter(Boolean).length : undefined;
-  const args = ['build', '-v', '-trimpath', '-ldflags', ldflags, '-o', out, pkg];
+  const args = ['build', '-v', '-trimpath', ...(tags ? ['-tags', tags] : []), '-ldflags', ldflags, '-o', out, pkg];
   const [command, commandArgs] = existsSync('/usr/bin/nice') ? ['/usr/bin/nice', ['-n', '19', go, ...args]] : [go, args];
-  say(`building ${name}: ${go} ${args.join(' ')}  (in ${path.relative(root, moduleDir)})`);
+  log(`building ${name}: ${go} ${args.join(' ')}  (in ${path.relative(root, moduleDir)})`);
   const started = Date.now();
   let compiled = 0;
   let last = '';
@@ -152,13 +155,13 @@ async function goBuild(go, { name, moduleDir, pkg, ldflags, out }) {
     }
   });
   const timer = setInterval(() => {
-    say(`  ${name}: ${compiled}${total ? ` of up to ${total}` : ''} packages compiled, ${minutes(Date.now() - started)} (${last || 'starting'})`);
+    log(`  ${name}: ${compiled}${total ? ` of up to ${total}` : ''} packages compiled, ${minutes(Date.now() - started)} (${last || 'starting'})`);
   }, 20_000);
   const code = await new Promise((resolve) => child.on('close', (status, signal) => resolve(status ?? signal)));
   clearInterval(timer);
   if (pending.trim()) process.stderr.write(`${pending}\n`);
   if (code !== 0) throw new Error(`go build of ${name} failed (exit ${code}); the lines above say why`);
-  say(`built ${name} in ${minutes(Date.now() - started)} (${compiled} packages compiled, ${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+  log(`built ${name} in ${minutes(Date.now() - started)} (${compiled} packages compiled, ${(statSync(out).size / 1e6).toFixed(1)} MB)`);
 }
 
 /**

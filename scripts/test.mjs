@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { ensureActionlint } from './actionlint.mjs';
 import { buildGcpFakes } from './gcp-fakes.mjs';
 import { buildKubeBinaries } from './kube-test-server.mjs';
-import { ensureRegistryTools } from './registry.mjs';
+import { buildLocalCluster } from './local-cluster.mjs';
 import { buildMoto } from './moto.mjs';
+import { ensureRegistryTools } from './registry.mjs';
 import { ensureCodeServer, packageExtension } from './vscode-host.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -61,6 +62,8 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
     await ensureActionlint();
     // Google's Pub/Sub and Cloud Storage fakes for the GCP provider: about 2 minutes the first time, then cached.
     await buildGcpFakes();
+    // The local cluster's binaries and images (test/integration/localCluster*.test.ts): about 15 minutes cold, then cached.
+    if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
   } catch (err) {
     console.error(`building the test servers failed: ${err.message}`);
     console.log('0 passed, 1 failed');
