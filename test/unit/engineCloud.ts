@@ -11,6 +11,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DesiredResource, JsonObject, JsonValue } from '../../src/model/desiredGraph';
 import { DriverError, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../src/model/providerApi';
 import { diffJson } from '../../src/provisioning/engine/diff';
+import type { ProviderRegistry } from '../../src/provisioning/providers';
+import { LocalFileBackend } from '../../src/provisioning/state/localFile';
 
 export interface CloudObject {
   uid: string;
@@ -245,4 +247,25 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 
 export function transient(message = 'HTTP 500 from the API server'): () => Error {
   return () => new DriverError('transient', message);
+}
+
+/**
+ * A provider module over the in-memory cloud, for the session and the front ends' tests: every environment, of any
+ * provider kind, is applied to `cloud`, with state in the app's local folder (.encore/state/<env>/).
+ */
+export function memoryProvider(cloud: MemoryCloud, options: { onOpen?: (driver: MemoryDriver) => void } = {}): ProviderRegistry {
+  return async (kind) => ({
+    kind,
+    async open(env, { appRoot }) {
+      const driver = new MemoryDriver(cloud);
+      options.onOpen?.(driver);
+      return {
+        driver,
+        state: async () => LocalFileBackend.forApp(appRoot, env.name),
+        identity: async () => ({ principal: 'tester', scope: 'the in-memory test cloud' }),
+        dispose: async () => undefined,
+      };
+    },
+    offlineState: (env, { appRoot }) => LocalFileBackend.forApp(appRoot, env.name),
+  });
 }

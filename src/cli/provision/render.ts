@@ -9,10 +9,12 @@ import type { FieldChange } from '../../model/providerApi';
 
 const SIGN: Record<PlanEntry['action'], string> = { create: '+', update: '~', delete: '-', keep: ' ' };
 
-export function renderPlan(plan: Plan, where: string): string {
+/** `who`: the identity that acts, said before anything else (the provider's principal and where). */
+export function renderPlan(plan: Plan, where: string, who?: string): string {
   const { create, update, delete: del, keep } = plan.counts;
   const lines: string[] = [];
   const what = plan.operation === 'destroy' ? 'Destroy plan' : 'Plan';
+  if (who) lines.push(`Acting as ${who}.`);
   lines.push(`${what} for environment "${plan.environment}" (${where}): ${create} to create, ${update} to update, ${del} to delete, ${keep} unchanged.`);
   for (const note of plan.notes) lines.push(`  note: ${note}`);
   const changing = plan.entries.filter((e) => e.action !== 'keep');

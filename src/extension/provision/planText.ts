@@ -6,10 +6,12 @@ import type { JsonValue } from '../../model/desiredGraph';
 import type { Plan, PlanEntry } from '../../model/plan';
 import type { FieldChange } from '../../model/providerApi';
 
-export function planText(plan: Plan, where: string): string {
+/** `who`: the identity that acts (the provider's principal and where), said first. */
+export function planText(plan: Plan, where: string, who?: string): string {
   const { create, update, delete: del, keep } = plan.counts;
   const title = plan.operation === 'destroy' ? 'Destroy plan' : 'Plan';
   const lines: string[] = [
+    ...(who ? [`# Acting as ${who}`] : []),
     `# ${title} for environment "${plan.environment}" (${where})`,
     `# ${create} to create, ${update} to update, ${del} to delete, ${keep} unchanged${plan.offline ? ' (offline: planned against recorded state, drift not checked)' : ''}`,
   ];
