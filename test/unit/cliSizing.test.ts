@@ -112,8 +112,7 @@ test('without a terminal, plan names the new resource and the defaults it used, 
 });
 
 test('a Development environment is never asked', async () => {
-  const { sizing: _answers, ...rest } = prod;
-  const dev: Environment = { ...rest, name: 'dev', type: 'development' };
+  const dev: Environment = { name: 'dev', type: 'development', deploy: prod.deploy, provider: prod.provider };
   const root = appWith(dev);
   const io = { out() {}, err() {}, interactive: true, ask: async () => assert.fail('asked'), signal: new AbortController().signal } as CliIO;
   const s = await session(root, 'dev', io);
