@@ -23,9 +23,11 @@ Usage:
                                    Show what apply would change: each resource to create, update or delete, with
                                    the changed fields, and what changed outside the tool (drift). --offline plans
                                    against recorded state alone (its local copy), without reaching the cluster.
-  encore-env apply --env NAME [--yes] [--confirm NAME] [--concurrency N] [--json] [DIR]
+  encore-env apply --env NAME [--yes] [--confirm NAME] [--adopt] [--concurrency N] [--json] [DIR]
                                    Plan, ask (or --yes), then create, update and delete resources in dependency
-                                   order. Deleting resources that hold data also needs --confirm NAME.
+                                   order. Deleting resources that hold data also needs --confirm NAME; taking over
+                                   objects that exist but were not made by this tool needs --adopt (destroy leaves
+                                   them in place).
   encore-env destroy --env NAME --confirm NAME [--json] [DIR]
                                    Delete everything recorded for the environment, data included.
   encore-env secret list --env NAME [--json] [DIR]

@@ -54,6 +54,12 @@ export interface LiveObject {
   status: LiveStatus;
   /** The object's version (resourceVersion, etag), for logs and optimistic writes by the driver itself. */
   version?: string;
+  /**
+   * The object carries this environment's mark (the labels, tags or field manager the driver writes), so this tool
+   * made it: a run that stopped before recording it left it, and it is taken back silently. An object without the
+   * mark was made by someone else, and is adopted only when the user confirms it.
+   */
+  ours: boolean;
 }
 
 /** One field that differs, addressed by a dotted path into the settings (`resources.requests.cpu`, `ports.0.port`). */

@@ -35,6 +35,11 @@ export interface ResourceState {
   secretOutputs: string[];
   updatedAt: string;
   error: string | null;
+  /**
+   * Whether the tool made the object or adopted one someone else made (with the user's confirmation). Destroy
+   * deletes only what the tool made. Absent in state written before this was recorded: made by the tool.
+   */
+  origin?: 'created' | 'adopted';
 }
 
 export interface OperationRecord {

@@ -70,7 +70,7 @@ export interface PlanResult {
   state: EnvState | null;
 }
 
-export type RunHooks = Pick<RunOptions, 'signal' | 'onProgress' | 'onState' | 'concurrency' | 'confirm' | 'approve' | 'reviewed'>;
+export type RunHooks = Pick<RunOptions, 'signal' | 'onProgress' | 'onState' | 'concurrency' | 'confirm' | 'adopt' | 'approve' | 'reviewed'>;
 
 export class EnvironmentSession {
   private modelValue: AppModel | undefined;

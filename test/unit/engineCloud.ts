@@ -21,6 +21,8 @@ export interface CloudObject {
   settings: JsonObject;
   /** Generated secret values (passwords), kept when the object is adopted or updated. */
   secrets: Record<string, string>;
+  /** Made by the driver (this tool's mark), not by someone else. */
+  ours?: boolean;
 }
 
 interface CloudData {
@@ -84,9 +86,9 @@ export class MemoryCloud {
     this.persist();
   }
 
-  /** Someone creates the object by hand (or an earlier run did, without recording it). */
-  putOutside(providerType: string, name: string, settings: JsonObject): void {
-    this.data.objects[key(providerType, name)] = { uid: this.uid(), providerType, name, settings, secrets: {} };
+  /** Someone creates the object by hand, or (`ours`) an earlier run of this tool did, without recording it. */
+  putOutside(providerType: string, name: string, settings: JsonObject, options: { ours?: boolean } = {}): void {
+    this.data.objects[key(providerType, name)] = { uid: this.uid(), providerType, name, settings, secrets: {}, ours: options.ours ?? false };
     this.persist();
   }
 
@@ -118,7 +120,8 @@ export class MemoryCloud {
     const existing = this.data.objects[k];
     const secrets = { ...(existing?.secrets ?? {}) };
     for (const g of generate) secrets[g] ??= randomBytes(12).toString('hex');
-    const o: CloudObject = { uid: existing?.uid ?? this.uid(), providerType, name, settings, secrets };
+    // Written by the driver: it carries the mark from now on (an adopted object gets it too, as a real driver labels it).
+    const o: CloudObject = { uid: existing?.uid ?? this.uid(), providerType, name, settings, secrets, ours: true };
     this.data.objects[k] = o;
     this.persist();
     return o;
@@ -222,7 +225,7 @@ function live(o: CloudObject, secrets: string[]): LiveObject {
     : Array.isArray(v) ? v.map(mask)
     : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]))
     : v;
-  return { externalId: o.uid, observed: mask(o.settings) as JsonObject, outputs: outputs(o), status: { state: 'ready' } };
+  return { externalId: o.uid, observed: mask(o.settings) as JsonObject, outputs: outputs(o), status: { state: 'ready' }, ours: o.ours !== false };
 }
 
 function key(providerType: string, name: string): string {

@@ -28,7 +28,7 @@ type Command = 'plan' | 'apply' | 'destroy' | 'unlock';
 
 const SPECS: Record<Command, FlagSpec> = {
   plan: { values: ['env', 'state-dir'], booleans: ['json', 'offline', 'detailed-exitcode'] },
-  apply: { values: ['env', 'state-dir', 'confirm', 'concurrency'], booleans: ['json', 'yes'] },
+  apply: { values: ['env', 'state-dir', 'confirm', 'concurrency'], booleans: ['json', 'yes', 'adopt'] },
   destroy: { values: ['env', 'state-dir', 'confirm'], booleans: ['json'] },
   unlock: { values: ['env', 'state-dir'], booleans: ['force'] },
 };
@@ -108,9 +108,12 @@ async function applyCmd(session: EnvironmentSession, f: Flags, io: CliIO, concur
     signal: io.signal,
     concurrency,
     confirm: f.values.confirm,
+    adopt: f.has('adopt') ? true : undefined,
     onProgress: (e) => io.err(`${renderEvent(e)}\n`),
     approve: async (plan) => {
       io.err(renderPlan(plan, opened.driver.target, who?.line));
+      // Taking over someone else's objects is never implied by a "yes": it needs --adopt, asked before anything else.
+      if (plan.foreignAdoptions.length > 0 && !f.has('adopt')) return true;
       if (yes) return true;
       const answer = await io.ask(`\nApply these changes to "${session.env.name}"? Only "yes" goes ahead: `);
       declined = answer.trim() !== 'yes';
@@ -197,6 +200,10 @@ export function failed(command: string, err: unknown, io: CliIO): ExitCode {
   }
   if (isEngineError(err) && err.code === 'confirmation-required') {
     say(err.message.replace(/confirm with the environment's name, "([^"]+)"\.$/, 'run it again with --confirm $1.'));
+    return EXIT.confirmation;
+  }
+  if (isEngineError(err) && err.code === 'adoption-required') {
+    say(err.message.replace(/confirm the adoption\.$/, 'review the plan, then run apply again with --adopt.'));
     return EXIT.confirmation;
   }
   if (io.signal.aborted) {

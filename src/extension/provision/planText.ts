@@ -24,6 +24,10 @@ export function planText(plan: Plan, where: string, who?: string): string {
       lines.push(`- ${id}  ${e?.summary ?? ''}${e?.replace ? '  [replaced]' : ''}`);
     }
   }
+  if (plan.foreignAdoptions.length > 0) {
+    lines.push('', '@@ Exists but was not made by this tool: Apply takes it over only when you confirm (Adopt), and Destroy leaves it in place @@');
+    for (const id of plan.foreignAdoptions) lines.push(`! ${id}  ${plan.entries.find((x) => x.id === id)?.summary ?? ''}`);
+  }
   section(lines, 'Create', byAction('create'), (e) => [`+ ${head(e)}`, `    ${e.reason}`]);
   section(lines, 'Update', byAction('update'), (e) => [
     `! ${head(e)}`,
@@ -47,7 +51,10 @@ function section(lines: string[], title: string, entries: PlanEntry[], render: (
 }
 
 function head(e: PlanEntry): string {
-  const marks = [e.replace && 'replace', e.adopt && 'adopt existing', e.drifted && 'drifted', e.stateful && 'holds data'].filter(Boolean);
+  const marks = [
+    e.replace && 'replace', e.adopt && (e.foreign ? 'adopt: made outside the tool' : 'take back'), e.leave && 'adopted: left in place',
+    e.drifted && 'drifted', e.stateful && !e.leave && 'holds data',
+  ].filter(Boolean);
   return `${e.id}  ${e.summary}${marks.length ? `  [${marks.join(', ')}]` : ''}`;
 }
 

@@ -181,17 +181,32 @@ async function runApply(s: ProvisionServices, t: Target, session: EnvironmentSes
     confirm = await typedName(t, `Apply deletes ${reviewed.statefulDeletes.length} resource(s) that hold data (${reviewed.statefulDeletes.join(', ')}).`);
     if (confirm === undefined) return;
   }
+  // Taking over someone else's objects needs its own yes, as the CLI's --adopt; only the ones the plan showed.
+  let adopt: readonly string[] | undefined;
+  if (reviewed && reviewed.foreignAdoptions.length > 0) {
+    const go = 'Adopt';
+    const answer = await vscode.window.showWarningMessage(
+      `Apply to "${t.env.name}" takes over ${reviewed.foreignAdoptions.length} object(s) that exist but were not made by this tool: ${reviewed.foreignAdoptions.join(', ')}.`,
+      { modal: true, detail: 'Their settings are changed to the app\'s. Destroy leaves them in place.' },
+      go,
+    );
+    if (answer !== go) return;
+    adopt = reviewed.foreignAdoptions;
+  }
   await runOperation(s, t, session, 'apply', (hooks) =>
     session.apply({
       ...hooks,
       confirm,
       reviewed,
+      adopt,
       // Without a reviewed plan (tree or palette), the fresh plan made under the lock is shown and approved first.
       approve: reviewed ? undefined : async (plan) => {
         const { create, update, delete: del } = plan.counts;
-        const go = 'Apply';
-        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?`, { modal: true, detail: planText(plan, 'fresh plan') }, go);
-        return answer === go;
+        const foreign = plan.foreignAdoptions.length;
+        const go = foreign > 0 ? 'Adopt and Apply' : 'Apply';
+        const adoption = foreign > 0 ? ` It takes over ${foreign} object(s) that exist but were not made by this tool.` : '';
+        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?${adoption}`, { modal: true, detail: planText(plan, 'fresh plan') }, go);
+        return answer === go ? (foreign > 0 ? 'adopt' : true) : false;
       },
     }),
   );

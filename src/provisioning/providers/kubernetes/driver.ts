@@ -11,7 +11,7 @@ import { DriverError, type DriverTiming, type FieldChange, type LiveObject, type
 import { FIELD_MANAGER, KubeClient, type KubeEndpoint, type KubeObject } from './client';
 import { diffSettings } from './diff';
 import { toDriverError } from './driverErrors';
-import { ANNOTATION, LABEL, labelValue, renderResource, secretValues, supportsType, targetOf, type RenderContext } from './manifests';
+import { ANNOTATION, LABEL, labelValue, MANAGED_BY, renderResource, secretValues, supportsType, targetOf, type RenderContext } from './manifests';
 import { observe } from './observe';
 import { liveStatus } from './readiness';
 import { secretValueStatus, setSecretValue } from './secretValues';
@@ -99,6 +99,7 @@ export class KubernetesDriver implements ProviderDriver {
         outputs: outputsOf(live),
         status: await liveStatus(client, live, signal),
         version: live.metadata.resourceVersion,
+        ours: this.marked(live),
       };
     } catch (err) {
       throw toDriverError(err, resource.id);
@@ -135,6 +136,12 @@ export class KubernetesDriver implements ProviderDriver {
           applied = await this.replaceStatefulSet(client, manifest, ctx);
         } else if (existing && manifest.kind === 'PersistentVolumeClaim') {
           throw claimResizeError(resource, existing, manifest, err);
+        } else if (existing && !ours && immutableField(err)) {
+          throw new DriverError(
+            'invalid',
+            `${manifest.kind} ${manifest.metadata.name} in namespace ${this.namespace} was made outside the tool with settings that cannot change in place (${(err as Error).message.replace(/^.*?: /, '')}). Delete it, or point the environment at another namespace.`,
+            { resourceId: resource.id, cause: err },
+          );
         } else {
           const conflict = err as { code?: number; causes?: { field?: string; message?: string }[] };
           if (conflict.code !== 409 || !conflict.causes?.length) throw err;
@@ -184,6 +191,16 @@ export class KubernetesDriver implements ProviderDriver {
       ctx.infraConfigHash = live?.metadata.annotations?.[ANNOTATION.infraConfigHash];
     }
     return renderResource(r, ctx);
+  }
+
+  /** The object carries this environment's labels and was written by our field manager: this tool made it. */
+  private marked(live: KubeObject): boolean {
+    const labels = live.metadata.labels ?? {};
+    return (
+      labels[LABEL.managedBy] === MANAGED_BY &&
+      labels[LABEL.environment] === labelValue(this.environment) &&
+      (live.metadata.managedFields?.some((m) => m.manager === FIELD_MANAGER) ?? false)
+    );
   }
 
   /** Jobs of this resource made from older settings: their work is done, and only the newest one describes it. */
@@ -307,6 +324,12 @@ function outputsOf(live: KubeObject): Outputs {
 /** The environment's Secret + Lease state backend, on the same connection as the driver. */
 export async function kubernetesStateBackend(driver: KubernetesDriver, options: KubernetesStateOptions = {}): Promise<KubernetesStateBackend> {
   return new KubernetesStateBackend(await driver.client(), driver.namespace, driver.environment, options);
+}
+
+/** The server refused a change of a field that is fixed once the object exists (a Deployment's selector). */
+function immutableField(err: unknown): boolean {
+  const e = err as { code?: number; message?: string };
+  return e.code === 422 && /field is immutable/.test(e.message ?? '');
 }
 
 /** The server refused a StatefulSet update because it changes a field other than the few it allows in place. */
