@@ -13,7 +13,7 @@ import { LiveStatuses } from './provision/liveStatus';
 import { loadRecordedStates } from './provision/recordedState';
 import type { Target } from './provision/target';
 import { registerProvisioning } from './provision/provisionCommands';
-import { cachedPlanner } from './tree/planCache';
+import { cachedGraphs } from './tree/graphCache';
 import type { TreeNode } from './tree/treeData';
 import { WorkspaceApps } from './workspaceApps';
 
@@ -24,7 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     context.subscriptions.push(log());
     const apps = new WorkspaceApps();
-    const planFor = cachedPlanner((root) => {
+    const graphFor = cachedGraphs((root) => {
       const found = apps.find(root)?.found;
       return found?.ok ? found.app.id : undefined;
     });
@@ -34,9 +34,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const languageServer = server;
     const models = new AppModels(server);
     const appModels = models;
-    lensHook.decorate = environmentLensDecorator(apps, models, planFor, (root, env, id) => live.statusOf(root, env, id));
+    lensHook.decorate = environmentLensDecorator(apps, models, graphFor, (root, env, id) => live.statusOf(root, env, id));
     const live = new LiveStatuses();
-    const tree = new EnvironmentsTree(apps, models, planFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id));
+    const tree = new EnvironmentsTree(apps, models, graphFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id));
     const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
     const status = new EnvironmentStatus(context.workspaceState, apps);
     // The language server starts once the workspace has an Encore app (now or later), after activation returns.
@@ -60,7 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const form: FormHost = {
       extensionUri: context.extensionUri,
       model: (root) => appModels.state(root),
-      planFor,
+      graphFor,
       discoverOptions: (root) => discoverOptions(root),
       onDidChange: changed.event,
       app: (root) => apps.find(root),
@@ -88,7 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       clearTimeout(lensTimer);
       lensTimer = setTimeout(() => void languageServer.refreshCodeLenses(), 1000);
     };
-    registerProvisioning(context, { apps, models, planFor, onState }, registerCommand(context));
+    registerProvisioning(context, { apps, models, graphFor, onState }, registerCommand(context));
     // Statuses recorded before this session, read once the apps are known and whenever their environments change.
     const readRecorded = () => void loadRecordedStates(apps, (t, state) => onState(t, state));
     context.subscriptions.push(apps.onDidChange(readRecorded), vscode.workspace.onDidGrantWorkspaceTrust(readRecorded));

@@ -31,7 +31,7 @@ export interface OutputValue {
 export type Outputs = Record<string, OutputValue>;
 
 /** The live state of an object, as the provider reports it. */
-export interface LiveStatus {
+export interface ObjectStatus {
   state: 'ready' | 'pending' | 'failed';
   /** Why it is not ready, in words a person can act on, e.g. "PVC pending: no default StorageClass". */
   reason?: string;
@@ -51,7 +51,7 @@ export interface LiveObject {
    */
   observed: JsonObject;
   outputs: Outputs;
-  status: LiveStatus;
+  status: ObjectStatus;
   /** The object's version (resourceVersion, etag), for logs and optimistic writes by the driver itself. */
   version?: string;
   /**

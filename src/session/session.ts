@@ -16,7 +16,7 @@ import type { EnvState, StateBackend } from '../model/state';
 import { EnvStore, formatProblem } from '../environments';
 import { appSecrets, secretStatuses, setSecretValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 import { apply, destroy, planChanges, unlock, type RunOptions, type RunOutcome, type UnlockResult } from '../provisioning/engine';
-import { plan as planGraph } from '../provisioning/planner';
+import { desiredGraph } from '../provisioning/planner';
 import { sizingQuestions, withSizingAnswers, type SizingQuestion } from '../provisioning/planner/sizing';
 import { providerModule, type ProviderRegistry } from '../provisioning/providers';
 import { LocalFileBackend } from '../provisioning/state/localFile';
@@ -119,7 +119,7 @@ export class EnvironmentSession {
       throw new SessionError('app', `the app has ${errors.length} error${errors.length === 1 ? '' : 's'} that Encore would refuse to build; fix them first:\n${lines.join('\n')}${more}`);
     }
     const recorded = await this.recordedStateForImage();
-    this.graphValue = planGraph(model, this.current, { appId: this.options.appId, appImage: appImageOf(recorded) });
+    this.graphValue = desiredGraph(model, this.current, { appId: this.options.appId, appImage: appImageOf(recorded) });
     return this.graphValue;
   }
 

@@ -14,7 +14,7 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { outputRefs, type DesiredGraph } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
 import { apply } from '../../src/provisioning/engine';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers } from '../integration/kubeControllers';
@@ -109,7 +109,7 @@ async function runOnce(proxy: FaultProxy, direct: KubeClient, graphOf: (env: Env
 
 export async function benchApply(): Promise<Record<string, number>> {
   const model = new AppAnalyzer(path.join(__dirname, '..', '..', 'examples', 'sample-app')).analyze();
-  const graphOf = (env: Environment) => plan(model, env, { appId: 'sample-app' });
+  const graphOf = (env: Environment) => desiredGraph(model, env, { appId: 'sample-app' });
   let kube: TestKube | undefined;
   let proxy: FaultProxy | undefined;
   try {

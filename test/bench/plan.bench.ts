@@ -13,7 +13,7 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { AppModel } from '../../src/model/appModel';
 import type { Environment } from '../../src/model/environment';
 import { diffPlan, planChanges } from '../../src/provisioning/engine';
-import { plan as planGraph } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { scratch } from '../unit/engineGraphs';
 import { generateSyntheticApp } from './synthetic-app';
 
@@ -27,7 +27,7 @@ export async function benchPlan(): Promise<Record<string, number>> {
   const s = scratch();
   try {
     const model = appWithAtLeast(dir, TARGET);
-    const graph = planGraph(model, ENV);
+    const graph = desiredGraph(model, ENV);
     const applied = await s.apply(graph, { concurrency: 64 });
     if (applied.result.outcome !== 'succeeded') throw new Error(`the apply that records state failed: ${applied.result.error ?? JSON.stringify(applied.result.failed)}`);
 
@@ -37,10 +37,10 @@ export async function benchPlan(): Promise<Record<string, number>> {
       // A structurally equal copy is a new model object, so the planner cannot reuse anything between rounds.
       const fresh = structuredClone(model);
       let t = performance.now();
-      const offlinePlan = diffPlan(planGraph(fresh, ENV), await s.backend.load(), null);
+      const offlinePlan = diffPlan(desiredGraph(fresh, ENV), await s.backend.load(), null);
       offline.push(performance.now() - t);
       t = performance.now();
-      const livePlan = await planChanges(planGraph(fresh, ENV), await s.backend.load(), s.driver);
+      const livePlan = await planChanges(desiredGraph(fresh, ENV), await s.backend.load(), s.driver);
       live.push(performance.now() - t);
       for (const p of [offlinePlan, livePlan]) {
         if (p.counts.keep !== graph.resources.length) throw new Error(`a plan right after the apply changes something: ${JSON.stringify(p.counts)}`);
@@ -74,7 +74,7 @@ function appWithAtLeast(dir: string, target: number): AppModel {
     const { root } = generateSyntheticApp(appDir, { services, seed: 1 });
     const model = new AppAnalyzer(root).analyze();
     if (model.diagnostics.some((d) => d.severity === 'error')) throw new Error('the synthetic app has error diagnostics');
-    if (planGraph(model, ENV).resources.length >= target) return model;
+    if (desiredGraph(model, ENV).resources.length >= target) return model;
     rmSync(appDir, { recursive: true, force: true });
   }
   throw new Error(`no synthetic app of up to 200 services plans ${target} resources`);

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
-import { buildTree, itemData, type AppInput, type PlanFn, type TreeData } from '../../src/extension/tree/treeData';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
+import { buildTree, itemData, type AppInput, type GraphFn, type TreeData } from '../../src/extension/tree/treeData';
 import type { AppModel } from '../../src/model/appModel';
 import type { Environment } from '../../src/model/environment';
 import { generateSyntheticApp } from './synthetic-app';
@@ -27,7 +27,7 @@ export async function benchTree(): Promise<Record<string, number>> {
     const model = new AppAnalyzer(root).analyze();
     if (model.diagnostics.some((d) => d.severity === 'error')) throw new Error('the synthetic app has error diagnostics');
     const envs = environments();
-    const counts = envs.map((e) => cachedPlanner(() => undefined)(model, e).resources.length);
+    const counts = envs.map((e) => cachedGraphs(() => undefined)(model, e).resources.length);
     if (Math.min(...counts) < 100) throw new Error(`an environment has fewer than 100 resources (${Math.min(...counts)})`);
     const input = (m: AppModel): AppInput[] => [
       { root, description: 'app', environments: { ok: true, file: path.join(root, 'encore.environments.json'), environments: envs }, model: { kind: 'ready', model: m } },
@@ -36,12 +36,12 @@ export async function benchTree(): Promise<Record<string, number>> {
     const cold: number[] = [];
     const warm: number[] = [];
     let nodes = 0;
-    const planFor = cachedPlanner(() => undefined);
+    const graphFor = cachedGraphs(() => undefined);
     for (let round = 0; round < ROUNDS; round++) {
       // A structurally equal copy is a new model object, as after each encore/appModel answer.
       const fresh = structuredClone(model);
-      cold.push(time(() => (nodes = refresh(input(fresh), planFor))));
-      warm.push(time(() => refresh(input(fresh), planFor)));
+      cold.push(time(() => (nodes = refresh(input(fresh), graphFor))));
+      warm.push(time(() => refresh(input(fresh), graphFor)));
     }
     return {
       environments: ENVIRONMENTS,
@@ -61,8 +61,8 @@ export async function benchTree(): Promise<Record<string, number>> {
 }
 
 /** One refresh: build the data, then every getChildren and getTreeItem of a fully expanded view. */
-function refresh(apps: AppInput[], planFor: PlanFn): number {
-  const data = buildTree(apps, planFor);
+function refresh(apps: AppInput[], graphFor: GraphFn): number {
+  const data = buildTree(apps, graphFor);
   return walk(data, '');
 }
 

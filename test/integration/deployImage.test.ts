@@ -15,7 +15,7 @@ import type { Environment } from '../../src/model/environment';
 import { buildDocker, checkEncore, type BuildLine } from '../../src/provisioning/deploy/encoreCli';
 import { formatImageRef, parseImageRef, pinnedRef, RegistryClient } from '../../src/provisioning/deploy/registry';
 import { gitRevision, imageTag } from '../../src/provisioning/deploy/revision';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { crane, startRegistry, type TestRegistry } from '../../scripts/registry.mjs';
 import { freePort } from '../../scripts/vscode-host.mjs';
 import { standinEnv } from '../deploy/encoreStandin';
@@ -39,7 +39,7 @@ after(async () => {
 /** The infra config the planner makes for the sample app's `staging` environment, as the pods get it. */
 function infraConfigFile(): { file: string; sha256: string } {
   const env: Environment = { name: 'staging', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'c', namespace: 'sample-staging' } };
-  const graph = plan(new AppAnalyzer(appRoot).analyze(), env, { appId: 'sample-app' });
+  const graph = desiredGraph(new AppAnalyzer(appRoot).analyze(), env, { appId: 'sample-app' });
   const resource = graph.resources.find((r) => r.kind === 'infraConfig');
   assert.ok(resource, 'the plan has no infra config');
   const file = path.join(tmp, 'infra.config.json');

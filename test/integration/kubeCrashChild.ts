@@ -7,7 +7,7 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment } from '../../src/model/environment';
 import type { EnvState } from '../../src/model/state';
 import { apply } from '../../src/provisioning/engine';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { kubeDriver } from '../kube/harness';
 
@@ -25,7 +25,7 @@ export function crashEnvironment(namespace: string): Environment {
 }
 
 export function sampleGraph(namespace: string) {
-  return plan(new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze(), crashEnvironment(namespace), { appId: 'sample-app' });
+  return desiredGraph(new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze(), crashEnvironment(namespace), { appId: 'sample-app' });
 }
 
 async function main(): Promise<void> {

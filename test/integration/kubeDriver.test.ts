@@ -11,7 +11,7 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { dependencyOrder, type DesiredGraph, type DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
 import { isDriverError, type ResolvedResource, type StepContext } from '../../src/model/providerApi';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { jobSucceeded, simulateControllers } from './kubeControllers';
@@ -36,7 +36,7 @@ async function setup(options: { readyTimeoutMs?: number } = {}): Promise<{ env: 
   const namespace = uniqueName('drv');
   const env = environment(namespace);
   const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 20_000, ...options });
-  return { env, driver, graph: plan(sample, env, { appId: 'sample-app' }), client: await driver.client(), namespace };
+  return { env, driver, graph: desiredGraph(sample, env, { appId: 'sample-app' }), client: await driver.client(), namespace };
 }
 
 function step(messages: string[] = []): StepContext {

@@ -10,7 +10,7 @@ import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
 import { isStateError } from '../../src/model/state';
 import { apply, destroy } from '../../src/provisioning/engine';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
 import { simulateControllers } from './kubeControllers';
@@ -33,7 +33,7 @@ test('the sample app: apply through the engine, nothing secret recorded, a re-ap
   const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 });
   const backend = await kubernetesStateBackend(driver, { leaseDurationSeconds: 15 });
   const client = await driver.client();
-  const graph = plan(sample, env, { appId: 'sample-app' });
+  const graph = desiredGraph(sample, env, { appId: 'sample-app' });
   const events: ProgressEvent[] = [];
   const controllers = simulateControllers(client, namespace);
   try {

@@ -11,7 +11,7 @@ import type { DesiredGraph } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
 import { apply } from '../../src/provisioning/engine';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { JOB_TYPES } from '../../src/provisioning/providers/kubernetes/manifests';
@@ -55,7 +55,7 @@ async function setup(options: { requestTimeoutMs?: number } = {}) {
   const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
   const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: proxy.kubeconfigPath, pollIntervalMs: 50, deleteTimeoutMs: 30_000, ...options });
   const backend = await kubernetesStateBackend(driver, { leaseDurationSeconds: 15 });
-  const graph = plan(sample, env, { appId: 'sample-app' });
+  const graph = desiredGraph(sample, env, { appId: 'sample-app' });
   running.push(simulateControllers(direct, namespace, { intervalMs: 50 }));
   const events: ProgressEvent[] = [];
   // Short backoff: the policy's shape (4 tries, doubling) is what is exercised, not its wall time.

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment, EnvironmentType } from '../../src/model/environment';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { KubeApiError } from '../../src/provisioning/providers/kubernetes/errors';
 import { connect } from '../../src/provisioning/providers/kubernetes/connection';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
@@ -35,7 +35,7 @@ for (const [appName, model] of Object.entries(apps)) {
   for (const type of ['development', 'production'] as const) {
     test(`${appName} · kubernetes ${type}: every manifest passes a strict server-side dry-run apply`, async () => {
       const namespace = uniqueName(`dry-${type.slice(0, 4)}`);
-      const graph = plan(model, environment(type, namespace), { appId: appName });
+      const graph = desiredGraph(model, environment(type, namespace), { appId: appName });
       const rendered = renderGraph(graph);
       const { client } = await connect({ kubeconfig: kube.kubeconfigPath, context: 'encore-test' });
       // Namespaced objects can only be dry-run into a namespace that exists: the Namespace is applied for real first.
@@ -65,7 +65,7 @@ for (const [appName, model] of Object.entries(apps)) {
 
 test('the dry run is strict: an unknown field and an invalid value are refused with their field', async () => {
   const namespace = uniqueName('dry-bad');
-  const graph = plan(apps.sample, environment('development', namespace), { appId: 'sample' });
+  const graph = desiredGraph(apps.sample, environment('development', namespace), { appId: 'sample' });
   const rendered = renderGraph(graph);
   const { client } = await connect({ kubeconfig: kube.kubeconfigPath, context: 'encore-test' });
   await client.apply(rendered[0]!.manifest);

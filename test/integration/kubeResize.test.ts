@@ -10,7 +10,7 @@ import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
 import { sizingQuestions, withSizingAnswers } from '../../src/provisioning/planner/sizing';
 import { apply } from '../../src/provisioning/engine';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 import { simulateControllers } from './kubeControllers';
@@ -41,12 +41,12 @@ test('a larger disk answer expands the claim and remakes the StatefulSet around 
   const claim = async () => ((await client.get('v1', 'PersistentVolumeClaim', namespace, 'data-encore-postgres-users-0')) as Any).spec.resources.requests.storage;
   const statefulSet = async () => (await client.get('apps/v1', 'StatefulSet', namespace, 'encore-postgres-users')) as Any;
   try {
-    assert.equal((await apply(plan(sample, sized(20)), { backend, driver })).result.outcome, 'succeeded');
+    assert.equal((await apply(desiredGraph(sample, sized(20)), { backend, driver })).result.outcome, 'succeeded');
     assert.equal(await claim(), '20Gi');
     const before = await statefulSet();
 
     const events: ProgressEvent[] = [];
-    const grown = await apply(plan(sample, sized(30)), { backend, driver, onProgress: (e) => events.push(e) });
+    const grown = await apply(desiredGraph(sample, sized(30)), { backend, driver, onProgress: (e) => events.push(e) });
     assert.equal(grown.result.outcome, 'succeeded', JSON.stringify(grown.result.failed));
     assert.deepEqual(grown.plan.entries.filter((e) => e.action === 'update').map((e) => e.id).sort(), ['k8s:pvc:data-encore-postgres-users-0', 'k8s:statefulset:encore-postgres-users']);
     assert.ok(events.some((e) => /volume claim template cannot change in place; making it again, keeping its pods and volumes/.test(e.message)));
@@ -54,10 +54,10 @@ test('a larger disk answer expands the claim and remakes the StatefulSet around 
     const after = await statefulSet();
     assert.equal(after.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '30Gi');
     assert.notEqual(after.metadata.uid, before.metadata.uid, 'the StatefulSet was made again');
-    const again = await apply(plan(sample, sized(30)), { backend, driver });
+    const again = await apply(desiredGraph(sample, sized(30)), { backend, driver });
     assert.deepEqual(again.plan.counts, { create: 0, update: 0, delete: 0, keep: again.plan.entries.length });
 
-    const shrunk = await apply(plan(sample, sized(25)), { backend, driver });
+    const shrunk = await apply(desiredGraph(sample, sized(25)), { backend, driver });
     assert.equal(shrunk.result.outcome, 'failed');
     assert.match(shrunk.result.failed[0]?.error ?? '', /users DB: PersistentVolumeClaim data-encore-postgres-users-0 30Gi → 25Gi: a volume cannot shrink\. Set the disk size back to 30Gi or more\./);
     assert.equal(await claim(), '30Gi');
@@ -65,7 +65,7 @@ test('a larger disk answer expands the claim and remakes the StatefulSet around 
 
     // A StorageClass that cannot expand (kind's local-path, for one): growing is refused with the reason.
     await client.mergePatch('storage.k8s.io/v1', 'StorageClass', undefined, 'expandable', { allowVolumeExpansion: false });
-    const fixed = await apply(plan(sample, sized(40)), { backend, driver });
+    const fixed = await apply(desiredGraph(sample, sized(40)), { backend, driver });
     assert.equal(fixed.result.outcome, 'failed');
     assert.match(fixed.result.failed[0]?.error ?? '', /users DB: PersistentVolumeClaim data-encore-postgres-users-0 30Gi → 40Gi: its StorageClass does not allow expansion/);
     assert.equal(await claim(), '30Gi');

@@ -17,7 +17,7 @@ import type { Environment } from '../../src/model/environment';
 import { isDriverError } from '../../src/model/providerApi';
 import { appSecrets, MAX_SECRET_BYTES, secretStatuses, setSecretValue } from '../../src/provisioning/appSecrets';
 import { apply, planChanges, resolveSettings } from '../../src/provisioning/engine';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
 import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
@@ -42,7 +42,7 @@ test('a secret value is stored in the cluster only, survives a re-apply of its S
   const env = environment(namespace);
   const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100 });
   const client = await driver.client();
-  const graph = plan(sample, env, { appId: 'sample-app' });
+  const graph = desiredGraph(sample, env, { appId: 'sample-app' });
   assert.deepEqual(appSecrets(graph).map((s) => [s.name, s.services]), [['EmailApiKey', ['notifications']], ['SessionSigningKey', ['auth']]]);
 
   // Before the environment exists there is nowhere to put it.
@@ -100,7 +100,7 @@ test('encore-env secret list and set: the value comes from stdin, never from an 
     assert.equal(await runSecretCommand(['set', '--env', 'dev', '--secret', 'Nope', dir], io, deps), EXIT.usage);
     assert.equal(await runSecretCommand(['set', '--env', 'dev', '--value', 'x', dir], io, deps), EXIT.usage, 'no value as an argument');
 
-    const graph = plan(new AppAnalyzer(dir).analyze(), env);
+    const graph = desiredGraph(new AppAnalyzer(dir).analyze(), env);
     assert.equal((await apply(graph, { backend: await kubernetesStateBackend(driver), driver })).result.outcome, 'succeeded');
     out = err = '';
     assert.equal(await runSecretCommand(['set', '--env', 'dev', '--secret', 'SessionSigningKey', dir], io, deps), EXIT.ok, err);

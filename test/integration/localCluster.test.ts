@@ -16,7 +16,7 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { KubeObject } from '../../src/provisioning/providers/kubernetes/client';
 import { PLACEHOLDER_IMAGE } from '../../src/provisioning/planner/constants';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { buildLocalCluster, kubectlBin, leftovers, startLocalCluster, type LocalCluster } from '../../scripts/local-cluster.mjs';
 
 const repo = path.join(__dirname, '..', '..');
@@ -101,7 +101,7 @@ after(async () => {
 test('the sample app\'s in-cluster servers run on the local images, and each does its job', { timeout: 600_000 }, async () => {
   assert.ok(cluster, 'the cluster started');
   const model = new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze();
-  const graph = plan(model, { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-local', namespace } }, { appId: 'sample' });
+  const graph = desiredGraph(model, { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-local', namespace } }, { appId: 'sample' });
   const pairs = renderGraph(graph);
   const rendered = pairs.map(({ manifest }) => manifest);
   // The servers and what the Jobs make in them. The app's Deployments are left out: their Development requests

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { diffSettings } from '../../src/provisioning/providers/kubernetes/diff';
 import { toDriverError } from '../../src/provisioning/providers/kubernetes/driverErrors';
 import { apiError, refreshHint } from '../../src/provisioning/providers/kubernetes/errors';
@@ -85,7 +85,7 @@ test('error codes: 401 and missing plugins are unavailable, 403 forbidden, SSA s
 });
 
 test('renderers: Production leaves replicas to the HPA, the placeholder image has no probe, Redis replicas follow ordinal 0', () => {
-  const prod = renderGraph(plan(everything, env('production'), { appId: 'everything' }));
+  const prod = renderGraph(desiredGraph(everything, env('production'), { appId: 'everything' }));
   const deployment = prod.find((x) => x.manifest.kind === 'Deployment')!.manifest as Any;
   assert.equal(deployment.spec.replicas, undefined);
   assert.equal(deployment.spec.template.spec.containers[0].image, 'registry.k8s.io/pause:3.10');
@@ -98,7 +98,7 @@ test('renderers: Production leaves replicas to the HPA, the placeholder image ha
   assert.ok(!JSON.stringify(redis).includes('requirepass $('), 'the password is not in the command line');
 
   const image = `registry.example/app@sha256:${'a'.repeat(64)}`;
-  const dev = plan(everything, env('development'), { appId: 'everything', appImage: image });
+  const dev = desiredGraph(everything, env('development'), { appId: 'everything', appImage: image });
   const r = dev.resources.find((x) => x.kind === 'deployment')!;
   const real = renderResource(r, { environment: 'dev', namespace: 'dev', production: false }) as Any;
   assert.equal(real.spec.replicas, 1);
@@ -109,8 +109,8 @@ test('renderers: Production leaves replicas to the HPA, the placeholder image ha
 });
 
 test('a Job is named after a hash of its template: the same settings give the same name, a change a new one', () => {
-  const g = renderGraph(plan(everything, env('development'), { appId: 'everything' }));
-  const g2 = renderGraph(plan(everything, env('development'), { appId: 'everything' }));
+  const g = renderGraph(desiredGraph(everything, env('development'), { appId: 'everything' }));
+  const g2 = renderGraph(desiredGraph(everything, env('development'), { appId: 'everything' }));
   const names = (x: typeof g) => x.filter((m) => m.manifest.kind === 'Job').map((m) => m.manifest.metadata.name);
   assert.deepEqual(names(g), names(g2));
   for (const n of names(g)) assert.ok(n.length <= 52 && /-[0-9a-f]{8}$/.test(n), n);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { dependencyOrder, outputRef, outputRefs, type DesiredResource } from '../../src/model/desiredGraph';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { COMBOS, env, everything, everythingRoot, sample } from './plannerHelpers';
 
 const apps = { sample, everything };
@@ -36,7 +36,7 @@ test('outputRef and outputRefs round-trip ids with colons, slashes and dots', ()
 for (const [appName, model] of Object.entries(apps)) {
   for (const [kind, type] of COMBOS) {
     test(`${appName} · ${kind} ${type}: acyclic, every dependency and output ref resolves, ids unique`, () => {
-      const graph = plan(model, env(kind, type));
+      const graph = desiredGraph(model, env(kind, type));
       assert.equal(graph.provider, kind);
       assert.equal(graph.type, type);
       assert.equal(graph.environment, type === 'production' ? 'prod' : 'dev');
@@ -80,18 +80,18 @@ function reaches(resources: DesiredResource[], from: string, to: string): boolea
 
 test('the same app and environment give the same graph, also from a fresh analysis', () => {
   for (const [kind, type] of COMBOS) {
-    const a = plan(everything, env(kind, type));
-    const b = plan(new AppAnalyzer(everythingRoot).analyze(), env(kind, type));
+    const a = desiredGraph(everything, env(kind, type));
+    const b = desiredGraph(new AppAnalyzer(everythingRoot).analyze(), env(kind, type));
     assert.deepEqual(b, a);
     assert.equal(JSON.stringify(b), JSON.stringify(a));
   }
 });
 
 test('ids do not depend on the sizing answers, the region, the profile or the app id', () => {
-  const ids = (g: ReturnType<typeof plan>) => g.resources.map((r) => r.id);
-  const base = plan(sample, env('aws', 'production'));
-  const resized = plan(sample, env('aws', 'production', { sizing: { databases: { users: { cpu: 8, memoryGiB: 64 } }, services: { orders: { minInstances: 4, maxInstances: 40 } } } }));
-  const moved = plan(sample, env('aws', 'production', { provider: { kind: 'aws', region: 'us-east-1' } }), { appId: 'shop' });
+  const ids = (g: ReturnType<typeof desiredGraph>) => g.resources.map((r) => r.id);
+  const base = desiredGraph(sample, env('aws', 'production'));
+  const resized = desiredGraph(sample, env('aws', 'production', { sizing: { databases: { users: { cpu: 8, memoryGiB: 64 } }, services: { orders: { minInstances: 4, maxInstances: 40 } } } }));
+  const moved = desiredGraph(sample, env('aws', 'production', { provider: { kind: 'aws', region: 'us-east-1' } }), { appId: 'shop' });
   assert.deepEqual(ids(resized), ids(base));
   assert.deepEqual(ids(moved), ids(base));
   assert.notDeepEqual(byId(resized, 'aws:rds:users').settings, byId(base, 'aws:rds:users').settings);
@@ -99,7 +99,7 @@ test('ids do not depend on the sizing answers, the region, the profile or the ap
 
 test('the ids of the sample app on a Development kubernetes environment, in graph order', () => {
   assert.deepEqual(
-    plan(sample, env('kubernetes', 'development')).resources.map((r) => r.id),
+    desiredGraph(sample, env('kubernetes', 'development')).resources.map((r) => r.id),
     [
       'k8s:namespace',
       'k8s:pvc:data-encore-postgres-orders-0',
@@ -151,7 +151,7 @@ test('the ids of the sample app on a Development kubernetes environment, in grap
   );
 });
 
-function byId(graph: ReturnType<typeof plan>, id: string): DesiredResource {
+function byId(graph: ReturnType<typeof desiredGraph>, id: string): DesiredResource {
   const r = graph.resources.find((x) => x.id === id);
   assert.ok(r, `no ${id}`);
   return r;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { outputRefs, type DesiredGraph, type JsonObject, type JsonValue } from '../../src/model/desiredGraph';
-import { plan } from '../../src/provisioning/planner';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { byId, COMBOS, env, everything, ofKind, sample } from './plannerHelpers';
 
 function doc(graph: DesiredGraph): JsonObject {
@@ -16,7 +16,7 @@ const arr = (v: JsonValue | undefined) => v as JsonObject[];
 
 for (const [kind, type] of COMBOS) {
   test(`infra config on ${kind} ${type}: exactly what the everything fixture uses`, () => {
-    const graph = plan(everything, env(kind, type));
+    const graph = desiredGraph(everything, env(kind, type));
     const d = doc(graph);
     const managed = type === 'production' && kind !== 'kubernetes';
     assert.deepEqual(Object.keys(d), ['$schema', 'metadata', 'auth', 'service_discovery', 'sql_servers', 'redis', 'pubsub', 'object_storage', 'secrets']);
@@ -84,14 +84,14 @@ for (const [kind, type] of COMBOS) {
 }
 
 test('the sample app: its two databases on their own servers, its cache, topic, bucket and secrets', () => {
-  const d = doc(plan(sample, env('aws', 'production')));
+  const d = doc(desiredGraph(sample, env('aws', 'production')));
   assert.deepEqual(arr(d.sql_servers).map((s) => [s.host, Object.keys(obj(s.databases))]), [
     ['${aws:rds:orders.address}:5432', ['orders']],
     ['${aws:rds:users.address}:5432', ['users']],
   ]);
   assert.deepEqual(Object.keys(obj(d.redis)), ['notifications']);
   assert.deepEqual(obj(obj(d.redis).notifications).tls_config, {});
-  assert.deepEqual(arr(d.object_storage)[0], { type: 's3', region: 'eu-west-1', buckets: { 'order-receipts': { name: byId(plan(sample, env('aws', 'production')), 'aws:s3:order-receipts').name } } });
+  assert.deepEqual(arr(d.object_storage)[0], { type: 's3', region: 'eu-west-1', buckets: { 'order-receipts': { name: byId(desiredGraph(sample, env('aws', 'production')), 'aws:s3:order-receipts').name } } });
   assert.deepEqual(Object.keys(obj(d.secrets)), ['EmailApiKey', 'SessionSigningKey']);
 });
 
@@ -106,7 +106,7 @@ test('no secret values anywhere in any graph: credentials are $env references, n
   const credentialKeys = new Set(['password', 'auth_string', 'secret_access_key', 'authToken', 'token', 'apiKey', 'secretValue']);
   for (const model of [sample, everything]) {
     for (const [kind, type] of COMBOS) {
-      const graph = plan(model, env(kind, type));
+      const graph = desiredGraph(model, env(kind, type));
       for (const [k, v] of entries(graph as unknown as JsonValue)) {
         if (credentialKeys.has(k)) assert.ok(typeof v !== 'string', `${k} holds a string in ${kind} ${type}: ${String(v)}`);
       }
@@ -130,7 +130,7 @@ test('no secret values anywhere in any graph: credentials are $env references, n
 
 test('every $env the config uses reaches the Deployments that need it, from a Secret key that exists', () => {
   for (const [kind, type] of COMBOS) {
-    const graph = plan(everything, env(kind, type));
+    const graph = desiredGraph(everything, env(kind, type));
     const secrets = new Map(ofKind(graph, 'secret').filter((r) => r.providerType === 'k8s/v1/Secret').map((r) => [r.name, r]));
     const provided = new Map<string, Set<string>>(); // env var → deployments
     for (const dep of ofKind(graph, 'deployment')) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { primaryResource, type DesiredGraph } from '../../src/model/desiredGraph';
-import { cronSchedule, plan } from '../../src/provisioning/planner';
+import { cronSchedule, desiredGraph } from '../../src/provisioning/planner';
 import { byId, COMBOS, env, everything, kindTable, ofKind, sample } from './plannerHelpers';
 
 const K8S_EVERYWHERE = {
@@ -60,14 +60,14 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
 for (const [kind, type] of COMBOS) {
   test(`every resource kind on ${kind} ${type}, for both apps`, () => {
     const expected = Object.fromEntries(Object.entries(EXPECTED[`${kind} ${type}`]).sort(([a], [b]) => a.localeCompare(b)));
-    assert.deepEqual(kindTable(plan(everything, env(kind, type))), expected);
-    assert.deepEqual(kindTable(plan(sample, env(kind, type))), expected);
+    assert.deepEqual(kindTable(desiredGraph(everything, env(kind, type))), expected);
+    assert.deepEqual(kindTable(desiredGraph(sample, env(kind, type))), expected);
   });
 }
 
 test('every environment: a namespace, and per service a ServiceAccount, Deployment and Service; the gateway too', () => {
   for (const [kind, type] of COMBOS) {
-    const g = plan(everything, env(kind, type));
+    const g = desiredGraph(everything, env(kind, type));
     assert.equal(ofKind(g, 'namespace').length, 1);
     for (const s of ['analytics', 'billing', 'catalog', 'web', 'worker', 'encore-gateway']) {
       for (const k of ['serviceaccount', 'deployment', 'service']) byId(g, `k8s:${k}:${s}`);
@@ -79,8 +79,8 @@ test('every environment: a namespace, and per service a ServiceAccount, Deployme
 });
 
 test('the namespace is the environment name, or the one the kubernetes provider gives', () => {
-  assert.equal(byId(plan(sample, env('aws', 'production')), 'k8s:namespace').name, 'prod');
-  const given = plan(sample, env('kubernetes', 'development', { provider: { kind: 'kubernetes', context: 'kind-dev', namespace: 'shop-staging' } }));
+  assert.equal(byId(desiredGraph(sample, env('aws', 'production')), 'k8s:namespace').name, 'prod');
+  const given = desiredGraph(sample, env('kubernetes', 'development', { provider: { kind: 'kubernetes', context: 'kind-dev', namespace: 'shop-staging' } }));
   assert.equal(given.namespace, 'shop-staging');
   assert.equal(byId(given, 'k8s:namespace').name, 'shop-staging');
   assert.equal(byId(given, 'k8s:namespace').summary, 'namespace shop-staging in context kind-dev');
@@ -88,7 +88,7 @@ test('the namespace is the environment name, or the one the kubernetes provider 
 });
 
 test('Production on AWS: RDS with 7-day backups, PITR, deletion protection and Multi-AZ; ElastiCache with replicas', () => {
-  const g = plan(sample, env('aws', 'production'));
+  const g = desiredGraph(sample, env('aws', 'production'));
   const rds = byId(g, 'aws:rds:users');
   assert.equal(rds.stateful, true);
   assert.deepEqual(rds.source, { kind: 'database', name: 'users' });
@@ -116,7 +116,7 @@ test('Production on AWS: RDS with 7-day backups, PITR, deletion protection and M
 });
 
 test('Production on AWS: SNS topic, SQS queue per subscription with its own dead-letter queue, S3, Secrets Manager, IRSA', () => {
-  const g = plan(sample, env('aws', 'production'));
+  const g = desiredGraph(sample, env('aws', 'production'));
   // order-placed has an ordering attribute, so it is FIFO end to end.
   const topic = byId(g, 'aws:sns:order-placed');
   assert.equal(topic.settings.fifo, true);
@@ -134,7 +134,7 @@ test('Production on AWS: SNS topic, SQS queue per subscription with its own dead
   assert.equal(bucket.settings.blockPublicAccess, true);
   assert.equal(bucket.stateful, true);
   assert.match(bucket.name, /^sample-app-prod-order-receipts-[0-9a-f]{8}$/);
-  const publicBucket = byId(plan(everything, env('aws', 'production')), 'aws:s3:avatars');
+  const publicBucket = byId(desiredGraph(everything, env('aws', 'production')), 'aws:s3:avatars');
   assert.equal(publicBucket.settings.blockPublicAccess, false);
   assert.equal(publicBucket.settings.publicRead, true);
   const sm = byId(g, 'aws:secretsmanager:EmailApiKey');
@@ -154,7 +154,7 @@ test('Production on AWS: SNS topic, SQS queue per subscription with its own dead
 });
 
 test('Production on GCP: regional Cloud SQL with backups, PITR and deletion protection; Memorystore; Pub/Sub with dead-letter topics', () => {
-  const g = plan(everything, env('gcp', 'production'));
+  const g = desiredGraph(everything, env('gcp', 'production'));
   const sql = byId(g, 'gcp:sql:billing');
   assert.equal(sql.settings.tier, 'db-custom-1-3840');
   assert.equal(sql.settings.databaseVersion, 'POSTGRES_16');
@@ -189,7 +189,7 @@ test('Production on the kubernetes provider: the same split in the cluster, size
   const e = env('kubernetes', 'production', {
     sizing: { databases: { users: { cpu: 2, memoryGiB: 8, diskGiB: 50 } }, caches: { notifications: { memoryGiB: 2, replicas: 2 } }, services: { orders: { minInstances: 3, maxInstances: 12 } } },
   });
-  const g = plan(sample, e);
+  const g = desiredGraph(sample, e);
   assert.ok(!g.resources.some((r) => r.providerType.startsWith('AWS::') || r.providerType.includes('googleapis.com')), 'nothing outside the cluster');
   const pg = byId(g, 'k8s:statefulset:encore-postgres-users');
   assert.equal(pg.settings.replicas, 1);
@@ -216,7 +216,7 @@ test('Production on the kubernetes provider: the same split in the cluster, size
 
 test('Development, every provider: Postgres and Redis as one-replica StatefulSets on PVCs, NSQ, one instance per service, no HPA', () => {
   for (const kind of ['aws', 'gcp', 'kubernetes'] as const) {
-    const g = plan(sample, env(kind, 'development'));
+    const g = desiredGraph(sample, env(kind, 'development'));
     for (const db of ['orders', 'users']) {
       const sts = byId(g, `k8s:statefulset:encore-postgres-${db}`);
       assert.equal(sts.settings.replicas, 1);
@@ -231,21 +231,21 @@ test('Development, every provider: Postgres and Redis as one-replica StatefulSet
     assert.ok(!g.resources.some((r) => r.kind === 'databaseServer' || r.kind === 'cache' || r.kind === 'deadLetter'));
     assert.ok(!g.resources.some((r) => r.providerType.startsWith('AWS::SecretsManager') || r.providerType.startsWith('secretmanager.')));
   }
-  assert.equal(byId(plan(sample, env('aws', 'development')), 'aws:s3:order-receipts').providerType, 'AWS::S3::Bucket');
-  assert.equal(byId(plan(sample, env('gcp', 'development')), 'gcp:gcs:order-receipts').providerType, 'storage.googleapis.com/Bucket');
-  const aws = byId(plan(sample, env('aws', 'development')), 'aws:eks-nodegroup').settings;
+  assert.equal(byId(desiredGraph(sample, env('aws', 'development')), 'aws:s3:order-receipts').providerType, 'AWS::S3::Bucket');
+  assert.equal(byId(desiredGraph(sample, env('gcp', 'development')), 'gcp:gcs:order-receipts').providerType, 'storage.googleapis.com/Bucket');
+  const aws = byId(desiredGraph(sample, env('aws', 'development')), 'aws:eks-nodegroup').settings;
   assert.deepEqual([aws.minSize, aws.maxSize, aws.autoscaler], [2, 2, null]);
-  const gcp = byId(plan(sample, env('gcp', 'development')), 'gcp:gke-nodepool').settings;
+  const gcp = byId(desiredGraph(sample, env('gcp', 'development')), 'gcp:gke-nodepool').settings;
   assert.deepEqual([gcp.nodeCount, gcp.autoscaling], [2, null]);
   // A bigger app gets a bigger fixed pool: 45 workloads × 256 MiB + 2 Postgres + Redis + nsqd = 14 GiB.
   const big = { ...sample, services: [...sample.services, ...Array.from({ length: 40 }, (_, i) => ({ name: `s${i}`, root: `s${i}` }))] };
-  assert.equal(byId(plan(big, env('aws', 'development')), 'aws:eks-nodegroup').settings.minSize, 5);
-  assert.equal(byId(plan(big, env('gcp', 'development')), 'gcp:gke-nodepool').settings.nodeCount, 3);
+  assert.equal(byId(desiredGraph(big, env('aws', 'development')), 'aws:eks-nodegroup').settings.minSize, 5);
+  assert.equal(byId(desiredGraph(big, env('gcp', 'development')), 'gcp:gke-nodepool').settings.nodeCount, 3);
 });
 
 test('app secrets become Kubernetes Secrets that name no value', () => {
   for (const [kind, type] of COMBOS) {
-    const g = plan(everything, env(kind, type));
+    const g = desiredGraph(everything, env(kind, type));
     const secrets = ofKind(g, 'secret').filter((r) => r.source?.kind === 'secret' && r.providerType === 'k8s/v1/Secret');
     assert.deepEqual(secrets.map((s) => s.source?.name), ['CatalogApiKey', 'SharedToken']);
     for (const s of secrets) {
@@ -256,7 +256,7 @@ test('app secrets become Kubernetes Secrets that name no value', () => {
 });
 
 test('a CronJob per cron job, with Encore schedules as cron expressions', () => {
-  const g = plan(sample, env('gcp', 'production'));
+  const g = desiredGraph(sample, env('gcp', 'production'));
   const digest = byId(g, 'k8s:cronjob:daily-digest');
   assert.equal(digest.settings.schedule, '0 8 * * *');
   assert.equal(digest.settings.timeZone, 'Etc/UTC');
@@ -309,27 +309,27 @@ test('a CronJob per cron job, with Encore schedules as cron expressions', () => 
 
 test('answered sizing changes instance classes, node types and autoscaling', () => {
   const sizing = { databases: { users: { cpu: 4, memoryGiB: 16, diskGiB: 100 } }, caches: { notifications: { memoryGiB: 20, replicas: 2 } }, services: { orders: { minInstances: 4, maxInstances: 30 } } };
-  const aws = plan(sample, env('aws', 'production', { sizing }));
+  const aws = desiredGraph(sample, env('aws', 'production', { sizing }));
   assert.equal(byId(aws, 'aws:rds:users').settings.instanceClass, 'db.m5.xlarge');
   assert.equal(byId(aws, 'aws:rds:users').settings.allocatedStorageGiB, 100);
   assert.equal(byId(aws, 'aws:rds:orders').settings.instanceClass, 'db.m5.large', 'unanswered: the default');
   assert.equal(byId(aws, 'aws:elasticache:notifications').settings.nodeType, 'cache.r6g.xlarge');
   assert.equal(byId(aws, 'aws:elasticache:notifications').settings.numCacheClusters, 3);
   assert.deepEqual([byId(aws, 'k8s:hpa:orders').settings.minReplicas, byId(aws, 'k8s:hpa:orders').settings.maxReplicas], [4, 30]);
-  const base = plan(sample, env('aws', 'production'));
+  const base = desiredGraph(sample, env('aws', 'production'));
   assert.ok((byId(aws, 'aws:eks-nodegroup').settings.maxSize as number) > (byId(base, 'aws:eks-nodegroup').settings.maxSize as number), 'more instances, more nodes');
-  const gcp = plan(sample, env('gcp', 'production', { sizing }));
+  const gcp = desiredGraph(sample, env('gcp', 'production', { sizing }));
   assert.equal(byId(gcp, 'gcp:sql:users').settings.tier, 'db-custom-4-16384');
   assert.equal(byId(gcp, 'gcp:sql:orders').settings.tier, 'db-custom-1-3840');
   assert.deepEqual([byId(gcp, 'gcp:memorystore:notifications').settings.memorySizeGb, byId(gcp, 'gcp:memorystore:notifications').settings.replicaCount], [20, 2]);
-  const none = plan(sample, env('aws', 'production', { sizing: { caches: { notifications: { replicas: 0 } } } }));
+  const none = desiredGraph(sample, env('aws', 'production', { sizing: { caches: { notifications: { replicas: 0 } } } }));
   assert.equal(byId(none, 'aws:elasticache:notifications').settings.automaticFailover, false);
   assert.equal(byId(none, 'aws:elasticache:notifications').summary, 'notifications cache → ElastiCache Redis cache.m6g.large, no replica');
 });
 
 test('summaries for the tree read well', () => {
   const summary = (g: DesiredGraph, id: string) => byId(g, id).summary;
-  const aws = plan(sample, env('aws', 'production'));
+  const aws = desiredGraph(sample, env('aws', 'production'));
   assert.equal(summary(aws, 'aws:rds:users'), 'users DB → RDS PostgreSQL db.m5.large, 7-day backups');
   assert.equal(summary(aws, 'aws:elasticache:notifications'), 'notifications cache → ElastiCache Redis cache.m6g.large, 1 replica, Multi-AZ');
   assert.equal(summary(aws, 'aws:sns:order-placed'), 'order-placed topic → SNS FIFO topic');
@@ -341,24 +341,24 @@ test('summaries for the tree read well', () => {
   assert.equal(summary(aws, 'k8s:cronjob:daily-digest'), 'daily-digest cron → CronJob "0 8 * * *" calling notifications.dailyDigest');
   assert.equal(summary(aws, 'aws:eks-nodegroup'), 'nodes → m6i.large, autoscaling 2–13');
   assert.equal(summary(aws, 'k8s:configmap:encore-infra-config'), 'infra.config.json → Secret encore-infra-config (2 databases, 1 cache, 1 topic, 1 subscription, 1 bucket, 2 secrets)');
-  const dev = plan(sample, env('kubernetes', 'development'));
+  const dev = desiredGraph(sample, env('kubernetes', 'development'));
   assert.equal(summary(dev, 'k8s:statefulset:encore-postgres-users'), 'users DB → StatefulSet postgres:16, 10 GiB PVC');
   assert.equal(summary(dev, 'k8s:statefulset:encore-redis-notifications'), 'notifications cache → StatefulSet redis:7.2, 1 GiB PVC');
   assert.equal(summary(dev, 'nsq:channel:order-placed/notify-customer'), 'notify-customer subscription → NSQ channel on order-placed, no dead-letter queue');
   assert.equal(summary(dev, 'minio:bucket:order-receipts'), 'order-receipts bucket → MinIO bucket, private, versioned');
   assert.equal(summary(dev, 'database:users'), 'users DB → database and role "users", 2 migrations');
   assert.equal(summary(dev, 'k8s:deployment:orders'), 'orders service → Deployment, 1 instance');
-  const gcp = plan(everything, env('gcp', 'production'));
+  const gcp = desiredGraph(everything, env('gcp', 'production'));
   assert.equal(summary(gcp, 'gcp:sql:billing'), 'billing DB → Cloud SQL PostgreSQL db-custom-1-3840, 7-day backups');
   assert.equal(summary(gcp, 'gcp:memorystore:products'), 'products cache → Memorystore Redis 5 GB, Standard HA, 1 read replica');
   assert.equal(summary(gcp, 'gcp:gcs:avatars'), 'avatars bucket → GCS bucket, public read');
-  const k8sProd = plan(everything, env('kubernetes', 'production'));
+  const k8sProd = desiredGraph(everything, env('kubernetes', 'production'));
   assert.equal(summary(k8sProd, 'k8s:statefulset:encore-redis-products'), 'products cache → StatefulSet redis:7.2, 5 GiB, 1 primary + 1 replica (no automatic failover), 10 GiB PVCs');
   assert.equal(summary(k8sProd, 'minio:bucket:avatars'), 'avatars bucket → MinIO bucket, public read inside the cluster');
 });
 
 test('primaryResource picks what stands for a declaration, or null when it is not provisioned', () => {
-  const aws = plan(everything, env('aws', 'production'));
+  const aws = desiredGraph(everything, env('aws', 'production'));
   assert.equal(primaryResource(aws, { kind: 'database', name: 'billing' })?.id, 'aws:rds:billing');
   assert.equal(primaryResource(aws, { kind: 'database', name: 'analytics' }), null);
   assert.equal(primaryResource(aws, { kind: 'cache', name: 'products' })?.id, 'aws:elasticache:products');
@@ -366,7 +366,7 @@ test('primaryResource picks what stands for a declaration, or null when it is no
   assert.equal(primaryResource(aws, { kind: 'secret', name: 'SharedToken' })?.id, 'aws:secretsmanager:SharedToken');
   assert.equal(primaryResource(aws, { kind: 'service', name: 'catalog' })?.id, 'k8s:deployment:catalog');
   assert.equal(primaryResource(aws, { kind: 'cronJob', name: 'nightly' })?.id, 'k8s:cronjob:nightly');
-  const dev = plan(everything, env('kubernetes', 'development'));
+  const dev = desiredGraph(everything, env('kubernetes', 'development'));
   assert.equal(primaryResource(dev, { kind: 'cache', name: 'products' })?.id, 'k8s:statefulset:encore-redis-products');
   assert.equal(primaryResource(dev, { kind: 'bucket', name: 'avatars' })?.id, 'minio:bucket:avatars');
   assert.equal(primaryResource(dev, { kind: 'secret', name: 'SharedToken' })?.id, 'k8s:secret:encore-secret-shared-token-c3037c');

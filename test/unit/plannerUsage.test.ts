@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { primaryResource } from '../../src/model/desiredGraph';
-import { environmentNeeds, plan } from '../../src/provisioning/planner';
+import { environmentNeeds, desiredGraph } from '../../src/provisioning/planner';
 import { testApp } from './analyzerApp';
 import { COMBOS, env, everything } from './plannerHelpers';
 
@@ -72,7 +72,7 @@ test('environmentNeeds keeps what services use, and a topic that only has a subs
 
 for (const [kind, type] of COMBOS) {
   test(`declared but unused resources are left out on ${kind} ${type}`, () => {
-    const graph = plan(model, env(kind, type));
+    const graph = desiredGraph(model, env(kind, type));
     const text = JSON.stringify(graph);
     for (const [k, name] of [['database', 'unused-db'], ['cache', 'cold'], ['topic', 'quiet'], ['bucket', 'dusty']] as const) {
       assert.equal(primaryResource(graph, { kind: k, name }), null, `${k} ${name} is not provisioned`);
@@ -87,14 +87,14 @@ for (const [kind, type] of COMBOS) {
 
 test('the everything fixture: its analytics database has no user and is left out everywhere', () => {
   for (const [kind, type] of COMBOS) {
-    const graph = plan(everything, env(kind, type));
+    const graph = desiredGraph(everything, env(kind, type));
     assert.equal(primaryResource(graph, { kind: 'database', name: 'analytics' }), null);
     assert.ok(primaryResource(graph, { kind: 'database', name: 'billing' }));
   }
 });
 
 test('a 90-minute interval is scheduled with a guard; one that does not divide a day is left out with a warning', () => {
-  const graph = plan(model, env('kubernetes', 'development'));
+  const graph = desiredGraph(model, env('kubernetes', 'development'));
   const every90 = graph.resources.find((r) => r.id === 'k8s:cronjob:every-90');
   assert.deepEqual([every90?.settings.schedule, every90?.settings.runOnlyAtMinuteOfDayMultipleOf], ['*/30 * * * *', 90]);
   assert.equal(every90?.summary, 'every-90 cron → CronJob "*/30 * * * *" (every 90 minutes from midnight UTC) calling svc.run');
@@ -105,14 +105,14 @@ test('a 90-minute interval is scheduled with a guard; one that does not divide a
 
 test('an exactly-once topic on NSQ is a warning, not a silent downgrade; managed Pub/Sub keeps exactly-once', () => {
   const warning = 'Topic invoices-paid is exactly-once, but NSQ delivers at least once: in dev its subscribers may see a message twice.';
-  assert.deepEqual(plan(everything, env('aws', 'development')).warnings, [warning]);
-  assert.deepEqual(plan(everything, env('kubernetes', 'development')).warnings, [warning]);
-  assert.deepEqual(plan(everything, env('gcp', 'production')).warnings, []);
-  assert.deepEqual(plan(everything, env('aws', 'production')).warnings, []);
+  assert.deepEqual(desiredGraph(everything, env('aws', 'development')).warnings, [warning]);
+  assert.deepEqual(desiredGraph(everything, env('kubernetes', 'development')).warnings, [warning]);
+  assert.deepEqual(desiredGraph(everything, env('gcp', 'production')).warnings, []);
+  assert.deepEqual(desiredGraph(everything, env('aws', 'production')).warnings, []);
 });
 
 test('hand-edited sizing out of range shows up as a warning of the plan', () => {
-  const graph = plan(model, env('aws', 'production', { sizing: { databases: { used: { cpu: 500 } } } }));
+  const graph = desiredGraph(model, env('aws', 'production', { sizing: { databases: { used: { cpu: 500 } } } }));
   assert.equal(graph.warnings[0], 'databases.used.cpu = 500 is not allowed (1–64 vCPU, whole numbers); using 64.');
   assert.equal(graph.warnings.length, 2); // and the cron interval
   assert.equal(graph.resources.find((r) => r.id === 'aws:rds:used')?.settings.instanceClass, 'db.m5.16xlarge');
@@ -120,6 +120,6 @@ test('hand-edited sizing out of range shows up as a warning of the plan', () => 
 
 test('an app without services gets only its namespace, base and infra config', () => {
   const empty = { ...model, services: [], endpoints: [], cronJobs: [] };
-  const graph = plan(empty, env('kubernetes', 'development'));
+  const graph = desiredGraph(empty, env('kubernetes', 'development'));
   assert.deepEqual(graph.resources.map((r) => r.id), ['k8s:namespace', 'k8s:configmap:encore-infra-config']);
 });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { LiveStatuses } from '../../src/extension/provision/liveStatus';
 import { lensStatuses } from '../../src/extension/tree/lensStatus';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import { buildTree, itemData, summarize, type TreeNode } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 import type { Plan, PlanEntry } from '../../src/model/plan';
@@ -14,9 +14,9 @@ import { emptyState, type EnvState, type ResourceState } from '../../src/model/s
 
 const root = path.join(__dirname, '..', '..', 'examples', 'sample-app');
 const model = new AppAnalyzer(root).analyze();
-const planFor = cachedPlanner(() => undefined);
+const graphFor = cachedGraphs(() => undefined);
 const env: Environment = { name: 'staging', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } };
-const graph = planFor(model, env);
+const graph = graphFor(model, env);
 
 const record = (id: string, status: ResourceState['status'], updatedAt = 't1', error: string | null = null): ResourceState => {
   const resource = graph.resources.find((r) => r.id === id);
@@ -63,7 +63,7 @@ test('the tree shows each resource status, coloured icons, and the environment a
   assert.ok(a && b);
   const live = new LiveStatuses();
   live.update(root, 'staging', stateWith([record(a, 'ready'), record(b, 'failed', 't1', 'ImagePullBackOff')]));
-  const data = buildTree([{ root, description: 'sample-app', environments: { ok: true, file: 'f', environments: [env] }, model: { kind: 'ready', model } }], planFor, (r, e, id) => live.statusOf(r, e, id));
+  const data = buildTree([{ root, description: 'sample-app', environments: { ok: true, file: 'f', environments: [env] }, model: { kind: 'ready', model } }], graphFor, (r, e, id) => live.statusOf(r, e, id));
   const resources = [...data.nodes.values()].filter((n): n is Extract<TreeNode, { kind: 'resource' }> => n.kind === 'resource');
   const na = resources.find((n) => n.resource.id === a);
   const nb = resources.find((n) => n.resource.id === b);
@@ -80,7 +80,7 @@ test('the tree shows each resource status, coloured icons, and the environment a
   assert.ok(db);
   const dbIds = graph.resources.filter((r) => r.source?.kind === 'database' && r.source.name === db.name).map((r) => r.id);
   live.update(root, 'staging', stateWith(dbIds.map((id) => record(id, 'ready'))));
-  const [lens] = lensStatuses(model, [env], { kind: 'database', name: db.name, file: '', line: 0 }, planFor, (r, e, id) => live.statusOf(r, e, id));
+  const [lens] = lensStatuses(model, [env], { kind: 'database', name: db.name, file: '', line: 0 }, graphFor, (r, e, id) => live.statusOf(r, e, id));
   assert.match(lens?.title ?? '', / · ready$/);
   assert.match(lens?.tooltip ?? '', new RegExp(`\\(${dbIds.length} resources\\), ${dbIds.length} ready\\.`));
 });

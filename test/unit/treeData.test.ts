@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import { buildTree, itemData, type AppInput, type TreeData, type TreeNode } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 
 const root = path.join(__dirname, '..', '..', 'examples', 'sample-app');
 const model = new AppAnalyzer(root).analyze();
-const planFor = cachedPlanner(() => undefined);
+const graphFor = cachedGraphs(() => undefined);
 
 const staging: Environment = { name: 'staging', type: 'development', deploy: { trigger: 'push', branch: 'main' }, provider: { kind: 'kubernetes', context: 'kind-dev' } };
 const prod: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1', profile: 'shop' } };
@@ -29,7 +29,7 @@ const children = (data: TreeData, id = '') => (data.children.get(id) ?? []).map(
 const labels = (data: TreeData, id = '') => children(data, id).map((n) => itemData(n, (data.children.get(n.id)?.length ?? 0) > 0).label);
 
 test('one app: its environments at the top, each with its settings, then its resources grouped by declaration', () => {
-  const data = buildTree([app()], planFor);
+  const data = buildTree([app()], graphFor);
   assert.deepEqual(labels(data), ['staging', 'prod']);
   const [stagingNode, prodNode] = children(data);
   assert.deepEqual(labels(data, prodNode.id).slice(0, 7), ['Type', 'Deploy', 'Provider', 'Region', 'Profile', 'Sizing', 'Shared infrastructure']);
@@ -51,12 +51,12 @@ test('one app: its environments at the top, each with its settings, then its res
 
   // Every planned resource is in the tree exactly once.
   const resources = [...data.nodes.values()].filter((n) => n.kind === 'resource' && n.id.startsWith(prodNode.id));
-  assert.equal(resources.length, planFor(model, prod).resources.length);
+  assert.equal(resources.length, graphFor(model, prod).resources.length);
 });
 
 test('ids are stable across rebuilds, unique, and every node\'s parent lists it as a child', () => {
-  const a = buildTree([app()], planFor);
-  const b = buildTree([app()], cachedPlanner(() => undefined));
+  const a = buildTree([app()], graphFor);
+  const b = buildTree([app()], cachedGraphs(() => undefined));
   assert.deepEqual([...a.nodes.keys()], [...b.nodes.keys()]);
   for (const [id, parent] of a.parent) assert.ok(a.children.get(parent)?.includes(id), id);
   const all = [...a.children.values()].flat();
@@ -66,7 +66,7 @@ test('ids are stable across rebuilds, unique, and every node\'s parent lists it 
 
 test('several apps: one group per app; an app without environments offers Create Environment for itself', () => {
   const other = '/work/other-app';
-  const data = buildTree([app(), app({ root: other, description: 'other-app', environments: { ok: true, file: `${other}/${path.basename(file)}`, environments: [] } })], planFor);
+  const data = buildTree([app(), app({ root: other, description: 'other-app', environments: { ok: true, file: `${other}/${path.basename(file)}`, environments: [] } })], graphFor);
   assert.deepEqual(labels(data), ['sample-app', 'other-app']);
   const [first, second] = children(data);
   assert.deepEqual(labels(data, first.id), ['staging', 'prod']);
@@ -75,7 +75,7 @@ test('several apps: one group per app; an app without environments offers Create
   assert.equal(item.label, 'No environments yet: Create Environment…');
   assert.deepEqual(item.action, { kind: 'command', command: 'encore.createEnvironment', title: 'Create Environment', args: [other] });
   // One app with no environments: nothing, so the view's welcome shows.
-  assert.deepEqual(labels(buildTree([app({ environments: { ok: true, file, environments: [] } })], planFor)), []);
+  assert.deepEqual(labels(buildTree([app({ environments: { ok: true, file, environments: [] } })], graphFor)), []);
 });
 
 test('a broken file is an error node that opens it at the error, with one child per problem', () => {
@@ -83,7 +83,7 @@ test('a broken file is an error node that opens it at the error, with one child 
     { message: 'must be "production" or "development"', path: '/environments/0/type', line: 4, column: 15, offset: 60, length: 10 },
     { message: 'missing "region"', path: '/environments/1/provider', line: 9, column: 19, offset: 140, length: 20 },
   ];
-  const data = buildTree([app({ environments: { ok: false, file, errors } })], planFor);
+  const data = buildTree([app({ environments: { ok: false, file, errors } })], graphFor);
   const [node] = children(data);
   const item = itemData(node, true);
   assert.equal(item.label, 'Cannot read encore.environments.json');
@@ -105,7 +105,7 @@ test('no model yet, a Go app, a failed analysis or a stopped server: the setting
     [{ kind: 'unavailable', message: 'The server stopped.' }, /Resources unknown/, 'encore.restartServer'],
   ];
   for (const [state, label, command] of cases) {
-    const data = buildTree([app({ model: state, environments: { ok: true, file, environments: [staging] } })], planFor);
+    const data = buildTree([app({ model: state, environments: { ok: true, file, environments: [staging] } })], graphFor);
     const [env] = children(data);
     const kids = children(data, env.id);
     assert.deepEqual(kids.slice(0, 3).map((n) => n.kind), ['setting', 'setting', 'setting']);
@@ -119,7 +119,7 @@ test('no model yet, a Go app, a failed analysis or a stopped server: the setting
 
 test('an app with build errors still shows its resources, under a warning', () => {
   const broken = { ...model, diagnostics: [{ ...model.databases[0].declaration, severity: 'error' as const, message: 'x' }] };
-  const data = buildTree([app({ model: { kind: 'ready', model: broken }, environments: { ok: true, file, environments: [staging] } })], planFor);
+  const data = buildTree([app({ model: { kind: 'ready', model: broken }, environments: { ok: true, file, environments: [staging] } })], graphFor);
   const [env] = children(data);
   const warning = children(data, env.id).find((n) => n.kind === 'problem');
   assert.ok(warning);
@@ -128,13 +128,13 @@ test('an app with build errors still shows its resources, under a warning', () =
 });
 
 test('an unreadable encore.app is an error node that opens it', () => {
-  const data = buildTree([app({ appError: 'encore.app: expected a JSON object' })], planFor);
+  const data = buildTree([app({ appError: 'encore.app: expected a JSON object' })], graphFor);
   const [node] = children(data);
   assert.deepEqual(itemData(node, false).action, { kind: 'openFile', file: path.join(root, 'encore.app') });
 });
 
 test('the resource that holds an app secret\'s typed value is marked for Set Secret Value, and only it', () => {
-  const data = buildTree([app()], planFor);
+  const data = buildTree([app()], graphFor);
   for (const env of children(data)) {
     const marked = [...data.nodes.values()]
       .filter((n) => n.kind === 'resource' && n.id.startsWith(`${env.id}/`) && itemData(n, false).contextValue.endsWith('.appSecret'))

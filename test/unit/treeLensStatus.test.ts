@@ -4,12 +4,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { lensStatuses } from '../../src/extension/tree/lensStatus';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import type { AppModel } from '../../src/model/appModel';
 import type { Environment } from '../../src/model/environment';
 
 const model = new AppAnalyzer(path.join(__dirname, '..', '..', 'examples', 'sample-app')).analyze();
-const planFor = cachedPlanner(() => undefined);
+const graphFor = cachedGraphs(() => undefined);
 const staging: Environment = { name: 'staging', type: 'development', deploy: { trigger: 'push', branch: 'main' }, provider: { kind: 'kubernetes', context: 'kind-dev' } };
 const prod: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } };
 const eu: Environment = { name: 'eu', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1' } };
@@ -18,7 +18,7 @@ const at = (kind: 'database' | 'cache' | 'topic' | 'subscription' | 'bucket' | '
   const d = [...m.databases.map((x) => ({ k: 'database', n: x.name, l: x.declaration })), ...m.subscriptions.map((x) => ({ k: 'subscription', n: x.name, l: x.declaration }))].find((x) => x.k === kind && x.n === name);
   return { kind, name, file: d?.l.file ?? '', line: d?.l.range.start.line ?? 0 };
 };
-const titles = (kind: Parameters<typeof at>[0], name: string, envs = [staging, prod, eu]) => lensStatuses(model, envs, at(kind, name), planFor).map((s) => s.title);
+const titles = (kind: Parameters<typeof at>[0], name: string, envs = [staging, prod, eu]) => lensStatuses(model, envs, at(kind, name), graphFor).map((s) => s.title);
 
 test('one status per environment, naming what the declaration becomes there', () => {
   assert.deepEqual(titles('database', 'users'), ['staging: StatefulSet postgres:16', 'prod: RDS PostgreSQL db.m5.large', 'eu: Cloud SQL PostgreSQL db-custom-1-3840']);
@@ -28,14 +28,14 @@ test('one status per environment, naming what the declaration becomes there', ()
   assert.deepEqual(titles('bucket', 'order-receipts', [prod]), ['prod: S3 bucket']);
   assert.deepEqual(titles('service', 'orders', [staging]), ['staging: Deployment']);
   assert.deepEqual(titles('secret', 'EmailApiKey', [prod]), ['prod: Secrets Manager secret']);
-  const [s] = lensStatuses(model, [prod], at('database', 'users'), planFor);
+  const [s] = lensStatuses(model, [prod], at('database', 'users'), graphFor);
   assert.equal(s.env, 'prod');
   assert.match(s.tooltip, /^prod: users DB → RDS PostgreSQL db\.m5\.large, 7-day backups \(\d+ resources\), not provisioned/);
-  assert.deepEqual(lensStatuses(model, [], at('database', 'users'), planFor), []);
+  assert.deepEqual(lensStatuses(model, [], at('database', 'users'), graphFor), []);
 });
 
 test('a declaration no service uses is not deployed, as Encore leaves it out', () => {
   const unused: AppModel = { ...model, databases: model.databases.map((d) => (d.name === 'users' ? { ...d, usedBy: [] } : d)) };
-  const [s] = lensStatuses(unused, [prod], at('database', 'users', unused), planFor);
+  const [s] = lensStatuses(unused, [prod], at('database', 'users', unused), graphFor);
   assert.equal(s.title, 'prod: not deployed');
 });

@@ -5,14 +5,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { draftFromEnvironment, environmentFromDraft, evaluateDraft, newDraft, toFieldProblem } from '../../src/extension/form/draft';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import type { ModelState } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 import type { FormDraft, FormOptions } from '../../src/model/messages';
 
 const model = new AppAnalyzer(path.join(__dirname, '..', '..', 'examples', 'sample-app')).analyze();
 const ready: ModelState = { kind: 'ready', model };
-const planFor = cachedPlanner(() => undefined);
+const graphFor = cachedGraphs(() => undefined);
 
 const noOptions: FormOptions = {
   awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
@@ -21,7 +21,7 @@ const noOptions: FormOptions = {
 };
 
 const evaluate = (draft: FormDraft, otherNames: string[] = [], original?: Environment, state: ModelState = ready) =>
-  evaluateDraft({ draft, otherNames, model: state, planFor, ...(original && { original }) });
+  evaluateDraft({ draft, otherNames, model: state, graphFor, ...(original && { original }) });
 const fields = (draft: FormDraft, otherNames: string[] = []) => Object.fromEntries(evaluate(draft, otherNames).problems.map((p) => [p.field, p.message]));
 
 const staging: Environment = {

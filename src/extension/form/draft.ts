@@ -9,7 +9,7 @@ import { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../../s
 import { validateEnvironment } from '../../environments/validate';
 import type { Problem } from '../../environments/problems';
 import { groupResources, resourceLabel } from '../tree/resourceGroups';
-import type { ModelState, PlanFn } from '../tree/treeData';
+import type { ModelState, GraphFn } from '../tree/treeData';
 
 /** A new environment's draft, with the machine's likeliest values filled in (current branch, context, profile…). */
 export function newDraft(options: FormOptions): FormDraft {
@@ -113,7 +113,7 @@ export interface EvaluateInput {
   /** The names of the other environments of the app (not the one being edited). */
   otherNames: readonly string[];
   model: ModelState;
-  planFor: PlanFn;
+  graphFor: GraphFn;
   original?: Environment;
   /** False to skip the planner (a keystroke check of one field in the quick path). */
   withPreview?: boolean;
@@ -141,7 +141,7 @@ export function evaluateDraft(input: EvaluateInput): Evaluation {
     env,
     problems: dedupe(problems),
     sizing: questions.map(toQuestionView),
-    preview: input.withPreview === false ? { state: 'unavailable', message: 'not computed' } : preview(model, env, input.planFor),
+    preview: input.withPreview === false ? { state: 'unavailable', message: 'not computed' } : preview(model, env, input.graphFor),
     summary: describeEnvironment(env),
   };
 }
@@ -238,7 +238,7 @@ function toQuestionView(q: SizingQuestion): SizingQuestionView {
   };
 }
 
-function preview(model: ModelState, env: Environment, planFor: PlanFn): PreviewView {
+function preview(model: ModelState, env: Environment, graphFor: GraphFn): PreviewView {
   switch (model.kind) {
     case 'pending':
       return { state: 'unavailable', message: 'The Encore language server is still analysing the app; the preview appears when it is done.' };
@@ -252,7 +252,7 @@ function preview(model: ModelState, env: Environment, planFor: PlanFn): PreviewV
   }
   try {
     // The preview does not wait for a valid name: the resources hardly depend on it.
-    const graph = planFor(model.model, { ...env, name: env.name || 'new-environment' });
+    const graph = graphFor(model.model, { ...env, name: env.name || 'new-environment' });
     return {
       state: 'ok',
       resourceCount: graph.resources.length,

@@ -4,7 +4,7 @@ import { formatProblem } from '../../environments/problems';
 import type { Environment } from '../../model/environment';
 import { describeDropped, parseWebviewMessage, type FormDraft, type FormOptions, type HostMessage, type WebviewMessage } from '../../model/messages';
 import { log } from '../log';
-import type { ModelState, PlanFn } from '../tree/treeData';
+import type { ModelState, GraphFn } from '../tree/treeData';
 import type { WorkspaceApp } from '../workspaceApps';
 import { draftFromEnvironment, evaluateDraft, newDraft, toFieldProblem } from './draft';
 import { renderPage } from './html';
@@ -13,7 +13,7 @@ import { renderPage } from './html';
 export interface FormHost {
   extensionUri: vscode.Uri;
   model(root: string): ModelState;
-  planFor: PlanFn;
+  graphFor: GraphFn;
   discoverOptions(root: string): Promise<FormOptions>;
   /** Fires when a model or an environments file changed: the form re-checks (names taken, resources). */
   onDidChange: vscode.Event<void>;
@@ -142,7 +142,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
       draft,
       otherNames: names.filter((n) => n !== this.original?.name),
       model: this.host.model(this.root),
-      planFor: this.host.planFor,
+      graphFor: this.host.graphFor,
       ...(this.original && { original: this.original }),
     });
   }

@@ -27,7 +27,7 @@ export async function quickCreateEnvironment(host: FormHost, root: string): Prom
   const evaluate = (d: FormDraft, withPreview = false) => {
     const app = host.app(root);
     const names = app?.environments.ok ? app.environments.environments.map((e) => e.name) : [];
-    return evaluateDraft({ draft: d, otherNames: names, model: host.model(root), planFor: host.planFor, withPreview });
+    return evaluateDraft({ draft: d, otherNames: names, model: host.model(root), graphFor: host.graphFor, withPreview });
   };
   const problemOf = (d: FormDraft, field: FormField) => evaluate(d).problems.find((p) => p.field === field)?.message;
 

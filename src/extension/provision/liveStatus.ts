@@ -4,7 +4,11 @@
 import type { Plan } from '../../model/plan';
 import type { EnvState } from '../../model/state';
 
-export type LiveStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
+/**
+ * A resource's status as the tree and the CodeLens show it: the recorded status (model/state.ts ResourceStatus),
+ * 'drifted' from the last plan, or 'not provisioned'. Not the provider's live ObjectStatus (model/providerApi.ts).
+ */
+export type ShownStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
 
 interface EnvStatuses {
   recorded: Map<string, { status: 'ready' | 'pending' | 'failed'; error: string | null; updatedAt: string }>;
@@ -31,7 +35,7 @@ export class LiveStatuses {
     return changed;
   }
 
-  statusOf(root: string, env: string, id: string): { status: LiveStatus; error?: string } {
+  statusOf(root: string, env: string, id: string): { status: ShownStatus; error?: string } {
     const s = this.byEnv.get(keyOf(root, env));
     const r = s?.recorded.get(id);
     if (!r) return { status: 'not provisioned' };
@@ -40,8 +44,8 @@ export class LiveStatuses {
   }
 
   /** Counts per status for an environment's resource ids, for the environment's description and the lens. */
-  summary(root: string, env: string, ids: readonly string[]): Record<LiveStatus, number> {
-    const counts: Record<LiveStatus, number> = { 'not provisioned': 0, ready: 0, pending: 0, failed: 0, drifted: 0 };
+  summary(root: string, env: string, ids: readonly string[]): Record<ShownStatus, number> {
+    const counts: Record<ShownStatus, number> = { 'not provisioned': 0, ready: 0, pending: 0, failed: 0, drifted: 0 };
     for (const id of ids) counts[this.statusOf(root, env, id).status]++;
     return counts;
   }
@@ -56,7 +60,7 @@ function keyOf(root: string, env: string): string {
   return `${root}\u0000${env}`;
 }
 
-export function describeCounts(counts: Record<LiveStatus, number>): string {
-  const order: LiveStatus[] = ['ready', 'pending', 'failed', 'drifted', 'not provisioned'];
+export function describeCounts(counts: Record<ShownStatus, number>): string {
+  const order: ShownStatus[] = ['ready', 'pending', 'failed', 'drifted', 'not provisioned'];
   return order.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(', ');
 }

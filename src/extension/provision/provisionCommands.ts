@@ -10,7 +10,7 @@ import type { EnvState } from '../../model/state';
 import type { EnvironmentSession, RunHooks, RunOutcome } from '../../session';
 import type { AppModels } from '../appModels';
 import { log } from '../log';
-import type { PlanFn } from '../tree/treeData';
+import type { GraphFn } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
 import { abortOn } from './abortOn';
 import { askSizingInVsCode } from './newSizing';
@@ -23,7 +23,7 @@ export const PLAN_SCHEME = 'encore-plan';
 export interface ProvisionServices {
   apps: WorkspaceApps;
   models: AppModels;
-  planFor: PlanFn;
+  graphFor: GraphFn;
   /** Recorded state after a plan or a state commit, and the plan's drift, for the tree's statuses. */
   onState(t: Target, state: EnvState | null, plan?: Plan): void;
 }

@@ -5,7 +5,7 @@ import { log } from '../log';
 import type { WorkspaceApp, WorkspaceApps } from '../workspaceApps';
 import { sourceKey } from './resourceGroups';
 import type { SourceRef } from '../../model/desiredGraph';
-import { buildTree, environmentId, groupId, itemData, type Action, type AppInput, type PlanFn, type StatusFn, type TreeData, type TreeNode } from './treeData';
+import { buildTree, environmentId, groupId, itemData, type Action, type AppInput, type GraphFn, type StatusFn, type TreeData, type TreeNode } from './treeData';
 
 /**
  * The Environments view. It rebuilds its data (treeData.ts) when the apps, their environments files or their models
@@ -21,7 +21,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
   constructor(
     private readonly apps: WorkspaceApps,
     private readonly models: AppModels,
-    private readonly planFor: PlanFn,
+    private readonly graphFor: GraphFn,
     private readonly extensionUri: vscode.Uri,
     private readonly debounceMs = 100,
     private readonly statusOf?: StatusFn,
@@ -51,7 +51,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private build(): TreeData {
     const started = performance.now();
-    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.planFor, this.statusOf);
+    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.graphFor, this.statusOf);
     log().debug(`built the Environments view (${data.nodes.size} nodes) in ${(performance.now() - started).toFixed(1)} ms`);
     return data;
   }

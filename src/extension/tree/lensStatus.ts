@@ -3,7 +3,7 @@
 import type { AppModel, DeclarationKind } from '../../model/appModel';
 import type { Environment } from '../../model/environment';
 import { declarationSource, primaryResource, shortSummary, sourceKey } from './resourceGroups';
-import { summarize, type PlanFn, type StatusFn } from './treeData';
+import { summarize, type GraphFn, type StatusFn } from './treeData';
 
 export interface Declared {
   kind: DeclarationKind;
@@ -20,7 +20,7 @@ export interface LensStatus {
 }
 
 /** `statusOf` gives recorded statuses (provision/liveStatus.ts); without it everything is "not provisioned". */
-export function lensStatuses(model: AppModel, envs: readonly Environment[], d: Declared, planFor: PlanFn, statusOf?: StatusFn): LensStatus[] {
+export function lensStatuses(model: AppModel, envs: readonly Environment[], d: Declared, graphFor: GraphFn, statusOf?: StatusFn): LensStatus[] {
   const topic =
     d.kind === 'subscription'
       ? (model.subscriptions.find((s) => s.name === d.name && s.declaration.file === d.file && s.declaration.range.start.line === d.line) ??
@@ -30,7 +30,7 @@ export function lensStatuses(model: AppModel, envs: readonly Environment[], d: D
   return envs.map((env) => {
     let resources;
     try {
-      resources = planFor(model, env).resources.filter((r) => r.source && sourceKey(r.source) === key);
+      resources = graphFor(model, env).resources.filter((r) => r.source && sourceKey(r.source) === key);
     } catch (err) {
       return { env: env.name, title: `${env.name}: cannot plan`, tooltip: `The planner failed on ${env.name}: ${(err as Error).message}` };
     }

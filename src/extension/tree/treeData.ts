@@ -73,9 +73,9 @@ export interface TreeData {
 }
 
 /** Plans one environment; the caller memoises (the planner is pure, so the same inputs give the same graph). */
-export type PlanFn = (model: AppModel, env: Environment) => DesiredGraph;
+export type GraphFn = (model: AppModel, env: Environment) => DesiredGraph;
 
-export function buildTree(apps: readonly AppInput[], planFor: PlanFn, statusOf: StatusFn = NOT_PROVISIONED): TreeData {
+export function buildTree(apps: readonly AppInput[], graphFor: GraphFn, statusOf: StatusFn = NOT_PROVISIONED): TreeData {
   const data: TreeData = { nodes: new Map(), children: new Map(), parent: new Map() };
   const add = (parentId: string, node: TreeNode): string => {
     data.nodes.set(node.id, node);
@@ -90,14 +90,14 @@ export function buildTree(apps: readonly AppInput[], planFor: PlanFn, statusOf: 
   // Several apps: one group per app.
   for (const app of apps) {
     const parentId = apps.length === 1 ? '' : add('', { kind: 'app', id: `app:${app.root}`, root: app.root, label: path.basename(app.root), description: app.description });
-    addApp(add, parentId, app, planFor, statusOf, apps.length > 1);
+    addApp(add, parentId, app, graphFor, statusOf, apps.length > 1);
   }
   return data;
 }
 
 type Add = (parentId: string, node: TreeNode) => string;
 
-function addApp(add: Add, parentId: string, app: AppInput, planFor: PlanFn, statusOf: StatusFn, noticeWhenEmpty: boolean): void {
+function addApp(add: Add, parentId: string, app: AppInput, graphFor: GraphFn, statusOf: StatusFn, noticeWhenEmpty: boolean): void {
   const { root } = app;
   if (app.appError) {
     add(parentId, problem(root, `app-error:${root}`, 'error', 'Cannot read encore.app', app.appError, app.appError, {
@@ -121,7 +121,7 @@ function addApp(add: Add, parentId: string, app: AppInput, planFor: PlanFn, stat
     }
     return;
   }
-  for (const env of envs.environments) addEnvironment(add, parentId, app, env, planFor, statusOf);
+  for (const env of envs.environments) addEnvironment(add, parentId, app, env, graphFor, statusOf);
 }
 
 /** A broken file: one error node that opens the file at the first problem, and one child per problem. */
@@ -153,10 +153,10 @@ export function groupId(root: string, envName: string, key: string): string {
   return `${environmentId(root, envName)}/group:${key}`;
 }
 
-function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, planFor: PlanFn, statusOf: StatusFn): void {
+function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, graphFor: GraphFn, statusOf: StatusFn): void {
   const { root } = app;
   const envId = environmentId(root, env.name);
-  const planned = planEnvironment(app.model, env, planFor);
+  const planned = environmentGraph(app.model, env, graphFor);
   const statuses = new Map((planned.graph?.resources ?? []).map((r) => [r.id, statusOf(root, env.name, r.id)]));
   add(parentId, { kind: 'environment', id: envId, root, env, resourceCount: planned.graph?.resources.length, statusSummary: summarize([...statuses.values()].map((x) => x.status)) });
   for (const s of settings(env)) {
@@ -185,7 +185,7 @@ export function summarize(statuses: readonly ResourceStatus[]): string {
 type PlannedProblem = Omit<Extract<TreeNode, { kind: 'problem' }>, 'root'>;
 
 /** The graph for the tree, or the problem nodes that say why there is none (or why it may be incomplete). */
-export function planEnvironment(model: ModelState, env: Environment, planFor: PlanFn): { graph?: DesiredGraph; problems: PlannedProblem[] } {
+export function environmentGraph(model: ModelState, env: Environment, graphFor: GraphFn): { graph?: DesiredGraph; problems: PlannedProblem[] } {
   const p = (id: string, severity: Severity, label: string, description: string, tooltip: string, action?: Action): PlannedProblem => ({
     kind: 'problem', id, severity, label, description, tooltip, ...(action && { action }),
   });
@@ -203,7 +203,7 @@ export function planEnvironment(model: ModelState, env: Environment, planFor: Pl
   }
   let graph: DesiredGraph;
   try {
-    graph = planFor(model.model, env);
+    graph = graphFor(model.model, env);
   } catch (err) {
     const message = (err as Error).message;
     return { problems: [p('problem:plan', 'error', 'Cannot plan the resources', message, `The planner failed on this environment: ${message}`, { kind: 'command', command: 'encore.showLogs', title: 'Show Logs' })] };

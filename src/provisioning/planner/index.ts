@@ -1,5 +1,6 @@
 /**
- * The planner: AppModel × Environment (with its sizing answers) → DesiredGraph. Pure: no I/O, no clock, no
+ * The planner: AppModel × Environment (with its sizing answers and the app image) → DesiredGraph. (A "plan" is
+ * something else: the engine's diff of that graph against recorded state and live objects, model/plan.ts.) Pure: no I/O, no clock, no
  * randomness, so the same app and environment always give the same graph, which the tree, the Create form's
  * preview, the CLI and the engine can all rely on.
  */
@@ -33,7 +34,7 @@ export interface PlanOptions {
 
 export { environmentNamespace } from '../../model/environment';
 
-export function plan(model: AppModel, env: Environment, options: PlanOptions = {}): DesiredGraph {
+export function desiredGraph(model: AppModel, env: Environment, options: PlanOptions = {}): DesiredGraph {
   const appId = options.appId || lastSegment(model.root);
   const namespace = environmentNamespace(env);
   const sizing = effectiveSizing(model, env);

@@ -4,7 +4,7 @@
  * (ImagePullBackOff, CreateContainerConfigError, …), scheduling failures, a Job's failure condition.
  */
 
-import type { LiveStatus } from '../../../model/providerApi';
+import type { ObjectStatus } from '../../../model/providerApi';
 import type { KubeClient, KubeObject } from './client';
 import { LABEL } from './manifests';
 
@@ -12,7 +12,7 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 
-export async function liveStatus(client: KubeClient, obj: KubeObject, signal?: AbortSignal): Promise<LiveStatus> {
+export async function liveStatus(client: KubeClient, obj: KubeObject, signal?: AbortSignal): Promise<ObjectStatus> {
   const o = obj as Any;
   const name = obj.metadata.name;
   const ns = obj.metadata.namespace;
@@ -60,7 +60,7 @@ export async function liveStatus(client: KubeClient, obj: KubeObject, signal?: A
   }
 }
 
-async function pvcStatus(client: KubeClient, o: Any, signal?: AbortSignal): Promise<LiveStatus> {
+async function pvcStatus(client: KubeClient, o: Any, signal?: AbortSignal): Promise<ObjectStatus> {
   const phase = o.status?.phase ?? 'Pending';
   if (phase === 'Bound') return { state: 'ready' };
   if (phase === 'Lost') return { state: 'failed', reason: `PVC ${o.metadata.name} lost its volume` };

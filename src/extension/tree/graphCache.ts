@@ -4,11 +4,11 @@
 import type { AppModel } from '../../model/appModel';
 import type { DesiredGraph } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
-import { planEnvironment as plan } from '../../session';
-import type { PlanFn } from './treeData';
+import { desiredGraph } from '../../session';
+import type { GraphFn } from './treeData';
 
 /** `appIdOf` gives Encore's app id (encore.app `id`) for an app root, which the planner uses in resource names. */
-export function cachedPlanner(appIdOf: (root: string) => string | undefined): PlanFn {
+export function cachedGraphs(appIdOf: (root: string) => string | undefined): GraphFn {
   const graphs = new WeakMap<AppModel, Map<string, DesiredGraph>>();
   return (model, env) => {
     let byEnv = graphs.get(model);
@@ -19,7 +19,7 @@ export function cachedPlanner(appIdOf: (root: string) => string | undefined): Pl
     const key = JSON.stringify(env satisfies Environment);
     let graph = byEnv.get(key);
     if (!graph) {
-      graph = plan(model, env, { appId: appIdOf(model.root) });
+      graph = desiredGraph(model, env, { appId: appIdOf(model.root) });
       byEnv.set(key, graph);
     }
     return graph;
