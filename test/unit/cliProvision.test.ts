@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { EXIT } from '../../src/cli/exitCodes';
 import { runProvisionCommand, type CliIO } from '../../src/cli/provision/commands';
 import type { ProvisionDeps } from '../../src/cli/provision/context';
@@ -259,6 +260,24 @@ test('the real entry point: help documents the exit codes, plan --offline works,
     const aws = run('apply', '--env', 'prod', '--yes', s.dir);
     assert.equal(aws.status, 3);
     assert.match(aws.stderr, /The AWS provider is not available yet/);
+  } finally {
+    s.done();
+  }
+});
+
+test('each command analyses the app once, sizing questions and plan included', async () => {
+  const s = sampleCopy();
+  try {
+    const prod = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } };
+    writeFileSync(path.join(s.dir, 'encore.environments.json'), JSON.stringify({ environments: [JSON.parse(readFileSync(path.join(s.dir, 'encore.environments.json'), 'utf8')).environments[0], prod] }));
+    let analyses = 0;
+    const deps: ProvisionDeps = { ...s.deps, analyze: (root) => (analyses++, new AppAnalyzer(root).analyze()) };
+    for (const args of [['plan', '--env', 'prod', '--offline'], ['plan', '--env', 'dev'], ['apply', '--env', 'dev', '--yes'], ['destroy', '--env', 'dev', '--confirm', 'dev']]) {
+      analyses = 0;
+      const r = await cli(deps, [...args, s.dir], { interactive: true, answers: Array(40).fill('') });
+      assert.equal(r.code, EXIT.ok, `${args.join(' ')}: ${r.err}`);
+      assert.ok(analyses <= 1, `${args.join(' ')} analysed the app ${analyses} times`);
+    }
   } finally {
     s.done();
   }

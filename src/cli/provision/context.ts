@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AppAnalyzer } from '../../analyzer/analyzer';
 import { ENCORE_APP_FILE, findApps, readApp } from '../../analyzer/findApps';
+import type { AppModel } from '../../model/appModel';
 import type { ProviderOpenOptions } from '../../model/providerApi';
 import { EnvironmentSession, type ProviderRegistry, type SessionHooks } from '../../session';
 import { EXIT, type ExitCode } from '../exitCodes';
@@ -30,6 +31,8 @@ export interface ProvisionDeps {
   providers?: ProviderRegistry;
   /** Provider options: a kubeconfig file, shorter timings (tests). */
   provider?: Omit<ProviderOpenOptions, 'appRoot' | 'prompts'>;
+  /** Analyses the app (default: the analyzer); tests count the calls. */
+  analyze?: (root: string) => AppModel;
 }
 
 export interface AppRef {
@@ -63,7 +66,7 @@ export async function openSession(dir: string | undefined, name: string, deps: P
     appRoot: app.root,
     appId: app.id,
     environment: name,
-    model: () => new AppAnalyzer(app.root).analyze(),
+    model: () => (deps.analyze ? deps.analyze(app.root) : new AppAnalyzer(app.root).analyze()),
     providers: deps.providers,
     provider: deps.provider,
     stateDir: options.stateDir,
