@@ -62,5 +62,17 @@ async function readAll(input: Readable, signal: AbortSignal): Promise<string> {
     signal.throwIfAborted();
     chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return utf8(Buffer.concat(chunks));
+}
+
+/**
+ * The bytes as text, refused when they are not valid UTF-8: an Encore secret is a string, and decoding would turn
+ * the bytes it cannot read into U+FFFD without a word, storing a value that is not the one given.
+ */
+export function utf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new Error('the value is not valid UTF-8 text, and an Encore secret is a string: nothing was stored. Encode binary data first (for example with base64) and decode it in the app.');
+  }
 }

@@ -200,7 +200,7 @@ export interface ProviderPrompts {
 export interface ProviderOpenOptions {
   appRoot: string;
   /** The process environment and home folder credentials are found from (tests point them at temp folders). */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   homedir?: string;
   /** A kubeconfig file instead of KUBECONFIG or ~/.kube/config. */
   kubeconfig?: string;

@@ -41,3 +41,10 @@ test('Ctrl+C while typing cancels, and nothing typed is kept', async () => {
   tty.write('abc\u0003');
   await assert.rejects(reading, /cancelled with Ctrl\+C; nothing was stored/);
 });
+
+test('a piped value that is not valid UTF-8 is refused, never stored altered', async () => {
+  const input = Readable.from([Buffer.from([0xff, 0xfe, 0x41])]) as SecretInput;
+  await assert.rejects(readSecret(input, 'x', new PassThrough(), new AbortController().signal), /^Error: the value is not valid UTF-8 text, and an Encore secret is a string: nothing was stored/);
+  const ok = Readable.from([Buffer.from('héllo\u2028✓\n')]) as SecretInput;
+  assert.equal(await readSecret(ok, 'x', new PassThrough(), new AbortController().signal), 'héllo\u2028✓');
+});

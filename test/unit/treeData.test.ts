@@ -47,7 +47,8 @@ test('one app: its environments at the top, each with its settings, then its res
   const item = itemData(rds, false);
   assert.equal(item.label, 'RDS PostgreSQL db.m5.large, 7-day backups');
   assert.equal(item.description, 'not provisioned');
-  assert.match(item.tooltip ?? '', /users DB → RDS PostgreSQL db\.m5\.large/);
+  // Markdown, with the app's text escaped: it reads as the summary.
+  assert.match(item.tooltip ?? '', /users DB → RDS PostgreSQL db\\\.m5\\\.large/);
 
   // Every planned resource is in the tree exactly once.
   const resources = [...data.nodes.values()].filter((n) => n.kind === 'resource' && n.id.startsWith(prodNode.id));
@@ -143,4 +144,21 @@ test('the resource that holds an app secret\'s typed value is marked for Set Sec
     const where = env.kind === 'environment' && env.env.provider.kind === 'aws' ? 'AWS::SecretsManager::Secret' : 'k8s/v1/Secret';
     assert.deepEqual(marked.sort(), [`EmailApiKey ${where}`, `SessionSigningKey ${where}`]);
   }
+});
+
+test('app and environment text in tooltips is escaped: links, images and HTML from the app show as text', () => {
+  const hostile = '![x](https://example.invalid/t.png) [click](https://example.invalid) <img src=x> **b** `c`';
+  const env = { name: 'prod', type: 'production', deploy: { trigger: 'push', branch: hostile }, provider: { kind: 'kubernetes', context: hostile } } as const;
+  const node = { kind: 'environment', id: 'e', root: '/app', env, resourceCount: 1, statusSummary: 'ready' } as unknown as Parameters<typeof itemData>[0];
+  const tooltip = itemData(node, true).tooltip ?? '';
+  const unescaped = [/(?<!\\)!(?=\\?\[)/, /(?<!\\)\[click/, /(?<!\\)<img/, /(?<!\\)\*\*b/, /(?<!\\)`c/];
+  for (const raw of unescaped) assert.ok(!raw.test(tooltip), `${raw} matches in ${tooltip}`);
+  assert.match(tooltip, /\\!\\\[x\\\]\\\(https\\:\/\/example\\\.invalid/);
+  const resource = {
+    kind: 'resource', id: 'r', root: '/app', envName: 'prod', status: 'failed', error: hostile,
+    resource: { id: 'k8s:x', kind: 'secret', providerType: 'k8s/v1/Secret', name: 'a`b', source: null, settings: {}, dependsOn: [], stateful: false, summary: hostile },
+  } as unknown as Parameters<typeof itemData>[0];
+  const text = itemData(resource, false).tooltip ?? '';
+  for (const raw of unescaped.slice(0, 3)) assert.ok(!raw.test(text), `${raw} matches in ${text}`);
+  assert.ok(text.includes('``a`b``'), 'a name is a code span whose fence outlasts its backticks');
 });

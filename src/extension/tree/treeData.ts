@@ -8,6 +8,7 @@ import { describeEnvironment, ENVIRONMENTS_FILE, type Environment } from '../../
 import { formatProblem, type FileProblem } from '../../environments/problems';
 import { groupResources, resourceLabel, type ResourceGroup } from './resourceGroups';
 import { holdsTypedValue } from '../../session';
+import { escapeMarkdown, markdownCode } from '../../model/markdown';
 
 /** What the language server knows about an app. */
 export type ModelState =
@@ -275,6 +276,7 @@ const STATUS_ICON: Partial<Record<ResourceStatus, string>> = { ready: 'pass', pe
 export interface ItemData {
   label: string;
   description?: string;
+  /** Markdown (plain text for problem nodes); every part that comes from the app or the environments file is escaped. */
   tooltip?: string;
   /** 'none', or whether the node starts collapsed or expanded. */
   collapsible: 'none' | 'collapsed' | 'expanded';
@@ -288,28 +290,28 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
   const collapsed = hasChildren ? 'collapsed' : 'none';
   switch (node.kind) {
     case 'app':
-      return { label: node.label, description: node.description, tooltip: node.root, collapsible: 'expanded', icon: 'package', contextValue: 'encore.app' };
+      return { label: node.label, description: node.description, tooltip: escapeMarkdown(node.root), collapsible: 'expanded', icon: 'package', contextValue: 'encore.app' };
     case 'environment': {
       const { env } = node;
       const resources = node.resourceCount === undefined ? 'resources unknown' : `${node.resourceCount} resources, ${node.statusSummary ?? 'not provisioned'}`;
       return {
         label: env.name,
         description: describeEnvironment(env),
-        tooltip: `**${env.name}**\n\n${describeEnvironment(env)}\n\n${resources}`,
+        tooltip: `**${escapeMarkdown(env.name)}**\n\n${escapeMarkdown(describeEnvironment(env))}\n\n${escapeMarkdown(resources)}`,
         collapsible: collapsed,
         icon: `env:${env.provider.kind}-${env.type}`,
         contextValue: `encore.environment.${env.type}`,
       };
     }
     case 'setting':
-      return { label: node.label, description: node.value, tooltip: node.tooltip ?? `${node.label}: ${node.value}`, collapsible: 'none', icon: node.icon, contextValue: 'encore.setting' };
+      return { label: node.label, description: node.value, tooltip: escapeMarkdown(node.tooltip ?? `${node.label}: ${node.value}`), collapsible: 'none', icon: node.icon, contextValue: 'encore.setting' };
     case 'group': {
       const g = node.group;
       const n = g.resources.length;
       return {
         label: g.label,
         description: g.description,
-        tooltip: `${g.label}: ${n} ${n === 1 ? 'resource' : 'resources'}`,
+        tooltip: escapeMarkdown(`${g.label}: ${n} ${n === 1 ? 'resource' : 'resources'}`),
         collapsible: 'collapsed',
         icon: g.icon,
         contextValue: 'encore.resourceGroup',
@@ -317,7 +319,10 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
     }
     case 'resource': {
       const r = node.resource;
-      const lines = [r.summary, '', `${r.providerType} \`${r.name}\``, `id: \`${r.id}\``, `status: ${node.status}${node.error ? ` (${node.error})` : ''}`];
+      const lines = [
+        escapeMarkdown(r.summary), '', `${escapeMarkdown(r.providerType)} ${markdownCode(r.name)}`, `id: ${markdownCode(r.id)}`,
+        `status: ${node.status}${node.error ? ` (${escapeMarkdown(node.error)})` : ''}`,
+      ];
       if (node.status === 'drifted') lines.push('', 'Changed outside the tool since the last apply: Plan shows how, Apply takes it back.');
       if (r.stateful) lines.push('', 'Holds data: destroying it needs a typed confirmation.');
       return {
