@@ -10,7 +10,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * state (unique names, maxInstances ≥ minInstances), and anything that looks like a credential.
  */
 export function validateDocument(value: unknown): Problem[] {
-  const problems = merge(findCredentials(value), schemaErrorsOfFile(value).map(schemaProblem));
+  const problems = merge(findCredentials(value), schemaErrorsOfFile(value).flatMap((e) => schemaProblem(e) ?? []));
   const envs = isRecord(value) && Array.isArray(value.environments) ? value.environments : [];
   const firstIndex = new Map<string, number>();
   envs.forEach((env, i) => {
@@ -29,7 +29,7 @@ export function validateDocument(value: unknown): Problem[] {
  * relative to the environment (`/provider/region`), which is what a form needs to put the error beside its field.
  */
 export function validateEnvironment(env: unknown, otherNames: Iterable<string> = []): Problem[] {
-  const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).map(schemaProblem));
+  const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).flatMap((e) => schemaProblem(e) ?? []));
   if (isRecord(env)) {
     problems.push(...sizingProblems(env.sizing, ['sizing']));
     if (typeof env.name === 'string' && new Set(otherNames).has(env.name)) {
