@@ -16,7 +16,7 @@ export function fitHostMessage(message: HostMessage): HostMessage {
       const { questions, problems } = fitQuestions(message.sizing);
       return {
         ...message,
-        problems: fitProblems([...message.problems, ...problems]),
+        problems: fitProblems([...problems, ...message.problems]),
         sizing: questions,
         preview: fitPreview(message.preview),
         summary: clip(message.summary, FORM_LIMITS.message),
