@@ -22,26 +22,33 @@ export function credentialKeyProblem(at: (string | number)[], key: string): Prob
 }
 
 /**
- * Finds keys and values that look like credentials anywhere in `value`. The keys of the sizing maps are resource
- * names from the app's code (a database may well be called "tokens"), so those are not keys in this sense.
+ * Finds keys and values that look like credentials anywhere in `value`, in document order. The keys of the sizing
+ * maps are resource names from the app's code (a database may well be called "tokens"), so those are not keys in
+ * this sense. A walk with its own stack: `value` is user data, and its depth is not the call stack's to bound.
  */
 export function findCredentials(value: unknown, at: (string | number)[] = []): Problem[] {
+  type Item = { value: unknown; at: (string | number)[] } | { problem: Problem };
   const problems: Problem[] = [];
-  if (typeof value === 'string') {
-    if (CREDENTIAL_VALUE.some((re) => re.test(value))) {
-      problems.push({ path: pointer(at), message: `this value looks like key material: ${ADVICE}` });
+  const stack: Item[] = [{ value, at }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if ('problem' in item) {
+      problems.push(item.problem);
+      continue;
     }
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => problems.push(...findCredentials(item, [...at, i])));
-  } else if (typeof value === 'object' && value !== null) {
-    const isResourceMap = at.length >= 2 && at[at.length - 2] === 'sizing';
-    for (const [key, child] of Object.entries(value)) {
-      if (!isResourceMap && looksLikeCredentialKey(key)) {
-        problems.push(credentialKeyProblem(at, key));
-      } else {
-        problems.push(...findCredentials(child, [...at, key]));
+    const { value: v, at: here } = item;
+    const next: Item[] = [];
+    if (typeof v === 'string') {
+      if (CREDENTIAL_VALUE.some((re) => re.test(v))) problems.push({ path: pointer(here), message: `this value looks like key material: ${ADVICE}` });
+    } else if (Array.isArray(v)) {
+      v.forEach((child, i) => next.push({ value: child, at: [...here, i] }));
+    } else if (typeof v === 'object' && v !== null) {
+      const isResourceMap = here.length >= 2 && here[here.length - 2] === 'sizing';
+      for (const [key, child] of Object.entries(v)) {
+        next.push(!isResourceMap && looksLikeCredentialKey(key) ? { problem: credentialKeyProblem(here, key) } : { value: child, at: [...here, key] });
       }
     }
+    // Reversed, so the first child is visited first (a loop: a spread of a huge array overflows the stack too).
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]);
   }
   return problems;
 }

@@ -15,7 +15,7 @@ export function validateDocument(value: unknown): Problem[] {
   const firstIndex = new Map<string, number>();
   envs.forEach((env, i) => {
     if (!isRecord(env)) return;
-    problems.push(...sizingProblems(env.sizing, ['environments', i, 'sizing']));
+    for (const p of sizingProblems(env.sizing, ['environments', i, 'sizing'])) problems.push(p);
     if (typeof env.name !== 'string') return;
     const first = firstIndex.get(env.name);
     if (first === undefined) firstIndex.set(env.name, i);
@@ -31,7 +31,7 @@ export function validateDocument(value: unknown): Problem[] {
 export function validateEnvironment(env: unknown, otherNames: Iterable<string> = []): Problem[] {
   const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).flatMap((e) => schemaProblem(e) ?? []));
   if (isRecord(env)) {
-    problems.push(...sizingProblems(env.sizing, ['sizing']));
+    for (const p of sizingProblems(env.sizing, ['sizing'])) problems.push(p);
     if (typeof env.name === 'string' && new Set(otherNames).has(env.name)) {
       problems.push({ path: '/name', message: `an environment named "${env.name}" already exists` });
     }
