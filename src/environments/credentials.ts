@@ -27,24 +27,34 @@ export function credentialKeyProblem(at: (string | number)[], key: string): Prob
  * this sense. A walk with its own stack: `value` is user data, and its depth is not the call stack's to bound.
  */
 export function findCredentials(value: unknown, at: (string | number)[] = []): Problem[] {
-  type Item = { value: unknown; at: (string | number)[] } | { problem: Problem };
+  // Paths are linked lists of segments, turned into arrays only for a problem: copying the path at every level
+  // would cost time and memory quadratic in the depth.
+  type Path = { key: string | number; up: Path | undefined } | undefined;
+  type Item = { value: unknown; path: Path } | { problem: Problem };
+  const segmentsOf = (p: Path): (string | number)[] => {
+    const out: (string | number)[] = [];
+    for (let q = p; q; q = q.up) out.push(q.key);
+    return [...at, ...out.reverse()];
+  };
   const problems: Problem[] = [];
-  const stack: Item[] = [{ value, at }];
+  const stack: Item[] = [{ value, path: undefined }];
   for (let item = stack.pop(); item; item = stack.pop()) {
     if ('problem' in item) {
       problems.push(item.problem);
       continue;
     }
-    const { value: v, at: here } = item;
+    const { value: v, path } = item;
     const next: Item[] = [];
     if (typeof v === 'string') {
-      if (CREDENTIAL_VALUE.some((re) => re.test(v))) problems.push({ path: pointer(here), message: `this value looks like key material: ${ADVICE}` });
+      if (CREDENTIAL_VALUE.some((re) => re.test(v))) problems.push({ path: pointer(segmentsOf(path)), message: `this value looks like key material: ${ADVICE}` });
     } else if (Array.isArray(v)) {
-      v.forEach((child, i) => next.push({ value: child, at: [...here, i] }));
+      v.forEach((child, i) => next.push({ value: child, path: { key: i, up: path } }));
     } else if (typeof v === 'object' && v !== null) {
-      const isResourceMap = here.length >= 2 && here[here.length - 2] === 'sizing';
+      // `…/sizing/<group>`: its keys are resource names. The segment before the last, wherever it is kept.
+      const secondLast = path?.up ? path.up.key : path ? at.at(-1) : at.at(-2);
+      const isResourceMap = secondLast === 'sizing';
       for (const [key, child] of Object.entries(v)) {
-        next.push(!isResourceMap && looksLikeCredentialKey(key) ? { problem: credentialKeyProblem(here, key) } : { value: child, at: [...here, key] });
+        next.push(!isResourceMap && looksLikeCredentialKey(key) ? { problem: credentialKeyProblem(segmentsOf(path), key) } : { value: child, path: { key, up: path } });
       }
     }
     // Reversed, so the first child is visited first (a loop: a spread of a huge array overflows the stack too).
