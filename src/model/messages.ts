@@ -191,7 +191,8 @@ type Check<T> = ((value: unknown, at: string) => string | undefined) & { readonl
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const where = (at: string) => (at === '' ? 'the message' : at);
-const showKey = (k: string) => JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k);
+// Keys are named when they look like identifiers; anything else could be typed data, which a reason never quotes.
+const showKey = (k: string) => (/^[A-Za-z_$][\w$]{0,39}$/.test(k) ? JSON.stringify(k) : 'that is not a name');
 
 const str =
   (max: number): Check<string> =>
@@ -348,7 +349,7 @@ export type Checked<M> = { ok: true; message: M } | { ok: false; problem: string
 function checkWith<M extends { type: string }>(checks: Record<string, Check<M>>, value: unknown): Checked<M> {
   if (!isRecord(value)) return { ok: false, problem: `the message is ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}, not an object` };
   if (typeof value.type !== 'string') return { ok: false, problem: 'the message has no type' };
-  if (!Object.hasOwn(checks, value.type)) return { ok: false, problem: `unknown message type ${showKey(value.type)}` };
+  if (!Object.hasOwn(checks, value.type)) return { ok: false, problem: 'an unknown message type' };
   const problem = checks[value.type](value, '');
   return problem === undefined ? { ok: true, message: value as M } : { ok: false, problem: `a "${value.type}" message: ${problem}` };
 }
