@@ -16,8 +16,8 @@ const SYNTAX: Record<string, string> = {
   CloseBraceExpected: 'a closing brace } is expected here',
   CloseBracketExpected: 'a closing bracket ] is expected here',
   EndOfFileExpected: 'the JSON value ends before this; nothing may follow it',
-  // Comments would be lost the next time the store writes the file, so the file is plain JSON.
-  InvalidCommentToken: 'comments are not allowed: this is a plain JSON file that Encore rewrites when environments change',
+  // Plain JSON, as its name says: VS Code's JSON mode, the schema tools and Encore's own readers all refuse comments.
+  InvalidCommentToken: 'comments are not allowed: encore.environments.json is plain JSON, which other tools read too',
   UnexpectedEndOfComment: 'a comment is not closed',
   UnexpectedEndOfString: 'a string is not closed',
   UnexpectedEndOfNumber: 'a number is cut short',
