@@ -94,20 +94,26 @@ test('an environments file that is a FIFO, or a link to one, is refused at once 
   }
 });
 
-test('the CLI refuses an environments file that is a FIFO with a message, instead of hanging', { timeout: 60_000 }, async () => {
-  const root = scratchApp('env-fifo-cli-');
-  writeFileSync(path.join(root, 'encore.app'), '{"id": "", "lang": "typescript"}');
-  execFileSync('mkfifo', [path.join(root, FILE)]);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), 'plan', '--env', 'staging', '--offline', root], { cwd: repoRoot });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await within(45_000, 'encore-env plan', new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
+for (const [what, make, expected] of [
+  ['a FIFO', (file: string) => execFileSync('mkfifo', [file]), /is a named pipe \(FIFO\), not a regular file/],
+  ['2,000 nested [', (file: string) => writeFileSync(file, `{"environments": ${'['.repeat(2_000)}`), /line 1, column 81: nested too deeply/],
+] as const) {
+  test(`the CLI refuses an environments file that is ${what} with a message, instead of hanging or overflowing`, { timeout: 60_000 }, async () => {
+    const root = scratchApp('env-cli-');
+    writeFileSync(path.join(root, 'encore.app'), '{"id": "", "lang": "typescript"}');
+    make(path.join(root, FILE));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), 'plan', '--env', 'staging', '--offline', root], { cwd: repoRoot });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await within(45_000, 'encore-env plan', new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))).catch((err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
+    });
+    assert.notEqual(code, 0);
+    assert.match(stderr, expected);
+    assert.doesNotMatch(stderr, /Maximum call stack/);
   });
-  assert.notEqual(code, 0);
-  assert.match(stderr, /is a named pipe \(FIFO\), not a regular file/);
-});
+}
 
 test('a FIFO where discovery reads a config file is a problem, not a hang', async () => {
   const root = scratchApp('env-fifo-discovery-');
