@@ -38,7 +38,8 @@ for (const depth of [2_000, 10_000]) {
   test(`a file of ${depth.toLocaleString('en-US')} nested [ is one problem "nested too deeply" at its place, and stays untouched`, async () => {
     const root = scratchApp('env-deep-');
     const file = path.join(root, FILE);
-    const text = `{"environments": [\n${'['.repeat(depth)}\n]}\n`;
+    // About 4 KB at 2,000: closed, so it is valid JSON and reaches every check after the parser.
+    const text = `{"environments": [\n${'['.repeat(depth)}${']'.repeat(depth)}\n]}\n`;
     writeFileSync(file, text);
     const loaded = await new EnvStore(root).load();
     assert.equal(loaded.ok, false);
@@ -96,7 +97,7 @@ test('an environments file that is a FIFO, or a link to one, is refused at once 
 
 for (const [what, make, expected] of [
   ['a FIFO', (file: string) => execFileSync('mkfifo', [file]), /is a named pipe \(FIFO\), not a regular file/],
-  ['2,000 nested [', (file: string) => writeFileSync(file, `{"environments": ${'['.repeat(2_000)}`), /line 1, column 81: nested too deeply/],
+  ['2,000 nested [', (file: string) => writeFileSync(file, `{"environments": ${'['.repeat(2_000)}${']'.repeat(2_000)}}`), /line 1, column 81: nested too deeply/],
 ] as const) {
   test(`the CLI refuses an environments file that is ${what} with a message, instead of hanging or overflowing`, { timeout: 60_000 }, async () => {
     const root = scratchApp('env-cli-');
