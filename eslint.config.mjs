@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'examples/**', 'test/fixtures/**', 'test-results/**', '*.vsix'] },
@@ -19,6 +20,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode.' }] }],
     },
+  },
+  {
+    // Which top-level folder of src/ may import which (DESIGN.md "Layout"); test/lintLayers.test.ts proves it fires.
+    files: ['src/**/*.ts', 'webview/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/layers': 'error' },
   },
   {
     files: ['webview/**/*.ts'],

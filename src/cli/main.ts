@@ -1,11 +1,12 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { AppAnalyzer } from '../analyzer/analyzer';
 import { findApps } from '../analyzer/findApps';
 import { modelJson } from '../analyzer/modelJson';
-import * as providers from '../provisioning/providers';
 import { version } from '../../package.json';
 import { EXIT } from './exitCodes';
+import { parseArgs } from './provision/args';
 import { runProvisionCommand } from './provision/commands';
 import { runSecretCommand, type SecretIO } from './provision/secretCommand';
 import { readSecret } from './readSecret';
@@ -22,9 +23,11 @@ Usage:
                                    Show what apply would change: each resource to create, update or delete, with
                                    the changed fields, and what changed outside the tool (drift). --offline plans
                                    against recorded state alone (its local copy), without reaching the cluster.
-  encore-env apply --env NAME [--yes] [--confirm NAME] [--concurrency N] [--json] [DIR]
+  encore-env apply --env NAME [--yes] [--confirm NAME] [--adopt] [--concurrency N] [--json] [DIR]
                                    Plan, ask (or --yes), then create, update and delete resources in dependency
-                                   order. Deleting resources that hold data also needs --confirm NAME.
+                                   order. Deleting resources that hold data also needs --confirm NAME; taking over
+                                   objects that exist but were not made by this tool needs --adopt (destroy leaves
+                                   them in place).
   encore-env destroy --env NAME --confirm NAME [--json] [DIR]
                                    Delete everything recorded for the environment, data included.
   encore-env secret list --env NAME [--json] [DIR]
@@ -44,12 +47,13 @@ state is kept in its namespace (Secret encore-environments-state, with Lease enc
 and the last state seen is copied to .encore/state/NAME/mirror.json under the app, which plan --offline reads with no
 cluster reached. State an earlier version kept in .encore/state/NAME/state.json moves into the Secret on the next
 apply or destroy. --state-dir DIR keeps state in DIR instead. Progress goes to stderr, results to stdout (--json: the
-plan and the result as JSON). Ctrl+C stops after the steps in flight; a second Ctrl+C quits at once.
+plan and the result as JSON). Ctrl+C, SIGTERM or SIGHUP stop after the steps in flight (exit 130); a second one
+quits at once.
 
 Exit codes: 0 ok (plan: no changes, or any with no --detailed-exitcode), 1 the command failed (for analyze: an app
 has errors; for apply and destroy: a step failed), 2 usage error, 3 not available in this version (e.g. the
 environment's provider), 4 plan --detailed-exitcode found changes, 5 the environment is locked by another apply or
-destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 130 cancelled with Ctrl+C.
+destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 130 cancelled (Ctrl+C, SIGTERM or SIGHUP).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -71,9 +75,9 @@ async function main(argv: string[]): Promise<number> {
     case 'apply':
     case 'destroy':
     case 'unlock':
-      return runProvisionCommand(command, rest, terminalIO(), { driverFor: providers.driverFor, stateBackendFor: providers.stateBackendFor });
+      return runProvisionCommand(command, rest, terminalIO(), {});
     case 'secret':
-      return runSecretCommand(rest, terminalIO(), { driverFor: providers.driverFor });
+      return runSecretCommand(rest, terminalIO(), {});
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;
@@ -82,13 +86,17 @@ async function main(argv: string[]): Promise<number> {
 
 /** `[DIR] [--json]`, the arguments of apps and analyze; null after a usage error was printed. */
 function dirAndJson(command: string, args: string[]): { dir: string; json: boolean } | null {
-  const positional = args.filter((a) => !a.startsWith('--'));
-  const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
-  if (unknown.length > 0 || positional.length > 1) {
-    process.stderr.write(`encore-env ${command}: unexpected ${[...unknown, ...positional.slice(1)].join(' ')}\n`);
+  const parsed = parseArgs(args, { values: [], booleans: ['json'] });
+  if (!parsed.ok) {
+    process.stderr.write(`encore-env ${command}: ${parsed.error}\n`);
     return null;
   }
-  return { dir: path.resolve(positional[0] ?? '.'), json: args.includes('--json') };
+  const dir = path.resolve(parsed.dir ?? '.');
+  if (!existsSync(dir)) {
+    process.stderr.write(`encore-env ${command}: ${dir} does not exist\n`);
+    return null;
+  }
+  return { dir, json: parsed.flags.has('json') };
 }
 
 async function analyze(args: string[]): Promise<number> {
@@ -96,8 +104,8 @@ async function analyze(args: string[]): Promise<number> {
   if (!parsed) return EXIT.usage;
   const apps = await findApps(parsed.dir);
   if (apps.length === 0) {
-    process.stderr.write(`no Encore app (encore.app file) at or below ${parsed.dir}\n`);
-    return EXIT.failure;
+    process.stderr.write(`encore-env analyze: no Encore app (encore.app file) at or below ${parsed.dir}\n`);
+    return EXIT.usage;
   }
   let errors = 0;
   const out: object[] = [];
@@ -166,14 +174,20 @@ async function listApps(args: string[]): Promise<number> {
   return apps.some((a) => !a.ok) ? EXIT.failure : EXIT.ok;
 }
 
-/** The process's terminal: Ctrl+C cancels (a second one quits at once), questions are asked on stderr. */
+/**
+ * The process's terminal: Ctrl+C, SIGTERM (a timeout, a kill, CI cancelling the job) and SIGHUP (a closed
+ * terminal) stop the run between steps: state is written and the lock released, then it exits 130. A second
+ * signal quits at once (the lock then stays: encore-env unlock).
+ */
 function terminalIO(): SecretIO {
   const controller = new AbortController();
-  process.on('SIGINT', () => {
+  const stop = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT.cancelled);
-    process.stderr.write('\nStopping: no new step starts, the ones in flight are cancelled. Ctrl+C again quits at once (the lock then stays: encore-env unlock).\n');
-    controller.abort(new Error('cancelled with Ctrl+C'));
-  });
+    const what = signal === 'SIGINT' ? 'Ctrl+C' : signal;
+    process.stderr.write(`\nStopping (${what}): no new step starts, the ones in flight are cancelled. ${what === 'Ctrl+C' ? 'Ctrl+C' : 'A second signal'} again quits at once (the lock then stays: encore-env unlock).\n`);
+    controller.abort(new Error(`cancelled with ${what}`));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

@@ -42,3 +42,8 @@ export function describeEnvironment(env: Environment): string {
   const deploy = env.deploy.trigger === 'push' ? `push to ${env.deploy.branch}` : 'manual deploy';
   return `${type} · ${provider} · ${deploy}`;
 }
+
+/** The namespace the app runs in: the environment's name, or the one given for the kubernetes provider. */
+export function environmentNamespace(env: Environment): string {
+  return env.provider.kind === 'kubernetes' ? (env.provider.namespace ?? env.name) : env.name;
+}

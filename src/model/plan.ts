@@ -28,6 +28,13 @@ export interface PlanEntry {
   /** For create: the object already exists (left by an interrupted run, or made by hand) and will be adopted. */
   adopt: boolean;
   /**
+   * For an adopt: the object does not carry this environment's mark (someone else made it), so apply takes it over
+   * only with an explicit confirmation (`--adopt`, the Adopt button), and destroy leaves it in place.
+   */
+  foreign: boolean;
+  /** For delete: the object was adopted from outside the tool, so it is left in place and only its record removed. */
+  leave: boolean;
+  /**
    * For update: the object's name or provider type changed, so the recorded object is deleted and a new one created
    * (a stateful replacement loses data, so it needs the same confirmation as a delete).
    */
@@ -55,6 +62,8 @@ export interface Plan {
   counts: PlanCounts;
   /** Ids of stateful resources the plan deletes or replaces: shown apart, and the reason a confirmation is needed. */
   statefulDeletes: string[];
+  /** Ids of objects made outside the tool that apply would take over: shown apart, and they need a confirmation. */
+  foreignAdoptions: string[];
   /** Things said plainly: the planner's warnings, "offline: drift not checked", an interrupted earlier run. */
   notes: string[];
 }

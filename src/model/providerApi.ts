@@ -18,6 +18,7 @@
 
 import type { DesiredResource, JsonObject, JsonValue, ProviderKind } from './desiredGraph';
 import type { Environment } from './environment';
+import type { StateBackend } from './state';
 
 /** One output attribute of a resource, e.g. `{ value: 'orders.abc.eu-west-1.rds.amazonaws.com' }`. */
 export interface OutputValue {
@@ -53,6 +54,12 @@ export interface LiveObject {
   status: LiveStatus;
   /** The object's version (resourceVersion, etag), for logs and optimistic writes by the driver itself. */
   version?: string;
+  /**
+   * The object carries this environment's mark (the labels, tags or field manager the driver writes), so this tool
+   * made it: a run that stopped before recording it left it, and it is taken back silently. An object without the
+   * mark was made by someone else, and is adopted only when the user confirms it.
+   */
+  ours: boolean;
 }
 
 /** One field that differs, addressed by a dotted path into the settings (`resources.requests.cpu`, `ports.0.port`). */
@@ -173,9 +180,68 @@ export function isDriverError(err: unknown): err is DriverError {
   return err instanceof Error && err.name === 'DriverError' && typeof (err as DriverError).code === 'string';
 }
 
+/** How long a driver waits and how often it polls; the defaults suit real clouds, tests shorten them. */
+export interface DriverTiming {
+  /** Overrides the readiness timeout of every kind (milliseconds). */
+  readyTimeoutMs?: number;
+  /** How long delete waits for an object to be gone. */
+  deleteTimeoutMs?: number;
+  pollIntervalMs?: number;
+  /** How long one API request may go unanswered before it is abandoned and retried. */
+  requestTimeoutMs?: number;
+}
+
+/** What a provider may ask the user while it connects; each front end answers in its own UI. */
+export interface ProviderPrompts {
+  /** A one-time code for an MFA device (an AWS role profile's `mfa_serial`); undefined when the user cancels. */
+  mfaCode?(question: { profile: string; serial: string }): Promise<string | undefined>;
+}
+
+export interface ProviderOpenOptions {
+  appRoot: string;
+  /** The process environment and home folder credentials are found from (tests point them at temp folders). */
+  env?: NodeJS.ProcessEnv;
+  homedir?: string;
+  /** A kubeconfig file instead of KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string;
+  timing?: DriverTiming;
+  prompts?: ProviderPrompts;
+}
+
+/** Who acts on the environment, shown before anything is created (the form, the top of a plan, the status bar). */
+export interface ProviderIdentity {
+  /** The principal: an IAM ARN, a Google account, a Kubernetes user. */
+  principal: string;
+  /** Where: "AWS account 123456789012 in eu-west-1", "GCP project shop-prod", "cluster https://… (context kind-dev)". */
+  scope: string;
+  /** How the credentials were found ("profile shop (SSO)", "kubeconfig user kind-dev"), when that helps. */
+  source?: string;
+}
+
+/** "alice (AWS account 123 in eu-west-1, profile shop)": the identity in one line. */
+export function describeIdentity(identity: ProviderIdentity): string {
+  return `${identity.principal} (${identity.scope}${identity.source ? `, ${identity.source}` : ''})`;
+}
+
+/** A provider opened for one environment: its driver, where its state lives, and who acts. */
+export interface OpenedEnvironment {
+  readonly driver: ProviderDriver;
+  /** The environment's state backend (kept with the environment, mirrored to the local copy); made on first use. */
+  state(): Promise<StateBackend>;
+  /** Who acts (asks the provider: a Kubernetes SelfSubjectReview, STS GetCallerIdentity, …). */
+  identity(signal: AbortSignal): Promise<ProviderIdentity>;
+  /** Closes the connections; called once. */
+  dispose(): Promise<void>;
+}
+
 /**
- * What `src/provisioning/providers/index.ts` exports, so the CLI and the extension find a driver by the
- * environment's provider kind without importing a provider (and its SDK) they do not use. `driverFor` throws a
- * DriverError 'unavailable' naming the provider when it is not implemented or cannot be set up.
+ * What each provider folder (`src/provisioning/providers/<kind>/`) exports, and `providers/index.ts` lists by kind:
+ * opening an environment connects nothing yet (the driver connects on its first call, preflight), so a provider
+ * whose credentials are missing fails there, with what to do.
  */
-export type DriverFactory = (env: Environment, options: { appRoot: string }) => Promise<ProviderDriver>;
+export interface ProviderModule {
+  readonly kind: ProviderKind;
+  open(env: Environment, options: ProviderOpenOptions): Promise<OpenedEnvironment>;
+  /** A read-only backend over the local copy of the last state seen: nothing reaches the provider. */
+  offlineState(env: Environment, options: { appRoot: string }): StateBackend;
+}

@@ -10,9 +10,7 @@
  */
 
 import type { DesiredResource, JsonValue, ProviderKind } from './desiredGraph';
-import type { Environment } from './environment';
 import type { PlanAction } from './plan';
-import type { ProviderDriver } from './providerApi';
 
 export const STATE_FORMAT = 1;
 
@@ -37,6 +35,11 @@ export interface ResourceState {
   secretOutputs: string[];
   updatedAt: string;
   error: string | null;
+  /**
+   * Whether the tool made the object or adopted one someone else made (with the user's confirmation). Destroy
+   * deletes only what the tool made. Absent in state written before this was recorded: made by the tool.
+   */
+  origin?: 'created' | 'adopted';
 }
 
 export interface OperationRecord {
@@ -137,15 +140,6 @@ export interface StateBackend {
    */
   breakLock(options: BreakLockOptions): Promise<LockHolder | null>;
 }
-
-/**
- * `stateBackendFor` in `src/provisioning/providers/index.ts`: keeps an environment's state with the environment (a
- * Secret and a Lease in its namespace on Kubernetes). `driver` is the environment's driver when one was made (its
- * connection is shared); null when no cluster may be reached (an offline plan, the tree's statuses at start), which
- * gives a read-only backend over the local copy of the last state seen (src/provisioning/state/mirror.ts). When it
- * returns null (a provider with no such place), the CLI and the extension keep state in the local folder backend.
- */
-export type StateBackendFactory = (env: Environment, options: { appRoot: string; driver: ProviderDriver | null }) => Promise<StateBackend | null>;
 
 export type StateErrorCode = 'conflict' | 'locked' | 'corrupt' | 'io' | 'mismatch';
 

@@ -16,10 +16,10 @@ import type { Environment } from '../../src/model/environment';
 import { apply } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
-import { KubernetesDriver, kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers } from '../integration/kubeControllers';
 import { startFaultProxy, type FaultProxy } from '../kube/faultProxy';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { kubeDriver, startTestKube, uniqueName, type TestKube } from '../kube/harness';
 
 const LATENCY_MS = 50;
 /** Readiness polling by the driver and the simulated controllers: well under the latency, so neither dominates. */
@@ -59,7 +59,7 @@ async function runOnce(proxy: FaultProxy, direct: KubeClient, graphOf: (env: Env
   const namespace = uniqueName('bench');
   const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
   const graph = graphOf(env);
-  const driver = new KubernetesDriver(env, { appRoot: path.join(__dirname, '..', '..'), kubeconfig: proxy.kubeconfigPath, pollIntervalMs: POLL_MS });
+  const driver = await kubeDriver(env, { appRoot: path.join(__dirname, '..', '..'), kubeconfig: proxy.kubeconfigPath, pollIntervalMs: POLL_MS });
   const backend = await kubernetesStateBackend(driver, { leaseDurationSeconds: 30 });
   const controllers = simulateControllers(direct, namespace, { intervalMs: POLL_MS });
   const started = new Map<string, number>();
@@ -115,7 +115,7 @@ export async function benchApply(): Promise<Record<string, number>> {
   try {
     kube = await startTestKube();
     proxy = await startFaultProxy(kube, { latencyMs: LATENCY_MS });
-    const direct = new KubeClient(kube.kubeConfig(), 'encore-test');
+    const direct = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
     const runs: RunFigures[] = [];
     for (let i = 0; i < RUNS; i++) runs.push(await runOnce(proxy, direct, graphOf));
     const sorted = [...runs].sort((a, b) => a.ratio - b.ratio);

@@ -8,11 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Environment } from '../../src/model/environment';
-import { driverFor } from '../../src/provisioning/providers';
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { kubernetesStateBackend, type KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { simulateControllers, type Controllers } from '../integration/kubeControllers';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { kubeDriver, startTestKube, uniqueName, type TestKube } from '../kube/harness';
 import { contextMenu, openWorkbench, quickPick, repoRoot, step, treeRow, type Workbench } from './harness';
 
 const ENV = 'e2e';
@@ -33,7 +32,7 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
   before(async () => {
     kube = await startTestKube();
     // The test's own connection, for the controller stand-in only; the extension makes its own from KUBECONFIG.
-    driver = (await driverFor(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver;
+    driver = await kubeDriver(env, { appRoot: repoRoot, kubeconfig: kube.kubeconfigPath });
     client = await driver.client();
     controllers = simulateControllers(client, namespace);
     wb = await openWorkbench('provisioning', undefined, {

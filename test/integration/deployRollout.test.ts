@@ -14,7 +14,7 @@ let client: KubeClient;
 
 before(async () => {
   kube = await startTestKube();
-  client = new KubeClient(kube.kubeConfig(), 'encore-test');
+  client = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
 });
 after(async () => {
   client?.close();
@@ -241,7 +241,7 @@ test('an abort stops the watch at once with the signal\'s reason', async () => {
 });
 
 test('refused credentials are an error of the API server, not a rollout result', async () => {
-  const viewer = new KubeClient(kube.kubeConfig('encore-test-viewer'), 'encore-test-viewer');
+  const viewer = KubeClient.fromKubeConfig(kube.kubeConfig('encore-test-viewer'), 'encore-test-viewer');
   try {
     await assert.rejects(watchRollout(viewer, 'default', ['api'], fast), (err: Error) => err.name === 'KubeApiError' && /403 Forbidden/.test(err.message));
   } finally {

@@ -10,12 +10,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isStateError } from '../../src/model/state';
 import { apply, unlock } from '../../src/provisioning/engine';
-import { driverFor } from '../../src/provisioning/providers';
-import { kubernetesStateBackend, type KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { LABEL, MANAGED_BY } from '../../src/provisioning/providers/kubernetes/manifests/common';
 import { supportsType, targetOf } from '../../src/provisioning/providers/kubernetes/manifests';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 import { crashEnvironment, sampleGraph, type CrashChildConfig } from './kubeCrashChild';
 import { simulateControllers } from './kubeControllers';
 
@@ -45,7 +44,7 @@ async function killAndRecover(killAt: CrashChildConfig['killAt']): Promise<strin
   const namespace = uniqueName('crash');
   const where = `apply killed at ${killAt.phase} #${killAt.n}`;
   const env = crashEnvironment(namespace);
-  const driver = (await driverFor(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 })) as KubernetesDriver;
+  const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 });
   const client = await driver.client();
   const controllers = simulateControllers(client, namespace);
   try {

@@ -8,8 +8,8 @@ import type { Environment } from '../../src/model/environment';
 import type { EnvState } from '../../src/model/state';
 import { apply } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
-import { driverFor } from '../../src/provisioning/providers';
-import { kubernetesStateBackend, type KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubeDriver } from '../kube/harness';
 
 export interface CrashChildConfig {
   kubeconfig: string;
@@ -30,7 +30,7 @@ export function sampleGraph(namespace: string) {
 
 async function main(): Promise<void> {
   const env = crashEnvironment(config.namespace);
-  const driver = (await driverFor(env, { appRoot: repo, kubeconfig: config.kubeconfig, pollIntervalMs: 100 })) as KubernetesDriver;
+  const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: config.kubeconfig, pollIntervalMs: 100 });
   const backend = await kubernetesStateBackend(driver, { leaseDurationSeconds: 15 });
   let done = 0;
   const { result } = await apply(sampleGraph(config.namespace), {

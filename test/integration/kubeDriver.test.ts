@@ -12,11 +12,10 @@ import { dependencyOrder, type DesiredGraph, type DesiredResource } from '../../
 import type { Environment } from '../../src/model/environment';
 import { isDriverError, type ResolvedResource, type StepContext } from '../../src/model/providerApi';
 import { plan } from '../../src/provisioning/planner';
-import { driverFor } from '../../src/provisioning/providers';
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
-import { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { jobSucceeded, simulateControllers } from './kubeControllers';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 
 const repo = path.join(__dirname, '..', '..');
 const sample = new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze();
@@ -33,11 +32,11 @@ function environment(namespace: string, context = 'encore-test'): Environment {
   return { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context, namespace } };
 }
 
-async function setup(options: { readyTimeoutMs?: number } = {}): Promise<{ driver: KubernetesDriver; graph: DesiredGraph; client: KubeClient; namespace: string }> {
+async function setup(options: { readyTimeoutMs?: number } = {}): Promise<{ env: Environment; driver: KubernetesDriver; graph: DesiredGraph; client: KubeClient; namespace: string }> {
   const namespace = uniqueName('drv');
   const env = environment(namespace);
-  const driver = (await driverFor(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 20_000, ...options })) as KubernetesDriver;
-  return { driver, graph: plan(sample, env, { appId: 'sample-app' }), client: await driver.client(), namespace };
+  const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 20_000, ...options });
+  return { env, driver, graph: plan(sample, env, { appId: 'sample-app' }), client: await driver.client(), namespace };
 }
 
 function step(messages: string[] = []): StepContext {
@@ -235,8 +234,8 @@ test('everything is deleted in reverse order; claims and the namespace wait for 
 });
 
 test('a namespace that no controller finalizes is reported as Terminating with its finalizer', async () => {
-  const { driver, graph } = await setup();
-  const slow = new KubernetesDriver(driver.env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 1000 });
+  const { env, graph } = await setup();
+  const slow = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 1000 });
   const ns = graph.resources.find((r) => r.kind === 'namespace')!;
   await slow.create(resolved(ns), step());
   await assert.rejects(slow.delete(ns, step()), /was not gone after 1 s: Namespace drv-[0-9a-f]+ is Terminating, waiting for finalizers kubernetes \(the cluster's controllers remove them\)/);
@@ -253,7 +252,7 @@ function kubeconfigWith(user: Record<string, unknown>): string {
 
 test('a context whose exec plugin is not on PATH fails before any request, saying what to install', async () => {
   const file = kubeconfigWith({ exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'gke-gcloud-auth-plugin', interactiveMode: 'IfAvailable' } });
-  const driver = await driverFor(environment('x', 'other'), { appRoot: repo, kubeconfig: file, env: { ...process.env, PATH: '/nonexistent' } });
+  const driver = await kubeDriver(environment('x', 'other'), { appRoot: repo, kubeconfig: file, env: { ...process.env, PATH: '/nonexistent' } });
   await assert.rejects(driver.preflight(new AbortController().signal), (err: Error) => {
     assert.ok(isDriverError(err) && err.code === 'unavailable');
     assert.match(err.message, /exec plugin "gke-gcloud-auth-plugin" was not found on PATH: install it with "gcloud components install gke-gcloud-auth-plugin".*or put it on PATH/);
@@ -263,7 +262,7 @@ test('a context whose exec plugin is not on PATH fails before any request, sayin
 
 test('refused credentials (401) say to refresh the credentials of that context', async () => {
   const file = kubeconfigWith({ token: 'expired-or-revoked' });
-  const driver = await driverFor(environment('x', 'other'), { appRoot: repo, kubeconfig: file });
+  const driver = await kubeDriver(environment('x', 'other'), { appRoot: repo, kubeconfig: file });
   await assert.rejects(driver.preflight(new AbortController().signal), (err: Error) => {
     assert.ok(isDriverError(err) && err.code === 'unavailable');
     assert.match(err.message, /refused its credentials \(401 Unauthorized\).*Refresh the credentials of the kubeconfig context "other"/);
@@ -272,11 +271,11 @@ test('refused credentials (401) say to refresh the credentials of that context',
 });
 
 test('a context that does not exist is named with the contexts there are', async () => {
-  const driver = await driverFor(environment('x', 'nope'), { appRoot: repo, kubeconfig: kube.kubeconfigPath });
+  const driver = await kubeDriver(environment('x', 'nope'), { appRoot: repo, kubeconfig: kube.kubeconfigPath });
   await assert.rejects(driver.preflight(new AbortController().signal), /The kubeconfig context "nope" does not exist .*contexts: encore-test, encore-test-viewer/);
 });
 
 test('the viewer without RBAC rights is refused as forbidden', async () => {
-  const driver = await driverFor(environment(uniqueName('x'), 'encore-test-viewer'), { appRoot: repo, kubeconfig: kube.kubeconfigPath });
+  const driver = await kubeDriver(environment(uniqueName('x'), 'encore-test-viewer'), { appRoot: repo, kubeconfig: kube.kubeconfigPath });
   await assert.rejects(driver.preflight(new AbortController().signal), (err: Error) => isDriverError(err) && err.code === 'forbidden' && /403 Forbidden/.test(err.message));
 });

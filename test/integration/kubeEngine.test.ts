@@ -11,11 +11,10 @@ import type { ProgressEvent } from '../../src/model/plan';
 import { isStateError } from '../../src/model/state';
 import { apply, destroy } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
-import { driverFor } from '../../src/provisioning/providers';
-import { KubernetesDriver, kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
 import { simulateControllers } from './kubeControllers';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 
 const repo = path.join(__dirname, '..', '..');
 const sample = new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze();
@@ -31,7 +30,7 @@ after(async () => {
 test('the sample app: apply through the engine, nothing secret recorded, a re-apply plans nothing, destroy removes it all', async () => {
   const namespace = uniqueName('eng');
   const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
-  const driver = (await driverFor(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 })) as KubernetesDriver;
+  const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 });
   const backend = await kubernetesStateBackend(driver, { leaseDurationSeconds: 15 });
   const client = await driver.client();
   const graph = plan(sample, env, { appId: 'sample-app' });

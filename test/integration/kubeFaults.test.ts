@@ -12,15 +12,14 @@ import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
 import { apply } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
-import { driverFor } from '../../src/provisioning/providers';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
-import { KubernetesDriver, kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { JOB_TYPES } from '../../src/provisioning/providers/kubernetes/manifests';
 import { ANNOTATION, LABEL, MANAGED_BY } from '../../src/provisioning/providers/kubernetes/manifests/common';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
 import { simulateControllers, type Controllers } from './kubeControllers';
 import { startFaultProxy, type FaultProxy } from '../kube/faultProxy';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 
 const repo = path.join(__dirname, '..', '..');
 const sample = new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze();
@@ -40,7 +39,7 @@ const running: Controllers[] = [];
 before(async () => {
   kube = await startTestKube();
   proxy = await startFaultProxy(kube);
-  direct = new KubeClient(kube.kubeConfig(), 'encore-test');
+  direct = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
 });
 afterEach(async () => {
   proxy.clearFaults();
@@ -54,7 +53,7 @@ after(async () => {
 async function setup(options: { requestTimeoutMs?: number } = {}) {
   const namespace = uniqueName('flt');
   const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
-  const driver = (await driverFor(env, { appRoot: repo, kubeconfig: proxy.kubeconfigPath, pollIntervalMs: 50, deleteTimeoutMs: 30_000, ...options })) as KubernetesDriver;
+  const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: proxy.kubeconfigPath, pollIntervalMs: 50, deleteTimeoutMs: 30_000, ...options });
   const backend = await kubernetesStateBackend(driver, { leaseDurationSeconds: 15 });
   const graph = plan(sample, env, { appId: 'sample-app' });
   running.push(simulateControllers(direct, namespace, { intervalMs: 50 }));

@@ -11,9 +11,8 @@ import type { ProgressEvent } from '../../src/model/plan';
 import { sizingQuestions, withSizingAnswers } from '../../src/provisioning/planner/sizing';
 import { apply } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
-import { driverFor } from '../../src/provisioning/providers';
-import { kubernetesStateBackend, type KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
+import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 import { simulateControllers } from './kubeControllers';
 
 const repo = path.join(__dirname, '..', '..');
@@ -33,7 +32,7 @@ test('a larger disk answer expands the claim and remakes the StatefulSet around 
   const namespace = uniqueName('rsz');
   const base: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace } };
   const sized = (diskGiB: number) => withSizingAnswers(base, sizingQuestions(sample, base).map((question) => ({ question, value: question.resource.name === 'users' && question.field === 'diskGiB' ? diskGiB : question.default })));
-  const driver = (await driverFor(base, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 })) as KubernetesDriver;
+  const driver = await kubeDriver(base, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 });
   const client = await driver.client();
   // The cluster's default StorageClass allows expansion, as on EKS and GKE (kind's local-path does not).
   await client.apply({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'expandable', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/disk', allowVolumeExpansion: true } as never);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runSecretCommand, type SecretIO } from '../../src/cli/provision/secretCommand';
+import type { ProvisionDeps } from '../../src/cli/provision/context';
 import { EXIT } from '../../src/cli/exitCodes';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment } from '../../src/model/environment';
@@ -17,10 +18,9 @@ import { isDriverError } from '../../src/model/providerApi';
 import { appSecrets, MAX_SECRET_BYTES, secretStatuses, setSecretValue } from '../../src/provisioning/appSecrets';
 import { apply, planChanges, resolveSettings } from '../../src/provisioning/engine';
 import { plan } from '../../src/provisioning/planner';
-import { driverFor } from '../../src/provisioning/providers';
-import { kubernetesStateBackend, type KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesStateBackend } from '../../src/provisioning/providers/kubernetes/driver';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { startTestKube, uniqueName, type TestKube, kubeDriver } from '../kube/harness';
 import { simulateControllers } from './kubeControllers';
 
 const repo = path.join(__dirname, '..', '..');
@@ -40,7 +40,7 @@ const signal = new AbortController().signal;
 test('a secret value is stored in the cluster only, survives a re-apply of its Secret, and causes no drift', async () => {
   const namespace = uniqueName('sec');
   const env = environment(namespace);
-  const driver = (await driverFor(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100 })) as KubernetesDriver;
+  const driver = await kubeDriver(env, { appRoot: repo, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100 });
   const client = await driver.client();
   const graph = plan(sample, env, { appId: 'sample-app' });
   assert.deepEqual(appSecrets(graph).map((s) => [s.name, s.services]), [['EmailApiKey', ['notifications']], ['SessionSigningKey', ['auth']]]);
@@ -84,7 +84,7 @@ test('encore-env secret list and set: the value comes from stdin, never from an 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-secret-'));
   cpSync(path.join(repo, 'examples', 'sample-app'), dir, { recursive: true });
   writeFileSync(path.join(dir, 'encore.environments.json'), `${JSON.stringify({ environments: [env] }, null, 2)}\n`);
-  const deps = { driverFor: (e: Environment, o: { appRoot: string }) => driverFor(e, { ...o, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100 }) };
+  const deps: ProvisionDeps = { provider: { kubeconfig: kube.kubeconfigPath, timing: { pollIntervalMs: 100 } } };
   const value = `pw-${uniqueName('cli')}`;
   let out = '';
   let err = '';
@@ -92,7 +92,7 @@ test('encore-env secret list and set: the value comes from stdin, never from an 
     out: (t) => (out += t), err: (t) => (err += t), interactive: false, ask: () => Promise.reject(new Error('no questions')), signal,
     readSecret: () => Promise.resolve(value),
   };
-  const driver = (await deps.driverFor(env, { appRoot: dir })) as KubernetesDriver;
+  const driver = await kubeDriver(env, { appRoot: dir, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100 });
   const controllers = simulateControllers(await driver.client(), namespace);
   try {
     assert.equal(await runSecretCommand(['set', '--env', 'dev', '--secret', 'SessionSigningKey', dir], io, deps), EXIT.failure);

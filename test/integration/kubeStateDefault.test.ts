@@ -1,4 +1,4 @@
-// The CLI's provisioning commands with the real provider registry (driverFor, stateBackendFor) against a real
+// The CLI's provisioning commands with the real provider registry (providerModule) against a real
 // kube-apiserver: a Kubernetes environment's state goes to the Secret in its namespace by default, with a local copy
 // that `plan --offline` reads with no cluster reached (the last test stops the server first); destroy empties the
 // copy; state an earlier version kept in .encore/state/<env>/state.json moves into the Secret on the next apply.
@@ -15,12 +15,11 @@ import type { ProvisionDeps } from '../../src/cli/provision/context';
 import type { Environment } from '../../src/model/environment';
 import type { Plan } from '../../src/model/plan';
 import type { EnvState } from '../../src/model/state';
-import { driverFor, stateBackendFor } from '../../src/provisioning/providers';
+import { providerModule } from '../../src/provisioning/providers';
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
-import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
 import { STATE_SECRET } from '../../src/provisioning/providers/kubernetes/stateBackend';
 import type { Mirror } from '../../src/provisioning/state/mirror';
-import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
+import { kubeDriver, startTestKube, uniqueName, type TestKube } from '../kube/harness';
 import { simulateControllers } from './kubeControllers';
 
 const repo = path.join(__dirname, '..', '..');
@@ -32,16 +31,12 @@ const environments: Environment[] = (['dev', 'old'] as const).map((name) => ({
   name, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace: namespaces[name] },
 }));
 
-/** The real registry, on the test server's kubeconfig (the CLI's driverFor gets only the app root). */
-const deps = (): ProvisionDeps => ({
-  driverFor: (env, o) => driverFor(env, { ...o, kubeconfig: kube.kubeconfigPath, pollIntervalMs: 100, deleteTimeoutMs: 30_000 }),
-  stateBackendFor,
-});
+/** The real registry, on the test server's kubeconfig. */
+const deps = (): ProvisionDeps => ({ provider: { kubeconfig: kube.kubeconfigPath, timing: { pollIntervalMs: 100, deleteTimeoutMs: 30_000 } } });
 
-/** What an offline plan may use: any attempt to make a driver fails the test. */
+/** What an offline plan may use: the real modules' offline state; any attempt to open a provider fails the test. */
 const offlineDeps: ProvisionDeps = {
-  driverFor: () => Promise.reject(new Error('an offline plan made a driver')),
-  stateBackendFor,
+  providers: async (kind) => ({ ...(await providerModule(kind)), open: () => Promise.reject(new Error('an offline plan opened the provider')) }),
 };
 
 async function cli(d: ProvisionDeps, args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -76,7 +71,7 @@ before(async () => {
   app = mkdtempSync(path.join(os.tmpdir(), 'kube-state-default-'));
   cpSync(path.join(repo, 'examples', 'sample-app'), app, { recursive: true });
   writeFileSync(path.join(app, 'encore.environments.json'), JSON.stringify({ environments }));
-  client = await ((await driverFor(environments[0]!, { appRoot: app, kubeconfig: kube.kubeconfigPath })) as KubernetesDriver).client();
+  client = await (await kubeDriver(environments[0]!, { appRoot: app, kubeconfig: kube.kubeconfigPath })).client();
 });
 after(async () => {
   await kube?.stop();
@@ -97,7 +92,7 @@ test('apply keeps state in the Secret in the namespace, with a local copy only; 
     assert.deepEqual(Object.keys(inSecret?.resources ?? {}).sort(), ids, 'the Secret holds the state');
     assert.deepEqual(readdirSync(stateDir('dev')), ['mirror.json'], 'no state.json, no journal, no lock file beside the app');
     const mirror = mirrorOf('dev');
-    assert.equal(mirror.source, `Secret ${STATE_SECRET} in namespace ${ns} (context encore-test)`);
+    assert.equal(mirror.source, `Secret ${STATE_SECRET} in namespace ${ns} (context "encore-test")`);
     assert.deepEqual(mirror.state, inSecret, 'the copy is the last state written');
     const copyText = readFileSync(path.join(stateDir('dev'), 'mirror.json'), 'utf8');
     const values = await secretValues(ns);
@@ -110,7 +105,7 @@ test('apply keeps state in the Secret in the namespace, with a local copy only; 
 
     const offline = await cli(offlineDeps, ['plan', '--env', 'dev', '--offline', '--detailed-exitcode']);
     assert.equal(offline.code, EXIT.ok, offline.err);
-    const where = new RegExp(`^Plan for environment "dev" \\(offline, state from ${stateDir('dev').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/mirror\\.json, a local copy of Secret ${STATE_SECRET} in namespace ${ns} \\(context encore-test\\) as seen at \\d{4}-[^)]+\\): 0 to create, 0 to update, 0 to delete, ${ids.length} unchanged\\.\\n {2}note: offline:`);
+    const where = new RegExp(`^Plan for environment "dev" \\(offline, state from ${stateDir('dev').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/mirror\\.json, a local copy of Secret ${STATE_SECRET} in namespace ${ns} \\(context "encore-test"\\) as seen at \\d{4}-[^)]+\\): 0 to create, 0 to update, 0 to delete, ${ids.length} unchanged\\.\\n {2}note: offline:`);
     assert.match(offline.out, where);
 
     const gone = await cli(deps(), ['destroy', '--env', 'dev', '--confirm', 'dev']);
@@ -172,7 +167,7 @@ test('with the cluster stopped, the real entry point plans offline from the loca
     cwd: repo, encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 60_000,
   });
   assert.equal(run.status, EXIT.ok, run.stderr);
-  assert.match(run.stdout, new RegExp(`^Plan for environment "old" \\(offline, state from .*mirror\\.json, a local copy of Secret ${STATE_SECRET} in namespace ${namespaces.old} \\(context encore-test\\) as seen at [^)]+\\): 0 to create, 0 to update, 0 to delete, ${kept} unchanged\\.\\n {2}note: offline: planned against recorded state alone`));
+  assert.match(run.stdout, new RegExp(`^Plan for environment "old" \\(offline, state from .*mirror\\.json, a local copy of Secret ${STATE_SECRET} in namespace ${namespaces.old} \\(context "encore-test"\\) as seen at [^)]+\\): 0 to create, 0 to update, 0 to delete, ${kept} unchanged\\.\\n {2}note: offline: planned against recorded state alone`));
   assert.ok(existsSync(kubeconfig));
 
   const apply = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), 'apply', '--env', 'old', '--yes', app], {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { KubeObject } from '../../src/provisioning/providers/kubernetes/client';
-import { PLACEHOLDER_IMAGE } from '../../src/provisioning/providers/kubernetes/manifests/common';
+import { PLACEHOLDER_IMAGE } from '../../src/provisioning/planner/constants';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
 import { plan } from '../../src/provisioning/planner';
 import { buildLocalCluster, kubectlBin, leftovers, startLocalCluster, type LocalCluster } from '../../scripts/local-cluster.mjs';

@@ -4,6 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startKubeServer, type KubeServer } from '../../scripts/kube-test-server.mjs';
+import type { Environment } from '../../src/model/environment';
+import type { DriverTiming } from '../../src/model/providerApi';
+import type { KubernetesDriver } from '../../src/provisioning/providers/kubernetes/driver';
+import { kubernetesProvider } from '../../src/provisioning/providers/kubernetes/module';
 
 export type { KubeServer };
 
@@ -35,4 +39,14 @@ export async function startTestKube(options: { dir?: string; tokenWebhook?: { ur
 /** A DNS-1123 label that no other test of this run uses: `prefix-` and 8 hex digits. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The Kubernetes provider's driver for an environment, made by the product's provider module. */
+export async function kubeDriver(
+  env: Environment,
+  options: { appRoot: string; kubeconfig: string; env?: NodeJS.ProcessEnv; homedir?: string } & DriverTiming,
+): Promise<KubernetesDriver> {
+  const { appRoot, kubeconfig, env: processEnv, homedir, ...timing } = options;
+  const opened = await kubernetesProvider.open(env, { appRoot, kubeconfig, env: processEnv, homedir, timing });
+  return opened.driver as KubernetesDriver;
 }

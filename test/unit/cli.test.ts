@@ -85,8 +85,19 @@ test('usage errors exit 2', () => {
   assert.equal(run('--help').code, 0);
 });
 
-test('a directory that does not exist exits 1 with the reason', () => {
-  const { code, stderr } = run('apps', 'no/such/dir');
-  assert.equal(code, 1);
-  assert.match(stderr, /^encore-env: cannot read .*no\/such\/dir: ENOENT/);
+test('a directory that does not exist is a usage error (exit 2) for every command, with the reason', () => {
+  for (const command of ['apps', 'analyze']) {
+    const { code, stderr } = run(command, 'no/such/dir');
+    assert.equal(code, 2, command);
+    assert.match(stderr, new RegExp(`^encore-env ${command}: .*no/such/dir does not exist\\n$`));
+  }
+  const plan = run('plan', '--env', 'dev', 'no/such/dir');
+  assert.equal(plan.code, 2);
+  assert.match(plan.stderr, /no\/such\/dir does not exist/);
+});
+
+test('apps and analyze refuse a repeated or unknown flag, and an option is never taken for the folder', () => {
+  assert.match(run('analyze', '--json', '--json').stderr, /^encore-env analyze: --json is given twice; give it once\n$/);
+  assert.equal(run('analyze', '-x').code, 2);
+  assert.match(run('analyze', '-x').stderr, /^encore-env analyze: unknown option -x\n$/);
 });

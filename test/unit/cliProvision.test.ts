@@ -10,9 +10,8 @@ import { EXIT } from '../../src/cli/exitCodes';
 import { runProvisionCommand, type CliIO } from '../../src/cli/provision/commands';
 import type { ProvisionDeps } from '../../src/cli/provision/context';
 import type { Plan } from '../../src/model/plan';
-import { driverFor } from '../../src/provisioning/providers';
 import { LocalFileBackend } from '../../src/provisioning/state';
-import { MemoryCloud, MemoryDriver } from './engineCloud';
+import { MemoryCloud, memoryProvider } from './engineCloud';
 
 const repo = path.join(__dirname, '..', '..');
 
@@ -29,7 +28,7 @@ function sampleCopy() {
     }),
   );
   const cloud = new MemoryCloud();
-  const deps: ProvisionDeps = { driverFor: async () => new MemoryDriver(cloud) };
+  const deps: ProvisionDeps = { providers: memoryProvider(cloud) };
   return { dir, cloud, deps, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -79,7 +78,7 @@ test('apply --yes provisions the environment with progress on stderr and a summa
   try {
     const r = await cli(s.deps, ['apply', '--env', 'dev', '--yes', s.dir]);
     assert.equal(r.code, EXIT.ok, r.err);
-    assert.match(r.err, /^Plan for environment "dev" \(the in-memory test cloud\): 46 to create, 0 to update, 0 to delete, 0 unchanged\./);
+    assert.match(r.err, /^Acting as tester \(the in-memory test cloud\)\.\nPlan for environment "dev" \(the in-memory test cloud\): 46 to create, 0 to update, 0 to delete, 0 unchanged\./);
     assert.match(r.err, /\n {2}\+ k8s:namespace {2}namespace dev in context kind-dev\n {6}new in the app\n/);
     assert.match(r.err, /\n\[1\/46\] creating Namespace dev…\n/);
     assert.match(r.err, /\n\[\d+\/46\] ✓ Deployment orders created\n/);
@@ -209,7 +208,14 @@ test('usage errors exit 2 and say what is wrong', async () => {
       [['apply', '--env'], /^encore-env apply: --env needs a value\n$/],
       [['plan', '--env', 'staging', s.dir], /there is no environment "staging" in .*encore\.environments\.json; it has dev, prod\n$/],
       [['plan', '--env', 'dev', s.dir, 'extra'], /^encore-env plan: unexpected extra\n$/],
-      [['apply', '--env', 'dev', '--yes', '--concurrency', '0', s.dir], /--concurrency needs a whole number of at least 1/],
+      [['apply', '--env', 'dev', '--yes', '--concurrency', '0', s.dir], /--concurrency needs a whole number from 1 to 64/],
+      [['apply', '--env', 'dev', '--yes', '--concurrency', '99999999', s.dir], /--concurrency needs a whole number from 1 to 64/],
+      [['apply', '--env', 'dev', '--yes', '--concurrency', '1e3', s.dir], /--concurrency needs a whole number from 1 to 64/],
+      [['apply', '--env', 'staging', '--yes', '--env', 'prod', s.dir], /^encore-env apply: --env is given twice; give it once\n$/],
+      [['apply', '--env', 'dev', '--yes', '--yes', s.dir], /^encore-env apply: --yes is given twice/],
+      [['plan', '--env', 'dev', '-x'], /^encore-env plan: unknown option -x\n$/],
+      [['destroy', '--env', 'nope', s.dir], /there is no environment "nope"/],
+      [['destroy', '--env', 'nope', '--confirm', 'nope', s.dir], /there is no environment "nope"/],
       [['plan', '--env', 'dev', path.join(s.dir, 'nope')], /does not exist\n$/],
     ];
     for (const [args, message] of cases) {
@@ -227,10 +233,10 @@ test('usage errors exit 2 and say what is wrong', async () => {
 test('a provider that has not landed exits 3 and names it (the real provider registry)', async () => {
   const s = sampleCopy();
   try {
-    const r = await cli({ driverFor }, ['apply', '--env', 'prod', '--yes', s.dir]);
+    const r = await cli({}, ['apply', '--env', 'prod', '--yes', s.dir]);
     assert.equal(r.code, EXIT.unavailable);
     assert.match(r.err, /^encore-env apply: The AWS provider is not available yet/);
-    const offline = await cli({ driverFor }, ['plan', '--env', 'prod', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir]);
+    const offline = await cli({}, ['plan', '--env', 'prod', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir]);
     assert.equal(offline.code, EXIT.ok, 'an offline plan needs no driver');
     assert.match(offline.out, /^Plan for environment "prod" \(offline, state from .*\): \d+ to create/);
   } finally {

@@ -11,6 +11,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { DesiredResource, JsonObject, JsonValue } from '../../src/model/desiredGraph';
 import { DriverError, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../src/model/providerApi';
 import { diffJson } from '../../src/provisioning/engine/diff';
+import type { ProviderRegistry } from '../../src/provisioning/providers';
+import { LocalFileBackend } from '../../src/provisioning/state/localFile';
 
 export interface CloudObject {
   uid: string;
@@ -19,6 +21,8 @@ export interface CloudObject {
   settings: JsonObject;
   /** Generated secret values (passwords), kept when the object is adopted or updated. */
   secrets: Record<string, string>;
+  /** Made by the driver (this tool's mark), not by someone else. */
+  ours?: boolean;
 }
 
 interface CloudData {
@@ -82,9 +86,9 @@ export class MemoryCloud {
     this.persist();
   }
 
-  /** Someone creates the object by hand (or an earlier run did, without recording it). */
-  putOutside(providerType: string, name: string, settings: JsonObject): void {
-    this.data.objects[key(providerType, name)] = { uid: this.uid(), providerType, name, settings, secrets: {} };
+  /** Someone creates the object by hand, or (`ours`) an earlier run of this tool did, without recording it. */
+  putOutside(providerType: string, name: string, settings: JsonObject, options: { ours?: boolean } = {}): void {
+    this.data.objects[key(providerType, name)] = { uid: this.uid(), providerType, name, settings, secrets: {}, ours: options.ours ?? false };
     this.persist();
   }
 
@@ -116,7 +120,8 @@ export class MemoryCloud {
     const existing = this.data.objects[k];
     const secrets = { ...(existing?.secrets ?? {}) };
     for (const g of generate) secrets[g] ??= randomBytes(12).toString('hex');
-    const o: CloudObject = { uid: existing?.uid ?? this.uid(), providerType, name, settings, secrets };
+    // Written by the driver: it carries the mark from now on (an adopted object gets it too, as a real driver labels it).
+    const o: CloudObject = { uid: existing?.uid ?? this.uid(), providerType, name, settings, secrets, ours: true };
     this.data.objects[k] = o;
     this.persist();
     return o;
@@ -220,7 +225,7 @@ function live(o: CloudObject, secrets: string[]): LiveObject {
     : Array.isArray(v) ? v.map(mask)
     : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]))
     : v;
-  return { externalId: o.uid, observed: mask(o.settings) as JsonObject, outputs: outputs(o), status: { state: 'ready' } };
+  return { externalId: o.uid, observed: mask(o.settings) as JsonObject, outputs: outputs(o), status: { state: 'ready' }, ours: o.ours !== false };
 }
 
 function key(providerType: string, name: string): string {
@@ -245,4 +250,25 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 
 export function transient(message = 'HTTP 500 from the API server'): () => Error {
   return () => new DriverError('transient', message);
+}
+
+/**
+ * A provider module over the in-memory cloud, for the session and the front ends' tests: every environment, of any
+ * provider kind, is applied to `cloud`, with state in the app's local folder (.encore/state/<env>/).
+ */
+export function memoryProvider(cloud: MemoryCloud, options: { onOpen?: (driver: MemoryDriver) => void } = {}): ProviderRegistry {
+  return async (kind) => ({
+    kind,
+    async open(env, { appRoot }) {
+      const driver = new MemoryDriver(cloud);
+      options.onOpen?.(driver);
+      return {
+        driver,
+        state: async () => LocalFileBackend.forApp(appRoot, env.name),
+        identity: async () => ({ principal: 'tester', scope: 'the in-memory test cloud' }),
+        dispose: async () => undefined,
+      };
+    },
+    offlineState: (env, { appRoot }) => LocalFileBackend.forApp(appRoot, env.name),
+  });
 }

@@ -89,7 +89,7 @@ test('an object changed outside the tool is drifted, and apply restores the reco
   }
 });
 
-test('an object deleted outside the tool is created again; one made outside it is adopted', async () => {
+test('an object deleted outside the tool is created again; one made outside it is adopted once confirmed', async () => {
   const s = scratch();
   try {
     const g = shopGraph();
@@ -101,11 +101,13 @@ test('an object deleted outside the tool is created again; one made outside it i
     const users = byId(plan, 'users');
     assert.equal(users?.action, 'create');
     assert.equal(users?.adopt, true);
-    assert.equal(users?.reason, 'already exists but is not recorded: apply adopts it');
+    assert.equal(users?.foreign, true);
+    assert.equal(users?.reason, 'exists but was not made by this tool: apply takes it over only when you confirm the adoption (--adopt), and destroy leaves it in place');
+    assert.deepEqual(plan.foreignAdoptions, ['users']);
     assert.deepEqual(users?.changes, [{ path: 'image', before: 'users:0', after: 'users:1' }, { path: 'replicas', before: 2, after: 1 }]);
 
     const uid = s.cloud.get('mem/deployment', 'users')?.uid;
-    const { result } = await s.apply(g);
+    const { result } = await s.apply(g, { adopt: ['users'] });
     assert.equal(result.outcome, 'succeeded');
     assert.equal(s.cloud.get('mem/deployment', 'users')?.uid, uid, 'adopted, not replaced');
     assert.ok(s.events.some((e) => e.resourceId === 'users' && e.message === 'deployment users adopted'));

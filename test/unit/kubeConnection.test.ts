@@ -36,9 +36,9 @@ test('KUBECONFIG files are merged, the first definition wins, and the environmen
 
   const staging = await connect({ context: 'staging', env, homedir: dir });
   assert.equal(staging.client.server, 'https://staging.example:6443');
-  assert.equal(staging.client.kubeConfig.getCurrentContext(), 'staging');
-  assert.equal(staging.client.kubeConfig.getCurrentCluster()?.caFile, path.join(dir, 'b', 'ca.crt'), 'a relative path resolves against its own file');
-  assert.equal(staging.client.kubeConfig.getCurrentUser()?.token, 'a', 'the first file defines user "me"');
+  assert.equal(staging.kubeConfig.getCurrentContext(), 'staging');
+  assert.equal(staging.kubeConfig.getCurrentCluster()?.caFile, path.join(dir, 'b', 'ca.crt'), 'a relative path resolves against its own file');
+  assert.equal(staging.kubeConfig.getCurrentUser()?.token, 'a', 'the first file defines user "me"');
   const kind = await connect({ context: 'kind-dev', env, homedir: dir });
   assert.equal(kind.client.server, 'https://127.0.0.1:1111', 'the first file defines cluster "kind"');
 });

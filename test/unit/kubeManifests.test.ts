@@ -13,7 +13,7 @@ import type { Environment } from '../../src/model/environment';
 import { plan } from '../../src/provisioning/planner';
 import { diffSettings } from '../../src/provisioning/providers/kubernetes/diff';
 import { toDriverError } from '../../src/provisioning/providers/kubernetes/driverErrors';
-import { apiError } from '../../src/provisioning/providers/kubernetes/errors';
+import { apiError, refreshHint } from '../../src/provisioning/providers/kubernetes/errors';
 import { generatePassword, labelValue, renderResource, secretValues } from '../../src/provisioning/providers/kubernetes/manifests';
 import { CRON_SCRIPT } from '../../src/provisioning/providers/kubernetes/manifests/cronJob';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
@@ -73,7 +73,7 @@ test('MicroTime strings have six fractional digits', () => {
 const code = (err: Error) => (err as unknown as { code: string }).code;
 
 test('error codes: 401 and missing plugins are unavailable, 403 forbidden, SSA schema 500s invalid, other 5xx transient', () => {
-  const ctx = { context: 'kind-dev', server: 'https://k:6443', execCommand: '/usr/bin/aws' };
+  const ctx = { label: 'context "kind-dev"', server: 'https://k:6443', refreshHint: refreshHint('kind-dev', '/usr/bin/aws') };
   const req = { method: 'GET', path: '/version' };
   const e401 = apiError(401, '{"kind":"Status","code":401,"reason":"Unauthorized","message":"Unauthorized"}', req, ctx);
   assert.match(e401.message, /refused its credentials \(401 Unauthorized\).*"aws sso login"/);
@@ -97,11 +97,13 @@ test('renderers: Production leaves replicas to the HPA, the placeholder image ha
   assert.match(script, /--replicaof encore-redis-products-0\.encore-redis-products 6379 --masterauth "\$REDIS_PASSWORD"/);
   assert.ok(!JSON.stringify(redis).includes('requirepass $('), 'the password is not in the command line');
 
-  const dev = plan(everything, env('development'), { appId: 'everything' });
+  const image = `registry.example/app@sha256:${'a'.repeat(64)}`;
+  const dev = plan(everything, env('development'), { appId: 'everything', appImage: image });
   const r = dev.resources.find((x) => x.kind === 'deployment')!;
-  const real = renderResource(r, { environment: 'dev', namespace: 'dev', production: false, images: { default: 'registry.example/app:1.2' } }) as Any;
+  const real = renderResource(r, { environment: 'dev', namespace: 'dev', production: false }) as Any;
   assert.equal(real.spec.replicas, 1);
-  assert.equal(real.spec.template.spec.containers[0].image, 'registry.example/app:1.2');
+  assert.equal(real.spec.template.spec.containers[0].image, image);
+  assert.equal(real.metadata.annotations['encore.dev/image'], image);
   assert.deepEqual(real.spec.template.spec.containers[0].readinessProbe.httpGet, { path: '/__encore/healthz', port: 8080 });
   assert.deepEqual(real.spec.template.spec.volumes[0].secret, { secretName: 'encore-infra-config', items: [{ key: 'infra.config.json', path: 'infra.config.json' }] });
 });
@@ -114,8 +116,7 @@ test('a Job is named after a hash of its template: the same settings give the sa
   for (const n of names(g)) assert.ok(n.length <= 52 && /-[0-9a-f]{8}$/.test(n), n);
   const bucket = g.find((m) => m.resource.providerType === 'minio/Bucket')!;
   const flipped = { ...bucket.resource, settings: { ...bucket.resource.settings, versioning: !bucket.resource.settings.versioning } };
-  const server = g.find((m) => m.manifest.kind === 'StatefulSet' && m.manifest.metadata.name === 'encore-minio')!.manifest as Any;
-  const again = renderResource(flipped, { environment: 'dev', namespace: 'dev', production: false, server: { name: 'encore-minio', image: server.spec.template.spec.containers[0].image, env: server.spec.template.spec.containers[0].env } });
+  const again = renderResource(flipped, { environment: 'dev', namespace: 'dev', production: false });
   assert.notEqual(again.metadata.name, bucket.manifest.metadata.name);
 });
 

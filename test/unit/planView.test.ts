@@ -7,7 +7,7 @@ import type { Plan, PlanEntry } from '../../src/model/plan';
 
 const entry = (over: Partial<PlanEntry>): PlanEntry => ({
   id: 'x', kind: 'service', providerType: 'k8s:Deployment', name: 'x', summary: 'Deployment x', action: 'keep', reason: 'unchanged',
-  changes: [], drifted: false, drift: [], stateful: false, adopt: false, replace: false, dependsOn: [], ...over,
+  changes: [], drifted: false, drift: [], stateful: false, adopt: false, foreign: false, leave: false, replace: false, dependsOn: [], ...over,
 } as PlanEntry);
 
 const plan = (entries: PlanEntry[], over: Partial<Plan> = {}): Plan => {
@@ -15,7 +15,7 @@ const plan = (entries: PlanEntry[], over: Partial<Plan> = {}): Plan => {
   for (const e of entries) counts[e.action]++;
   return {
     environment: 'staging', provider: 'kubernetes', operation: 'apply', offline: false, stateVersion: null, entries, counts,
-    statefulDeletes: entries.filter((e) => e.stateful && (e.action === 'delete' || e.replace)).map((e) => e.id), notes: [], ...over,
+    statefulDeletes: entries.filter((e) => e.stateful && (e.action === 'delete' || e.replace)).map((e) => e.id), foreignAdoptions: [], notes: [], ...over,
   };
 };
 

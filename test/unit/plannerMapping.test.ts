@@ -100,7 +100,10 @@ test('Production on AWS: RDS with 7-day backups, PITR, deletion protection and M
   assert.equal(rds.settings.deletionProtection, true);
   assert.equal(rds.settings.multiAZ, true);
   assert.equal(rds.settings.publiclyAccessible, false);
-  assert.deepEqual(byId(g, 'database:users').dependsOn, ['aws:rds:users', 'k8s:secret:encore-db-users']);
+  // The Job that creates the database connects as the instance's administrator, whose password the cloud driver
+  // copies into a Kubernetes Secret.
+  assert.deepEqual(byId(g, 'database:users').dependsOn, ['aws:rds:users', 'k8s:secret:encore-db-users', 'k8s:secret:encore-db-admin-users']);
+  assert.deepEqual(byId(g, 'k8s:secret:encore-db-admin-users').settings, { keys: { password: { syncFrom: 'aws:rds:users' } } });
   const redis = byId(g, 'aws:elasticache:notifications');
   assert.equal(redis.settings.nodeType, 'cache.m6g.large');
   assert.equal(redis.settings.numCacheClusters, 2);

@@ -27,7 +27,7 @@ const record = (id: string, status: ResourceState['status'], updatedAt = 't1', e
 const stateWith = (records: ResourceState[]): EnvState => ({ ...emptyState('staging', 'kubernetes'), resources: Object.fromEntries(records.map((r) => [r.resource.id, r])) });
 
 const driftPlan = (ids: string[]): Plan => ({
-  environment: 'staging', provider: 'kubernetes', operation: 'apply', offline: false, stateVersion: null, counts: { create: 0, update: 0, delete: 0, keep: 0 }, statefulDeletes: [], notes: [],
+  environment: 'staging', provider: 'kubernetes', operation: 'apply', offline: false, stateVersion: null, counts: { create: 0, update: 0, delete: 0, keep: 0 }, statefulDeletes: [], foreignAdoptions: [], notes: [],
   entries: ids.map((id) => ({ id, drifted: true } as PlanEntry)),
 });
 

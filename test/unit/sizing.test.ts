@@ -114,8 +114,10 @@ test('checkSizingAnswer explains what is wrong', () => {
 test('effectiveSizing merges answers over defaults, for every needed resource and nothing else', () => {
   const e = env('production', 'aws', { databases: { users: { cpu: 4, memoryGiB: 16 } }, caches: { notifications: { replicas: 2 } }, services: { orders: { maxInstances: 20 } } });
   const s = effectiveSizing(sample, e);
-  assert.deepEqual(s.databases, { orders: { cpu: 2, memoryGiB: 8, diskGiB: 20 }, users: { cpu: 4, memoryGiB: 16, diskGiB: 20 } });
-  assert.deepEqual(s.caches, { notifications: { memoryGiB: 5, replicas: 2 } });
+  // Keyed by the app's names, so records with no prototype: compared by their entries.
+  assert.equal(Object.getPrototypeOf(s.databases), null);
+  assert.deepEqual({ ...s.databases }, { orders: { cpu: 2, memoryGiB: 8, diskGiB: 20 }, users: { cpu: 4, memoryGiB: 16, diskGiB: 20 } });
+  assert.deepEqual({ ...s.caches }, { notifications: { memoryGiB: 5, replicas: 2 } });
   assert.deepEqual(s.services.orders, { minInstances: 2, maxInstances: 20 });
   assert.deepEqual(s.services.users, { minInstances: 2, maxInstances: 10 });
   assert.deepEqual(s.adjustments, []);

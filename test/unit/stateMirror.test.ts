@@ -10,10 +10,9 @@ import { test } from 'node:test';
 import type { Environment } from '../../src/model/environment';
 import { emptyState, type EnvState, type JournalEntry, type StateBackend } from '../../src/model/state';
 import { destroy } from '../../src/provisioning/engine';
-import { stateBackendFor } from '../../src/provisioning/providers';
+import { providerModule } from '../../src/provisioning/providers';
 import { LocalFileBackend } from '../../src/provisioning/state';
 import { MigratingBackend, MirroredBackend, MirrorReader, mirrorFile, readMirror, type Mirror } from '../../src/provisioning/state/mirror';
-import { MemoryCloud, MemoryDriver } from './engineCloud';
 import { cloudMatches, res, scratch, shopGraph } from './engineGraphs';
 
 const SOURCE = 'Secret encore-environments-state in namespace dev (context kind-dev)';
@@ -218,18 +217,18 @@ test('migration through the engine: an apply adopts the local state and still de
   }
 });
 
-test('stateBackendFor: Kubernetes without a driver reads the local copy and reaches nothing; AWS and GCP have none yet', async () => {
+test('offline state: Kubernetes reads the local copy and reaches nothing; AWS and GCP read the local folder', async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mirror-'));
   try {
     const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev', namespace: 'shop-dev' } };
-    const offline = await stateBackendFor(env, { appRoot: root, driver: null });
+    const offline = (await providerModule('kubernetes')).offlineState(env, { appRoot: root });
     assert.ok(offline instanceof MirrorReader);
     assert.deepEqual(await offline.load(), { state: null, version: null });
-    assert.match(offline.location, /^Secret encore-environments-state in namespace shop-dev \(context kind-dev\), never read on this machine: no local copy/);
-    // A driver that is not the Kubernetes one (the in-memory test cloud) has no connection to share.
-    assert.equal(await stateBackendFor(env, { appRoot: root, driver: new MemoryDriver(new MemoryCloud()) }), null);
+    assert.match(offline.location, /^Secret encore-environments-state in namespace shop-dev \(context "kind-dev"\), never read on this machine: no local copy/);
     for (const provider of [{ kind: 'aws', region: 'eu-west-1' }, { kind: 'gcp', project: 'p', region: 'europe-west1' }] as Environment['provider'][]) {
-      assert.equal(await stateBackendFor({ ...env, provider }, { appRoot: root, driver: null }), null);
+      const folder = (await providerModule(provider.kind)).offlineState({ ...env, provider }, { appRoot: root });
+      assert.ok(folder instanceof LocalFileBackend);
+      assert.deepEqual(await folder.load(), { state: null, version: null });
     }
     assert.equal(await readMirror(mirrorFile(root, 'dev')), null);
     assert.ok(!existsSync(path.join(root, '.encore')), 'reading wrote nothing');

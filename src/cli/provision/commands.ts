@@ -1,17 +1,18 @@
 /**
- * encore-env plan, apply, destroy and unlock. Progress and previews go to stderr; results go to stdout (the Plan or
- * {plan, result} as JSON with --json). Every refusal happens before anything changes, with its own exit code.
+ * encore-env plan, apply, destroy and unlock, over a provisioning session (src/session/). Progress and previews go
+ * to stderr; results go to stdout (the Plan or {plan, result} as JSON with --json). Every refusal happens before
+ * anything changes, with its own exit code.
  */
 
 import { hasChanges } from '../../model/plan';
-import { isDriverError, type ProviderDriver } from '../../model/providerApi';
+import { describeIdentity, isDriverError } from '../../model/providerApi';
 import { describeHolder, isStateError } from '../../model/state';
-import { apply, destroy, isEngineError, planChanges, unlock, type RunOutcome } from '../../provisioning/engine';
+import { isEngineError, isSessionError, type EnvironmentSession, type RunOutcome } from '../../session';
 import { EXIT, type ExitCode } from '../exitCodes';
-import { parseArgs, type FlagSpec } from './args';
-import { CliError, desiredGraph, findApp, loadEnvironment, makeBackend, makeDriver, type ProvisionDeps } from './context';
+import { parseArgs, wholeNumber, type FlagSpec } from './args';
+import { CliError, openSession, type ProvisionDeps } from './context';
 import { renderEvent, renderPlan, renderResult } from './render';
-import { answerNewSizing } from './sizing';
+import { terminalSizing } from './sizing';
 
 export interface CliIO {
   out(text: string): void;
@@ -19,7 +20,7 @@ export interface CliIO {
   /** stdin and stderr are terminals, so a question can be asked and answered. */
   interactive: boolean;
   ask(question: string): Promise<string>;
-  /** Fires on Ctrl+C. */
+  /** Fires on Ctrl+C, SIGTERM or SIGHUP. */
   signal: AbortSignal;
 }
 
@@ -27,36 +28,13 @@ type Command = 'plan' | 'apply' | 'destroy' | 'unlock';
 
 const SPECS: Record<Command, FlagSpec> = {
   plan: { values: ['env', 'state-dir'], booleans: ['json', 'offline', 'detailed-exitcode'] },
-  apply: { values: ['env', 'state-dir', 'confirm', 'concurrency'], booleans: ['json', 'yes'] },
+  apply: { values: ['env', 'state-dir', 'confirm', 'concurrency'], booleans: ['json', 'yes', 'adopt'] },
   destroy: { values: ['env', 'state-dir', 'confirm'], booleans: ['json'] },
   unlock: { values: ['env', 'state-dir'], booleans: ['force'] },
 };
 
-export async function runProvisionCommand(command: Command, args: string[], io: CliIO, deps: ProvisionDeps): Promise<ExitCode> {
-  let driver: ProviderDriver | null = null;
-  try {
-    const parsed = parseArgs(args, SPECS[command]);
-    if (!parsed.ok) throw new CliError(EXIT.usage, parsed.error);
-    const name = parsed.values.env;
-    if (!name) throw new CliError(EXIT.usage, '--env NAME is required (the environment, as named in encore.environments.json)');
-    const flags = { ...parsed, name, has: (f: string) => parsed.flags.has(f) };
-    const setDriver = (d: ProviderDriver | null) => (driver = d);
-    switch (command) {
-      case 'plan':
-        return await planCmd(flags, io, deps, setDriver);
-      case 'apply':
-        return await applyCmd(flags, io, deps, setDriver);
-      case 'destroy':
-        return await destroyCmd(flags, io, deps, setDriver);
-      default:
-        return await unlockCmd(flags, io, deps, setDriver);
-    }
-  } catch (err) {
-    return failed(command, err, io);
-  } finally {
-    await (driver as ProviderDriver | null)?.dispose?.().catch(() => undefined);
-  }
-}
+/** The most steps apply runs at once: more only queues requests at the provider's rate limits. */
+export const MAX_CONCURRENCY = 64;
 
 interface Flags {
   name: string;
@@ -65,45 +43,79 @@ interface Flags {
   has(flag: string): boolean;
 }
 
-type SetDriver = (d: ProviderDriver | null) => void;
-
-async function planCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: SetDriver): Promise<ExitCode> {
-  const app = await findApp(f.dir);
-  const env = await answerNewSizing(app, await loadEnvironment(app, f.name), io, io.interactive && !f.has('json'));
-  const graph = desiredGraph(app, env);
-  const driver = f.has('offline') ? null : await makeDriver(env, app, deps);
-  setDriver(driver);
-  if (driver) await driver.preflight(io.signal);
-  const backend = await makeBackend(env, app, deps, driver, f.values['state-dir']);
-  const plan = await planChanges(graph, await backend.load(), driver, { signal: io.signal });
-  // --json adds where the recorded state was read (the text header says it), which matters most offline.
-  io.out(f.has('json') ? `${JSON.stringify({ ...plan, stateFrom: backend.location }, null, 2)}\n` : renderPlan(plan, driver ? driver.target : `offline, state from ${backend.location}`));
-  return f.has('detailed-exitcode') && hasChanges(plan) ? EXIT.changes : EXIT.ok;
+export async function runProvisionCommand(command: Command, args: string[], io: CliIO, deps: ProvisionDeps): Promise<ExitCode> {
+  let session: EnvironmentSession | undefined;
+  try {
+    const parsed = parseArgs(args, SPECS[command]);
+    if (!parsed.ok) throw new CliError(EXIT.usage, parsed.error);
+    const name = parsed.values.env;
+    if (!name) throw new CliError(EXIT.usage, '--env NAME is required (the environment, as named in encore.environments.json)');
+    const f: Flags = { name, values: parsed.values, dir: parsed.dir, has: (flag) => parsed.flags.has(flag) };
+    const concurrency = f.values.concurrency === undefined ? undefined : wholeNumber(f.values.concurrency, 1, MAX_CONCURRENCY);
+    if (concurrency === null) throw new CliError(EXIT.usage, `--concurrency needs a whole number from 1 to ${MAX_CONCURRENCY}`);
+    if (command === 'apply' && !f.has('yes') && !io.interactive) {
+      throw new CliError(EXIT.confirmation, `apply changes environment "${name}" and there is no terminal to ask for a confirmation in: review "encore-env plan --env ${name}", then run apply with --yes`);
+    }
+    const canAsk = io.interactive && !f.has('json') && !(command === 'apply' && f.has('yes'));
+    session = await openSession(f.dir, name, deps, {
+      stateDir: f.values['state-dir'],
+      hooks: {
+        askSizing: canAsk ? terminalSizing(io) : undefined,
+        note: (text) => io.err(`note: ${text}\n`),
+      },
+    });
+    switch (command) {
+      case 'plan':
+        return await planCmd(session, f, io);
+      case 'apply':
+        return await applyCmd(session, f, io, concurrency ?? undefined);
+      case 'destroy':
+        return await destroyCmd(session, f, io);
+      default:
+        return await unlockCmd(session, f, io);
+    }
+  } catch (err) {
+    return failed(command, err, io);
+  } finally {
+    await session?.dispose();
+  }
 }
 
-async function applyCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: SetDriver): Promise<ExitCode> {
+/** Sizes what is new (asking on a terminal); refuses when the user cancelled. */
+async function sized(session: EnvironmentSession): Promise<void> {
+  if (!(await session.size())) throw new CliError(EXIT.confirmation, 'the sizing questions were not answered; nothing was changed');
+}
+
+async function planCmd(session: EnvironmentSession, f: Flags, io: CliIO): Promise<ExitCode> {
+  await sized(session);
+  const offline = f.has('offline');
+  if (!offline) await openProvider(session);
+  const result = await session.plan({ offline, signal: io.signal });
+  const who = offline ? null : await identityLine(session, io);
+  // --json adds where the recorded state was read (the text header says it), which matters most offline.
+  io.out(f.has('json') ? `${JSON.stringify({ ...result.plan, stateFrom: result.stateFrom, ...(who ? { identity: who } : {}) }, null, 2)}\n` : renderPlan(result.plan, result.where, who?.line));
+  return f.has('detailed-exitcode') && hasChanges(result.plan) ? EXIT.changes : EXIT.ok;
+}
+
+async function applyCmd(session: EnvironmentSession, f: Flags, io: CliIO, concurrency: number | undefined): Promise<ExitCode> {
   const yes = f.has('yes');
-  if (!yes && !io.interactive) {
-    throw new CliError(EXIT.confirmation, `apply changes environment "${f.name}" and there is no terminal to ask for a confirmation in: review "encore-env plan --env ${f.name}", then run apply with --yes`);
-  }
-  const concurrency = f.values.concurrency === undefined ? undefined : Number(f.values.concurrency);
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new CliError(EXIT.usage, '--concurrency needs a whole number of at least 1');
-  const app = await findApp(f.dir);
-  const loaded = await loadEnvironment(app, f.name);
-  // The driver first: a provider that cannot be reached or has not landed is said before any question is asked.
-  const driver = await makeDriver(loaded, app, deps);
-  setDriver(driver);
-  const env = await answerNewSizing(app, loaded, io, io.interactive && !yes && !f.has('json'));
-  const graph = desiredGraph(app, env);
-  const backend = await makeBackend(env, app, deps, driver, f.values['state-dir']);
+  // The provider first: one that cannot be reached or has not landed is said before any question is asked.
+  const opened = await openProvider(session);
+  await sized(session);
+  const who = await identityLine(session, io);
   let declined = false;
-  const outcome = await apply(graph, {
-    backend, driver, signal: io.signal, concurrency, confirm: f.values.confirm,
+  const outcome = await session.apply({
+    signal: io.signal,
+    concurrency,
+    confirm: f.values.confirm,
+    adopt: f.has('adopt') ? true : undefined,
     onProgress: (e) => io.err(`${renderEvent(e)}\n`),
     approve: async (plan) => {
-      io.err(renderPlan(plan, driver.target));
+      io.err(renderPlan(plan, opened.driver.target, who?.line));
+      // Taking over someone else's objects is never implied by a "yes": it needs --adopt, asked before anything else.
+      if (plan.foreignAdoptions.length > 0 && !f.has('adopt')) return true;
       if (yes) return true;
-      const answer = await io.ask(`\nApply these changes to "${env.name}"? Only "yes" goes ahead: `);
+      const answer = await io.ask(`\nApply these changes to "${session.env.name}"? Only "yes" goes ahead: `);
       declined = answer.trim() !== 'yes';
       return !declined;
     },
@@ -112,44 +124,54 @@ async function applyCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: Set
     io.err('Nothing was changed.\n');
     return EXIT.confirmation;
   }
-  return finish(outcome, f, io, driver.target);
+  return finish(outcome, f, io, opened.driver.target);
 }
 
-async function destroyCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: SetDriver): Promise<ExitCode> {
+async function destroyCmd(session: EnvironmentSession, f: Flags, io: CliIO): Promise<ExitCode> {
+  // The environment is known to exist (the session found it) before the confirmation is judged.
   const confirm = f.values.confirm;
   if (confirm !== f.name) {
     const what = confirm === undefined ? 'needs a typed confirmation' : `was confirmed with "${confirm}", which is not its name`;
     throw new CliError(EXIT.confirmation, `destroy deletes everything recorded for environment "${f.name}", data included, and ${what}. Nothing was changed. To go ahead: --confirm ${f.name}`);
   }
-  const app = await findApp(f.dir);
-  const env = await loadEnvironment(app, f.name);
-  const driver = await makeDriver(env, app, deps);
-  setDriver(driver);
-  const backend = await makeBackend(env, app, deps, driver, f.values['state-dir']);
-  const outcome = await destroy(env.name, env.provider.kind, {
-    backend, driver, signal: io.signal, confirm,
+  const opened = await openProvider(session);
+  const outcome = await session.destroy({
+    signal: io.signal,
+    confirm,
     onProgress: (e) => io.err(`${renderEvent(e)}\n`),
     approve: (plan) => {
-      io.err(renderPlan(plan, driver.target));
+      io.err(renderPlan(plan, opened.driver.target));
       return true;
     },
   });
-  return finish(outcome, f, io, driver.target);
+  return finish(outcome, f, io, opened.driver.target);
 }
 
-async function unlockCmd(f: Flags, io: CliIO, deps: ProvisionDeps, setDriver: SetDriver): Promise<ExitCode> {
-  const app = await findApp(f.dir);
-  const env = await loadEnvironment(app, f.name);
-  // A backend kept in the cluster needs the driver's connection; a provider that is not available has none.
-  const driver = await makeDriver(env, app, deps).catch((err: unknown) => {
-    if (err instanceof CliError && err.exit === EXIT.unavailable) return null;
-    throw err;
-  });
-  setDriver(driver);
-  const backend = await makeBackend(env, app, deps, driver, f.values['state-dir']);
-  const { broken, why } = await unlock(backend, { force: f.has('force') });
-  io.out(broken ? `Broke the lock of ${describeHolder(broken)} (${why}).\n` : `Environment "${env.name}" is not locked${why === 'it was not locked' ? '' : ` (${why})`}.\n`);
+async function unlockCmd(session: EnvironmentSession, f: Flags, io: CliIO): Promise<ExitCode> {
+  const { broken, why } = await session.unlock({ force: f.has('force') });
+  io.out(broken ? `Broke the lock of ${describeHolder(broken)} (${why}).\n` : `Environment "${session.env.name}" is not locked${why === 'it was not locked' ? '' : ` (${why})`}.\n`);
   return EXIT.ok;
+}
+
+/** The environment's provider; one this version cannot open (not available yet) ends the command with exit 3. */
+async function openProvider(session: EnvironmentSession) {
+  try {
+    return await session.provider();
+  } catch (err) {
+    if (isDriverError(err) && err.code === 'unavailable') throw new CliError(EXIT.unavailable, err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** Who acts, said at the top of a plan; a provider that cannot say is noted, never fatal. */
+async function identityLine(session: EnvironmentSession, io: CliIO): Promise<{ line: string; principal: string; scope: string } | null> {
+  try {
+    const identity = await session.identity(io.signal);
+    return { line: describeIdentity(identity), principal: identity.principal, scope: identity.scope };
+  } catch (err) {
+    io.err(`note: could not tell who acts on this environment: ${(err as Error).message}\n`);
+    return null;
+  }
 }
 
 function finish({ plan, result }: RunOutcome, f: Flags, io: CliIO, target: string): ExitCode {
@@ -168,12 +190,20 @@ export function failed(command: string, err: unknown, io: CliIO): ExitCode {
     say(err.message);
     return err.exit;
   }
+  if (isSessionError(err)) {
+    say(err.message);
+    return err.code === 'not-found' ? EXIT.usage : err.code === 'cancelled' ? EXIT.confirmation : EXIT.failure;
+  }
   if (isStateError(err) && err.code === 'locked') {
     say(err.message);
     return EXIT.locked;
   }
   if (isEngineError(err) && err.code === 'confirmation-required') {
     say(err.message.replace(/confirm with the environment's name, "([^"]+)"\.$/, 'run it again with --confirm $1.'));
+    return EXIT.confirmation;
+  }
+  if (isEngineError(err) && err.code === 'adoption-required') {
+    say(err.message.replace(/confirm the adoption\.$/, 'review the plan, then run apply again with --adopt.'));
     return EXIT.confirmation;
   }
   if (io.signal.aborted) {

@@ -9,16 +9,21 @@ import type { FieldChange } from '../../model/providerApi';
 
 const SIGN: Record<PlanEntry['action'], string> = { create: '+', update: '~', delete: '-', keep: ' ' };
 
-export function renderPlan(plan: Plan, where: string): string {
+/** `who`: the identity that acts, said before anything else (the provider's principal and where). */
+export function renderPlan(plan: Plan, where: string, who?: string): string {
   const { create, update, delete: del, keep } = plan.counts;
   const lines: string[] = [];
   const what = plan.operation === 'destroy' ? 'Destroy plan' : 'Plan';
+  if (who) lines.push(`Acting as ${who}.`);
   lines.push(`${what} for environment "${plan.environment}" (${where}): ${create} to create, ${update} to update, ${del} to delete, ${keep} unchanged.`);
   for (const note of plan.notes) lines.push(`  note: ${note}`);
   const changing = plan.entries.filter((e) => e.action !== 'keep');
   if (changing.length > 0) lines.push('');
   for (const e of changing) {
-    const marks = [e.replace ? 'replace' : '', e.adopt ? 'adopt' : '', e.drifted ? 'drifted' : '', e.stateful && e.action === 'delete' ? 'holds data' : ''].filter(Boolean);
+    const marks = [
+      e.replace ? 'replace' : '', e.adopt ? (e.foreign ? 'adopt: made outside the tool' : 'take back') : '', e.leave ? 'adopted: left in place' : '',
+      e.drifted ? 'drifted' : '', e.stateful && e.action === 'delete' && !e.leave ? 'holds data' : '',
+    ].filter(Boolean);
     lines.push(`  ${SIGN[e.action]} ${e.id}  ${e.summary}${marks.length ? `  [${marks.join(', ')}]` : ''}`);
     lines.push(`      ${e.reason}`);
     for (const c of e.changes) lines.push(`      ${renderChange(c)}`);
@@ -30,6 +35,13 @@ export function renderPlan(plan: Plan, where: string): string {
   if (plan.statefulDeletes.length > 0) {
     lines.push('', `Resources that hold data and would be deleted (their data is lost; this needs --confirm ${plan.environment}):`);
     for (const id of plan.statefulDeletes) {
+      const e = plan.entries.find((x) => x.id === id);
+      lines.push(`  ! ${id}  ${e?.summary ?? ''}`);
+    }
+  }
+  if (plan.foreignAdoptions.length > 0) {
+    lines.push('', 'Objects that exist but were not made by this tool, which apply would take over (this needs --adopt; destroy leaves them in place):');
+    for (const id of plan.foreignAdoptions) {
       const e = plan.entries.find((x) => x.id === id);
       lines.push(`  ! ${id}  ${e?.summary ?? ''}`);
     }

@@ -5,7 +5,7 @@ import type { AppModel } from '../../model/appModel';
 import { describeEnvironment, type Environment, type ProviderSettings, type Sizing } from '../../model/environment';
 import type { FieldProblem, FormDraft, FormField, FormOptions, PreviewView, SizingAnswerDraft, SizingQuestionView } from '../../model/messages';
 import { sizingFieldId } from '../../model/messages';
-import { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../../provisioning/planner/sizing';
+import { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../../session';
 import { validateEnvironment } from '../../environments/validate';
 import type { Problem } from '../../environments/problems';
 import { groupResources, resourceLabel } from '../tree/resourceGroups';

@@ -6,10 +6,12 @@ import type { JsonValue } from '../../model/desiredGraph';
 import type { Plan, PlanEntry } from '../../model/plan';
 import type { FieldChange } from '../../model/providerApi';
 
-export function planText(plan: Plan, where: string): string {
+/** `who`: the identity that acts (the provider's principal and where), said first. */
+export function planText(plan: Plan, where: string, who?: string): string {
   const { create, update, delete: del, keep } = plan.counts;
   const title = plan.operation === 'destroy' ? 'Destroy plan' : 'Plan';
   const lines: string[] = [
+    ...(who ? [`# Acting as ${who}`] : []),
     `# ${title} for environment "${plan.environment}" (${where})`,
     `# ${create} to create, ${update} to update, ${del} to delete, ${keep} unchanged${plan.offline ? ' (offline: planned against recorded state, drift not checked)' : ''}`,
   ];
@@ -21,6 +23,10 @@ export function planText(plan: Plan, where: string): string {
       const e = plan.entries.find((x) => x.id === id);
       lines.push(`- ${id}  ${e?.summary ?? ''}${e?.replace ? '  [replaced]' : ''}`);
     }
+  }
+  if (plan.foreignAdoptions.length > 0) {
+    lines.push('', '@@ Exists but was not made by this tool: Apply takes it over only when you confirm (Adopt), and Destroy leaves it in place @@');
+    for (const id of plan.foreignAdoptions) lines.push(`! ${id}  ${plan.entries.find((x) => x.id === id)?.summary ?? ''}`);
   }
   section(lines, 'Create', byAction('create'), (e) => [`+ ${head(e)}`, `    ${e.reason}`]);
   section(lines, 'Update', byAction('update'), (e) => [
@@ -45,7 +51,10 @@ function section(lines: string[], title: string, entries: PlanEntry[], render: (
 }
 
 function head(e: PlanEntry): string {
-  const marks = [e.replace && 'replace', e.adopt && 'adopt existing', e.drifted && 'drifted', e.stateful && 'holds data'].filter(Boolean);
+  const marks = [
+    e.replace && 'replace', e.adopt && (e.foreign ? 'adopt: made outside the tool' : 'take back'), e.leave && 'adopted: left in place',
+    e.drifted && 'drifted', e.stateful && !e.leave && 'holds data',
+  ].filter(Boolean);
   return `${e.id}  ${e.summary}${marks.length ? `  [${marks.join(', ')}]` : ''}`;
 }
 

@@ -5,18 +5,18 @@
 // state backend's message already does).
 import * as vscode from 'vscode';
 import { hasChanges, type Plan, type ProgressEvent } from '../../model/plan';
-import { isDriverError, type ProviderDriver } from '../../model/providerApi';
+import { describeIdentity, isDriverError } from '../../model/providerApi';
 import type { EnvState } from '../../model/state';
-import { apply, destroy, planChanges, type RunOutcome } from '../../provisioning/engine';
+import type { EnvironmentSession, RunHooks, RunOutcome } from '../../session';
 import type { AppModels } from '../appModels';
 import { log } from '../log';
 import type { PlanFn } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
 import { abortOn } from './abortOn';
-import { answerNewSizing } from './newSizing';
+import { askSizingInVsCode } from './newSizing';
 import { planText } from './planText';
 import { runSetSecretValue } from './secretValue';
-import { chooseTarget, desiredGraph, makeBackend, makeDriver, type Target } from './target';
+import { chooseTarget, openSession, type Target } from './target';
 
 export const PLAN_SCHEME = 'encore-plan';
 
@@ -65,24 +65,22 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   };
   const plan = async (node: unknown) => {
     if (!(await trusted('Plan'))) return;
-    const chosen = await chooseTarget(s.apps, node, 'Plan');
-    const t = chosen && (await sized(s, chosen));
-    if (t) await planAndShow(s, docs, t);
+    const t = await chooseTarget(s.apps, node, 'Plan');
+    if (t) await withSession(s, t, async (session) => (await sized(s, session)) && planAndShow(s, docs, t, session));
   };
   const applyCmd = async (node: unknown) => {
     if (!(await trusted('Apply'))) return;
     // From the plan document's title bar: the reviewed plan; from the tree or the palette: the environment.
     const reviewed = node instanceof vscode.Uri ? docs.reviewed(node) : undefined;
     if (node instanceof vscode.Uri && !reviewed) throw new Error('this plan is no longer available: run Plan again');
-    let t = reviewed?.target ?? (await chooseTarget(s.apps, node, 'Apply'));
+    const t = reviewed?.target ?? (await chooseTarget(s.apps, node, 'Apply'));
     // A reviewed plan was sized when it was made; a fresh one is sized now.
-    if (t && !reviewed) t = await sized(s, t);
-    if (t) await runApply(s, t, reviewed?.plan);
+    if (t) await withSession(s, t, async (session) => (reviewed || (await sized(s, session))) && runApply(s, t, session, reviewed?.plan));
   };
   const destroyCmd = async (node: unknown) => {
     if (!(await trusted('Destroy'))) return;
     const t = await chooseTarget(s.apps, node, 'Destroy');
-    if (t) await runDestroy(s, t);
+    if (t) await withSession(s, t, (session) => runDestroy(s, t, session));
   };
   register('encore.plan', plan);
   register('encore.environment.plan', plan);
@@ -99,48 +97,63 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   register('encore.resource.setSecretValue', secretCmd);
 }
 
-/** The target once the resources new in a Production environment are sized; undefined when the user cancelled. */
-async function sized(s: ProvisionServices, t: Target): Promise<Target | undefined> {
-  const state = s.models.state(t.root);
-  // Without a model there is nothing to size yet: desiredGraph says why when the plan needs it.
-  return state.kind === 'ready' ? answerNewSizing(s.apps, state.model, t) : t;
+/** Opens a session on the target for one command, and closes it after. */
+async function withSession(s: ProvisionServices, t: Target, run: (session: EnvironmentSession) => Promise<unknown>): Promise<void> {
+  const session = await openSession(s.apps, s.models, t, { askSizing: askSizingInVsCode, note: (text) => log().info(`"${t.env.name}": ${text}`) });
+  try {
+    await run(session);
+  } finally {
+    await session.dispose();
+  }
 }
 
-async function planAndShow(s: ProvisionServices, docs: PlanDocuments, t: Target): Promise<void> {
-  const graph = desiredGraph(s.models, s.planFor, t);
+/** Asks the sizing of resources new in a Production environment; false when the user cancelled. */
+async function sized(s: ProvisionServices, session: EnvironmentSession): Promise<boolean> {
+  const before = session.env;
+  if (!(await session.size())) return false;
+  // The answers are in the app's store: the tree and the form take them at once.
+  if (session.env !== before) await s.apps.storesChanged();
+  return true;
+}
+
+/** Who acts, for the top of a plan; a provider that cannot say is logged, never fatal. */
+async function identityOf(t: Target, session: EnvironmentSession, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    return describeIdentity(await session.identity(signal));
+  } catch (err) {
+    log().warn(`plan "${t.env.name}": could not tell who acts: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+async function planAndShow(s: ProvisionServices, docs: PlanDocuments, t: Target, session: EnvironmentSession): Promise<void> {
+  // The app's errors are said before any progress appears.
+  await session.graph();
   const made = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Encore: planning "${t.env.name}"`, cancellable: true },
     async (_p, token) => {
       const signal = abortOn(token);
-      // A provider that is not available at all (AWS, GCP in this version) fails here, with its own message.
-      const driver = await makeDriver(t);
+      // A provider that is not available at all fails here, with its own message.
+      const opened = await session.provider();
       try {
-        await driver.preflight(signal);
+        await opened.driver.preflight(signal);
       } catch (err) {
-        await driver.dispose?.().catch(() => undefined);
         if (!isDriverError(err) || err.code !== 'unavailable') throw err;
         // The cluster cannot be reached: say so, and offer what `encore-env plan --offline` does.
         log().warn(`plan "${t.env.name}": ${err.message}`);
         return { offlineBecause: err.message } as const;
       }
-      try {
-        const backend = await makeBackend(t, driver);
-        const loaded = await backend.load();
-        return { plan: await planChanges(graph, loaded, driver, { signal }), where: driver.target, state: loaded.state };
-      } finally {
-        await driver.dispose?.().catch(() => undefined);
-      }
+      const who = await identityOf(t, session, signal);
+      return { ...(await session.plan({ signal })), who };
     },
   );
-  let result: { plan: Plan; where: string; state: EnvState | null };
+  let result: { plan: Plan; where: string; state: EnvState | null; who?: string };
   if ('offlineBecause' in made) {
     const offline = 'Plan Offline';
     const choice = await vscode.window.showWarningMessage(`Encore: cannot reach the cluster of "${t.env.name}": ${made.offlineBecause}`, offline, 'Show Logs');
     if (choice === 'Show Logs') log().show();
     if (choice !== offline) return;
-    const backend = await makeBackend(t, null);
-    const loaded = await backend.load();
-    result = { plan: await planChanges(graph, loaded, null), where: `offline, state from ${backend.location}`, state: loaded.state };
+    result = await session.plan({ offline: true });
   } else {
     result = made;
   }
@@ -148,7 +161,7 @@ async function planAndShow(s: ProvisionServices, docs: PlanDocuments, t: Target)
   s.onState(t, result.state, plan);
   const { create, update, delete: del } = plan.counts;
   log().info(`plan "${t.env.name}" (${result.where}): ${create} to create, ${update} to update, ${del} to delete, ${plan.counts.keep} unchanged`);
-  const uri = docs.set({ target: t, plan }, planText(plan, result.where));
+  const uri = docs.set({ target: t, plan }, planText(plan, result.where, result.who));
   const doc = await vscode.workspace.openTextDocument(uri);
   await vscode.languages.setTextDocumentLanguage(doc, 'diff');
   await vscode.window.showTextDocument(doc, { preview: false });
@@ -160,34 +173,49 @@ async function planAndShow(s: ProvisionServices, docs: PlanDocuments, t: Target)
   if (choice === 'Apply') await vscode.commands.executeCommand('encore.applyPlan', uri);
 }
 
-async function runApply(s: ProvisionServices, t: Target, reviewed: Plan | undefined): Promise<void> {
-  const graph = desiredGraph(s.models, s.planFor, t);
+async function runApply(s: ProvisionServices, t: Target, session: EnvironmentSession, reviewed: Plan | undefined): Promise<void> {
+  await session.graph();
   // Data that would be lost needs the typed name before anything runs, as in the CLI's --confirm.
   let confirm: string | undefined;
   if (reviewed && reviewed.statefulDeletes.length > 0) {
     confirm = await typedName(t, `Apply deletes ${reviewed.statefulDeletes.length} resource(s) that hold data (${reviewed.statefulDeletes.join(', ')}).`);
     if (confirm === undefined) return;
   }
-  await runOperation(s, t, 'apply', (options) =>
-    apply(graph, {
-      ...options,
+  // Taking over someone else's objects needs its own yes, as the CLI's --adopt; only the ones the plan showed.
+  let adopt: readonly string[] | undefined;
+  if (reviewed && reviewed.foreignAdoptions.length > 0) {
+    const go = 'Adopt';
+    const answer = await vscode.window.showWarningMessage(
+      `Apply to "${t.env.name}" takes over ${reviewed.foreignAdoptions.length} object(s) that exist but were not made by this tool: ${reviewed.foreignAdoptions.join(', ')}.`,
+      { modal: true, detail: 'Their settings are changed to the app\'s. Destroy leaves them in place.' },
+      go,
+    );
+    if (answer !== go) return;
+    adopt = reviewed.foreignAdoptions;
+  }
+  await runOperation(s, t, session, 'apply', (hooks) =>
+    session.apply({
+      ...hooks,
       confirm,
       reviewed,
+      adopt,
       // Without a reviewed plan (tree or palette), the fresh plan made under the lock is shown and approved first.
       approve: reviewed ? undefined : async (plan) => {
         const { create, update, delete: del } = plan.counts;
-        const go = 'Apply';
-        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?`, { modal: true, detail: planText(plan, 'fresh plan') }, go);
-        return answer === go;
+        const foreign = plan.foreignAdoptions.length;
+        const go = foreign > 0 ? 'Adopt and Apply' : 'Apply';
+        const adoption = foreign > 0 ? ` It takes over ${foreign} object(s) that exist but were not made by this tool.` : '';
+        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?${adoption}`, { modal: true, detail: planText(plan, 'fresh plan') }, go);
+        return answer === go ? (foreign > 0 ? 'adopt' : true) : false;
       },
     }),
   );
 }
 
-async function runDestroy(s: ProvisionServices, t: Target): Promise<void> {
+async function runDestroy(s: ProvisionServices, t: Target, session: EnvironmentSession): Promise<void> {
   const confirm = await typedName(t, 'Destroy deletes everything recorded for this environment, data included.');
   if (confirm === undefined) return;
-  await runOperation(s, t, 'destroy', (options) => destroy(t.env.name, t.env.provider.kind, { ...options, confirm }));
+  await runOperation(s, t, session, 'destroy', (hooks) => session.destroy({ ...hooks, confirm }));
 }
 
 async function typedName(t: Target, what: string): Promise<string | undefined> {
@@ -202,10 +230,8 @@ async function typedName(t: Target, what: string): Promise<string | undefined> {
   return typed === name ? typed : undefined;
 }
 
-type Common = Pick<Parameters<typeof apply>[1], 'backend' | 'driver' | 'signal' | 'onProgress' | 'onState'>;
-
 /** The progress notification, the log, the tree's statuses and the final notification around one engine run. */
-async function runOperation(s: ProvisionServices, t: Target, kind: 'apply' | 'destroy', run: (options: Common) => Promise<RunOutcome>): Promise<void> {
+async function runOperation(s: ProvisionServices, t: Target, session: EnvironmentSession, kind: 'apply' | 'destroy', run: (hooks: RunHooks) => Promise<RunOutcome>): Promise<void> {
   const title = kind === 'apply' ? 'Apply' : 'Destroy';
   let outcome: RunOutcome | undefined;
   let failure: unknown;
@@ -213,14 +239,12 @@ async function runOperation(s: ProvisionServices, t: Target, kind: 'apply' | 'de
     { location: vscode.ProgressLocation.Notification, title: `Encore: ${title} "${t.env.name}"`, cancellable: true },
     async (progress, token) => {
       const signal = abortOn(token);
-      let driver: ProviderDriver | undefined;
       try {
-        driver = await makeDriver(t);
-        const backend = await makeBackend(t, driver);
-        log().info(`${kind} "${t.env.name}" on ${driver.target}`);
+        const opened = await session.provider();
+        log().info(`${kind} "${t.env.name}" on ${opened.driver.target}`);
         let last = 0;
         outcome = await run({
-          backend, driver, signal,
+          signal,
           onProgress: (e) => {
             log().info(`${kind} "${t.env.name}" ${eventLine(e)}`);
             // The bar advances by finished steps; the message is the latest event.
@@ -233,8 +257,6 @@ async function runOperation(s: ProvisionServices, t: Target, kind: 'apply' | 'de
         });
       } catch (err) {
         failure = err;
-      } finally {
-        await driver?.dispose?.().catch(() => undefined);
       }
     },
   );

@@ -4,9 +4,10 @@
 // environment's statuses come from the local copy of its Secret, as last seen by a plan, apply or destroy).
 import * as vscode from 'vscode';
 import type { EnvState } from '../../model/state';
+import { recordedState } from '../../session';
 import { log } from '../log';
 import type { WorkspaceApps } from '../workspaceApps';
-import { makeBackend, type Target } from './target';
+import type { Target } from './target';
 
 export async function loadRecordedStates(apps: WorkspaceApps, onState: (t: Target, state: EnvState | null) => void): Promise<void> {
   if (!vscode.workspace.isTrusted) return;
@@ -16,7 +17,7 @@ export async function loadRecordedStates(apps: WorkspaceApps, onState: (t: Targe
     for (const env of app.environments.environments) {
       const t = { root: app.found.root, env };
       try {
-        const loaded = await (await makeBackend(t, null)).load();
+        const loaded = await recordedState(t.root, env);
         onState(t, loaded.state);
         if (loaded.state) count++;
       } catch (err) {

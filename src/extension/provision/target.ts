@@ -1,15 +1,11 @@
-// What Plan, Apply and Destroy need before the engine runs, the same parts the CLI uses (src/cli/provision/context.ts):
-// the environment, the desired graph, the provider's driver and the state backend. The graph comes from the language
-// server's model through the view's memoised planner, so it is the graph the tree shows.
+// What Plan, Apply, Destroy and Set Secret Value act on: an app's environment, picked from the tree or the palette,
+// opened as a provisioning session (src/session/) on the language server's model of the app and the app's own
+// environments store, as the CLI opens one.
 import * as vscode from 'vscode';
-import type { DesiredGraph } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
-import type { ProviderDriver } from '../../model/providerApi';
-import type { StateBackend } from '../../model/state';
-import * as providers from '../../provisioning/providers';
-import { LocalFileBackend } from '../../provisioning/state';
+import { EnvironmentSession, type SessionHooks } from '../../session';
 import type { AppModels } from '../appModels';
-import type { PlanFn, TreeNode } from '../tree/treeData';
+import type { TreeNode } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
 
 export interface Target {
@@ -39,26 +35,24 @@ export async function chooseTarget(apps: WorkspaceApps, node: unknown, title: st
   return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Choose the environment' }))?.target;
 }
 
-/** The graph the tree shows; an app Encore would refuse to build is refused here as the CLI refuses it. */
-export function desiredGraph(models: AppModels, planFor: PlanFn, t: Target): DesiredGraph {
+/**
+ * A session on the target's environment, on the model the tree shows. An app whose model is not known yet (the
+ * language server is still analysing it, or it failed) cannot be planned, and says why.
+ */
+export async function openSession(apps: WorkspaceApps, models: AppModels, t: Target, hooks: SessionHooks = {}): Promise<EnvironmentSession> {
+  const app = (await apps.list()).find((a) => a.found.root === t.root);
+  if (!app) throw new Error(`the app at ${t.root} is no longer in the workspace`);
   const state = models.state(t.root);
   if (state.kind !== 'ready') {
     const why = state.kind === 'pending' ? 'the language server is still analysing it' : state.message;
     throw new Error(`the app's resources are not known (${why}), so there is nothing to plan yet`);
   }
-  const errors = state.model.diagnostics.filter((d) => d.severity === 'error').length;
-  if (errors > 0) throw new Error(`the app has ${errors} error${errors === 1 ? '' : 's'} that Encore would refuse to build; fix them first (Problems view)`);
-  return planFor(state.model, t.env);
-}
-
-export function makeDriver(t: Target): Promise<ProviderDriver> {
-  return providers.driverFor(t.env, { appRoot: t.root });
-}
-
-/**
- * The provider's backend (a Kubernetes environment's Secret + Lease; with `driver` null, its read-only local copy),
- * else `.encore/state/<env>/`, as in the CLI.
- */
-export async function makeBackend(t: Target, driver: ProviderDriver | null): Promise<StateBackend> {
-  return (await providers.stateBackendFor(t.env, { appRoot: t.root, driver })) ?? LocalFileBackend.forApp(t.root, t.env.name);
+  return EnvironmentSession.open({
+    appRoot: t.root,
+    appId: app.found.ok ? app.found.app.id : undefined,
+    environment: t.env.name,
+    model: state.model,
+    store: app.store,
+    hooks,
+  });
 }

@@ -4,7 +4,7 @@
 import type { AppModel } from '../../model/appModel';
 import type { DesiredGraph } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
-import { plan } from '../../provisioning/planner';
+import { planEnvironment as plan } from '../../session';
 import type { PlanFn } from './treeData';
 
 /** `appIdOf` gives Encore's app id (encore.app `id`) for an app root, which the planner uses in resource names. */

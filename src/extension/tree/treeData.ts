@@ -7,7 +7,7 @@ import type { DesiredGraph, DesiredResource } from '../../model/desiredGraph';
 import { describeEnvironment, ENVIRONMENTS_FILE, type Environment } from '../../model/environment';
 import { capProblems, formatProblem, type FileProblem } from '../../environments/problems';
 import { groupResources, resourceLabel, type ResourceGroup } from './resourceGroups';
-import { holdsTypedValue } from '../../provisioning/appSecrets';
+import { holdsTypedValue } from '../../session';
 
 /** What the language server knows about an app. */
 export type ModelState =

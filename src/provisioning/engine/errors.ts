@@ -8,6 +8,8 @@ export type EngineErrorCode =
   | 'confirmation-required'
   /** The plan the user approved no longer matches what apply would do now. */
   | 'stale-plan'
+  /** Objects made outside the tool would be taken over and the adoption was not confirmed. */
+  | 'adoption-required'
   /** The driver does not handle some of the graph's provider types. */
   | 'unsupported'
   /** The recorded state belongs to another environment or provider. */

@@ -35,8 +35,16 @@ export interface RunOptions {
   retry?: RetryPolicy;
   /** The environment's name, typed by the user: required when the plan deletes or replaces a stateful resource. */
   confirm?: string;
-  /** Asked under the lock with the fresh plan before anything changes (not when nothing would); false cancels. */
-  approve?: (plan: Plan) => boolean | Promise<boolean>;
+  /**
+   * Objects made outside the tool that the user confirmed taking over (the plan's `foreignAdoptions`, by id), or
+   * true for any the plan finds (the CLI's --adopt, given after reviewing a plan).
+   */
+  adopt?: readonly string[] | true;
+  /**
+   * Asked under the lock with the fresh plan before anything changes (not when nothing would); false cancels, and
+   * 'adopt' approves the plan with the adoptions it shows.
+   */
+  approve?: (plan: Plan) => boolean | 'adopt' | Promise<boolean | 'adopt'>;
   /** A plan the user reviewed (the extension's diff view): refused as stale if apply would now do something else. */
   reviewed?: Plan;
   identity?: Identity;
@@ -92,9 +100,9 @@ async function run(
     if (!hasChanges(plan) && !unfinished && !describesChanged(plan, state, graph)) {
       return outcome({ outcome: 'succeeded', done: [], failed: [], skipped: [], stateVersion: loaded.version, error: null });
     }
-    if (hasChanges(plan) && options.approve && !(await options.approve(plan))) {
-      return outcome({ outcome: 'cancelled', done: [], failed: [], skipped: [], stateVersion: loaded.version, error: null });
-    }
+    const approved = hasChanges(plan) && options.approve ? await options.approve(plan) : true;
+    if (!approved) return outcome({ outcome: 'cancelled', done: [], failed: [], skipped: [], stateVersion: loaded.version, error: null });
+    checkAdoption(plan, approved === 'adopt' ? plan.foreignAdoptions : options.adopt);
     signal.throwIfAborted();
     return outcome(await execute(kind, plan, graph, state, loaded.version, { signal, lockLost: lock.lost }, identity, options));
   } finally {
@@ -186,7 +194,7 @@ function buildSteps(plan: Plan, desired: Map<string, DesiredResource>, recorded:
 
 function checkReviewed(plan: Plan, reviewed: Plan | undefined): void {
   if (!reviewed) return;
-  const fingerprint = (p: Plan) => p.entries.filter((e) => e.action !== 'keep').map((e) => `${e.action}${e.replace ? '!' : ''} ${e.id}`).sort().join('\n');
+  const fingerprint = (p: Plan) => p.entries.filter((e) => e.action !== 'keep').map((e) => `${e.action}${e.replace ? '!' : ''}${e.foreign ? '+adopt' : ''}${e.leave ? '+leave' : ''} ${e.id}`).sort().join('\n');
   if (fingerprint(plan) !== fingerprint(reviewed)) {
     throw new EngineError('stale-plan', `what ${plan.operation} would do has changed since the plan was shown (the app, the state or the live objects changed); nothing was changed. Plan again and review it.`);
   }
@@ -199,6 +207,19 @@ function checkConfirmation(plan: Plan, confirm: string | undefined): void {
   throw new EngineError(
     'confirmation-required',
     `${plan.operation} would delete resources that hold data (${list}); their data would be lost. Nothing was changed: ${what}. To go ahead, confirm with the environment's name, "${plan.environment}".`,
+  );
+}
+
+function checkAdoption(plan: Plan, adopt: readonly string[] | true | undefined): void {
+  const unconfirmed = adopt === true ? [] : plan.foreignAdoptions.filter((id) => !adopt?.includes(id));
+  if (unconfirmed.length === 0) return;
+  const list = unconfirmed.map((id) => {
+    const e = plan.entries.find((x) => x.id === id);
+    return e ? `${e.providerType.split('/').pop()} ${e.name}` : id;
+  });
+  throw new EngineError(
+    'adoption-required',
+    `${plan.operation} would take over ${list.length === 1 ? 'an object that exists but was' : `${list.length} objects that exist but were`} not made by this tool (${list.join(', ')}): it would change ${list.length === 1 ? 'it' : 'them'} to the app's settings, and destroy would leave ${list.length === 1 ? 'it' : 'them'} in place. Nothing was changed. To go ahead, confirm the adoption.`,
   );
 }
 

@@ -157,7 +157,9 @@ function finish(environment: string, provider: ProviderKind, operation: Plan['op
     stateVersion: loaded.version,
     entries,
     counts,
-    statefulDeletes: entries.filter((e) => e.stateful && (e.action === 'delete' || e.replace)).map((e) => e.id),
+    // An adopted object that is left in place loses nothing.
+    statefulDeletes: entries.filter((e) => e.stateful && ((e.action === 'delete' && !e.leave) || e.replace)).map((e) => e.id),
+    foreignAdoptions: entries.filter((e) => e.adopt && e.foreign).map((e) => e.id),
     notes,
   };
 }
@@ -171,12 +173,17 @@ function decide(
 ): PlanEntry {
   const base = { id: r.id, kind: r.kind, providerType: r.providerType, name: r.name, summary: r.summary, stateful: r.stateful, dependsOn: r.dependsOn };
   const entry = (action: PlanAction, reason: string, more: Partial<PlanEntry> = {}): PlanEntry => ({
-    ...base, action, reason, changes: [], drifted: false, drift: [], adopt: false, replace: false, ...more,
+    ...base, action, reason, changes: [], drifted: false, drift: [], adopt: false, foreign: false, leave: false, replace: false, ...more,
   });
   const desiredVsLive = live && diff ? liveChanges(diff, r, settings, live) : [];
 
   if (!rec) {
-    if (live) return entry('create', 'already exists but is not recorded: apply adopts it', { adopt: true, changes: desiredVsLive });
+    if (live?.ours) return entry('create', 'made by an earlier run of this tool that did not record it: apply takes it back', { adopt: true, changes: desiredVsLive });
+    if (live) {
+      return entry('create', 'exists but was not made by this tool: apply takes it over only when you confirm the adoption (--adopt), and destroy leaves it in place', {
+        adopt: true, foreign: true, changes: desiredVsLive,
+      });
+    }
     return entry('create', 'new in the app');
   }
 
@@ -236,9 +243,11 @@ function listPaths(changes: FieldChange[]): string {
 
 function deleteEntry(rec: ResourceState, reason: string): PlanEntry {
   const r = rec.resource;
+  const leave = rec.origin === 'adopted';
   return {
-    id: r.id, kind: r.kind, providerType: r.providerType, name: r.name, summary: r.summary, action: 'delete', reason,
-    changes: [], drifted: false, drift: [], stateful: r.stateful, adopt: false, replace: false, dependsOn: r.dependsOn,
+    id: r.id, kind: r.kind, providerType: r.providerType, name: r.name, summary: r.summary, action: 'delete',
+    reason: leave ? `${reason}: adopted from outside the tool, so it is left in place and only its record is removed` : reason,
+    changes: [], drifted: false, drift: [], stateful: r.stateful, adopt: false, foreign: false, leave, replace: false, dependsOn: r.dependsOn,
   };
 }
 

@@ -134,6 +134,7 @@ export class StepRunner {
           secretOutputs: Object.keys(outputs).filter((k) => outputs[k].secret).sort(),
           updatedAt: new Date().toISOString(),
           error: null,
+          origin: entry.adopt && entry.foreign ? 'adopted' : (previous?.origin ?? 'created'),
         };
       },
       { event: 'step-done', resourceId: resource.id, action: entry.action },
@@ -143,8 +144,21 @@ export class StepRunner {
   }
 
   private async remove(step: Step): Promise<NodeOutcome> {
-    const { resource } = step;
+    const { resource, entry } = step;
     const { driver, recorder, signal, retry } = this.env;
+    if (entry.leave) {
+      // Adopted from outside the tool: it is someone else's, so it stays; only the record goes.
+      this.event(step, 'start', `forgetting ${label(resource)} (adopted: left in place)`);
+      this.outputs.delete(resource.id);
+      void recorder.record(
+        (s) => {
+          delete s.resources[resource.id];
+        },
+        { event: 'step-done', resourceId: resource.id, action: 'delete', message: 'adopted: left in place' },
+      );
+      this.event(step, 'done', `${label(resource)} left in place`);
+      return 'done';
+    }
     this.event(step, 'start', `deleting ${label(resource)}${resource.stateful ? ' (holds data)' : ''}`);
     void recorder.record(
       (s) => {

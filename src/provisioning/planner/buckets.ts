@@ -15,9 +15,10 @@ import type { Bucket, BucketOperation } from '../../model/appModel';
 import type { JsonObject } from '../../model/desiredGraph';
 import type { PlanContext } from './context';
 import { planInCluster } from './inCluster';
-import { shortHash } from './names';
+import { dnsLabel, shortHash } from './names';
 
 export const MINIO_IMAGE = 'minio/minio:RELEASE.2025-04-22T22-12-26Z';
+const MINIO_ROOT_USER = 'encore';
 
 /** IAM actions per Encore bucket operation (publicUrl needs none: it only builds a URL). */
 const S3_ACTIONS: Record<BucketOperation, string[]> = {
@@ -116,10 +117,11 @@ function planGcs(ctx: PlanContext): void {
 function planMinio(ctx: PlanContext): void {
   const diskGiB = ctx.production ? 50 : 10;
   const minio = planInCluster(ctx, {
+    kind: 'minio',
     source: null,
     label: 'object storage',
     workload: 'encore-minio',
-    image: MINIO_IMAGE,
+    image: ctx.image(MINIO_IMAGE),
     port: 9000,
     replicas: 1,
     cpu: ctx.production ? 1 : 0.25,
@@ -127,7 +129,7 @@ function planMinio(ctx: PlanContext): void {
     diskGiB,
     args: ['server', '/data'],
     credentials: ['secretKey'],
-    settings: { rootUser: 'encore' },
+    settings: { rootUser: MINIO_ROOT_USER },
     summary: ctx.production
       ? `object storage → StatefulSet MinIO (S3-compatible), single node, ${diskGiB} GiB PVC`
       : `object storage → StatefulSet MinIO (S3-compatible), ${diskGiB} GiB PVC`,
@@ -147,7 +149,13 @@ function planMinio(ctx: PlanContext): void {
       providerType: 'minio/Bucket',
       name,
       source: { kind: 'bucket', name: b.name },
-      settings: { server: minio.statefulSetId, versioning: b.versioned, anonymousRead: b.public },
+      settings: {
+        server: minio.statefulSetId,
+        versioning: b.versioned,
+        anonymousRead: b.public,
+        // MinIO's server image carries its client, mc, which the Job runs.
+        job: { name: dnsLabel('encore-bucket-', name, 43), image: ctx.image(MINIO_IMAGE), endpoint: minio.address, rootUser: MINIO_ROOT_USER, rootPasswordSecret: { name: secret.name, key: 'secretKey' } },
+      },
       dependsOn: minio.dependsOn,
       stateful: true,
       summary: `${b.name} bucket → MinIO bucket, ${b.public ? 'public read inside the cluster' : 'private'}${b.versioned ? ', versioned' : ''}`,
@@ -161,5 +169,5 @@ function planMinio(ctx: PlanContext): void {
   }
   ctx.secretEnv.push({ envVar: keyEnv, secretId: secret.id, secretName: secret.name, key: 'secretKey', services: [...allUsers].sort() });
   // MinIO ignores the region, but Encore's s3 provider requires one.
-  ctx.config.object_storage.push({ type: 's3', region: 'us-east-1', endpoint, access_key_id: 'encore', secret_access_key: { $env: keyEnv }, buckets });
+  ctx.config.object_storage.push({ type: 's3', region: 'us-east-1', endpoint, access_key_id: MINIO_ROOT_USER, secret_access_key: { $env: keyEnv }, buckets });
 }

@@ -13,6 +13,7 @@ import { planInCluster } from './inCluster';
 import { elastiCacheNodeType, memorystoreShape } from './instanceClasses';
 import { dnsLabel, envVar } from './names';
 import { plural } from './databases';
+import { own } from '../../model/records';
 
 export const REDIS_VERSION = '7.2';
 
@@ -21,7 +22,7 @@ export function planCaches(ctx: PlanContext): void {
 }
 
 function planCache(ctx: PlanContext, cache: CacheCluster): void {
-  const size = ctx.sizing.caches[cache.name];
+  const size = own(ctx.sizing.caches, cache.name)!;
   const source = { kind: 'cache' as const, name: cache.name };
   const label = `${cache.name} cache`;
   const managed = ctx.production && ctx.provider !== 'kubernetes';
@@ -97,10 +98,11 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
     const maxmemoryMb = Math.floor(size.memoryGiB * 1024 * 0.9);
     const diskGiB = Math.max(1, Math.ceil(size.memoryGiB * 2)); // room for the append-only file and its rewrite
     const redis = planInCluster(ctx, {
+      kind: 'redis',
       source,
       label,
       workload,
-      image: `redis:${REDIS_VERSION}`,
+      image: ctx.image(`redis:${REDIS_VERSION}`),
       port: 6379,
       replicas: 1 + replicas,
       cpu: ctx.production ? 1 : 0.25,

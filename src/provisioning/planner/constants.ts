@@ -11,3 +11,6 @@ export const SERVICE_AUTH = { id: 'k8s:secret:encore-service-auth', name: 'encor
 
 /** Where Encore's infra.config.json lives: a ConfigMap mounted into every workload at this path. */
 export const INFRA_CONFIG = { id: 'k8s:configmap:encore-infra-config', name: 'encore-infra-config', key: 'infra.config.json', path: '/encore/infra.config.json' };
+
+/** The image a workload gets until a deploy gives it the app's own: it runs, serves nothing, and says so. */
+export const PLACEHOLDER_IMAGE = 'registry.k8s.io/pause:3.10';

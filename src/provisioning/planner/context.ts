@@ -70,9 +70,16 @@ export class PlanContext {
     readonly needs: EnvironmentNeeds,
     readonly sizing: EffectiveSizing,
     readonly names: Naming,
+    /** The app's image every workload runs (a deploy's `repo@sha256:…`), or null before the first deploy. */
+    readonly appImage: string | null = null,
   ) {
     this.provider = env.provider.kind;
     this.production = env.type === 'production';
+  }
+
+  /** The image the environment pulls for a public image the product runs (a server, a Job's tool, the placeholder). */
+  image(reference: string): string {
+    return reference;
   }
 
   /** The id of the namespace every Kubernetes object of the environment lives in. */

@@ -87,7 +87,7 @@ function planCronJob(ctx: PlanContext, job: CronJob): void {
       timeZone: 'Etc/UTC',
       title: job.title,
       concurrencyPolicy: 'Forbid',
-      image: CRON_IMAGE,
+      image: ctx.image(CRON_IMAGE),
       request: {
         method,
         url: `http://${ctx.names.serviceHost(workload)}:${PORT}${endpoint.path}`,

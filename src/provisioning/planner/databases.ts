@@ -12,16 +12,24 @@ import type { PlanContext } from './context';
 import { planInCluster } from './inCluster';
 import { cloudSqlTier, rdsInstanceClass } from './instanceClasses';
 import { dnsLabel, envVar } from './names';
+import { own } from '../../model/records';
 
 export const POSTGRES_MAJOR = '16';
 const BACKUP_DAYS = 7;
+/** The administrator RDS and Cloud SQL instances are made with; the database Job connects as it. */
+const MANAGED_ADMIN_USER = 'encore_admin';
+
+/** The Postgres image: the in-cluster server, and the client (psql) of the Job that creates a database. */
+function postgresImage(ctx: PlanContext): string {
+  return ctx.image(`postgres:${POSTGRES_MAJOR}`);
+}
 
 export function planDatabases(ctx: PlanContext): void {
   for (const db of ctx.needs.databases) planDatabase(ctx, db);
 }
 
 function planDatabase(ctx: PlanContext, db: Database): void {
-  const size = ctx.sizing.databases[db.name];
+  const size = own(ctx.sizing.databases, db.name)!;
   const source = { kind: 'database' as const, name: db.name };
   const label = `${db.name} DB`;
   const managed = ctx.production && ctx.provider !== 'kubernetes';
@@ -29,6 +37,9 @@ function planDatabase(ctx: PlanContext, db: Database): void {
   let host: string;
   let tls: Record<string, string | boolean>;
   let secret: { id: string; name: string };
+  /** Where the Job that creates the database and its role connects, and as whom. */
+  let job: { host: string; admin: { user: string; passwordSecret: { name: string; key: string } } };
+  const jobNeeds: string[] = [];
 
   if (managed) {
     const secretName = dnsLabel('encore-db-', db.name);
@@ -43,6 +54,22 @@ function planDatabase(ctx: PlanContext, db: Database): void {
       dependsOn: ctx.k8sBase,
       summary: `${label} → Secret ${secretName} (generated password of role ${db.name})`,
     });
+    const serverIdOf = ctx.provider === 'aws' ? `aws:rds:${db.name}` : `gcp:sql:${db.name}`;
+    const adminName = dnsLabel('encore-db-admin-', db.name);
+    const adminId = `k8s:secret:${adminName}`;
+    ctx.add({
+      id: adminId,
+      kind: 'secret',
+      providerType: 'k8s/v1/Secret',
+      name: adminName,
+      source,
+      // The instance's own administrator password, copied from the cloud for the Job that creates the database.
+      settings: { keys: { password: { syncFrom: serverIdOf } } },
+      dependsOn: [...ctx.k8sBase, serverIdOf],
+      summary: `${label} → Secret ${adminName} (the instance's admin password, copied from the cloud)`,
+    });
+    const admin = { user: MANAGED_ADMIN_USER, passwordSecret: { name: adminName, key: 'password' } };
+    jobNeeds.push(adminId);
     if (ctx.provider === 'aws') {
       const instanceClass = rdsInstanceClass(size.cpu, size.memoryGiB);
       const storage = Math.max(20, size.diskGiB); // gp3 starts at 20 GiB
@@ -70,6 +97,7 @@ function planDatabase(ctx: PlanContext, db: Database): void {
           deletionProtection: true,
           publiclyAccessible: false,
           subnetTier: 'storage',
+          masterUsername: MANAGED_ADMIN_USER,
           manageMasterUserPassword: true,
           finalSnapshot: true,
         },
@@ -79,6 +107,7 @@ function planDatabase(ctx: PlanContext, db: Database): void {
       });
       host = `${outputRef(serverId, 'address')}:5432`;
       tls = { ca: outputRef(serverId, 'caCertificate') };
+      job = { host: outputRef(serverId, 'address'), admin };
     } else {
       const tier = cloudSqlTier(size.cpu, size.memoryGiB);
       serverId = `gcp:sql:${db.name}`;
@@ -110,13 +139,15 @@ function planDatabase(ctx: PlanContext, db: Database): void {
       });
       host = `${outputRef(serverId, 'privateIp')}:5432`;
       tls = { ca: outputRef(serverId, 'serverCaCert') };
+      job = { host: outputRef(serverId, 'privateIp'), admin };
     }
   } else {
     const pg = planInCluster(ctx, {
+      kind: 'postgres',
       source,
       label,
       workload: dnsLabel('encore-postgres-', db.name),
-      image: `postgres:${POSTGRES_MAJOR}`,
+      image: postgresImage(ctx),
       port: 5432,
       replicas: 1,
       cpu: size.cpu,
@@ -137,6 +168,8 @@ function planDatabase(ctx: PlanContext, db: Database): void {
     secret = pg.secret as { id: string; name: string };
     host = pg.address;
     tls = { disabled: true };
+    // The server's superuser (POSTGRES_USER of its StatefulSet) is the database's own role.
+    job = { host: pg.host, admin: { user: db.name, passwordSecret: { name: secret.name, key: 'password' } } };
   }
 
   const databaseId = `database:${db.name}`;
@@ -146,8 +179,15 @@ function planDatabase(ctx: PlanContext, db: Database): void {
     providerType: 'postgres/Database',
     name: db.name,
     source,
-    settings: { server: serverId, database: db.name, owner: db.name, passwordSecret: secret.name, migrations: db.migrations.length },
-    dependsOn: [serverId, secret.id],
+    settings: {
+      server: serverId,
+      database: db.name,
+      owner: db.name,
+      passwordSecret: secret.name,
+      migrations: db.migrations.length,
+      job: { name: dnsLabel('encore-db-', db.name, 43), image: postgresImage(ctx), host: job.host, port: 5432, admin: job.admin },
+    },
+    dependsOn: [serverId, secret.id, ...jobNeeds],
     stateful: true,
     summary: `${label} → database and role "${db.name}"${db.migrations.length > 0 ? `, ${plural(db.migrations.length, 'migration')}` : ''}`,
   });

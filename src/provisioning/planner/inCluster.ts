@@ -10,7 +10,11 @@
 import type { JsonObject, SourceRef } from '../../model/desiredGraph';
 import type { PlanContext } from './context';
 
+/** Which server a StatefulSet runs: the renderer knows how each one is started, probed and given its disk. */
+export type ServerKind = 'postgres' | 'redis' | 'nsqd' | 'minio';
+
 export interface InClusterServer {
+  kind: ServerKind;
   source: SourceRef | null;
   /** How the tree names what it is for, e.g. "users DB". */
   label: string;
@@ -18,6 +22,8 @@ export interface InClusterServer {
   workload: string;
   image: string;
   port: number;
+  /** More ports than the main one (nsqd's HTTP API), by name. */
+  extraPorts?: { name: string; port: number }[];
   replicas: number;
   cpu: number;
   memoryGiB: number;
@@ -35,7 +41,9 @@ export interface InClusterRefs {
   serviceId: string;
   /** The credentials Secret, when asked for. */
   secret: { id: string; name: string } | null;
-  /** `host:port` of the first replica, which is the primary. */
+  /** The in-cluster DNS name of the first replica, which is the primary. */
+  host: string;
+  /** `host:port` of the first replica. */
   address: string;
   dependsOn: string[];
 }
@@ -93,10 +101,12 @@ export function planInCluster(ctx: PlanContext, s: InClusterServer): InClusterRe
     name: s.workload,
     source: s.source,
     settings: {
+      serverKind: s.kind,
       image: s.image,
       replicas: s.replicas,
       serviceName: s.workload,
       port: s.port,
+      ports: [{ name: s.kind, port: s.port }, ...(s.extraPorts ?? [])],
       args: s.args ?? [],
       resources: { requests: { cpu: cpuQuantity(s.cpu), memory: memoryQuantity(s.memoryGiB) }, limits: { memory: memoryQuantity(s.memoryGiB) } },
       volumeClaimTemplate: { name: 'data', storageGiB: s.diskGiB },
@@ -106,11 +116,13 @@ export function planInCluster(ctx: PlanContext, s: InClusterServer): InClusterRe
     dependsOn: [...base, ...pvcIds, serviceId, ...(secret ? [secret.id] : [])],
     summary: s.summary,
   });
+  const host = `${s.workload}-0.${ctx.names.serviceHost(s.workload)}`;
   return {
     statefulSetId,
     serviceId,
     secret,
-    address: `${s.workload}-0.${s.workload}.${ctx.names.namespace}.svc.cluster.local:${s.port}`,
+    host,
+    address: `${host}:${s.port}`,
     dependsOn: [statefulSetId, serviceId, ...(secret ? [secret.id] : [])],
   };
 }

@@ -6,7 +6,7 @@
 
 import type { AppModel } from '../../model/appModel';
 import { dependencyOrder, type DesiredGraph } from '../../model/desiredGraph';
-import type { Environment } from '../../model/environment';
+import { environmentNamespace, type Environment } from '../../model/environment';
 import { effectiveSizing } from './sizing';
 import { planBuckets } from './buckets';
 import { planCaches } from './caches';
@@ -27,18 +27,17 @@ export { cronSchedule, type CronSchedule } from './cron';
 export interface PlanOptions {
   /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */
   appId?: string;
+  /** The app image the workloads run (`repo@sha256:…`, from a deploy); absent: a placeholder until the first deploy. */
+  appImage?: string | null;
 }
 
-/** The namespace the app runs in: the environment's name, or the one given for the kubernetes provider. */
-export function environmentNamespace(env: Environment): string {
-  return env.provider.kind === 'kubernetes' ? (env.provider.namespace ?? env.name) : env.name;
-}
+export { environmentNamespace } from '../../model/environment';
 
 export function plan(model: AppModel, env: Environment, options: PlanOptions = {}): DesiredGraph {
   const appId = options.appId || lastSegment(model.root);
   const namespace = environmentNamespace(env);
   const sizing = effectiveSizing(model, env);
-  const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace));
+  const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace), options.appImage ?? null);
   ctx.warnings.push(...sizing.adjustments);
 
   planBase(ctx);

@@ -11,8 +11,9 @@
 import type { Subscription, Topic } from '../../model/appModel';
 import { outputRef, type JsonObject } from '../../model/desiredGraph';
 import type { PlanContext } from './context';
+import { CRON_IMAGE } from './cron';
 import { planInCluster } from './inCluster';
-import { shortHash } from './names';
+import { dnsLabel, shortHash } from './names';
 
 const DAY_S = 86_400;
 
@@ -170,11 +171,14 @@ function planGcpPubSub(ctx: PlanContext): void {
 
 function planNsq(ctx: PlanContext): void {
   const nsqd = planInCluster(ctx, {
+    kind: 'nsqd',
     source: null,
     label: 'Pub/Sub',
     workload: 'encore-nsqd',
-    image: 'nsqio/nsq:v1.3.0',
+    image: ctx.image('nsqio/nsq:v1.3.0'),
     port: 4150,
+    // The HTTP API the topic and channel Jobs call.
+    extraPorts: [{ name: 'http', port: NSQD_HTTP_PORT }],
     replicas: 1,
     cpu: ctx.production ? 0.5 : 0.1,
     memoryGiB: ctx.production ? 1 : 0.25,
@@ -195,7 +199,13 @@ function planNsq(ctx: PlanContext): void {
       providerType: 'nsq/Topic',
       name,
       source: { kind: 'topic', name: topic.name },
-      settings: { nsqd: nsqd.statefulSetId, deliveryGuarantee: 'at-least-once', orderingAttribute: topic.orderingAttribute, ordered: false },
+      settings: {
+        nsqd: nsqd.statefulSetId,
+        deliveryGuarantee: 'at-least-once',
+        orderingAttribute: topic.orderingAttribute,
+        ordered: false,
+        job: { name: dnsLabel('encore-nsq-topic-', name, 43), image: ctx.image(CRON_IMAGE), nsqdHttp: nsqdHttp(nsqd.host) },
+      },
       dependsOn: nsqd.dependsOn,
       summary: `${topic.name} topic → NSQ topic on nsqd`,
     });
@@ -209,7 +219,16 @@ function planNsq(ctx: PlanContext): void {
         providerType: 'nsq/Channel',
         name: channel,
         source: subSource(sub),
-        settings: { nsqd: nsqd.statefulSetId, topic: topicId, maxRetries: sub.retryPolicy.maxRetries, retryPolicy: { minBackoffMs: sub.retryPolicy.minBackoffMs, maxBackoffMs: sub.retryPolicy.maxBackoffMs }, maxConcurrency: sub.maxConcurrency, deadLetter: null },
+        settings: {
+          nsqd: nsqd.statefulSetId,
+          topic: topicId,
+          topicName: name,
+          maxRetries: sub.retryPolicy.maxRetries,
+          retryPolicy: { minBackoffMs: sub.retryPolicy.minBackoffMs, maxBackoffMs: sub.retryPolicy.maxBackoffMs },
+          maxConcurrency: sub.maxConcurrency,
+          deadLetter: null,
+          job: { name: dnsLabel('encore-nsq-channel-', `${topic.name}/${sub.name}`, 43), image: ctx.image(CRON_IMAGE), nsqdHttp: nsqdHttp(nsqd.host) },
+        },
         dependsOn: [topicId],
         stateful: true,
         summary: `${sub.name} subscription → NSQ channel on ${topic.name}, no dead-letter queue`,
@@ -222,6 +241,13 @@ function planNsq(ctx: PlanContext): void {
     ctx.config.dependsOn.push(topicId);
   }
   ctx.config.pubsub.push({ type: 'nsq', hosts: nsqd.address, topics });
+}
+
+/** nsqd's HTTP API port (its default), which the topic and channel Jobs call. */
+const NSQD_HTTP_PORT = 4151;
+
+function nsqdHttp(host: string): string {
+  return `${host}:${NSQD_HTTP_PORT}`;
 }
 
 /** NSQ names: 1–64 of `[.a-zA-Z0-9_-]`; anything else becomes `_` and the name gets a hash, so it stays unique. */

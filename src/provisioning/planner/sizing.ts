@@ -8,6 +8,7 @@
 import type { AppModel } from '../../model/appModel';
 import type { Environment, ProviderSettings } from '../../model/environment';
 import { environmentNeeds } from './needs';
+import { dict, own, setOwn } from '../../model/records';
 
 export interface DatabaseSize {
   cpu: number;
@@ -112,7 +113,7 @@ export function sizingQuestions(model: AppModel, env: Environment): SizingQuesti
   const answers = env.sizing ?? {};
   const out: SizingQuestion[] = [];
   const ask = <T extends object>(group: SizingGroup, kind: SizingQuestion['resource']['kind'], name: string, values: T) => {
-    if (answers[group]?.[name] !== undefined) return;
+    if (own(answers[group] as Record<string, unknown> | undefined, name) !== undefined) return;
     for (const [field, value] of Object.entries(values) as [SizingField, number][]) {
       const spec = FIELDS[group][field] as FieldSpec;
       out.push({ resource: { kind, name }, group, field, label: `${name} ${kind}: ${spec.label}`, default: value, min: spec.min, max: spec.max, integer: spec.integer, unit: spec.unit });
@@ -126,8 +127,14 @@ export function sizingQuestions(model: AppModel, env: Environment): SizingQuesti
 
 /** The environment with these answers recorded (`sizing[group][resource][field]`), leaving every other answer as it was. */
 export function withSizingAnswers(env: Environment, answers: { question: Pick<SizingQuestion, 'group' | 'resource' | 'field'>; value: number }[]): Environment {
-  const sizing = structuredClone(env.sizing ?? {}) as Record<SizingGroup, Record<string, Partial<Record<SizingField, number>>>>;
-  for (const { question: q, value } of answers) ((sizing[q.group] ??= {})[q.resource.name] ??= {})[q.field] = value;
+  type Answers = Record<string, Partial<Record<SizingField, number>>>;
+  const sizing = structuredClone(env.sizing ?? {}) as Partial<Record<SizingGroup, Answers>>;
+  for (const { question: q, value } of answers) {
+    const group = (sizing[q.group] ??= {});
+    // Resource names are the app's (a database may be called `__proto__`): own properties only.
+    const resource = own(group, q.resource.name) ?? {};
+    setOwn(group, q.resource.name, { ...resource, [q.field]: value });
+  }
   return { ...env, sizing: sizing as Environment['sizing'] };
 }
 
@@ -142,13 +149,13 @@ export function checkSizingAnswer(q: Pick<SizingQuestion, 'min' | 'max' | 'integ
 /** Every needed resource's size: the answers merged over the defaults, clamped into range. */
 export function effectiveSizing(model: AppModel, env: Environment): EffectiveSizing {
   const needs = environmentNeeds(model);
-  const out: EffectiveSizing = { databases: {}, caches: {}, services: {}, adjustments: [] };
+  const out: EffectiveSizing = { databases: dict(), caches: dict(), services: dict(), adjustments: [] };
   const production = env.type === 'production';
   const defaults = production
     ? productionDefaults(env.provider.kind)
     : { database: DEVELOPMENT_SIZES.database, cache: DEVELOPMENT_SIZES.cache, service: DEVELOPMENT_SIZES.service };
   const merge = <T extends object>(group: SizingGroup, name: string, base: T): T => {
-    const answer = production ? (env.sizing?.[group]?.[name] as Partial<T> | undefined) : undefined;
+    const answer = production ? (own(env.sizing?.[group] as Record<string, Partial<T>> | undefined, name)) : undefined;
     const result = { ...base };
     for (const [field, value] of Object.entries(answer ?? {}) as [SizingField, number][]) {
       const spec = FIELDS[group][field];

@@ -10,8 +10,9 @@
 import { outputRef, type JsonObject, type JsonValue } from '../../model/desiredGraph';
 import { DEVELOPMENT_SIZES, productionDefaults, type ServiceScale } from './sizing';
 import type { PlanContext } from './context';
-import { GATEWAY_WORKLOAD, INFRA_CONFIG, PORT, SERVICE_AUTH } from './constants';
+import { GATEWAY_WORKLOAD, INFRA_CONFIG, PLACEHOLDER_IMAGE, PORT, SERVICE_AUTH } from './constants';
 import { dnsLabel } from './names';
+import { own } from '../../model/records';
 
 /** Pod requests: small enough that four fit a 2 vCPU / 8 GiB node next to the system pods (cluster.ts). */
 const POD_RESOURCES = {
@@ -47,7 +48,7 @@ export function planServiceAuth(ctx: PlanContext): void {
 export function planWorkloads(ctx: PlanContext): void {
   if (ctx.needs.services.length === 0) return;
   for (const service of ctx.needs.services) {
-    const scale = ctx.sizing.services[service.name];
+    const scale = own(ctx.sizing.services, service.name)!;
     planWorkload(ctx, { label: `${service.name} service`, encoreName: service.name, workload: workloadName(service.name), scale, gateway: false });
   }
   planWorkload(ctx, { label: 'api-gateway', encoreName: 'api-gateway', workload: GATEWAY.workload, scale: GATEWAY.scale(ctx), gateway: true });
@@ -106,13 +107,15 @@ function planWorkload(ctx: PlanContext, w: Workload): void {
       hostedServices: w.gateway ? [] : [w.encoreName],
       hostedGateways: w.gateway ? ['api-gateway'] : [],
       replicas,
-      // The tag is the build's, chosen when a deploy runs; the plan only knows where images live.
-      image: { repository: imageRepository(ctx), tag: null },
+      // The app's image (one for every service, as Encore builds it) once a deploy chose it; until then a placeholder
+      // that runs and serves nothing.
+      image: ctx.appImage ?? ctx.image(PLACEHOLDER_IMAGE),
+      placeholder: ctx.appImage === null,
       port: PORT,
       serviceAccountName: w.workload,
       resources: ctx.production ? POD_RESOURCES.production : POD_RESOURCES.development,
       env,
-      infraConfig: { configMap: INFRA_CONFIG.name, mountPath: INFRA_CONFIG.path },
+      infraConfig: { configMap: INFRA_CONFIG.name, key: INFRA_CONFIG.key, mountPath: INFRA_CONFIG.path },
       readinessProbe: { httpGet: '/__encore/healthz', port: PORT },
       strategy: { type: 'RollingUpdate', maxUnavailable: 0, maxSurge: 1 },
     },
@@ -138,12 +141,6 @@ function planWorkload(ctx: PlanContext, w: Workload): void {
       summary: `${w.label} → HPA ${w.scale.minInstances}–${w.scale.maxInstances} instances at 70% CPU`,
     });
   }
-}
-
-function imageRepository(ctx: PlanContext): string | null {
-  if (ctx.provider === 'aws') return outputRef('aws:ecr', 'repositoryUri');
-  if (ctx.provider === 'gcp') return outputRef('gcp:artifact-registry', 'url');
-  return null; // a given cluster pulls from a registry the team chooses at deploy
 }
 
 /** The cloud identity of a service that uses cloud resources, or null when it needs none (or on kubernetes). */

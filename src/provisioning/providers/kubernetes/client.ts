@@ -13,7 +13,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { apiError, KubeConnectionError } from './errors';
+import { apiError, capitalize, KubeConnectionError, refreshHint } from './errors';
 import { resourcePath, resourceType } from './resources';
 
 /** The fields of an object the provider reads; everything else is passed through untouched. */
@@ -59,20 +59,65 @@ export interface ApplyOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Where an API server is and how a request to it authenticates. A kubeconfig context is one source
+ * (kubeConfigEndpoint); a cluster the same run creates on EKS or GKE is another (tokenEndpoint: the endpoint and CA
+ * from the cloud's description of the cluster, a bearer token from the user's cloud credentials).
+ */
+export interface KubeEndpoint {
+  server: string;
+  /** How messages name it: `context "kind-dev"`, `EKS cluster "shop-prod"`. */
+  label: string;
+  /** Adds TLS material (CA, client certificate) and credentials (a bearer token) to one request's options. */
+  authorize(options: https.RequestOptions): Promise<void>;
+  /** What to do when the server refuses the credentials (a 401). */
+  refreshHint: string;
+  /** The exec plugin the credentials come from, when one does: its absence is said in those terms. */
+  execCommand?: string;
+}
+
+/** A kubeconfig context, through client-node's KubeConfig (CA, client certificates, tokens, exec plugins, proxy-url). */
+export function kubeConfigEndpoint(kubeConfig: KubeConfig, context: string, execCommand?: string): KubeEndpoint {
+  return {
+    server: kubeConfig.getCurrentCluster()?.server ?? '(no server)',
+    label: `context "${context}"`,
+    authorize: (options) => kubeConfig.applyToHTTPSOptions(options),
+    refreshHint: refreshHint(context, execCommand),
+    execCommand,
+  };
+}
+
+/** An API server known by its URL and CA, reached with a bearer token that `token()` gives (and renews). */
+export function tokenEndpoint(options: { server: string; caPem: string; label: string; token: () => Promise<string>; refreshHint: string }): KubeEndpoint {
+  return {
+    server: options.server,
+    label: options.label,
+    refreshHint: options.refreshHint,
+    async authorize(request) {
+      request.ca = options.caPem;
+      request.headers = { ...(request.headers as Record<string, string>), Authorization: `Bearer ${await options.token()}` };
+    },
+  };
+}
+
 export class KubeClient {
   /** How long a request may go unanswered before it is abandoned (a transient error, retried by the engine). */
   requestTimeoutMs = 30_000;
 
-  constructor(
-    readonly kubeConfig: KubeConfig,
-    /** The context's name, for messages. */
-    readonly context: string,
-    /** The exec plugin the context's user runs, for the "refresh your credentials" hint. */
-    readonly execCommand?: string,
-  ) {}
+  constructor(readonly endpoint: KubeEndpoint) {}
+
+  /** A client for a kubeconfig context (tests build one from the test server's kubeconfig). */
+  static fromKubeConfig(kubeConfig: KubeConfig, context: string, execCommand?: string): KubeClient {
+    return new KubeClient(kubeConfigEndpoint(kubeConfig, context, execCommand));
+  }
 
   get server(): string {
-    return this.kubeConfig.getCurrentCluster()?.server ?? '(no server)';
+    return this.endpoint.server;
+  }
+
+  /** How messages name the cluster. */
+  get label(): string {
+    return this.endpoint.label;
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -83,7 +128,7 @@ export class KubeClient {
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const opts: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
     try {
-      await this.kubeConfig.applyToHTTPSOptions(opts);
+      await this.endpoint.authorize(opts);
     } catch (err) {
       throw this.connectionError(err, 'could not get credentials for');
     }
@@ -98,7 +143,7 @@ export class KubeClient {
     if (options.signal && getMaxListeners(options.signal) < 100) setMaxListeners(100, options.signal);
     const transport = url.protocol === 'http:' ? http : https;
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    opts.agent = this.keptAlive(opts.agent);
+    opts.agent = this.keptAlive(opts);
     const send = () =>
       new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = transport.request(url, { ...opts, headers, signal: options.signal, timeout: timeoutMs }, (res) => {
@@ -118,7 +163,7 @@ export class KubeClient {
         req.end(body);
       });
     const { status, text } = await send();
-    if (status >= 400) throw apiError(status, text, { method, path: url.pathname }, { context: this.context, server: this.server, execCommand: this.execCommand });
+    if (status >= 400) throw apiError(status, text, { method, path: url.pathname }, { label: this.label, server: this.server, refreshHint: this.endpoint.refreshHint });
     return (text ? JSON.parse(text) : {}) as T;
   }
 
@@ -126,13 +171,14 @@ export class KubeClient {
 
   /**
    * client-node makes a new https.Agent per request, so every call would open a new TCP and TLS connection (three
-   * round trips instead of one on a remote cluster). Its plain https.Agent is swapped for one kept-alive agent with
-   * the same TLS options, made again when they change (an exec plugin's rotated client certificate). Proxy agents
-   * (proxy-url) are left as they are.
+   * round trips instead of one on a remote cluster). Its plain https.Agent (or, for a token endpoint, no agent at
+   * all) is replaced by one kept-alive agent with the same TLS options, made again when they change (an exec
+   * plugin's rotated client certificate). Proxy agents (proxy-url) are left as they are.
    */
-  private keptAlive(agent: https.RequestOptions['agent']): https.RequestOptions['agent'] {
-    if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return agent;
-    const tls = agent.options as https.AgentOptions;
+  private keptAlive(opts: https.RequestOptions): https.RequestOptions['agent'] {
+    const agent = opts.agent;
+    if (agent !== undefined && (!(agent instanceof https.Agent) || agent.constructor !== https.Agent)) return agent;
+    const tls = (agent?.options ?? { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername }) as https.AgentOptions;
     const key = createHash('sha256').update(JSON.stringify([tls.ca, tls.cert, tls.key, tls.pfx, tls.passphrase, tls.rejectUnauthorized, tls.servername].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v ?? null)))).digest('hex');
     if (this.agent?.key !== key) {
       this.agent?.agent.destroy();
@@ -153,7 +199,7 @@ export class KubeClient {
     const seconds = `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
     // "no answer within" is what driverErrors.ts recognises as transient.
     const cause = Object.assign(new Error(`no answer within ${seconds}`), { code: 'ETIMEDOUT' });
-    return new KubeConnectionError(`${method} ${path} on context "${this.context}" timed out: the API server ${this.server} gave no answer within ${seconds}`, { cause });
+    return new KubeConnectionError(`${method} ${path} on ${this.label} timed out: the API server ${this.server} gave no answer within ${seconds}`, { cause });
   }
 
   private connectionError(err: unknown, what: string): Error {
@@ -161,11 +207,11 @@ export class KubeClient {
     const e = err as NodeJS.ErrnoException;
     if (e?.code === 'ENOENT' && e.syscall?.startsWith('spawn')) {
       return new KubeConnectionError(
-        `Context "${this.context}" authenticates with the exec plugin "${e.path ?? this.execCommand}", which is not installed or not on PATH: install it or put it on PATH.`,
+        `${capitalize(this.label)} authenticates with the exec plugin "${e.path ?? this.endpoint.execCommand}", which is not installed or not on PATH: install it or put it on PATH.`,
         { cause: err },
       );
     }
-    return new KubeConnectionError(`${what === 'cannot reach' ? 'Cannot reach' : 'Could not get credentials for'} the API server ${this.server} of context "${this.context}": ${e?.message ?? String(err)}`, { cause: err });
+    return new KubeConnectionError(`${what === 'cannot reach' ? 'Cannot reach' : 'Could not get credentials for'} the API server ${this.server} of ${this.label}: ${e?.message ?? String(err)}`, { cause: err });
   }
 
   async get<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T> {

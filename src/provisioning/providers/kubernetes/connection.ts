@@ -29,6 +29,8 @@ export interface ConnectOptions {
 
 export interface KubeConnection {
   client: KubeClient;
+  /** The merged kubeconfig, with the environment's context current. */
+  kubeConfig: KubeConfig;
   context: KubeContext;
   /** The kubeconfig files read, in order. */
   files: string[];
@@ -63,7 +65,7 @@ export async function connect(options: ConnectOptions): Promise<KubeConnection> 
   if (context.problems.length > 0) throw new KubeConfigError(`Context "${context.name}" cannot be used: ${context.problems.join('; ')}.`);
 
   const kubeConfig = loadMerged(found.files, context);
-  return { client: new KubeClient(kubeConfig, context.name, context.exec?.command), context, files: found.files };
+  return { client: KubeClient.fromKubeConfig(kubeConfig, context.name, context.exec?.command), kubeConfig, context, files: found.files };
 }
 
 /**

@@ -1,40 +1,33 @@
 /**
  * The Kubernetes ProviderDriver (providerApi.ts): every in-cluster resource of an environment, applied with
  * server-side apply under the field manager `encore-environments`, read back for drift, waited for with reasons,
- * and deleted. It acts only through the kubeconfig context the environment names.
+ * and deleted. It acts on one cluster endpoint (client.ts `KubeEndpoint`): the kubeconfig context a Kubernetes
+ * environment names, or the EKS or GKE cluster a cloud environment's run creates.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredResource } from '../../../model/desiredGraph';
-import type { Environment } from '../../../model/environment';
-import { DriverError, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../../model/providerApi';
-import { environmentNamespace } from '../../planner';
-import { FIELD_MANAGER, type KubeClient, type KubeObject } from './client';
-import { connect, type KubeConnection } from './connection';
+import { DriverError, type DriverTiming, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../../model/providerApi';
+import { FIELD_MANAGER, KubeClient, type KubeEndpoint, type KubeObject } from './client';
 import { diffSettings } from './diff';
 import { toDriverError } from './driverErrors';
-import { ANNOTATION, LABEL, labelValue, nameFromId, renderResource, secretValues, serverIdOf, supportsType, targetOf, type ImageChoice, type RenderContext } from './manifests';
-import { serverInfoOf } from './manifests/graph';
+import { ANNOTATION, LABEL, labelValue, MANAGED_BY, renderResource, secretValues, supportsType, targetOf, type RenderContext } from './manifests';
 import { observe } from './observe';
 import { liveStatus } from './readiness';
 import { secretValueStatus, setSecretValue } from './secretValues';
 import { KubernetesStateBackend, type KubernetesStateOptions } from './stateBackend';
 
-export interface KubernetesDriverOptions {
-  appRoot: string;
-  /** A kubeconfig file instead of KUBECONFIG or ~/.kube/config. */
-  kubeconfig?: string;
-  env?: NodeJS.ProcessEnv;
-  homedir?: string;
-  /** The app image a deploy chose; without one, workloads run a labelled placeholder. */
-  images?: ImageChoice;
-  /** Overrides the readiness timeout of every kind (milliseconds). */
-  readyTimeoutMs?: number;
-  /** How long delete waits for an object to be gone (default 5 minutes; a namespace waits for its controller). */
-  deleteTimeoutMs?: number;
-  pollIntervalMs?: number;
-  /** How long one API request may go unanswered before it is abandoned and retried (default 30 s). */
-  requestTimeoutMs?: number;
+export interface KubernetesDriverOptions extends DriverTiming {
+  /** The environment's name (labels, messages). */
+  environment: string;
+  /** The namespace every object of the environment lives in. */
+  namespace: string;
+  /** Production: HPAs own the replica counts. */
+  production: boolean;
+  /** Where it acts, for messages and the lock holder: "Kubernetes context kind-dev, namespace shop-staging". */
+  target: string;
+  /** The cluster to act on; asked on first use, and again after a failure. */
+  endpoint: () => Promise<KubeEndpoint>;
 }
 
 /** How long each kind may take to become ready: an image pull and a first initdb fit in ten minutes. */
@@ -52,26 +45,24 @@ export class KubernetesDriver implements ProviderDriver {
   readonly kind = 'kubernetes' as const;
   readonly target: string;
   readonly namespace: string;
-  private connection: Promise<KubeConnection> | null = null;
-  private readonly context: string;
+  readonly environment: string;
+  private connection: Promise<KubeClient> | null = null;
 
-  constructor(
-    readonly env: Environment,
-    private readonly options: KubernetesDriverOptions,
-  ) {
-    if (env.provider.kind !== 'kubernetes') throw new DriverError('unsupported', `The Kubernetes driver cannot act for a ${env.provider.kind} environment.`);
-    this.context = env.provider.context;
-    this.namespace = environmentNamespace(env);
-    this.target = `Kubernetes context ${this.context}, namespace ${this.namespace}`;
+  constructor(private readonly options: KubernetesDriverOptions) {
+    this.namespace = options.namespace;
+    this.environment = options.environment;
+    this.target = options.target;
   }
 
   /** Connects once, on first use; a failed connection is retried on the next call. */
   async client(): Promise<KubeClient> {
-    this.connection ??= connect({ kubeconfig: this.options.kubeconfig, context: this.context, env: this.options.env, homedir: this.options.homedir });
-    try {
-      const { client } = await this.connection;
+    this.connection ??= this.options.endpoint().then((endpoint) => {
+      const client = new KubeClient(endpoint);
       if (this.options.requestTimeoutMs !== undefined) client.requestTimeoutMs = this.options.requestTimeoutMs;
       return client;
+    });
+    try {
+      return await this.connection;
     } catch (err) {
       this.connection = null;
       throw toDriverError(err);
@@ -79,7 +70,7 @@ export class KubernetesDriver implements ProviderDriver {
   }
 
   private get renderBase(): RenderContext {
-    return { environment: this.env.name, namespace: this.namespace, production: this.env.type === 'production', images: this.options.images };
+    return { environment: this.environment, namespace: this.namespace, production: this.options.production };
   }
 
   async preflight(signal: AbortSignal): Promise<void> {
@@ -108,6 +99,7 @@ export class KubernetesDriver implements ProviderDriver {
         outputs: outputsOf(live),
         status: await liveStatus(client, live, signal),
         version: live.metadata.resourceVersion,
+        ours: this.marked(live),
       };
     } catch (err) {
       throw toDriverError(err, resource.id);
@@ -144,6 +136,12 @@ export class KubernetesDriver implements ProviderDriver {
           applied = await this.replaceStatefulSet(client, manifest, ctx);
         } else if (existing && manifest.kind === 'PersistentVolumeClaim') {
           throw claimResizeError(resource, existing, manifest, err);
+        } else if (existing && !ours && immutableField(err)) {
+          throw new DriverError(
+            'invalid',
+            `${manifest.kind} ${manifest.metadata.name} in namespace ${this.namespace} was made outside the tool with settings that cannot change in place (${(err as Error).message.replace(/^.*?: /, '')}). Delete it, or point the environment at another namespace.`,
+            { resourceId: resource.id, cause: err },
+          );
         } else {
           const conflict = err as { code?: number; causes?: { field?: string; message?: string }[] };
           if (conflict.code !== 409 || !conflict.causes?.length) throw err;
@@ -177,7 +175,7 @@ export class KubernetesDriver implements ProviderDriver {
     return client.apply(manifest, { force: true, signal: ctx.signal });
   }
 
-  /** The manifest, with what only the cluster knows: kept secret values, the infra config's hash, a Job's server. */
+  /** The manifest, with what only the cluster knows: kept secret values and the infra config's hash. */
   private async render(client: KubeClient, resource: ResolvedResource, signal: AbortSignal): Promise<KubeObject> {
     const r: DesiredResource = { ...resource, settings: resource.resolved };
     const ctx = this.renderBase;
@@ -192,14 +190,17 @@ export class KubernetesDriver implements ProviderDriver {
       const live = infra.configMap ? await client.find('v1', 'Secret', this.namespace, infra.configMap, signal) : null;
       ctx.infraConfigHash = live?.metadata.annotations?.[ANNOTATION.infraConfigHash];
     }
-    const serverId = serverIdOf(r);
-    if (serverId) {
-      const name = nameFromId(serverId, 'k8s:statefulset:');
-      const server = await client.find('apps/v1', 'StatefulSet', this.namespace, name, signal);
-      if (!server) throw new DriverError('not-ready', `${r.id} lives in the server ${name}, whose StatefulSet does not exist yet`, { resourceId: r.id });
-      ctx.server = serverInfoOf(server);
-    }
     return renderResource(r, ctx);
+  }
+
+  /** The object carries this environment's labels and was written by our field manager: this tool made it. */
+  private marked(live: KubeObject): boolean {
+    const labels = live.metadata.labels ?? {};
+    return (
+      labels[LABEL.managedBy] === MANAGED_BY &&
+      labels[LABEL.environment] === labelValue(this.environment) &&
+      (live.metadata.managedFields?.some((m) => m.manager === FIELD_MANAGER) ?? false)
+    );
   }
 
   /** Jobs of this resource made from older settings: their work is done, and only the newest one describes it. */
@@ -283,14 +284,14 @@ export class KubernetesDriver implements ProviderDriver {
   }
 
   diff(desired: ResolvedResource, live: LiveObject): FieldChange[] {
-    return diffSettings(desired.resolved, live.observed, { sensitive: (p) => desired.providerType === 'k8s/v1/Secret' && p.startsWith('keys.') });
+    return kubeDiff(desired, live);
   }
 
   /** Closes the connections kept alive for this driver's requests. */
   async dispose(): Promise<void> {
     const connection = this.connection;
     this.connection = null;
-    (await connection?.catch(() => null))?.client.close();
+    (await connection?.catch(() => null))?.close();
   }
 
   async secretValueStatus(resource: DesiredResource, signal: AbortSignal): Promise<'set' | 'unset' | 'missing'> {
@@ -300,6 +301,11 @@ export class KubernetesDriver implements ProviderDriver {
   async setSecretValue(resource: DesiredResource, value: string, signal: AbortSignal): Promise<void> {
     await setSecretValue(await this.client(), this.namespace, resource, value, signal);
   }
+}
+
+/** The fields of an in-cluster object that differ; a Secret's keys are sensitive. Needs no connection. */
+export function kubeDiff(desired: ResolvedResource, live: LiveObject): FieldChange[] {
+  return diffSettings(desired.resolved, live.observed, { sensitive: (p) => desired.providerType === 'k8s/v1/Secret' && p.startsWith('keys.') });
 }
 
 /** What other resources may refer to: names and addresses, never a secret value. */
@@ -317,7 +323,13 @@ function outputsOf(live: KubeObject): Outputs {
 
 /** The environment's Secret + Lease state backend, on the same connection as the driver. */
 export async function kubernetesStateBackend(driver: KubernetesDriver, options: KubernetesStateOptions = {}): Promise<KubernetesStateBackend> {
-  return new KubernetesStateBackend(await driver.client(), driver.namespace, driver.env.name, options);
+  return new KubernetesStateBackend(await driver.client(), driver.namespace, driver.environment, options);
+}
+
+/** The server refused a change of a field that is fixed once the object exists (a Deployment's selector). */
+function immutableField(err: unknown): boolean {
+  const e = err as { code?: number; message?: string };
+  return e.code === 422 && /field is immutable/.test(e.message ?? '');
 }
 
 /** The server refused a StatefulSet update because it changes a field other than the few it allows in place. */

@@ -69,6 +69,10 @@ export class KubeNotReadyError extends Error {
   }
 }
 
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** What the user should do when a context's credentials were refused, per how it authenticates. */
 export function refreshHint(context: string, execCommand: string | undefined): string {
   const base = execCommand ? execCommand.split(/[\\/]/).pop() : undefined;
@@ -91,13 +95,13 @@ export function apiError(
   code: number,
   body: string,
   request: { method: string; path: string },
-  ctx: { context: string; server: string; execCommand?: string },
+  ctx: { label: string; server: string; refreshHint: string },
 ): KubeApiError {
   const status = parseStatus(body, code);
   const what = `${request.method} ${request.path}`;
   if (code === 401) {
     return new KubeCredentialsError(
-      `The API server ${ctx.server} of context "${ctx.context}" refused its credentials (401 Unauthorized): they have expired or are not valid. ${refreshHint(ctx.context, ctx.execCommand)}`,
+      `The API server ${ctx.server} of ${ctx.label} refused its credentials (401 Unauthorized): they have expired or are not valid. ${ctx.refreshHint}`,
       code,
       status,
       request,
@@ -105,7 +109,7 @@ export function apiError(
   }
   if (code === 403) {
     return new KubeApiError(
-      `Context "${ctx.context}" is not allowed to do this (403 Forbidden): ${status.message ?? what}. Ask the cluster's administrator for the RBAC rights, or use a context that has them.`,
+      `${capitalize(ctx.label)} is not allowed to do this (403 Forbidden): ${status.message ?? what}. Ask the cluster's administrator for the RBAC rights, or use a context that has them.`,
       code,
       status,
       request,
@@ -114,7 +118,7 @@ export function apiError(
   const causes = (status.details?.causes ?? []).map((c) => `${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`);
   const detail = status.message ?? (body.slice(0, 300) || `HTTP ${code}`);
   return new KubeApiError(
-    `${what} on context "${ctx.context}" failed (${code}${status.reason ? ` ${status.reason}` : ''}): ${detail}${causes.length > 1 ? ` [${causes.join('; ')}]` : ''}`,
+    `${what} on ${ctx.label} failed (${code}${status.reason ? ` ${status.reason}` : ''}): ${detail}${causes.length > 1 ? ` [${causes.join('; ')}]` : ''}`,
     code,
     status,
     request,

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { DesiredResource, JsonObject, JsonValue } from '../../../model/desiredGraph';
 import type { KubeObject } from './client';
-import { ANNOTATION, workloadImage, type RenderContext } from './manifests';
+import { ANNOTATION, type RenderContext } from './manifests';
 import { secretKeys } from './manifests/secrets';
 import { parseQuantity, sameQuantity } from './quantity';
 
@@ -50,14 +50,6 @@ function env(list: Any[] | undefined): JsonValue[] {
 
 function envValue(list: Any[] | undefined, name: string): string | undefined {
   return (list ?? []).find((e) => e.name === name)?.value;
-}
-
-/** Splits `repo/name:tag` (a digest stays in the tag's place). */
-function imageParts(image: string): { repository: string; tag: string | null } {
-  const at = image.indexOf('@');
-  if (at >= 0) return { repository: image.slice(0, at), tag: image.slice(at + 1) };
-  const colon = image.lastIndexOf(':');
-  return colon > image.lastIndexOf('/') ? { repository: image.slice(0, colon), tag: image.slice(colon + 1) } : { repository: image, tag: null };
 }
 
 export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext): JsonObject {
@@ -114,6 +106,7 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
         replicas: o.spec?.replicas,
         serviceName: o.spec?.serviceName,
         port: c.ports?.[0]?.containerPort,
+        ports: (c.ports ?? []).map((p: Any) => ({ name: p.name, port: p.containerPort })),
         args: c.args ?? [],
         resources: quantities(c.resources, s.resources),
         volumeClaimTemplate: { ...((s.volumeClaimTemplate ?? {}) as JsonObject), name: claim?.metadata?.name, storageGiB: gib(claim?.spec?.resources?.requests?.storage) },
@@ -132,12 +125,16 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
         ...s,
         // In Production the HPA owns the count (the renderer does not write it), so it is not compared.
         replicas: ctx.production ? s.replicas : (o.spec?.replicas ?? null),
-        image: c.image === workloadImage(r, ctx).image ? s.image : imageParts(String(c.image)),
+        image: c.image ?? null,
         port: c.ports?.[0]?.containerPort,
         serviceAccountName: spec.serviceAccountName,
         resources: quantities(c.resources, s.resources),
         env: env(c.env),
-        infraConfig: { configMap: volume?.secret?.secretName ?? null, mountPath: mount && volume ? path.posix.join(mount.mountPath, volume.secret?.items?.[0]?.path ?? '') : null },
+        infraConfig: {
+          configMap: volume?.secret?.secretName ?? null,
+          key: volume?.secret?.items?.[0]?.key ?? null,
+          mountPath: mount && volume ? path.posix.join(mount.mountPath, volume.secret?.items?.[0]?.path ?? '') : null,
+        },
         // The placeholder image gets no probe (it cannot answer), so there is nothing live to compare.
         readinessProbe: c.readinessProbe ? { httpGet: c.readinessProbe.httpGet?.path, port: c.readinessProbe.httpGet?.port } : s.readinessProbe,
         strategy: { type: o.spec?.strategy?.type, maxUnavailable: ru.maxUnavailable, maxSurge: ru.maxSurge },

@@ -59,7 +59,7 @@ export class KubernetesStateBackend implements StateBackend {
     private readonly environment: string,
     options: KubernetesStateOptions = {},
   ) {
-    this.location = `Secret ${STATE_SECRET} in namespace ${namespace} (context ${client.context})`;
+    this.location = `Secret ${STATE_SECRET} in namespace ${namespace} (${client.label})`;
     this.leaseSeconds = options.leaseDurationSeconds ?? 30;
   }
 

@@ -32,34 +32,15 @@ export const ANNOTATION = {
   title: 'encore.dev/title',
 } as const;
 
-/** The image a workload gets until a deploy gives it the app's own: it runs, serves nothing, and says so. */
-export const PLACEHOLDER_IMAGE = 'registry.k8s.io/pause:3.10';
-
-/** Which app image a workload runs: per workload, or one for all (Encore builds one image for the whole app). */
-export interface ImageChoice {
-  default?: string;
-  workloads?: Record<string, string>;
-}
-
 export interface RenderContext {
   environment: string;
   namespace: string;
   /** Production on the kubernetes provider: HPAs own the replica counts. */
   production: boolean;
-  images?: ImageChoice;
   /** For a Secret: the values of the keys we write (generated, kept from the live Secret, or given). */
   secretValues?: Record<string, string>;
   /** For a Deployment: the hash of the infra config it mounts, so a changed config rolls the pods. */
   infraConfigHash?: string;
-  /** For the Jobs that act inside a server (database, topic, bucket): that server's StatefulSet. */
-  server?: ServerInfo;
-}
-
-/** What a Job needs from the StatefulSet of the server it acts in: taken from the live object or its manifest. */
-export interface ServerInfo {
-  name: string;
-  image: string;
-  env: EnvVar[];
 }
 
 export interface EnvVar {
@@ -151,10 +132,4 @@ export function strList(settings: JsonObject, key: string, id: string): string[]
 /** A `${id.attribute}` left in a value means the engine did not resolve it: never send that to the cluster. */
 export function assertResolved(value: string, key: string, id: string): void {
   if (/\$\{[^{}]+\.[A-Za-z][A-Za-z0-9]*\}/.test(value)) throw new Error(`${id}: setting "${key}" still holds an unresolved reference (${value})`);
-}
-
-/** The name part of a graph id of a Kubernetes object (`k8s:statefulset:encore-nsqd` → `encore-nsqd`). */
-export function nameFromId(id: string, prefix: string): string {
-  if (!id.startsWith(prefix)) throw new Error(`expected an id starting with ${prefix}, got ${id}`);
-  return id.slice(prefix.length);
 }

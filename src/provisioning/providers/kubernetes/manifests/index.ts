@@ -1,7 +1,7 @@
 /**
  * DesiredResource → Kubernetes manifest, for every kind the planner emits for a cluster. Pure: the values a
- * renderer cannot know from the resource alone (generated secret values, the infra config's hash, the server a
- * Job acts in) come in through the RenderContext, filled in by the driver from the cluster.
+ * renderer cannot know from the resource alone (generated secret values, the infra config's hash) come in through
+ * the RenderContext, filled in by the driver from the cluster. Everything the planner decided is in the settings.
  */
 
 import type { DesiredResource } from '../../../../model/desiredGraph';
@@ -77,8 +77,6 @@ export function renderResource(r: DesiredResource, ctx: RenderContext): KubeObje
   }
 }
 
-export { JOB_TYPES, serverIdOf } from './jobs';
+export { JOB_TYPES } from './jobs';
 export { secretKeys, secretValues, generatePassword, infraConfigText, infraConfigHash } from './secrets';
-export { serverKind } from './servers';
-export { workloadImage } from './workloads';
 export * from './common';

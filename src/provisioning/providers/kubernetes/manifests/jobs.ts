@@ -2,20 +2,17 @@
  * What is created inside a server the environment runs (planner: `postgres/Database`, `nsq/Topic`, `nsq/Channel`,
  * `minio/Bucket`): a Kubernetes Job per resource that waits for the server, then creates the object idempotently
  * (CREATE DATABASE only when missing, nsqd's create calls, `mc mb --ignore-existing`). The engine applies it after
- * the server's StatefulSet is ready (the graph's dependsOn), and waitReady waits for the Job to succeed.
+ * the server's StatefulSet is ready (the graph's dependsOn), and waitReady waits for the Job to succeed. Where it
+ * connects, as whom, and with which image are the planner's settings (`job`).
  *
  * A Job's pod template cannot change, so the Job's name ends in a hash of its template: a changed setting makes a
  * new Job (the driver deletes the old ones), an unchanged one re-applies as a no-op. The settings the Job was made
  * from are kept in an annotation; they hold names and flags only, never a secret.
  */
 
-import type { DesiredResource } from '../../../../model/desiredGraph';
-import { nsqName } from '../../../planner/pubsub';
-import { CRON_IMAGE } from '../../../planner/cron';
-import { dnsLabel } from '../../../planner/names';
+import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
 import type { KubeObject } from '../client';
-import { ANNOTATION, meta, nameFromId, sha256, stableJson, str, type EnvVar, type RenderContext, type ServerInfo } from './common';
-import { NSQD_HTTP_PORT } from './servers';
+import { ANNOTATION, meta, num, obj, sha256, stableJson, str, type EnvVar, type RenderContext } from './common';
 
 export const JOB_TYPES = ['postgres/Database', 'nsq/Topic', 'nsq/Channel', 'minio/Bucket'] as const;
 
@@ -39,17 +36,6 @@ mc mb --ignore-existing "s/$BUCKET"
 if [ "$VERSIONING" = true ]; then mc version enable "s/$BUCKET"; fi
 if [ "$ANONYMOUS_READ" = true ]; then mc anonymous set download "s/$BUCKET"; else mc anonymous set none "s/$BUCKET"; fi`;
 
-function envOf(server: ServerInfo, name: string, id: string): EnvVar {
-  const found = server.env.find((e) => e.name === name);
-  if (!found) throw new Error(`${id}: the server ${server.name} has no ${name} in its environment`);
-  return found;
-}
-
-function podHost(server: string, ctx: RenderContext, port: number): string {
-  // The first replica through the headless Service (the StatefulSet's serviceName is its own name).
-  return `${server}-0.${server}.${ctx.namespace}.svc.cluster.local:${port}`;
-}
-
 interface JobPlan {
   base: string;
   image: string;
@@ -57,22 +43,30 @@ interface JobPlan {
   env: EnvVar[];
 }
 
-function plan(r: DesiredResource, ctx: RenderContext): JobPlan {
+/** A `{name, key}` reference to a key of a Kubernetes Secret, as the planner writes it. */
+function secretKeyRef(settings: JsonObject, key: string, id: string): EnvVar['valueFrom'] {
+  const ref = obj(settings, key, id);
+  return { secretKeyRef: { name: str(ref, 'name', id), key: str(ref, 'key', id) } };
+}
+
+function plan(r: DesiredResource): JobPlan {
   const s = r.settings;
+  const job = obj(s, 'job', r.id);
+  const base = str(job, 'name', r.id);
+  const image = str(job, 'image', r.id);
   switch (r.providerType) {
     case 'postgres/Database': {
-      const server = requireServer(r, ctx);
-      const host = podHost(server.name, ctx, 5432);
+      const admin = obj(job, 'admin', r.id);
       return {
-        base: dnsLabel('encore-db-', r.name, 43),
-        image: server.image,
+        base,
+        image,
         script: POSTGRES_SCRIPT,
         env: [
-          { name: 'PGHOST', value: host.replace(/:\d+$/, '') },
-          { name: 'PGPORT', value: '5432' },
-          // The server's superuser (POSTGRES_USER of its StatefulSet) creates the role and the database.
-          { ...envOf(server, 'POSTGRES_USER', r.id), name: 'PGUSER' },
-          { ...envOf(server, 'POSTGRES_PASSWORD', r.id), name: 'PGPASSWORD' },
+          { name: 'PGHOST', value: str(job, 'host', r.id) },
+          { name: 'PGPORT', value: String(num(job, 'port', r.id)) },
+          // The server's administrator creates the role and the database.
+          { name: 'PGUSER', value: str(admin, 'user', r.id) },
+          { name: 'PGPASSWORD', valueFrom: secretKeyRef(admin, 'passwordSecret', r.id) },
           { name: 'DATABASE', value: str(s, 'database', r.id) },
           { name: 'OWNER', value: str(s, 'owner', r.id) },
           { name: 'OWNER_PASSWORD', valueFrom: { secretKeyRef: { name: str(s, 'passwordSecret', r.id), key: 'password' } } },
@@ -81,55 +75,38 @@ function plan(r: DesiredResource, ctx: RenderContext): JobPlan {
     }
     case 'nsq/Topic':
     case 'nsq/Channel': {
-      const nsqd = nameFromId(str(s, 'nsqd', r.id), 'k8s:statefulset:');
-      const call =
-        r.providerType === 'nsq/Topic'
-          ? `topic/create?topic=${r.name}`
-          : `channel/create?topic=${nsqName(nameFromId(str(s, 'topic', r.id), 'nsq:topic:'))}&channel=${r.name}`;
+      const call = r.providerType === 'nsq/Topic' ? `topic/create?topic=${r.name}` : `channel/create?topic=${str(s, 'topicName', r.id)}&channel=${r.name}`;
       return {
-        base: dnsLabel(r.providerType === 'nsq/Topic' ? 'encore-nsq-topic-' : 'encore-nsq-channel-', r.providerType === 'nsq/Topic' ? r.name : r.id.slice('nsq:channel:'.length), 43),
-        image: CRON_IMAGE,
+        base,
+        image,
         script: NSQ_SCRIPT,
         env: [
-          { name: 'NSQD', value: podHost(nsqd, ctx, NSQD_HTTP_PORT) },
+          { name: 'NSQD', value: str(job, 'nsqdHttp', r.id) },
           { name: 'CALL', value: call },
         ],
       };
     }
-    case 'minio/Bucket': {
-      const server = requireServer(r, ctx);
+    case 'minio/Bucket':
       return {
-        base: dnsLabel('encore-bucket-', r.name, 43),
-        // MinIO's server image carries its client, mc.
-        image: server.image,
+        base,
+        image,
         script: MINIO_SCRIPT,
         env: [
-          { name: 'HOST', value: podHost(server.name, ctx, 9000) },
-          envOf(server, 'MINIO_ROOT_USER', r.id),
-          envOf(server, 'MINIO_ROOT_PASSWORD', r.id),
+          { name: 'HOST', value: str(job, 'endpoint', r.id) },
+          { name: 'MINIO_ROOT_USER', value: str(job, 'rootUser', r.id) },
+          { name: 'MINIO_ROOT_PASSWORD', valueFrom: secretKeyRef(job, 'rootPasswordSecret', r.id) },
           { name: 'BUCKET', value: r.name },
           { name: 'VERSIONING', value: String(s.versioning === true) },
           { name: 'ANONYMOUS_READ', value: String(s.anonymousRead === true) },
         ],
       };
-    }
     default:
       throw new Error(`${r.id}: no Job creates a ${r.providerType}`);
   }
 }
 
-function requireServer(r: DesiredResource, ctx: RenderContext): ServerInfo {
-  if (!ctx.server) throw new Error(`${r.id}: the server it lives in (${String(r.settings.server)}) must be known to render its Job`);
-  return ctx.server;
-}
-
-/** The id of the StatefulSet a Job-made resource lives in, or null for NSQ (the Job only needs its name). */
-export function serverIdOf(r: DesiredResource): string | null {
-  return r.providerType === 'postgres/Database' || r.providerType === 'minio/Bucket' ? str(r.settings, 'server', r.id) : null;
-}
-
 export function renderJob(r: DesiredResource, ctx: RenderContext): KubeObject {
-  const p = plan(r, ctx);
+  const p = plan(r);
   const labels = { ...(meta(r, ctx).labels ?? {}) };
   const podSpec = {
     restartPolicy: 'Never',

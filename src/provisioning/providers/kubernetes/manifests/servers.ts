@@ -1,6 +1,7 @@
 /**
  * The servers that run inside the cluster as StatefulSets (planner/inCluster.ts): Postgres, Redis, nsqd, MinIO.
- * Which one a StatefulSet is comes from its image; each gets the environment, probes and mount its image expects.
+ * Which one a StatefulSet is, and its ports, are the planner's settings (`serverKind`, `ports`); each gets the
+ * environment, probes and mount its image expects.
  * The claim template is named `data`, so the claims the planner creates ahead (`data-<name>-<ordinal>`) are adopted.
  * The planner's `args` are passed through as the container's args in every case, so they read back unchanged.
  */
@@ -10,31 +11,42 @@ import type { KubeObject } from '../client';
 import { ANNOTATION, LABEL, meta, num, obj, optStr, podLabels, str, strList, type EnvVar, type RenderContext } from './common';
 
 export type ServerKind = 'postgres' | 'redis' | 'nsqd' | 'minio';
+const SERVER_KINDS: readonly string[] = ['postgres', 'redis', 'nsqd', 'minio'] satisfies ServerKind[];
 
-/** `postgres:16` → postgres; `nsqio/nsq:v1.3.0` → nsqd; `minio/minio:…` → minio; `redis:7.2` → redis. */
-export function serverKind(image: string): ServerKind | null {
-  const repo = image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
-  const base = repo.split('/').pop() ?? '';
-  if (base === 'postgres') return 'postgres';
-  if (base === 'redis') return 'redis';
-  if (base === 'nsq') return 'nsqd';
-  if (base === 'minio') return 'minio';
-  return null;
+function serverKindOf(r: DesiredResource): ServerKind {
+  const kind = str(r.settings, 'serverKind', r.id);
+  if (!SERVER_KINDS.includes(kind)) throw new Error(`${r.id}: no in-cluster server of kind "${kind}" is known`);
+  return kind as ServerKind;
+}
+
+/** The planner's ports (`[{name, port}]`), the first being the server's main one. */
+function portsOf(r: DesiredResource): { name: string; port: number }[] {
+  const list = r.settings.ports;
+  if (!Array.isArray(list) || list.length === 0) throw new Error(`${r.id}: setting "ports" must be a non-empty list`);
+  return list.map((p) => {
+    const entry = p as { name?: unknown; port?: unknown };
+    if (typeof entry.name !== 'string' || typeof entry.port !== 'number') throw new Error(`${r.id}: a port needs a name and a number, got ${JSON.stringify(p)}`);
+    return { name: entry.name, port: entry.port };
+  });
 }
 
 interface ServerSpec {
   env: EnvVar[];
   mountPath: string;
   command?: string[];
-  ports: { name: string; containerPort: number }[];
   readinessProbe: JsonObject;
 }
 
 const secretRef = (secret: string, key: string): EnvVar['valueFrom'] => ({ secretKeyRef: { name: secret, key } });
 
-function spec(kind: ServerKind, r: DesiredResource): ServerSpec {
+function spec(kind: ServerKind, r: DesiredResource, ports: { name: string; port: number }[]): ServerSpec {
   const s = r.settings;
   const port = num(s, 'port', r.id);
+  const portNamed = (name: string): number => {
+    const found = ports.find((p) => p.name === name);
+    if (!found) throw new Error(`${r.id}: a ${kind} server needs a port named "${name}"`);
+    return found.port;
+  };
   const secret = optStr(s, 'credentialsSecret', r.id);
   const needSecret = (): string => {
     if (!secret) throw new Error(`${r.id}: a ${kind} server needs a credentials Secret`);
@@ -54,7 +66,6 @@ function spec(kind: ServerKind, r: DesiredResource): ServerSpec {
           { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
         ],
         mountPath: '/var/lib/postgresql/data',
-        ports: [{ name: 'postgres', containerPort: port }],
         readinessProbe: { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-U', user, '-d', database] }, periodSeconds: 5, failureThreshold: 6 },
       };
     }
@@ -69,7 +80,6 @@ function spec(kind: ServerKind, r: DesiredResource): ServerSpec {
         env: [{ name: 'REDIS_PASSWORD', valueFrom: secretRef(needSecret(), 'auth') }],
         mountPath: '/data',
         command: ['sh', '-c', `${follow} exec redis-server "$@" --dir /data --port ${port} --requirepass "$REDIS_PASSWORD"`, 'redis-server'],
-        ports: [{ name: 'redis', containerPort: port }],
         readinessProbe: { exec: { command: ['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p ' + port + ' ping | grep -q PONG'] }, periodSeconds: 5 },
       };
     }
@@ -78,12 +88,7 @@ function spec(kind: ServerKind, r: DesiredResource): ServerSpec {
         // The image has no entrypoint: the planner's args start with the binary (`/nsqd`).
         env: [],
         mountPath: '/data',
-        ports: [
-          { name: 'tcp', containerPort: port },
-          // The HTTP API the topic and channel Jobs call (jobs.ts).
-          { name: 'http', containerPort: NSQD_HTTP_PORT },
-        ],
-        readinessProbe: { httpGet: { path: '/ping', port: NSQD_HTTP_PORT }, periodSeconds: 5 },
+        readinessProbe: { httpGet: { path: '/ping', port: portNamed('http') }, periodSeconds: 5 },
       };
     case 'minio':
       return {
@@ -92,20 +97,17 @@ function spec(kind: ServerKind, r: DesiredResource): ServerSpec {
           { name: 'MINIO_ROOT_PASSWORD', valueFrom: secretRef(needSecret(), 'secretKey') },
         ],
         mountPath: '/data',
-        ports: [{ name: 's3', containerPort: port }],
         readinessProbe: { httpGet: { path: '/minio/health/ready', port }, periodSeconds: 5 },
       };
   }
 }
 
-export const NSQD_HTTP_PORT = 4151;
-
 export function renderStatefulSet(r: DesiredResource, ctx: RenderContext): KubeObject {
   const s = r.settings;
   const image = str(s, 'image', r.id);
-  const kind = serverKind(image);
-  if (!kind) throw new Error(`${r.id}: no in-cluster server is known for the image ${image}`);
-  const server = spec(kind, r);
+  const kind = serverKindOf(r);
+  const ports = portsOf(r);
+  const server = spec(kind, r, ports);
   const template = obj(s, 'volumeClaimTemplate', r.id);
   const labels = podLabels(r, ctx, r.name);
   return {
@@ -125,7 +127,7 @@ export function renderStatefulSet(r: DesiredResource, ctx: RenderContext): KubeO
               image,
               ...(server.command ? { command: server.command } : {}),
               args: strList(s, 'args', r.id),
-              ports: server.ports.map((p) => ({ ...p, protocol: 'TCP' })),
+              ports: ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: 'TCP' })),
               env: server.env,
               resources: obj(s, 'resources', r.id),
               volumeMounts: [{ name: str(template, 'name', r.id), mountPath: server.mountPath }],

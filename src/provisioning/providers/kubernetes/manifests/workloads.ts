@@ -1,27 +1,13 @@
 /**
- * An Encore service's (or the API gateway's) Deployment (planner/workloads.ts). The image is the one a deploy
- * chose (driver options), else the one in the settings (`repository:tag`), else a placeholder that is labelled as
- * such: it runs and serves nothing, and gets no readiness probe, since it cannot answer Encore's health check.
+ * An Encore service's (or the API gateway's) Deployment (planner/workloads.ts). The image is the planner's (the
+ * app's image a deploy chose, or a placeholder that is labelled as such: it runs and serves nothing, and gets no
+ * readiness probe, since it cannot answer Encore's health check).
  */
 
 import path from 'node:path';
 import type { DesiredResource, JsonObject, JsonValue } from '../../../../model/desiredGraph';
-import { INFRA_CONFIG } from '../../../planner/constants';
 import type { KubeObject } from '../client';
-import { ANNOTATION, LABEL, meta, num, obj, podLabels, str, strList, PLACEHOLDER_IMAGE, type EnvVar, type RenderContext } from './common';
-
-export interface ImageRef {
-  image: string;
-  placeholder: boolean;
-}
-
-export function workloadImage(r: DesiredResource, ctx: Pick<RenderContext, 'images'>): ImageRef {
-  const chosen = ctx.images?.workloads?.[r.name] ?? ctx.images?.default;
-  if (chosen) return { image: chosen, placeholder: false };
-  const image = (r.settings.image ?? {}) as { repository?: string | null; tag?: string | null };
-  if (image.repository && image.tag) return { image: `${image.repository}:${image.tag}`, placeholder: false };
-  return { image: PLACEHOLDER_IMAGE, placeholder: true };
-}
+import { ANNOTATION, LABEL, meta, num, obj, podLabels, str, strList, type EnvVar, type RenderContext } from './common';
 
 /** The planner's env entries (`{name, value}` or `{name, secretKeyRef}`) as container env vars. */
 export function containerEnv(list: JsonValue | undefined, id: string): EnvVar[] {
@@ -37,7 +23,8 @@ export function containerEnv(list: JsonValue | undefined, id: string): EnvVar[] 
 
 export function renderDeployment(r: DesiredResource, ctx: RenderContext): KubeObject {
   const s = r.settings;
-  const { image, placeholder } = workloadImage(r, ctx);
+  const image = str(s, 'image', r.id);
+  const placeholder = s.placeholder === true;
   const port = num(s, 'port', r.id);
   const infra = obj(s, 'infraConfig', r.id);
   const mountPath = str(infra, 'mountPath', r.id);
@@ -85,7 +72,7 @@ export function renderDeployment(r: DesiredResource, ctx: RenderContext): KubeOb
             },
           ],
           // The config Secret (secrets.ts) mounted as a folder, not with subPath, so the file follows its updates.
-          volumes: [{ name: 'infra-config', secret: { secretName: str(infra, 'configMap', r.id), items: [{ key: INFRA_CONFIG.key, path: path.posix.basename(mountPath) }] } }],
+          volumes: [{ name: 'infra-config', secret: { secretName: str(infra, 'configMap', r.id), items: [{ key: str(infra, 'key', r.id), path: path.posix.basename(mountPath) }] } }],
         },
       },
     },
