@@ -9,7 +9,8 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { render } from 'lit';
-import { isFormDraft, parseHostMessage, type FormDraft, type HostMessage, type WebviewMessage } from '../src/model/messages';
+import { clip, FORM_LIMITS } from '../src/model/limits';
+import { checkHostMessage, checkWebviewMessage, isFormDraft, withSizingAnswer, type FormDraft, type HostMessage, type WebviewMessage } from '../src/model/messages';
 import { PAGE_STYLE } from './style';
 import { view, type Handlers, type PageState } from './view';
 
@@ -51,17 +52,50 @@ function save(): void {
 let rendered = false;
 function update(): void {
   if (!state) return;
-  // lit renders after existing children: the static "Loading…" goes first.
+  // lit renders after existing children: the static "Loading…" (or a notice shown before init) goes first.
   if (!rendered) root.replaceChildren();
   rendered = true;
   render(view(state, handlers), root);
+}
+
+/**
+ * Tells the user that a message was lost, in the form's banner; before the form is up, in place of "Loading…"
+ * (which would otherwise stay for ever).
+ */
+function notify(text: string): void {
+  if (state) {
+    state.notice = text;
+    update();
+    return;
+  }
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.id = 'notice';
+  p.setAttribute('role', 'alert');
+  p.textContent = text;
+  root.replaceChildren(p);
+}
+
+/** Sends a message the extension will accept; one it would drop is not sent, and the user is told why. */
+function send(message: WebviewMessage): void {
+  const checked = checkWebviewMessage(message);
+  if (!checked.ok) {
+    console.warn(`Encore form: not sent: ${checked.problem}`);
+    notify(`This change could not be sent to the extension (${checked.problem}). Shorten the value it names and try again.`);
+    return;
+  }
+  if (state?.notice) {
+    state.notice = undefined;
+    update();
+  }
+  vscode.postMessage(message);
 }
 
 /** Asks the host to check the draft and recompute the preview, once typing pauses. */
 function scheduleChange(): void {
   clearTimeout(timer);
   timer = setTimeout(() => {
-    if (state) vscode.postMessage({ type: 'change', seq: ++seq, draft: state.draft });
+    if (state) send({ type: 'change', seq: ++seq, draft: state.draft });
   }, 120);
 }
 
@@ -83,18 +117,17 @@ const handlers: Handlers = {
   },
   setSizing(q, value) {
     if (!state) return;
-    const rest = state.draft.sizing.filter((a) => !(a.group === q.group && a.resource === q.resource && a.field === q.field));
-    state.draft = { ...state.draft, sizing: [...rest, { group: q.group, resource: q.resource, field: q.field, value }] };
+    state.draft = withSizingAnswer(state.draft, q, value);
     edited(`sizing:${q.group}/${q.resource}/${q.field}`);
   },
   submit() {
     if (!state || state.submitting) return;
     clearTimeout(timer);
-    vscode.postMessage({ type: 'submit', seq: ++seq, draft: state.draft });
+    send({ type: 'submit', seq: ++seq, draft: state.draft });
   },
-  cancel: () => vscode.postMessage({ type: 'cancel' }),
-  refreshOptions: () => vscode.postMessage({ type: 'refreshOptions' }),
-  openFile: () => vscode.postMessage({ type: 'openEnvironmentsFile' }),
+  cancel: () => send({ type: 'cancel' }),
+  refreshOptions: () => send({ type: 'refreshOptions' }),
+  openFile: () => send({ type: 'openEnvironmentsFile' }),
 };
 
 function receive(message: HostMessage): void {
@@ -129,17 +162,25 @@ function receive(message: HostMessage): void {
         state.submitError = { message: message.message, offerFile: message.offerFile, problems: message.problems };
       }
       break;
+    case 'dropped':
+      // A save that was waiting for an answer will not get one.
+      if (state) state.submitting = false;
+      notify(message.message);
+      return;
   }
   update();
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  const message = parseHostMessage(event.data);
-  if (!message) {
-    console.warn('dropped an unknown or malformed message from the extension');
+  const checked = checkHostMessage(event.data);
+  if (!checked.ok) {
+    console.warn(`Encore form: dropped a message from the extension: ${checked.problem}`);
+    if (state) state.submitting = false;
+    notify(`The extension sent something this form cannot read (${checked.problem}), so the form may be out of date: close it and open it again. Encore: Show Logs has the details.`);
+    vscode.postMessage({ type: 'dropped', problem: clip(checked.problem, FORM_LIMITS.line) });
     return;
   }
-  receive(message);
+  receive(checked.message);
 });
 
 // Anything the CSP blocks is a bug in the page or the policy: say so in the webview's console, where the
@@ -147,4 +188,4 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
 document.addEventListener('securitypolicyviolation', (e) => console.error(`Encore form: CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`));
 console.debug('Encore form: page loaded');
 
-vscode.postMessage(restored ? { type: 'ready', draft: restored.draft } : { type: 'ready' });
+send(restored ? { type: 'ready', draft: restored.draft } : { type: 'ready' });

@@ -2,7 +2,8 @@
 // position, so the whole form is re-rendered on every change without losing focus or what is being typed.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Choice, FieldProblem, FormDraft, FormOptions, HostMessage, SizingQuestionView } from '../src/model/messages';
-import { sizingFieldId } from '../src/model/messages';
+import { FORM_LIMITS } from '../src/model/limits';
+import { sizingAnswer, sizingFieldId } from '../src/model/messages';
 
 export type Evaluation = Extract<HostMessage, { type: 'evaluation' }>;
 
@@ -17,6 +18,8 @@ export interface PageState {
   touched: Set<string>;
   submitting: boolean;
   submitError?: { message: string; offerFile: boolean; problems: FieldProblem[] };
+  /** A message that was lost on the way (one side's check refused it), until the next one goes through. */
+  notice?: string;
 }
 
 export interface Handlers {
@@ -49,12 +52,12 @@ export function view(s: PageState, h: Handlers): TemplateResult {
   return html`
     <h1>${s.mode === 'create' ? `New environment for ${s.appName}` : `Edit environment ${s.originalName ?? ''}`}</h1>
     <p class="lead">An isolated, fully working instance of the app. It is saved in encore.environments.json, beside encore.app; nothing is provisioned until you plan and apply it.</p>
-    <div class="banner" role="alert">${s.submitError ? banner(s.submitError, h) : nothing}</div>
+    <div class="banner" role="alert">${s.notice ? html`<span id="notice">${s.notice}</span>${s.submitError ? html`<br>` : nothing}` : nothing}${s.submitError ? banner(s.submitError, h) : nothing}</div>
     <form id="env-form" @submit=${(e: Event) => { e.preventDefault(); if (!blocking) h.submit(); }}>
       <section>
         <h2>Environment</h2>
         ${field('name', 'Name', error('name'), 'Lowercase letters, digits and dashes, starting with a letter; unique in this app.', html`
-          <vscode-textfield id="name" placeholder="e.g. staging" .value=${d.name} ?invalid=${!!error('name')}
+          <vscode-textfield id="name" placeholder="e.g. staging" maxlength=${FORM_LIMITS.text} .value=${d.name} ?invalid=${!!error('name')}
             @input=${(e: Event) => h.set('name', valueOf(e))}></vscode-textfield>`)}
         ${field('type', 'Type', error('type'), '', html`
           <vscode-radio-group id="type" @change=${(e: Event) => h.set('type', valueOf(e) as FormDraft['type'])}>
@@ -121,7 +124,7 @@ function providerFields(s: PageState, h: Handlers, error: (f: string) => string)
   return html`
     ${discovered('kubeContext', 'Kubernetes context', error('kubeContext'), d.kubeContext, o.kubeContexts, 'a context name from your kubeconfig', (v) => h.set('kubeContext', v))}
     ${field('kubeNamespace', 'Namespace', error('kubeNamespace'), "Leave empty to use the environment's name.", html`
-      <vscode-textfield id="kubeNamespace" placeholder=${d.name || 'the environment name'} .value=${d.kubeNamespace} ?invalid=${!!error('kubeNamespace')}
+      <vscode-textfield id="kubeNamespace" placeholder=${d.name || 'the environment name'} maxlength=${FORM_LIMITS.text} .value=${d.kubeNamespace} ?invalid=${!!error('kubeNamespace')}
         @input=${(e: Event) => h.set('kubeNamespace', valueOf(e))}></vscode-textfield>`)}
     ${notes(o.notes.kubernetes)}`;
 }
@@ -141,11 +144,11 @@ function sizing(s: PageState, h: Handlers, error: (f: string) => string): Templa
         const head = `${q.resource} ${q.resourceKind}`;
         const title = head !== last ? html`<div class="resource">${head}</div>` : nothing;
         last = head;
-        const value = s.draft.sizing.find((a) => a.group === q.group && a.resource === q.resource && a.field === q.field)?.value ?? '';
+        const value = sizingAnswer(s.draft, q) ?? '';
         const label = q.label.slice(q.label.indexOf(':') + 1).trim();
         return html`${title}
           <vscode-label for=${id}>${label} (${q.unit}, ${q.min}–${q.max})</vscode-label>
-          <vscode-textfield id=${id} data-sizing=${id} type="number" placeholder=${String(q.defaultValue)} .value=${value}
+          <vscode-textfield id=${id} data-sizing=${id} type="number" maxlength=${FORM_LIMITS.sizingValue} placeholder=${String(q.defaultValue)} .value=${value}
             ?invalid=${!!error(id)} @input=${(e: Event) => h.setSizing(q, valueOf(e))}></vscode-textfield>
           ${error(id) ? html`<p class="error sizing-error" id=${`${id}-error`}>${error(id)}</p>` : nothing}`;
       })}
@@ -190,7 +193,7 @@ function discovered(id: string, label: string, error: string, value: string, cho
   const listed = choices.some((c) => c.value === value);
   const usable = choices.filter((c) => c.value !== '' || id === 'awsProfile');
   const select = usable.length > 0 && !(usable.length === 1 && usable[0].value === '' && !listed);
-  const text = html`<vscode-textfield id=${`${id}-text`} placeholder=${placeholder} .value=${listed ? '' : value} ?invalid=${!!error}
+  const text = html`<vscode-textfield id=${`${id}-text`} placeholder=${placeholder} maxlength=${FORM_LIMITS.text} .value=${listed ? '' : value} ?invalid=${!!error}
     @input=${(e: Event) => set(valueOf(e))}></vscode-textfield>`;
   if (!select) return field(id, label, error, hint, text);
   return field(id, label, error, hint, html`
@@ -223,7 +226,8 @@ export function currentProblems(s: PageState): FieldProblem[] {
 function isShown(s: PageState, field: string): boolean {
   if (s.touched.has(field) || s.submitError) return true;
   // A field that already holds something wrong (Edit, a hand-edited file) says so at once.
-  const value = (s.draft as unknown as Record<string, unknown>)[field];
+  const draft = s.draft as unknown as Record<string, unknown>;
+  const value = Object.hasOwn(draft, field) ? draft[field] : undefined;
   return typeof value === 'string' ? value.trim() !== '' : field.startsWith('sizing:');
 }
 

@@ -22,26 +22,43 @@ export function credentialKeyProblem(at: (string | number)[], key: string): Prob
 }
 
 /**
- * Finds keys and values that look like credentials anywhere in `value`. The keys of the sizing maps are resource
- * names from the app's code (a database may well be called "tokens"), so those are not keys in this sense.
+ * Finds keys and values that look like credentials anywhere in `value`, in document order. The keys of the sizing
+ * maps are resource names from the app's code (a database may well be called "tokens"), so those are not keys in
+ * this sense. A walk with its own stack: `value` is user data, and its depth is not the call stack's to bound.
  */
 export function findCredentials(value: unknown, at: (string | number)[] = []): Problem[] {
+  // Paths are linked lists of segments, turned into arrays only for a problem: copying the path at every level
+  // would cost time and memory quadratic in the depth.
+  type Path = { key: string | number; up: Path | undefined } | undefined;
+  type Item = { value: unknown; path: Path } | { problem: Problem };
+  const segmentsOf = (p: Path): (string | number)[] => {
+    const out: (string | number)[] = [];
+    for (let q = p; q; q = q.up) out.push(q.key);
+    return [...at, ...out.reverse()];
+  };
   const problems: Problem[] = [];
-  if (typeof value === 'string') {
-    if (CREDENTIAL_VALUE.some((re) => re.test(value))) {
-      problems.push({ path: pointer(at), message: `this value looks like key material: ${ADVICE}` });
+  const stack: Item[] = [{ value, path: undefined }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if ('problem' in item) {
+      problems.push(item.problem);
+      continue;
     }
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => problems.push(...findCredentials(item, [...at, i])));
-  } else if (typeof value === 'object' && value !== null) {
-    const isResourceMap = at.length >= 2 && at[at.length - 2] === 'sizing';
-    for (const [key, child] of Object.entries(value)) {
-      if (!isResourceMap && looksLikeCredentialKey(key)) {
-        problems.push(credentialKeyProblem(at, key));
-      } else {
-        problems.push(...findCredentials(child, [...at, key]));
+    const { value: v, path } = item;
+    const next: Item[] = [];
+    if (typeof v === 'string') {
+      if (CREDENTIAL_VALUE.some((re) => re.test(v))) problems.push({ path: pointer(segmentsOf(path)), message: `this value looks like key material: ${ADVICE}` });
+    } else if (Array.isArray(v)) {
+      v.forEach((child, i) => next.push({ value: child, path: { key: i, up: path } }));
+    } else if (typeof v === 'object' && v !== null) {
+      // `…/sizing/<group>`: its keys are resource names. The segment before the last, wherever it is kept.
+      const secondLast = path?.up ? path.up.key : path ? at.at(-1) : at.at(-2);
+      const isResourceMap = secondLast === 'sizing';
+      for (const [key, child] of Object.entries(v)) {
+        next.push(!isResourceMap && looksLikeCredentialKey(key) ? { problem: credentialKeyProblem(segmentsOf(path), key) } : { value: child, path: { key, up: path } });
       }
     }
+    // Reversed, so the first child is visited first (a loop: a spread of a huge array overflows the stack too).
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]);
   }
   return problems;
 }

@@ -46,3 +46,20 @@ export function formatProblem(p: Problem | FileProblem): string {
   const where = p.path === '' ? '' : `${humanPath(p.path)}: `;
   return `${at}${where}${p.message}`;
 }
+
+/** At most this many problems are listed; past it, the last one says how many more there are. */
+export const MAX_PROBLEMS = 100;
+
+/**
+ * The first problems (they are sorted by position), the last of MAX_PROBLEMS saying how many more there are, at the
+ * place of the first one left out. Every reader then shows the same bounded list: the CLI, the tree, the log, a save
+ * error. A list already capped comes back as it is.
+ */
+export function capProblems(problems: FileProblem[]): FileProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  const shown = problems.slice(0, MAX_PROBLEMS - 1);
+  const next = problems[shown.length];
+  const more = problems.length - shown.length;
+  const message = `…and ${more.toLocaleString('en-US')} more problems: fix the ones above first`;
+  return [...shown, { path: '', message, line: next.line, column: next.column, offset: next.offset, length: next.length }];
+}

@@ -28,11 +28,26 @@ function tagValues(parentSchema: unknown, tag: string): unknown[] {
   return (oneOf ?? []).map((branch) => branch.properties?.[tag]?.const).filter((v) => v !== undefined);
 }
 
-/** One ajv error as a problem a person can act on, pointing at the offending key or value. */
-export function schemaProblem(e: ErrorObject): Problem {
+/**
+ * One ajv error as a problem a person can act on, pointing at the offending key or value; undefined for an error
+ * that only repeats another (ajv follows a bad property name's own error with a "propertyNames" one).
+ */
+export function schemaProblem(e: ErrorObject): Problem | undefined {
   const at = segments(e.instancePath);
   const p = e.params as Record<string, unknown>;
+  // A property name that fails `propertyNames` (a resource name in the sizing maps): the key is what is wrong.
+  if (e.propertyName !== undefined) {
+    const name = e.propertyName;
+    const what = e.keyword === 'maxLength' ? `must be at most ${String(p.limit)} characters` : e.keyword === 'minLength' ? 'must not be empty' : (e.message ?? 'is not allowed');
+    return { path: pointer([...at, name]), target: 'key', message: `the resource name ${what}` };
+  }
   switch (e.keyword) {
+    case 'propertyNames':
+      return undefined;
+    case 'maxProperties':
+      return { path: e.instancePath, message: `must have at most ${String(p.limit)} entries` };
+    case 'maxItems':
+      return { path: e.instancePath, message: `must have at most ${String(p.limit)} items` };
     case 'additionalProperties': {
       const key = String(p.additionalProperty);
       if (looksLikeCredentialKey(key)) return credentialKeyProblem(at, key);

@@ -2,7 +2,8 @@ import { watch as watchFs, type FSWatcher } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ENVIRONMENTS_FILE, type Environment, type EnvironmentsFile } from '../model/environment';
-import { removeLeftoverTemps, syncDirectory, writeTemp } from '../files/atomicWrite';
+import { removeLeftoverTemps, syncDirectory, writeTarget, writeTemp } from '../files/atomicWrite';
+import { editEnvironments, type EnvironmentEdit } from './edits';
 import { ConflictError, EnvStoreError, InvalidFileError, LockedError, NotFoundError, ValidationError } from './errors';
 import { hashText, readWithVersion, sameVersion, type FileVersion } from '../files/fileVersion';
 import { acquireLock, FileLockedError } from '../files/lock';
@@ -85,7 +86,8 @@ export class EnvStore {
     return this.mutate((doc) => {
       const problems = validateEnvironment(env, doc.environments.map((e) => e.name));
       if (problems.length > 0) throw new ValidationError(problems);
-      return { ...doc, environments: [...doc.environments, canonicalEnvironment(env)] };
+      const added = canonicalEnvironment(env);
+      return { document: { ...doc, environments: [...doc.environments, added] }, edit: { kind: 'append', env: added } };
     });
   }
 
@@ -98,14 +100,14 @@ export class EnvStore {
       if (problems.length > 0) throw new ValidationError(problems);
       const environments = [...doc.environments];
       environments[index] = canonicalEnvironment(env);
-      return { ...doc, environments };
+      return { document: { ...doc, environments }, edit: { kind: 'replace', index, env: environments[index] } };
     });
   }
 
   delete(name: string): Promise<LoadOk> {
     return this.mutate((doc) => {
       const index = this.indexOf(doc, name);
-      return { ...doc, environments: doc.environments.filter((_, i) => i !== index) };
+      return { document: { ...doc, environments: doc.environments.filter((_, i) => i !== index) }, edit: { kind: 'remove', index } };
     });
   }
 
@@ -183,14 +185,20 @@ export class EnvStore {
       this.loaded = { result: { ok: true, file: this.file, exists: false, environments: [], version }, text, document: { environments: [] } };
       return this.loaded.result;
     }
-    const parsed = parseEnvironmentsText(text);
+    let parsed: ReturnType<typeof parseEnvironmentsText>;
+    try {
+      parsed = parseEnvironmentsText(text);
+    } catch (err) {
+      // A file the checks themselves cannot get through is a problem with the file, never a load that rejects.
+      parsed = { ok: false, problems: [{ message: `cannot check the file: ${(err as Error).message}`, path: '', line: 1, column: 1, offset: 0, length: 0 }] };
+    }
     this.loaded = parsed.ok
       ? { result: { ok: true, file: this.file, exists: true, environments: parsed.document.environments, version }, text, document: parsed.document }
       : { result: { ok: false, file: this.file, errors: parsed.problems, version }, text, document: undefined };
     return this.loaded.result;
   }
 
-  private mutate(change: (doc: EnvironmentsFile) => EnvironmentsFile): Promise<LoadOk> {
+  private mutate(change: (doc: EnvironmentsFile) => { document: EnvironmentsFile; edit: EnvironmentEdit }): Promise<LoadOk> {
     return this.serial(async () => {
       // A store that never loaded, or whose file was broken, looks at the disk first: there is no earlier view to
       // protect, and the file may have been fixed meanwhile.
@@ -199,7 +207,8 @@ export class EnvStore {
       if (!base?.document || !base.result.ok) {
         throw new InvalidFileError(this.file, base?.result.ok === false ? base.result.errors : []);
       }
-      const text = serializeDocument(change(base.document), detectStyle(base.text));
+      const { document, edit } = change(base.document);
+      const text = newText(base.text, document, edit);
       // The whole new file must pass too (it always should: a failure here is a bug, and must not reach the disk).
       const check = parseEnvironmentsText(text);
       if (!check.ok) throw new ValidationError(check.problems);
@@ -214,20 +223,23 @@ export class EnvStore {
     });
     let saved: LoadOk | undefined;
     try {
-      await removeLeftoverTemps(this.file);
+      // Through a symbolic link, the file it points to is replaced (in its own folder, where the rename is atomic):
+      // the link stays a link.
+      const target = await writeTarget(this.file);
+      await removeLeftoverTemps(target);
       await this.options.onStep?.('locked');
       if (await this.changedSince(expected)) return await this.conflict(release);
-      const temp = await writeTemp(this.file, text);
+      const temp = await writeTemp(target, text);
       await this.options.onStep?.('temp-written');
       // Editors do not honour our lock: check once more, as close to the rename as we can.
       if (await this.changedSince(expected)) {
         await unlink(temp).catch(() => undefined);
         return await this.conflict(release);
       }
-      await rename(temp, this.file);
+      await rename(temp, target);
       await this.options.onStep?.('renamed');
-      await syncDirectory(path.dirname(this.file));
-      const info = await stat(this.file);
+      await syncDirectory(path.dirname(target));
+      const info = await stat(target);
       const version: FileVersion = { exists: true, hash: hashText(text), mtimeMs: info.mtimeMs, size: info.size };
       saved = { ok: true, file: this.file, exists: true, environments: document.environments, version };
       this.loaded = { result: saved, text, document };
@@ -250,4 +262,21 @@ export class EnvStore {
     await release();
     throw new ConflictError(this.file, await this.loadNow());
   }
+}
+
+const BOM = '\uFEFF';
+
+/**
+ * The file's next text: the old text with just the changed environment edited in place, so the rest keeps its
+ * formatting and a BOM stays; the whole document, written in the file's style, when there is no file yet or the edit
+ * would not give exactly the new document.
+ */
+function newText(old: string | undefined, document: EnvironmentsFile, edit: EnvironmentEdit): string {
+  const style = detectStyle(old);
+  const edited = old === undefined ? undefined : editEnvironments(old, edit, style);
+  if (edited !== undefined) {
+    const check = parseEnvironmentsText(edited);
+    if (check.ok && JSON.stringify(check.document) === JSON.stringify(document)) return edited;
+  }
+  return (old?.startsWith(BOM) ? BOM : '') + serializeDocument(document, style);
 }

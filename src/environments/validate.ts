@@ -10,12 +10,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * state (unique names, maxInstances ≥ minInstances), and anything that looks like a credential.
  */
 export function validateDocument(value: unknown): Problem[] {
-  const problems = merge(findCredentials(value), schemaErrorsOfFile(value).map(schemaProblem));
+  const problems = merge(findCredentials(value), schemaErrorsOfFile(value).flatMap((e) => schemaProblem(e) ?? []));
   const envs = isRecord(value) && Array.isArray(value.environments) ? value.environments : [];
   const firstIndex = new Map<string, number>();
   envs.forEach((env, i) => {
     if (!isRecord(env)) return;
-    problems.push(...sizingProblems(env.sizing, ['environments', i, 'sizing']));
+    for (const p of sizingProblems(env.sizing, ['environments', i, 'sizing'])) problems.push(p);
     if (typeof env.name !== 'string') return;
     const first = firstIndex.get(env.name);
     if (first === undefined) firstIndex.set(env.name, i);
@@ -29,9 +29,9 @@ export function validateDocument(value: unknown): Problem[] {
  * relative to the environment (`/provider/region`), which is what a form needs to put the error beside its field.
  */
 export function validateEnvironment(env: unknown, otherNames: Iterable<string> = []): Problem[] {
-  const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).map(schemaProblem));
+  const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).flatMap((e) => schemaProblem(e) ?? []));
   if (isRecord(env)) {
-    problems.push(...sizingProblems(env.sizing, ['sizing']));
+    for (const p of sizingProblems(env.sizing, ['sizing'])) problems.push(p);
     if (typeof env.name === 'string' && new Set(otherNames).has(env.name)) {
       problems.push({ path: '/name', message: `an environment named "${env.name}" already exists` });
     }

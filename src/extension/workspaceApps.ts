@@ -24,6 +24,8 @@ export type WorkspaceState = 'noApp' | 'noEnvironments' | 'hasEnvironments';
 export class WorkspaceApps implements vscode.Disposable {
   private apps: WorkspaceApp[] = [];
   private readonly stores = new Map<string, EnvStore>();
+  /** The problems last logged per environments file. */
+  private readonly logged = new Map<string, string>();
   private loading: Promise<void> | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
@@ -102,7 +104,14 @@ export class WorkspaceApps implements vscode.Disposable {
         .map(async (uri): Promise<WorkspaceApp> => {
           const found = await readApp(uri.fsPath);
           const store = this.store(found.root);
-          return { found, store, environments: await store.load() };
+          // One app's file must never keep every other app from the list.
+          const environments = await store.load().catch((err: unknown): LoadResult => ({
+            ok: false,
+            file: store.file,
+            errors: [{ message: `cannot read the file: ${(err as Error).message}`, path: '', line: 1, column: 1, offset: 0, length: 0 }],
+            version: undefined,
+          }));
+          return { found, store, environments };
         }),
     );
     this.apps = apps.sort((a, b) => a.found.root.localeCompare(b.found.root));
@@ -110,7 +119,10 @@ export class WorkspaceApps implements vscode.Disposable {
     for (const app of this.apps) {
       if (!app.found.ok) log().warn(app.found.error);
       const envs = app.environments;
-      if (!envs.ok) log().warn(`${envs.file}:\n${envs.errors.map(formatProblem).join('\n')}`);
+      // Once per change of the problems, not on every reload (the list is capped by the store).
+      const problems = envs.ok ? '' : envs.errors.map(formatProblem).join('\n');
+      if (problems !== '' && this.logged.get(envs.file) !== problems) log().warn(`${envs.file}:\n${problems}`);
+      this.logged.set(envs.file, problems);
     }
     await this.publish();
   }

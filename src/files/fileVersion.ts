@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { openRegular } from './regularFile';
 
 /**
  * What the store last saw of the file. Two versions are the same when the content hash is: mtime and size are kept
@@ -16,18 +16,15 @@ export function hashText(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Reads the file and its version from one open handle, so the bytes and the stat belong together. */
+/**
+ * Reads the file and its version from one open handle, so the bytes and the stat belong together. Anything but a
+ * regular file (a FIFO, which would block the read for ever, a directory, a device) is a NotRegularFileError.
+ */
 export async function readWithVersion(file: string): Promise<{ text: string | undefined; version: FileVersion }> {
-  let handle;
+  const opened = await openRegular(file);
+  if (!opened) return { text: undefined, version: { exists: false } };
+  const { handle, stat } = opened;
   try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { text: undefined, version: { exists: false } };
-    throw err;
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
     const bytes = await handle.readFile();
     return { text: bytes.toString('utf8'), version: { exists: true, hash: hashText(bytes), mtimeMs: stat.mtimeMs, size: bytes.length } };
   } finally {

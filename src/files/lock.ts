@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readRegular } from './regularFile';
 import os from 'node:os';
 import { processAlive } from './processAlive';
 
@@ -75,7 +76,10 @@ interface SeenLock {
 
 async function inspect(lockFile: string): Promise<SeenLock | undefined> {
   try {
-    const [text, info] = await Promise.all([readFile(lockFile, 'utf8'), stat(lockFile)]);
+    // A lock file that is a named pipe would block every save for ever: readRegular refuses it instead.
+    const [bytes, info] = await Promise.all([readRegular(lockFile), stat(lockFile)]);
+    if (bytes === undefined) return undefined;
+    const text = bytes.toString('utf8');
     let holder: LockHolder | undefined;
     try {
       holder = JSON.parse(text) as LockHolder;

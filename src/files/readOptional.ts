@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { readRegular } from './regularFile';
 
-/** Reads a file that may well not exist: `undefined` when it does not, a problem when it cannot be read. */
+/**
+ * Reads a file that may well not exist: `undefined` when it does not, a problem when it cannot be read. A named pipe
+ * or a device in its place is a problem too, never a read that blocks discovery for ever.
+ */
 export async function readOptional(file: string, problems: string[]): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return (await readRegular(file))?.toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push(`cannot read ${file}: ${(err as Error).message}`);

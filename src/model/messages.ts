@@ -1,9 +1,11 @@
 /**
  * Messages between the extension host and the Create / Edit Environment webview. Both sides import these types, and
- * the receiving side checks every message with `parseWebviewMessage` / `parseHostMessage`: an unknown or malformed
- * message comes back as undefined, and the caller logs and drops it. The checks are hand-written guards (no ajv), so
- * the webview bundle stays small; strings and lists are bounded, so a message cannot smuggle in megabytes.
+ * the receiving side checks every message with `checkWebviewMessage` / `checkHostMessage`: an unknown or malformed
+ * message comes back with the reason, and the receiver drops it and tells the user (never only the console). The
+ * checks are hand-written (no ajv), so the webview bundle stays small; strings and lists are bounded by the limits in
+ * limits.ts, which the environments file's schema shares, so everything the file holds fits in a message.
  */
+import { FORM_LIMITS, RESOURCE_NAME_MAX_LENGTH, withinLength } from './limits';
 
 /** The form's fields; problems and focus refer to them by these ids (sizing answers use `sizingFieldId`). */
 export const FORM_FIELDS = [
@@ -56,6 +58,17 @@ export interface FormDraft {
 /** The id of a sizing answer's input, for problems and the DOM. */
 export function sizingFieldId(a: Pick<SizingAnswerDraft, 'group' | 'resource' | 'field'>): string {
   return `sizing:${a.group}/${a.resource}/${a.field}`;
+}
+
+/** The draft with one sizing answer set (replacing an earlier answer to the same question), as the sizing step does. */
+export function withSizingAnswer(draft: FormDraft, q: Pick<SizingAnswerDraft, 'group' | 'resource' | 'field'>, value: string): FormDraft {
+  const others = draft.sizing.filter((a) => !(a.group === q.group && a.resource === q.resource && a.field === q.field));
+  return { ...draft, sizing: [...others, { group: q.group, resource: q.resource, field: q.field, value }] };
+}
+
+/** The answer typed so far to one sizing question, if any. */
+export function sizingAnswer(draft: FormDraft, q: Pick<SizingAnswerDraft, 'group' | 'resource' | 'field'>): string | undefined {
+  return draft.sizing.find((a) => a.group === q.group && a.resource === q.resource && a.field === q.field)?.value;
 }
 
 /** A problem to show beside a field; `field` is a FormField, a sizing field id, or 'form' for the whole form. */
@@ -128,7 +141,9 @@ export type WebviewMessage =
   | { type: 'cancel' }
   /** Look for profiles, contexts and branches again (after the user ran `aws configure`, say). */
   | { type: 'refreshOptions' }
-  | { type: 'openEnvironmentsFile' };
+  | { type: 'openEnvironmentsFile' }
+  /** The page dropped a message from the extension (it failed the page's check): for the extension's log. */
+  | { type: 'dropped'; problem: string };
 
 /** Extension → webview. */
 export type HostMessage =
@@ -161,150 +176,204 @@ export type HostMessage =
        * The file is the problem (it changed underneath and was reloaded, or it is broken): the form offers to open it.
        */
       offerFile: boolean;
-    };
+    }
+  /** A message could not be delivered (one side's check refused it): the page says so in its banner. */
+  | { type: 'dropped'; message: string };
 
-// ---- guards ---------------------------------------------------------------------------------------------------
+// ---- checks ---------------------------------------------------------------------------------------------------
 
-type Guard<T> = (value: unknown) => value is T;
-
-const MAX_STRING = 1_000;
-const MAX_LIST = 2_000;
+/**
+ * A check returns undefined when the value is well-formed, else where and why it is not ("draft.name: longer than
+ * 1000 characters"). The reason names keys and limits, never a value: it is shown to the user and logged.
+ * `T` is a phantom: it ties a check to the type it proves.
+ */
+type Check<T> = ((value: unknown, at: string) => string | undefined) & { readonly proves?: T };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const where = (at: string) => (at === '' ? 'the message' : at);
+// Keys are named when they look like identifiers; anything else could be typed data, which a reason never quotes.
+const showKey = (k: string) => (/^[A-Za-z_$][\w$]{0,39}$/.test(k) ? JSON.stringify(k) : 'that is not a name');
+
 const str =
-  (max = MAX_STRING): Guard<string> =>
-  (v): v is string =>
-    typeof v === 'string' && v.length <= max;
-const num: Guard<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v);
-const bool: Guard<boolean> = (v): v is boolean => typeof v === 'boolean';
+  (max: number): Check<string> =>
+  (v, at) =>
+    typeof v !== 'string' ? `${where(at)}: not a string` : withinLength(v, max) ? undefined : `${where(at)}: longer than ${max} characters`;
+const num: Check<number> = (v, at) => (typeof v === 'number' && Number.isFinite(v) ? undefined : `${where(at)}: not a finite number`);
+const bool: Check<boolean> = (v, at) => (typeof v === 'boolean' ? undefined : `${where(at)}: not true or false`);
 const oneOf =
-  <T extends string>(values: readonly T[]): Guard<T> =>
-  (v): v is T =>
-    typeof v === 'string' && (values as readonly string[]).includes(v);
+  <T extends string>(values: readonly T[]): Check<T> =>
+  (v, at) =>
+    typeof v === 'string' && (values as readonly string[]).includes(v) ? undefined : `${where(at)}: not one of ${values.join(', ')}`;
 const listOf =
-  <T>(item: Guard<T>, max = MAX_LIST): Guard<T[]> =>
-  (v): v is T[] =>
-    Array.isArray(v) && v.length <= max && v.every(item);
+  <T>(item: Check<T>, max: number): Check<T[]> =>
+  (v, at) => {
+    if (!Array.isArray(v)) return `${where(at)}: not a list`;
+    if (v.length > max) return `${where(at)}: more than ${max} items`;
+    for (let i = 0; i < v.length; i++) {
+      const problem = item(v[i], `${at}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
 const optional =
-  <T>(guard: Guard<T>): Guard<T | undefined> =>
-  (v): v is T | undefined =>
-    v === undefined || guard(v);
+  <T>(check: Check<T>): Check<T | undefined> =>
+  (v, at) =>
+    v === undefined ? undefined : check(v, at);
+const either =
+  <A, B>(a: Check<A>, b: Check<B>): Check<A | B> =>
+  (v, at) => {
+    const first = a(v, at);
+    return first === undefined ? undefined : b(v, at) === undefined ? undefined : first;
+  };
 
 /** An object with exactly these keys (optional ones may be missing); any other key makes it malformed. */
-function obj<T>(shape: { [K in keyof T]-?: Guard<T[K]> }): Guard<T> {
-  const keys = Object.keys(shape) as (keyof T & string)[];
-  return (v): v is T =>
-    isRecord(v) &&
-    Object.keys(v).every((k) => (keys as string[]).includes(k)) &&
-    keys.every((k) => shape[k](v[k]));
+function obj<T>(shape: { [K in keyof T]-?: Check<T[K]> }): Check<T> {
+  const checks = new Map<string, Check<unknown>>(Object.entries(shape));
+  return (v, at) => {
+    if (!isRecord(v)) return `${where(at)}: not an object`;
+    for (const k of Object.keys(v)) if (!checks.has(k)) return `${where(at)}: unknown key ${showKey(k)}`;
+    for (const [k, check] of checks) {
+      const problem = check(Object.hasOwn(v, k) ? v[k] : undefined, at === '' ? k : `${at}.${k}`);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
 }
 
-const sizingAnswer = obj<SizingAnswerDraft>({
+const text = str(FORM_LIMITS.text);
+
+const sizingAnswerDraft = obj<SizingAnswerDraft>({
   group: oneOf(SIZING_GROUPS),
-  resource: str(200),
+  resource: str(RESOURCE_NAME_MAX_LENGTH),
   field: oneOf(SIZING_FIELDS),
-  value: str(40),
+  value: str(FORM_LIMITS.sizingValue),
 });
 
-export const isFormDraft: Guard<FormDraft> = obj<FormDraft>({
-  name: str(200),
+const formDraft = obj<FormDraft>({
+  name: text,
   type: oneOf(['production', 'development'] as const),
   trigger: oneOf(['push', 'manual'] as const),
-  branch: str(300),
+  branch: text,
   provider: oneOf(['aws', 'gcp', 'kubernetes'] as const),
-  awsProfile: str(200),
-  awsRegion: str(100),
-  gcpProject: str(100),
-  gcpRegion: str(100),
-  kubeContext: str(300),
-  kubeNamespace: str(200),
-  sizing: listOf(sizingAnswer, 1_000),
+  awsProfile: text,
+  awsRegion: text,
+  gcpProject: text,
+  gcpRegion: text,
+  kubeContext: text,
+  kubeNamespace: text,
+  sizing: listOf(sizingAnswerDraft, FORM_LIMITS.sizingAnswers),
 });
 
-const choice = obj<Choice>({ value: str(), description: optional(str()) });
-const notes = listOf(str(2_000), 50);
-const isFormOptions = obj<FormOptions>({
-  awsProfiles: listOf(choice),
-  awsRegions: listOf(choice),
-  gcpProjects: listOf(choice),
-  gcpRegions: listOf(choice),
-  kubeContexts: listOf(choice),
-  branches: listOf(choice),
+/** Whether a value is a well-formed draft (the page checks what it restores from its saved state). */
+export const isFormDraft = (v: unknown): v is FormDraft => formDraft(v, 'draft') === undefined;
+
+const choice = obj<Choice>({ value: text, description: optional(str(FORM_LIMITS.description)) });
+const choices = listOf(choice, FORM_LIMITS.choices);
+const notes = listOf(str(FORM_LIMITS.line), FORM_LIMITS.notes);
+const formOptions = obj<FormOptions>({
+  awsProfiles: choices,
+  awsRegions: choices,
+  gcpProjects: choices,
+  gcpRegions: choices,
+  kubeContexts: choices,
+  branches: choices,
   notes: obj<FormOptions['notes']>({ aws: notes, gcp: notes, kubernetes: notes, git: notes }),
-  suggested: obj<FormOptions['suggested']>({ awsRegion: str(100), gcpRegion: str(100) }),
+  suggested: obj<FormOptions['suggested']>({ awsRegion: text, gcpRegion: text }),
 });
-const fieldProblem = obj<FieldProblem>({ field: str(400), message: str(2_000) });
+const fieldProblem = obj<FieldProblem>({ field: str(FORM_LIMITS.label), message: str(FORM_LIMITS.line) });
+const problems = listOf(fieldProblem, FORM_LIMITS.problems);
 const sizingQuestion = obj<SizingQuestionView>({
   group: oneOf(SIZING_GROUPS),
-  resource: str(200),
+  resource: str(RESOURCE_NAME_MAX_LENGTH),
   resourceKind: oneOf(['database', 'cache', 'service'] as const),
   field: oneOf(SIZING_FIELDS),
-  label: str(),
+  label: str(FORM_LIMITS.label),
   defaultValue: num,
   min: num,
   max: num,
   integer: bool,
-  unit: str(40),
+  unit: str(FORM_LIMITS.sizingValue),
 });
-const previewResource = obj<PreviewResourceView>({ label: str(2_000), detail: str(2_000), stateful: bool });
-const previewGroup = obj<PreviewGroupView>({ label: str(), description: str(), icon: str(100), resources: listOf(previewResource) });
-const isPreview = (v: unknown): v is PreviewView =>
+const previewResource = obj<PreviewResourceView>({ label: str(FORM_LIMITS.line), detail: str(FORM_LIMITS.line), stateful: bool });
+const previewGroup = obj<PreviewGroupView>({
+  label: str(FORM_LIMITS.line),
+  description: str(FORM_LIMITS.line),
+  icon: str(100),
+  resources: listOf(previewResource, FORM_LIMITS.previewResources),
+});
+const preview: Check<PreviewView> = either(
   obj<{ state: 'ok'; resourceCount: number; groups: PreviewGroupView[]; warnings: string[] }>({
     state: oneOf(['ok'] as const),
     resourceCount: num,
-    groups: listOf(previewGroup),
-    warnings: listOf(str(2_000), 500),
-  })(v) || obj<{ state: 'unavailable'; message: string }>({ state: oneOf(['unavailable'] as const), message: str(4_000) })(v);
+    groups: listOf(previewGroup, FORM_LIMITS.previewGroups),
+    warnings: listOf(str(FORM_LIMITS.line), FORM_LIMITS.warnings),
+  }),
+  obj<{ state: 'unavailable'; message: string }>({ state: oneOf(['unavailable'] as const), message: str(FORM_LIMITS.message) }),
+);
 
-const webviewMessages: { [K in WebviewMessage['type']]: Guard<Extract<WebviewMessage, { type: K }>> } = {
-  ready: obj({ type: oneOf(['ready'] as const), draft: optional(isFormDraft) }),
-  change: obj({ type: oneOf(['change'] as const), seq: num, draft: isFormDraft }),
-  submit: obj({ type: oneOf(['submit'] as const), seq: num, draft: isFormDraft }),
+const webviewMessages: { [K in WebviewMessage['type']]: Check<Extract<WebviewMessage, { type: K }>> } = {
+  ready: obj({ type: oneOf(['ready'] as const), draft: optional(formDraft) }),
+  change: obj({ type: oneOf(['change'] as const), seq: num, draft: formDraft }),
+  submit: obj({ type: oneOf(['submit'] as const), seq: num, draft: formDraft }),
   cancel: obj({ type: oneOf(['cancel'] as const) }),
   refreshOptions: obj({ type: oneOf(['refreshOptions'] as const) }),
   openEnvironmentsFile: obj({ type: oneOf(['openEnvironmentsFile'] as const) }),
+  dropped: obj({ type: oneOf(['dropped'] as const), problem: str(FORM_LIMITS.line) }),
 };
 
-const hostMessages: { [K in HostMessage['type']]: Guard<Extract<HostMessage, { type: K }>> } = {
+const hostMessages: { [K in HostMessage['type']]: Check<Extract<HostMessage, { type: K }>> } = {
   init: obj({
     type: oneOf(['init'] as const),
     mode: oneOf(['create', 'edit'] as const),
-    appName: str(),
-    originalName: optional(str(200)),
-    draft: isFormDraft,
-    options: isFormOptions,
+    appName: str(FORM_LIMITS.label),
+    originalName: optional(text),
+    draft: formDraft,
+    options: formOptions,
   }),
-  options: obj({ type: oneOf(['options'] as const), options: isFormOptions }),
+  options: obj({ type: oneOf(['options'] as const), options: formOptions }),
   evaluation: obj({
     type: oneOf(['evaluation'] as const),
     seq: num,
-    problems: listOf(fieldProblem),
-    sizing: listOf(sizingQuestion),
-    preview: isPreview,
-    summary: str(),
+    problems,
+    sizing: listOf(sizingQuestion, FORM_LIMITS.sizingAnswers),
+    preview,
+    summary: str(FORM_LIMITS.message),
   }),
   submitting: obj({ type: oneOf(['submitting'] as const) }),
-  submitFailed: obj({
-    type: oneOf(['submitFailed'] as const),
-    message: str(10_000),
-    problems: listOf(fieldProblem),
-    offerFile: bool,
-  }),
+  submitFailed: obj({ type: oneOf(['submitFailed'] as const), message: str(FORM_LIMITS.message), problems, offerFile: bool }),
+  dropped: obj({ type: oneOf(['dropped'] as const), message: str(FORM_LIMITS.message) }),
 };
 
-function parseWith<M extends { type: string }>(guards: Record<string, Guard<M>>, value: unknown): M | undefined {
-  if (!isRecord(value) || typeof value.type !== 'string' || !Object.hasOwn(guards, value.type)) return undefined;
-  return guards[value.type](value) ? value : undefined;
+export type Checked<M> = { ok: true; message: M } | { ok: false; problem: string };
+
+function checkWith<M extends { type: string }>(checks: Record<string, Check<M>>, value: unknown): Checked<M> {
+  if (!isRecord(value)) return { ok: false, problem: `the message is ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}, not an object` };
+  if (typeof value.type !== 'string') return { ok: false, problem: 'the message has no type' };
+  if (!Object.hasOwn(checks, value.type)) return { ok: false, problem: 'an unknown message type' };
+  const problem = checks[value.type](value, '');
+  return problem === undefined ? { ok: true, message: value as M } : { ok: false, problem: `a "${value.type}" message: ${problem}` };
+}
+
+/** The message from the webview, or why it is malformed. */
+export function checkWebviewMessage(value: unknown): Checked<WebviewMessage> {
+  return checkWith(webviewMessages as Record<string, Check<WebviewMessage>>, value);
+}
+
+/** The message from the extension, or why it is malformed. */
+export function checkHostMessage(value: unknown): Checked<HostMessage> {
+  return checkWith(hostMessages as Record<string, Check<HostMessage>>, value);
 }
 
 /** The message from the webview, or undefined when it is unknown or malformed. */
 export function parseWebviewMessage(value: unknown): WebviewMessage | undefined {
-  return parseWith(webviewMessages as Record<string, Guard<WebviewMessage>>, value);
+  const checked = checkWebviewMessage(value);
+  return checked.ok ? checked.message : undefined;
 }
 
 /** The message from the extension, or undefined when it is unknown or malformed. */
 export function parseHostMessage(value: unknown): HostMessage | undefined {
-  return parseWith(hostMessages as Record<string, Guard<HostMessage>>, value);
+  const checked = checkHostMessage(value);
+  return checked.ok ? checked.message : undefined;
 }
 
 /** A short description of a dropped message for the log: its type if it has one, never its content. */

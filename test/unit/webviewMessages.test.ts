@@ -46,6 +46,7 @@ test('every webview message type is accepted as sent', () => {
     { type: 'cancel' },
     { type: 'refreshOptions' },
     { type: 'openEnvironmentsFile' },
+    { type: 'dropped', problem: 'a "evaluation" message: problems: more than 200 items' },
   ];
   for (const m of messages) assert.deepEqual(parseWebviewMessage(JSON.parse(JSON.stringify(m))), m, m.type);
 });
@@ -66,6 +67,7 @@ test('every host message type is accepted as sent', () => {
     { type: 'evaluation', seq: 2, problems: [], sizing: [], preview: { state: 'unavailable', message: 'Go app' }, summary: '' },
     { type: 'submitting' },
     { type: 'submitFailed', message: 'changed underneath', problems: [], offerFile: true },
+    { type: 'dropped', message: "The extension could not read the form's last message" },
   ];
   for (const m of messages) assert.deepEqual(parseHostMessage(JSON.parse(JSON.stringify(m))), m, m.type);
 });

@@ -36,7 +36,7 @@ export function newDraft(options: FormOptions): FormDraft {
 export function draftFromEnvironment(env: Environment): FormDraft {
   const p = env.provider;
   const sizing: SizingAnswerDraft[] = [];
-  for (const group of ['databases', 'caches', 'services'] as const) {
+  for (const group of SIZING_GROUPS) {
     for (const [resource, answers] of Object.entries(env.sizing?.[group] ?? {})) {
       for (const [field, value] of Object.entries(answers as Record<string, number | undefined>)) {
         if (typeof value === 'number') sizing.push({ group, resource, field: field as SizingAnswerDraft['field'], value: String(value) });
@@ -86,13 +86,26 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
 }
 
 function productionSizing(draft: FormDraft, questions: readonly SizingQuestion[], stored: Sizing | undefined): Sizing {
-  // Start from what the file has, so answers for resources the app no longer needs are not thrown away.
-  const out = JSON.parse(JSON.stringify(stored ?? {})) as Record<string, Record<string, Record<string, number>>>;
-  const set = (group: string, resource: string, field: string, value: number) => {
-    out[group] ??= {};
-    out[group][resource] ??= {};
-    out[group][resource][field] = value;
+  // Keyed by resource names from the app's code, which may be "__proto__" or "constructor": Maps, never plain
+  // objects indexed by name (that would write onto Object.prototype). Starts from what the file has, so answers for
+  // resources the app no longer needs are not thrown away.
+  const out = new Map<SizingGroup, Map<string, Map<string, number>>>();
+  const set = (group: SizingGroup, resource: string, field: string, value: number) => {
+    let resources = out.get(group);
+    if (!resources) out.set(group, (resources = new Map()));
+    let answers = resources.get(resource);
+    if (!answers) resources.set(resource, (answers = new Map()));
+    answers.set(field, value);
   };
+  for (const group of SIZING_GROUPS) {
+    const kept = stored?.[group];
+    if (kept === undefined) continue;
+    const resources = new Map<string, Map<string, number>>();
+    out.set(group, resources);
+    for (const [resource, answers] of Object.entries(kept)) {
+      resources.set(resource, new Map(Object.entries(answers as Record<string, number>).filter(([, v]) => typeof v === 'number')));
+    }
+  }
   const typed = (group: string, resource: string, field: string) =>
     draft.sizing.find((a) => a.group === group && a.resource === resource && a.field === field)?.value.trim() ?? '';
   if (questions.length === 0) {
@@ -105,8 +118,16 @@ function productionSizing(draft: FormDraft, questions: readonly SizingQuestion[]
     // An unparseable answer is reported by evaluateDraft; the default stands in so the rest can still be checked.
     set(q.group, q.resource.name, q.field, Number.isFinite(value) ? value : q.default);
   }
-  return out as Sizing;
+  // Object.fromEntries defines own properties, so even a resource called "__proto__" becomes a plain key.
+  const sizing: Record<string, unknown> = {};
+  for (const [group, resources] of out) {
+    sizing[group] = Object.fromEntries([...resources].map(([name, answers]) => [name, Object.fromEntries(answers)]));
+  }
+  return sizing as Sizing;
 }
+
+type SizingGroup = SizingAnswerDraft['group'];
+const SIZING_GROUPS: readonly SizingGroup[] = ['databases', 'caches', 'services'];
 
 export interface EvaluateInput {
   draft: FormDraft;
@@ -195,17 +216,18 @@ export function toFieldProblem(p: Problem, draft: FormDraft): FieldProblem {
   const message = capitalise(p.message);
   const parts = p.path.split('/').slice(1);
   const [top, second] = parts;
-  const byProvider: Record<string, Partial<Record<FormDraft['provider'], FormField>>> = {
-    region: { aws: 'awsRegion', gcp: 'gcpRegion' },
-    profile: { aws: 'awsProfile' },
-    project: { gcp: 'gcpProject' },
-    context: { kubernetes: 'kubeContext' },
-    namespace: { kubernetes: 'kubeNamespace' },
-  };
+  // A Map: the key comes from the problem's path, which an unknown key in the environment ("constructor") shapes.
+  const byProvider = new Map<string, Partial<Record<FormDraft['provider'], FormField>>>([
+    ['region', { aws: 'awsRegion', gcp: 'gcpRegion' }],
+    ['profile', { aws: 'awsProfile' }],
+    ['project', { gcp: 'gcpProject' }],
+    ['context', { kubernetes: 'kubeContext' }],
+    ['namespace', { kubernetes: 'kubeNamespace' }],
+  ]);
   let field: string | undefined;
   if (top === 'name' || top === 'type') field = top;
   else if (top === 'deploy') field = second === 'trigger' ? 'trigger' : 'branch';
-  else if (top === 'provider') field = second === undefined || second === 'kind' ? 'provider' : byProvider[second]?.[draft.provider];
+  else if (top === 'provider') field = second === undefined || second === 'kind' ? 'provider' : byProvider.get(second)?.[draft.provider];
   else if (top === 'sizing' && parts.length === 4) {
     field = sizingFieldId({ group: parts[1] as SizingAnswerDraft['group'], resource: parts[2], field: parts[3] as SizingAnswerDraft['field'] });
   }

@@ -2,11 +2,12 @@ import * as vscode from 'vscode';
 import { ConflictError, EnvStoreError, InvalidFileError, ValidationError } from '../../environments/errors';
 import { formatProblem } from '../../environments/problems';
 import type { Environment } from '../../model/environment';
-import { describeDropped, parseWebviewMessage, type FormDraft, type FormOptions, type HostMessage, type WebviewMessage } from '../../model/messages';
+import { checkHostMessage, checkWebviewMessage, type FormDraft, type FormOptions, type HostMessage, type WebviewMessage } from '../../model/messages';
 import { log } from '../log';
 import type { ModelState, GraphFn } from '../tree/treeData';
 import type { WorkspaceApp } from '../workspaceApps';
 import { draftFromEnvironment, evaluateDraft, newDraft, toFieldProblem } from './draft';
+import { fitHostMessage } from './fitMessage';
 import { renderPage } from './html';
 
 /** What a form panel needs from the rest of the extension. */
@@ -78,20 +79,35 @@ export class EnvironmentFormPanel implements vscode.Disposable {
     });
     this.disposables.push(
       webview.onDidReceiveMessage((value: unknown) => {
-        const message = parseWebviewMessage(value);
-        if (!message) {
-          log().warn(`Create Environment form: dropped ${describeDropped(value)}`);
+        const checked = checkWebviewMessage(value);
+        if (!checked.ok) {
+          // Said in the form, where the user is waiting for an answer, and in the log.
+          log().warn(`Create Environment form: dropped ${checked.problem}`);
+          this.post({ type: 'dropped', message: `The extension could not read the form's last message (${checked.problem}), so it was ignored. Change the value it names, or close the form and open it again.` });
           return;
         }
-        this.receive(message).catch((err: unknown) => log().error('Create Environment form:', err));
+        this.receive(checked.message).catch((err: unknown) => log().error('Create Environment form:', err));
       }),
       host.onDidChange(() => this.reevaluate()),
       this.panel.onDidDispose(() => this.dispose()),
     );
   }
 
+  /**
+   * Sends a message within the page's limits. One that still fails the page's check (a bug) would be dropped
+   * there, leaving the form on "Loading…" or ignoring a submit: it is reported here and in the form instead.
+   */
   private post(message: HostMessage): void {
-    void this.panel.webview.postMessage(message);
+    const fitted = fitHostMessage(message);
+    const checked = checkHostMessage(fitted);
+    if (checked.ok) {
+      void this.panel.webview.postMessage(fitted);
+      return;
+    }
+    const text = `Encore: the Create Environment form could not be updated (${checked.problem}). This is a bug; Encore: Show Logs has the details.`;
+    log().error(text);
+    void vscode.window.showErrorMessage(text);
+    void this.panel.webview.postMessage(fitHostMessage({ type: 'dropped', message: text }));
   }
 
   private async receive(message: WebviewMessage): Promise<void> {
@@ -131,6 +147,10 @@ export class EnvironmentFormPanel implements vscode.Disposable {
         return;
       case 'openEnvironmentsFile':
         await this.host.openEnvironmentsFile(this.root);
+        return;
+      case 'dropped':
+        // The page has already told the user; the log keeps the reason for a bug report.
+        log().warn(`Create Environment form: the page dropped ${message.problem}`);
         return;
     }
   }

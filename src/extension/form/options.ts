@@ -13,6 +13,7 @@ import {
   type GitBranches,
   type KubeContexts,
 } from '../../session/discovery';
+import { clip, FORM_LIMITS, withinLength } from '../../model/limits';
 import type { Choice, FormOptions } from '../../model/messages';
 
 export interface DiscoverOptions {
@@ -43,7 +44,7 @@ export async function discoverFormOptions({ root, runGit }: DiscoverOptions): Pr
 
 export function toFormOptions(aws: AwsProfiles, gcp: GcpDiscovery, kube: KubeContexts, git: GitBranches): FormOptions {
   const activeProfile = aws.profiles.find((p) => p.active && !p.skipped);
-  return {
+  return capFormOptions({
     // Usable profiles first, the active one at the top; skipped ones are left out and explained in the notes.
     awsProfiles: aws.profiles
       .filter((p) => !p.skipped)
@@ -70,8 +71,59 @@ export function toFormOptions(aws: AwsProfiles, gcp: GcpDiscovery, kube: KubeCon
       git: git.problems,
     },
     suggested: { awsRegion: activeProfile?.region ?? '', gcpRegion: gcp.region?.value ?? '' },
+  });
+}
+
+/**
+ * The options within the limits the page checks (limits.ts): a repository with thousands of branches or a
+ * kubeconfig with dozens of broken contexts must not make the page drop the whole message. Each list keeps its
+ * first values (the current branch, context and profile come first) and a note says how many were left out.
+ */
+export function capFormOptions(o: FormOptions): FormOptions {
+  const extra = { aws: [] as string[], gcp: [] as string[], kubernetes: [] as string[], git: [] as string[] };
+  const list = (choices: Choice[], what: string, notes: string[], hint: string): Choice[] => {
+    // A value longer than a form field can hold cannot be chosen (nor saved): it is left out, and said so.
+    const fitting = choices.filter((c) => withinLength(c.value, FORM_LIMITS.text));
+    const tooLong = choices.length - fitting.length;
+    if (tooLong > 0) notes.push(`${count(tooLong, what)} with names over ${FORM_LIMITS.text} characters ${tooLong === 1 ? 'is' : 'are'} not offered.`);
+    const kept = fitting.slice(0, FORM_LIMITS.choices).map((c) => ({ value: c.value, ...(c.description !== undefined && { description: clip(c.description, FORM_LIMITS.description) }) }));
+    const more = fitting.length - kept.length;
+    if (more > 0) notes.push(`Showing the first ${kept.length} ${plural(what)}, and ${more.toLocaleString('en-US')} more: ${hint}`);
+    return kept;
+  };
+  const other = 'choose Other… to type one of them.';
+  const capped: Omit<FormOptions, 'notes'> = {
+    awsProfiles: list(o.awsProfiles, 'profile', extra.aws, other),
+    awsRegions: list(o.awsRegions, 'region', extra.aws, 'type one of them.'),
+    gcpProjects: list(o.gcpProjects, 'project', extra.gcp, other),
+    gcpRegions: list(o.gcpRegions, 'region', extra.gcp, 'type one of them.'),
+    kubeContexts: list(o.kubeContexts, 'context', extra.kubernetes, other),
+    branches: list(o.branches, 'branch', extra.git, other),
+    suggested: { awsRegion: fitted(o.suggested.awsRegion), gcpRegion: fitted(o.suggested.gcpRegion) },
+  };
+  return {
+    ...capped,
+    notes: {
+      aws: capNotes([...extra.aws, ...o.notes.aws]),
+      gcp: capNotes([...extra.gcp, ...o.notes.gcp]),
+      kubernetes: capNotes([...extra.kubernetes, ...o.notes.kubernetes]),
+      git: capNotes([...extra.git, ...o.notes.git]),
+    },
   };
 }
+
+/** At most FORM_LIMITS.notes notes, the last saying how many more there were; each note cut to one line's limit. */
+export function capNotes(notes: readonly string[]): string[] {
+  const shown = notes.length <= FORM_LIMITS.notes ? notes : notes.slice(0, FORM_LIMITS.notes - 1);
+  const out = shown.map((n) => clip(n, FORM_LIMITS.line));
+  const more = notes.length - shown.length;
+  if (more > 0) out.push(`…and ${more.toLocaleString('en-US')} more notes like these.`);
+  return out;
+}
+
+const fitted = (value: string) => (withinLength(value, FORM_LIMITS.text) ? value : '');
+const plural = (what: string) => (what.endsWith('h') ? `${what}es` : `${what}s`);
+const count = (n: number, what: string) => `${n.toLocaleString('en-US')} ${n === 1 ? what : plural(what)}`;
 
 function profileKind(kind: AwsProfiles['profiles'][number]['kind']): string {
   const names: Record<typeof kind, string> = {

@@ -4,7 +4,7 @@ import { sizingFieldId } from '../../model/messages';
 import { log } from '../log';
 import { evaluateDraft, newDraft } from './draft';
 import type { FormHost } from './formPanel';
-import { quickSteps, stepField, type QuickStep } from './quickSteps';
+import { quickSteps, sizingAnswer, stepField, withSizingAnswer, type QuickStep } from './quickSteps';
 
 type Nav<T> = T | 'back' | undefined;
 
@@ -169,16 +169,12 @@ export async function quickCreateEnvironment(host: FormHost, root: string): Prom
       let i = 0;
       while (i < questions.length) {
         const q = questions[i];
-        const current = next.sizing.find((a) => a.group === q.group && a.resource === q.resource && a.field === q.field)?.value;
+        const current = sizingAnswer(next, q);
         const value = await input({ ...at, back: true }, {
           prompt: `${q.label} (${q.unit}, ${q.min}–${q.max}); question ${i + 1} of ${questions.length}`,
           placeholder: String(q.defaultValue),
           value: current ?? String(q.defaultValue),
-          validate: (v) => {
-            const answers = next.sizing.filter((a) => !(a.group === q.group && a.resource === q.resource && a.field === q.field));
-            const probe = { ...next, sizing: [...answers, { group: q.group, resource: q.resource, field: q.field, value: v }] };
-            return evaluate(probe).problems.find((p) => p.field === sizingFieldId(q))?.message;
-          },
+          validate: (v) => evaluate(withSizingAnswer(next, q, v)).problems.find((p) => p.field === sizingFieldId(q))?.message,
         });
         if (value === undefined) return undefined;
         if (value === 'back') {
@@ -186,8 +182,7 @@ export async function quickCreateEnvironment(host: FormHost, root: string): Prom
           i--;
           continue;
         }
-        const answers = next.sizing.filter((a) => !(a.group === q.group && a.resource === q.resource && a.field === q.field));
-        next = { ...next, sizing: [...answers, { group: q.group, resource: q.resource, field: q.field, value: value.trim() }] };
+        next = withSizingAnswer(next, q, value.trim());
         i++;
       }
       if (i === questions.length) return next;

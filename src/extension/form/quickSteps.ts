@@ -2,6 +2,8 @@
 // the webview form, so both paths end in the same evaluation (evaluateDraft) and the same store call.
 import type { FormDraft, FormField } from '../../model/messages';
 
+export { sizingAnswer, withSizingAnswer } from '../../model/messages';
+
 export type QuickStep = 'name' | 'type' | 'trigger' | 'branch' | 'provider' | 'awsProfile' | 'awsRegion' | 'gcpProject' | 'gcpRegion' | 'kubeContext' | 'kubeNamespace' | 'sizing' | 'confirm';
 
 /**
@@ -25,3 +27,4 @@ export function quickSteps(draft: FormDraft, hasSizingQuestions: boolean): Quick
 export function stepField(step: QuickStep): FormField | undefined {
   return step === 'sizing' || step === 'confirm' ? undefined : step;
 }
+

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AppModel } from '../../model/appModel';
 import type { DesiredGraph, DesiredResource } from '../../model/desiredGraph';
 import { describeEnvironment, ENVIRONMENTS_FILE, type Environment } from '../../model/environment';
-import { formatProblem, type FileProblem } from '../../environments/problems';
+import { capProblems, formatProblem, type FileProblem } from '../../environments/problems';
 import { groupResources, resourceLabel, type ResourceGroup } from './resourceGroups';
 import { holdsTypedValue } from '../../session';
 import { escapeMarkdown, markdownCode } from '../../model/markdown';
@@ -126,7 +126,9 @@ function addApp(add: Add, parentId: string, app: AppInput, graphFor: GraphFn, st
 }
 
 /** A broken file: one error node that opens the file at the first problem, and one child per problem. */
-function addFileErrors(add: Add, parentId: string, root: string, file: string, errors: FileProblem[]): void {
+function addFileErrors(add: Add, parentId: string, root: string, file: string, problems: FileProblem[]): void {
+  // A huge broken file has tens of thousands of problems: the tree shows the first ones and how many more.
+  const errors = capProblems(problems);
   const first = errors[0];
   const all = errors.map(formatProblem).join('\n');
   const id = add(parentId, problem(root, `envfile-error:${root}`, 'error', `Cannot read ${ENVIRONMENTS_FILE}`, first ? formatProblem(first) : '', `${all}\n\nThe file is left as it is: fix it by hand, and the view reloads.`, {

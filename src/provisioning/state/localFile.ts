@@ -6,9 +6,11 @@
  *   lock.json      the environment lock with its holder (localLock.ts).
  * Optimistic concurrency: the version is the snapshot's content hash, checked and replaced under the short save
  * lock the environments file uses (src/environments/lock.ts), so two writers cannot both win.
+ * State and journal name what exists in the cloud: they are 0600, and the folders the backend creates 0700 (as
+ * mirror.json is), whatever the umask.
  */
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { removeLeftoverTemps, syncDirectory, writeTemp } from '../../files/atomicWrite';
 import { hashText, readWithVersion } from '../../files/fileVersion';
@@ -35,6 +37,8 @@ export class LocalFileBackend implements StateBackend {
   constructor(
     readonly directory: string,
     private readonly environment: string,
+    /** True for `.encore/state/<env>/`, the backend's own folder: made 0700 even when an older version created it. */
+    private readonly ownFolder = false,
   ) {
     this.location = directory;
     this.stateFile = path.join(directory, 'state.json');
@@ -44,7 +48,7 @@ export class LocalFileBackend implements StateBackend {
   }
 
   static forApp(appRoot: string, environment: string): LocalFileBackend {
-    return new LocalFileBackend(localStateDirectory(appRoot, environment), environment);
+    return new LocalFileBackend(localStateDirectory(appRoot, environment), environment, true);
   }
 
   async load(): Promise<LoadedState> {
@@ -54,7 +58,7 @@ export class LocalFileBackend implements StateBackend {
   }
 
   async commit(state: EnvState, journal: JournalEntry[], expected: StateVersion | null): Promise<StateVersion> {
-    await mkdir(this.directory, { recursive: true });
+    await this.makeDirectory();
     const release = await acquireLock(this.saveLock, { waitMs: 10_000 });
     try {
       await removeLeftoverTemps(this.stateFile);
@@ -66,7 +70,7 @@ export class LocalFileBackend implements StateBackend {
       // steps the journal does not show.
       if (journal.length > 0) await this.append(journal);
       const text = `${JSON.stringify(state, null, 2)}\n`;
-      const temp = await writeTemp(this.stateFile, text);
+      const temp = await writeTemp(this.stateFile, text, { mode: 0o600 });
       await rename(temp, this.stateFile);
       await syncDirectory(this.directory);
       return hashText(text);
@@ -87,7 +91,7 @@ export class LocalFileBackend implements StateBackend {
   }
 
   async acquireLock(holder: Omit<LockHolder, 'token'>): Promise<HeldLock> {
-    await mkdir(this.directory, { recursive: true });
+    await this.makeDirectory();
     return acquireFileLock(this.lockFile, this.environment, holder);
   }
 
@@ -118,10 +122,18 @@ export class LocalFileBackend implements StateBackend {
     return { text, version: version.exists ? version.hash : null };
   }
 
+  /** The folder, 0700 when this backend creates it (every level it creates) or owns it. */
+  private async makeDirectory(): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    if (this.ownFolder) await chmod(this.directory, 0o700);
+  }
+
   private async append(entries: JournalEntry[]): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
-    const handle = await open(this.journalFile, 'a+');
+    await this.makeDirectory();
+    const handle = await open(this.journalFile, 'a+', 0o600);
     try {
+      // A journal an older version wrote with the umask's mode becomes private too.
+      await handle.chmod(0o600);
       // A crash mid-append can leave a torn last line; start on a fresh line so only that one entry is lost.
       const { size } = await handle.stat();
       const last = size > 0 ? (await handle.read(Buffer.alloc(1), 0, 1, size - 1)).buffer.toString('utf8') : '\n';
