@@ -11,7 +11,7 @@ import { EnvStore } from '../../src/environments/store';
 import { draftFromEnvironment, evaluateDraft, newDraft } from '../../src/extension/form/draft';
 import { fitHostMessage } from '../../src/extension/form/fitMessage';
 import { toFormOptions } from '../../src/extension/form/options';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import type { ModelState } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 import { FORM_LIMITS, MAX_SIZED_RESOURCES, RESOURCE_NAME_MAX_LENGTH, SETTING_MAX_LENGTH, SIZING_FIELDS_PER_GROUP, withinLength } from '../../src/model/limits';
@@ -20,7 +20,7 @@ import type { AwsProfiles, GcpDiscovery, GitBranches, KubeContext, KubeContexts 
 import { scratchApp } from './envStoreFixtures';
 
 const schema = JSON.parse(readFileSync(path.join(__dirname, '../../schemas/encore.environments.schema.json'), 'utf8'));
-const planFor = cachedPlanner(() => undefined);
+const graphFor = cachedGraphs(() => undefined);
 const noModel: ModelState = { kind: 'pending' };
 
 const aws: AwsProfiles = { configFile: '', credentialsFile: '', profiles: [], problems: [] };
@@ -36,7 +36,7 @@ function delivered(message: HostMessage): HostMessage {
 }
 
 function evaluationOf(draft: FormDraft, model: ModelState = noModel, original?: Environment): HostMessage {
-  const e = evaluateDraft({ draft, otherNames: [], model, planFor, ...(original && { original }) });
+  const e = evaluateDraft({ draft, otherNames: [], model, graphFor, ...(original && { original }) });
   return { type: 'evaluation', seq: 1, problems: e.problems, sizing: e.sizing, preview: e.preview, summary: e.summary };
 }
 

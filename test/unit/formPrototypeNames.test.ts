@@ -12,7 +12,7 @@ import { validateDocument, validateEnvironment } from '../../src/environments/va
 import { draftFromEnvironment, environmentFromDraft, evaluateDraft, newDraft } from '../../src/extension/form/draft';
 import { fitHostMessage } from '../../src/extension/form/fitMessage';
 import { sizingAnswer, withSizingAnswer } from '../../src/extension/form/quickSteps';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import type { ModelState } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 import { checkHostMessage, checkWebviewMessage, type FormDraft, type FormOptions, type HostMessage } from '../../src/model/messages';
@@ -62,8 +62,8 @@ test('the form, the quick path, the messages and the store keep answers for reso
   const app = builtinApp();
   try {
     const model: ModelState = { kind: 'ready', model: app.analyzer.analyze() };
-    const planFor = cachedPlanner(() => undefined);
-    const evaluate = (draft: FormDraft, original?: Environment) => evaluateDraft({ draft, otherNames: [], model, planFor, ...(original && { original }) });
+    const graphFor = cachedGraphs(() => undefined);
+    const evaluate = (draft: FormDraft, original?: Environment) => evaluateDraft({ draft, otherNames: [], model, graphFor, ...(original && { original }) });
 
     // One keystroke in the form with Production chosen: the answers default, and nothing is polluted.
     let draft: FormDraft = { ...newDraft(noOptions), name: 'prod', type: 'production', provider: 'aws', trigger: 'manual' };

@@ -3,6 +3,7 @@
 // folder. A LocalFileBackend in another folder stands in for the remote backend (the Secret): the wrappers work on
 // any StateBackend; test/integration/kubeStateDefault.test.ts runs them on the real one.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -232,6 +233,22 @@ test('offline state: Kubernetes reads the local copy and reaches nothing; AWS an
     }
     assert.equal(await readMirror(mirrorFile(root, 'dev')), null);
     assert.ok(!existsSync(path.join(root, '.encore')), 'reading wrote nothing');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a local copy or journal that is a FIFO is refused, never read (a read would block forever)', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'mirror-fifo-'));
+  try {
+    const file = mirrorFile(root, 'dev');
+    mkdirSync(path.dirname(file), { recursive: true });
+    execFileSync('mkfifo', [file]);
+    await assert.rejects(readMirror(file), (err: Error) => err.name === 'StateError' && /could not read .*mirror\.json: .*not a regular file|named pipe/.test(err.message));
+    const local = new LocalFileBackend(path.join(root, 'local'), 'dev');
+    mkdirSync(path.join(root, 'local'), { recursive: true });
+    execFileSync('mkfifo', [path.join(root, 'local', 'journal.jsonl')]);
+    await assert.rejects(local.readJournal(), /named pipe|not a regular file/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

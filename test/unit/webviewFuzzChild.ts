@@ -5,7 +5,7 @@ import path from 'node:path';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { evaluateDraft } from '../../src/extension/form/draft';
 import { fitHostMessage } from '../../src/extension/form/fitMessage';
-import { cachedPlanner } from '../../src/extension/tree/planCache';
+import { cachedGraphs } from '../../src/extension/tree/graphCache';
 import type { ModelState } from '../../src/extension/tree/treeData';
 import { checkHostMessage, checkWebviewMessage, type FormOptions, type HostMessage } from '../../src/model/messages';
 import { view, type Handlers, type PageState } from '../../webview/view';
@@ -23,7 +23,7 @@ export type WebviewFuzzReply = {
 };
 
 const model: ModelState = { kind: 'ready', model: new AppAnalyzer(path.join(__dirname, '..', '..', 'examples', 'sample-app')).analyze() };
-const planFor = cachedPlanner(() => undefined);
+const graphFor = cachedGraphs(() => undefined);
 const options: FormOptions = {
   awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
   notes: { aws: [], gcp: [], kubernetes: [], git: [] }, suggested: { awsRegion: '', gcpRegion: '' },
@@ -36,7 +36,7 @@ function handle(request: WebviewFuzzRequest): Omit<WebviewFuzzReply, 'id' | 'ms'
   const reply: Omit<WebviewFuzzReply, 'id' | 'ms'> = { accepted: checked.ok, ...(!checked.ok && { problem: checked.problem }) };
   if (checked.ok && request.to === 'host' && 'draft' in checked.message && checked.message.draft) {
     const { draft } = checked.message;
-    const e = evaluateDraft({ draft, otherNames: ['staging'], model, planFor });
+    const e = evaluateDraft({ draft, otherNames: ['staging'], model, graphFor });
     for (const answer of [
       fitHostMessage({ type: 'evaluation', seq: 1, problems: e.problems, sizing: e.sizing, preview: e.preview, summary: e.summary }),
       fitHostMessage({ type: 'init', mode: 'create', appName: 'sample-app', draft, options }),

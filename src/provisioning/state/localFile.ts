@@ -10,7 +10,7 @@
  * mirror.json is), whatever the umask.
  */
 
-import { chmod, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { chmod, mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { removeLeftoverTemps, syncDirectory, writeTemp } from '../../files/atomicWrite';
 import { hashText, readWithVersion } from '../../files/fileVersion';
@@ -18,6 +18,7 @@ import { acquireLock } from '../../files/lock';
 import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../model/state';
 import { acquireFileLock, inspectFileLock, lockedMessage, removeInspectedLock } from './localLock';
 import { parseJournal, parseState } from './parse';
+import { readRegular } from '../../files/regularFile';
 
 const ENV_NAME = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/i;
 
@@ -83,11 +84,7 @@ export class LocalFileBackend implements StateBackend {
   }
 
   async readJournal(): Promise<JournalEntry[]> {
-    const text = await readFile(this.journalFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
-      throw err;
-    });
-    return parseJournal(text);
+    return parseJournal((await readRegular(this.journalFile))?.toString('utf8') ?? '');
   }
 
   async acquireLock(holder: Omit<LockHolder, 'token'>): Promise<HeldLock> {

@@ -9,12 +9,13 @@
  *                     backend on the first commit, then renames the local files aside.
  */
 
-import { chmod, mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory, writeTemp } from '../../files/atomicWrite';
 import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../model/state';
 import { LocalFileBackend, localStateDirectory } from './localFile';
 import { parseState } from './parse';
+import { readRegular } from '../../files/regularFile';
 
 export const MIRROR_FILE = 'mirror.json';
 export const MIRROR_FORMAT = 1;
@@ -38,9 +39,11 @@ export function mirrorFile(appRoot: string, environment: string): string {
 export async function readMirror(file: string): Promise<Mirror | null> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Not a plain read: a FIFO put in its place would block it forever.
+    const bytes = await readRegular(file);
+    if (bytes === undefined) return null;
+    text = bytes.toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new StateError('io', `could not read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const refresh = 'it was left untouched; a plan with the cluster reachable replaces it (or remove it)';
@@ -79,7 +82,7 @@ async function writeMirror(file: string, mirror: Mirror): Promise<void> {
     // A copy that does not parse is replaced: it is only a cache of what the remote backend just returned.
     const current = await readMirror(file).catch(() => null);
     if (current && current.seenAt > mirror.seenAt) return;
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     temp = await writeTemp(file, `${JSON.stringify(mirror, null, 2)}\n`);
     // The Secret is behind the cluster's RBAC; its copy is for this user only.
     await chmod(temp, 0o600);
