@@ -150,7 +150,7 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
     await page.locator('.tabs-container .tab.active', { hasText: `${PROD}.plan.diff` }).waitFor({ timeout: 60_000 });
     const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
     await editor.filter({ hasText: new RegExp(`Plan\\sfor\\senvironment\\s"${PROD}"`) }).waitFor();
-    assert.match(w.extensionLog(), new RegExp(`sized \\d+ new setting\\(s\\) of "${PROD}"`));
+    assert.match(w.extensionLog(), new RegExp(`"${PROD}": saved the sizing answers to encore\\.environments\\.json`));
     const saved = (JSON.parse(readFileSync(path.join(w.workspace, 'encore.environments.json'), 'utf8')) as { environments: Environment[] }).environments.find((e) => e.name === PROD);
     assert.deepEqual(saved?.sizing?.databases?.users, { cpu: 1, memoryGiB: 4, diskGiB: 20 });
     assert.deepEqual(saved?.sizing?.services?.orders, { minInstances: 2, maxInstances: 10 });

@@ -12,6 +12,7 @@ import { Buffer } from 'node:buffer';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../../files/processAlive';
 import { dockerConfigKey, type RegistryCredential } from './registry';
 
 const PREFIX = 'encore-docker-config-';
@@ -98,10 +99,6 @@ export function removeAbandonedDockerConfigs(parent: string = os.tmpdir()): void
     } catch {
       continue;
     }
-    try {
-      process.kill(owner, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
-    }
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) rmSync(dir, { recursive: true, force: true });
   }
 }
