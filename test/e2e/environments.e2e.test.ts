@@ -193,8 +193,9 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
     await quickPick(page, 'main');
     await quickPick(page, 'Kubernetes');
     await quickPick(page, 'kind-dev');
-    await input.waitFor({ state: 'visible' });
-    await page.keyboard.press('Enter'); // namespace: the environment's name
+    // The namespace step, once it is shown (the pick before it has the same input box): empty is the env's name.
+    await page.locator('.quick-input-widget .quick-input-box input[placeholder="staging"]').waitFor();
+    await page.keyboard.press('Enter');
     await quickPick(page, 'Create "staging"');
     await w.toast('environment "staging" created').waitFor();
     assert.deepEqual(envsInFile().map((e) => e.name), ['prod', 'staging']);

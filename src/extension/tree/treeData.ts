@@ -295,11 +295,12 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
       return { label: node.label, description: node.description, tooltip: escapeMarkdown(node.root), collapsible: 'expanded', icon: 'package', contextValue: 'encore.app' };
     case 'environment': {
       const { env } = node;
+      // Counts and status words of our own: nothing from the app or the file, so nothing to escape.
       const resources = node.resourceCount === undefined ? 'resources unknown' : `${node.resourceCount} resources, ${node.statusSummary ?? 'not provisioned'}`;
       return {
         label: env.name,
         description: describeEnvironment(env),
-        tooltip: `**${escapeMarkdown(env.name)}**\n\n${escapeMarkdown(describeEnvironment(env))}\n\n${escapeMarkdown(resources)}`,
+        tooltip: `**${escapeMarkdown(env.name)}**\n\n${escapeMarkdown(describeEnvironment(env))}\n\n${resources}`,
         collapsible: collapsed,
         icon: `env:${env.provider.kind}-${env.type}`,
         contextValue: `encore.environment.${env.type}`,
