@@ -82,6 +82,8 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
   };
   const sizing = draft.type === 'production' ? productionSizing(draft, questions, original?.sizing) : original?.sizing;
   if (sizing && Object.keys(sizing).length > 0) env.sizing = sizing;
+  // The image override has no field in the form: an edit keeps what the file has.
+  if (original?.images) env.images = original.images;
   return env;
 }
 

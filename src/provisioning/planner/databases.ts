@@ -20,8 +20,10 @@ const BACKUP_DAYS = 7;
 const MANAGED_ADMIN_USER = 'encore_admin';
 
 /** The Postgres image: the in-cluster server, and the client (psql) of the Job that creates a database. */
+export const POSTGRES_IMAGE = `postgres:${POSTGRES_MAJOR}`;
+
 function postgresImage(ctx: PlanContext): string {
-  return ctx.image(`postgres:${POSTGRES_MAJOR}`);
+  return ctx.image(POSTGRES_IMAGE);
 }
 
 export function planDatabases(ctx: PlanContext): void {

@@ -15,6 +15,7 @@ import { planBase } from './cluster';
 import { PlanContext } from './context';
 import { planCronJobs } from './cron';
 import { planDatabases } from './databases';
+import { checkImageOverride } from './images';
 import { planInfraConfig } from './infraConfig';
 import { naming } from './names';
 import { environmentNeeds } from './needs';
@@ -24,6 +25,7 @@ import { planServiceAuth, planWorkloads } from './workloads';
 
 export { environmentNeeds, type EnvironmentNeeds } from './needs';
 export { cronSchedule, type CronSchedule } from './cron';
+export { PRODUCT_IMAGES } from './images';
 
 export interface PlanOptions {
   /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */
@@ -40,6 +42,7 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   const sizing = effectiveSizing(model, env);
   const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace), options.appImage ?? null);
   ctx.warnings.push(...sizing.adjustments);
+  checkImageOverride(ctx);
 
   planBase(ctx);
   planDatabases(ctx);
