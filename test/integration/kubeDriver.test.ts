@@ -150,7 +150,7 @@ test('an object made outside the tool is adopted, and a settings change updates 
   changed.settings.replicas = 2;
   const live = await driver.read(changed, new AbortController().signal);
   const changes = driver.diff(resolved(changed), live!);
-  assert.deepEqual(changes.map((c) => [c.path, c.before, c.after]).sort(), [['replicas', 1, 2], ['resources.requests.cpu', '100m', '200m']]);
+  assert.deepEqual(changes.map((c) => [c.path, c.before, c.after]).sort(), [['replicas', 1, 2], ['resources.requests.cpu', '50m', '200m']]);
   await driver.update(resolved(changed), step());
   const updated = (await client.get('apps/v1', 'Deployment', namespace, 'orders')) as unknown as { spec: { replicas: number; template: { spec: { containers: { resources: { requests: { cpu: string } } }[] } } } };
   assert.equal(updated.spec.replicas, 2);

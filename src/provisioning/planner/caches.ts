@@ -106,7 +106,7 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
       image: ctx.image(REDIS_IMAGE),
       port: 6379,
       replicas: 1 + replicas,
-      cpu: ctx.production ? 1 : 0.25,
+      cpu: ctx.production ? 1 : 0.1,
       memoryGiB: size.memoryGiB,
       diskGiB,
       args: ['--appendonly', 'yes', '--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', cache.evictionPolicy],
