@@ -73,6 +73,8 @@ export class PlanContext {
     readonly names: Naming,
     /** The app's image every workload runs (a deploy's `repo@sha256:…`), or null before the first deploy. */
     readonly appImage: string | null = null,
+    /** Database name → migration filename → its SQL, as the caller read them from the app; undefined: not read. */
+    readonly migrationSql?: Record<string, Record<string, string>>,
   ) {
     this.provider = env.provider.kind;
     this.production = env.type === 'production';
