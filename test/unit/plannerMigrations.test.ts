@@ -25,7 +25,7 @@ test('each database\'s Job carries its migrations in order, and renders them as 
   assert.deepEqual(graph.warnings, []);
   const users = jobMigrations(graph, 'users');
   assert.deepEqual(users.map((m) => [m.version, m.file]), [[1, '1_create_users.up.sql'], [2, '2_add_email.up.sql']]);
-  const job = renderGraph(graph).find(({ resource }) => resource.id === 'database:users')!.manifest as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[]; command: string[] }[] } } } };
+  const job = renderGraph(graph).find(({ resource }) => resource.id === 'database:users')!.manifest as unknown as { metadata: { name: string }; spec: { template: { spec: { containers: { env: { name: string; value?: string }[]; command: string[] }[] } } } };
   const container = job.spec.template.spec.containers[0]!;
   const envOf = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
   assert.equal(envOf.MIGRATIONS, '1 2');
