@@ -21,6 +21,8 @@ const args = process.argv.slice(2);
 const fresh = args.includes('--fresh');
 const noCluster = args.includes('--no-cluster');
 const given = args.find((a) => !a.startsWith('--'));
+/** sha256 of examples/demo.environments.json before its staging environment targeted the local cluster. */
+const DEMO_BEFORE_LOCAL_CLUSTER = 'e2c019e75d2eedf67bfdc2ec2e8d564ad9a37cb82c5730f83cd371937407fa67';
 
 let stopping = false;
 // Ctrl+C while the cluster starts: startLocalCluster tears down what it started, then npm start ends.
@@ -132,9 +134,6 @@ To skip it: npm start -- --no-cluster
     return null;
   }
 }
-
-/** sha256 of examples/demo.environments.json before its staging environment targeted the local cluster. */
-const DEMO_BEFORE_LOCAL_CLUSTER = 'e2c019e75d2eedf67bfdc2ec2e8d564ad9a37cb82c5730f83cd371937407fa67';
 
 /** A copy of the sample app with the demo environments, in the cache, made on first use or with --fresh. */
 function demoWorkspace() {
