@@ -206,6 +206,22 @@ test('readiness follows the status fields, and a pending PVC says there is no de
   await client.mergePatch('v1', 'Pod', namespace, 'orders-abc', { status: { phase: 'Pending', containerStatuses: [{ name: 'app', image: 'registry.example/orders:1', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example/orders:1"' } } }] } }, 'status');
   await assert.rejects(driver.waitReady(resolved(deployment), step()), /Deployment orders has 0\/1 available replicas.*: ImagePullBackOff \(Back-off pulling image "registry\.example\/orders:1"\)/);
 
+  // A pod that cannot start because an app secret has no value: the wait ends at once (a value comes only from a
+  // person) and names the secret and how to set it. A missing key of any other Secret keeps waiting.
+  const appSecret = graph.resources.find((r) => r.source?.kind === 'secret' && r.source.name === 'SessionSigningKey')!;
+  await driver.create(resolved(appSecret), step());
+  const configError = (secret: string) => ({ status: { phase: 'Pending', containerStatuses: [{ name: 'app', image: 'registry.example/orders:1', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message: `couldn't find key value in Secret ${namespace}/${secret}` } } }] } });
+  await client.mergePatch('v1', 'Pod', namespace, 'orders-abc', configError(appSecret.name), 'status');
+  const started = Date.now();
+  await assert.rejects(driver.waitReady(resolved(deployment), step()), (err: Error) => {
+    assert.ok(isDriverError(err) && err.code === 'not-ready');
+    assert.equal(err.message, `k8s:deployment:orders: Deployment orders cannot start its pods until the secret SessionSigningKey (Secret ${appSecret.name}) has a value: set it (Set Secret Value… in VS Code, or encore-env secret set), then apply again`);
+    return true;
+  });
+  assert.ok(Date.now() - started < 1000, `failed at once, not after the timeout (${Date.now() - started} ms)`);
+  await client.mergePatch('v1', 'Pod', namespace, 'orders-abc', configError('encore-postgres-orders'), 'status');
+  await assert.rejects(driver.waitReady(resolved(deployment), step()), /was not ready after 2 s: Deployment orders has 0\/1 available replicas.*: CreateContainerConfigError \(couldn.t find key value in Secret/);
+
   // The database Job: ready once it succeeded.
   const db = byId('database:orders');
   await driver.create(resolved(db), step());
