@@ -114,7 +114,7 @@ test('an image override is saved in schema order, read back, and kept by an edit
   assert.ok(loaded.ok);
   assert.deepEqual(loaded.environments[0]!.images, { mirror: '127.0.0.1:15000/mirror', replace: { 'postgres:16': 'reg.example.com/pg:16' } });
 
-  // The form has no image fields; saving an edit (a new branch) keeps the override as it was.
+  // Saving an edit in the form (a new branch) keeps the override as it was.
   const draft = { ...draftFromEnvironment(loaded.environments[0]!), branch: 'develop' };
   const edited = environmentFromDraft(draft, [], loaded.environments[0]!);
   await store.update('staging', edited);
