@@ -86,6 +86,9 @@ export function view(s: PageState, h: Handlers): TemplateResult {
             <vscode-radio name="provider" value="kubernetes" .checked=${d.provider === 'kubernetes'}>Kubernetes</vscode-radio>
           </vscode-radio-group>`)}
         ${providerFields(s, h, error)}
+        ${field('imageMirror', 'Image mirror (optional)', error('imageMirror'), 'A registry host and path that serves the images Encore Environments runs in the cluster (Postgres, Redis, NSQ, MinIO, curl), e.g. registry.example.com/mirror. Leave empty to pull them from their own registries.', html`
+          <vscode-textfield id="imageMirror" placeholder="registry.example.com/mirror" maxlength=${FORM_LIMITS.text} .value=${s.draft.imageMirror} ?invalid=${!!error('imageMirror')}
+            @input=${(e: Event) => h.set('imageMirror', valueOf(e))}></vscode-textfield>`)}
         <vscode-button secondary id="refresh-options" @click=${() => h.refreshOptions()}>Look for profiles, contexts and branches again</vscode-button>
       </section>
       ${d.type === 'production' ? sizing(s, h, error) : nothing}

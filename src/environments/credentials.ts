@@ -23,8 +23,8 @@ export function credentialKeyProblem(at: (string | number)[], key: string): Prob
 
 /**
  * Finds keys and values that look like credentials anywhere in `value`, in document order. The keys of the sizing
- * maps are resource names from the app's code (a database may well be called "tokens"), so those are not keys in
- * this sense. A walk with its own stack: `value` is user data, and its depth is not the call stack's to bound.
+ * maps are resource names from the app's code (a database may well be called "tokens"), and those of the image
+ * replacements image names, so those are not keys in this sense. A walk with its own stack: `value` is user data, and its depth is not the call stack's to bound.
  */
 export function findCredentials(value: unknown, at: (string | number)[] = []): Problem[] {
   // Paths are linked lists of segments, turned into arrays only for a problem: copying the path at every level
@@ -52,7 +52,9 @@ export function findCredentials(value: unknown, at: (string | number)[] = []): P
     } else if (typeof v === 'object' && v !== null) {
       // `…/sizing/<group>`: its keys are resource names. The segment before the last, wherever it is kept.
       const secondLast = path?.up ? path.up.key : path ? at.at(-1) : at.at(-2);
-      const isResourceMap = secondLast === 'sizing';
+      const last = path ? path.key : at.at(-1);
+      // `…/images/replace`: its keys are image references (an image may be called "vault-token").
+      const isResourceMap = secondLast === 'sizing' || (secondLast === 'images' && last === 'replace');
       for (const [key, child] of Object.entries(v)) {
         next.push(!isResourceMap && looksLikeCredentialKey(key) ? { problem: credentialKeyProblem(segmentsOf(path), key) } : { value: child, path: { key, up: path } });
       }

@@ -46,6 +46,8 @@ export function schemaProblem(e: ErrorObject): Problem | undefined {
       return undefined;
     case 'maxProperties':
       return { path: e.instancePath, message: `must have at most ${String(p.limit)} entries` };
+    case 'minProperties':
+      return { path: e.instancePath, message: `must have at least ${String(p.limit)} ${p.limit === 1 ? 'entry' : 'entries'}; leave it out instead` };
     case 'maxItems':
       return { path: e.instancePath, message: `must have at most ${String(p.limit)} items` };
     case 'additionalProperties': {

@@ -23,7 +23,7 @@ export function serializeDocument(doc: EnvironmentsFile, style: TextStyle): stri
 }
 
 /**
- * The environment with its keys in the schema's order (name, type, deploy, provider, sizing), so environments
+ * The environment with its keys in the schema's order (name, type, deploy, provider, sizing, images), so environments
  * written by the form read the same as each other whatever order the form built them in.
  */
 export function canonicalEnvironment(env: Environment): Environment {
@@ -35,5 +35,9 @@ export function canonicalEnvironment(env: Environment): Environment {
       : p.kind === 'gcp'
         ? { kind: 'gcp', project: p.project, region: p.region }
         : { kind: 'kubernetes', context: p.context, ...(p.namespace !== undefined && { namespace: p.namespace }) };
-  return { name: env.name, type: env.type, deploy, provider, ...(env.sizing !== undefined && { sizing: env.sizing }) };
+  const images = env.images && {
+    ...(env.images.mirror !== undefined && { mirror: env.images.mirror }),
+    ...(env.images.replace !== undefined && { replace: env.images.replace }),
+  };
+  return { name: env.name, type: env.type, deploy, provider, ...(env.sizing !== undefined && { sizing: env.sizing }), ...(images !== undefined && { images }) };
 }

@@ -1,3 +1,4 @@
+import { imageReferenceProblem, mirrorProblem } from '../model/imageOverride';
 import { findCredentials } from './credentials';
 import { pointer, type Problem } from './problems';
 import { schemaErrorsOfEnvironment, schemaErrorsOfFile } from './schema';
@@ -7,7 +8,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * Everything wrong with a whole environments document: the published schema, then the rules a JSON schema cannot
- * state (unique names, maxInstances ≥ minInstances), and anything that looks like a credential.
+ * state (unique names, maxInstances ≥ minInstances, image references), and anything that looks like a credential.
  */
 export function validateDocument(value: unknown): Problem[] {
   const problems = merge(findCredentials(value), schemaErrorsOfFile(value).flatMap((e) => schemaProblem(e) ?? []));
@@ -16,6 +17,7 @@ export function validateDocument(value: unknown): Problem[] {
   envs.forEach((env, i) => {
     if (!isRecord(env)) return;
     for (const p of sizingProblems(env.sizing, ['environments', i, 'sizing'])) problems.push(p);
+    for (const p of imagesProblems(env.images, ['environments', i, 'images'])) problems.push(p);
     if (typeof env.name !== 'string') return;
     const first = firstIndex.get(env.name);
     if (first === undefined) firstIndex.set(env.name, i);
@@ -32,6 +34,7 @@ export function validateEnvironment(env: unknown, otherNames: Iterable<string> =
   const problems = merge(findCredentials(env), schemaErrorsOfEnvironment(env).flatMap((e) => schemaProblem(e) ?? []));
   if (isRecord(env)) {
     for (const p of sizingProblems(env.sizing, ['sizing'])) problems.push(p);
+    for (const p of imagesProblems(env.images, ['images'])) problems.push(p);
     if (typeof env.name === 'string' && new Set(otherNames).has(env.name)) {
       problems.push({ path: '/name', message: `an environment named "${env.name}" already exists` });
     }
@@ -55,6 +58,25 @@ function sizingProblems(sizing: unknown, at: (string | number)[]): Problem[] {
         path: pointer([...at, 'services', service, 'maxInstances']),
         message: `must be at least minInstances (${answer.minInstances})`,
       });
+    }
+  }
+  return problems;
+}
+
+/** The image override's mirror and replacements must read as image references, and each says why not. */
+function imagesProblems(images: unknown, at: (string | number)[]): Problem[] {
+  if (!isRecord(images)) return [];
+  const problems: Problem[] = [];
+  if (typeof images.mirror === 'string' && images.mirror !== '') {
+    const why = mirrorProblem(images.mirror);
+    if (why) problems.push({ path: pointer([...at, 'mirror']), message: `is not a registry mirror: ${why}` });
+  }
+  if (isRecord(images.replace)) {
+    for (const [from, to] of Object.entries(images.replace)) {
+      const keyWhy = from === '' ? undefined : imageReferenceProblem(from);
+      if (keyWhy) problems.push({ path: pointer([...at, 'replace', from]), target: 'key', message: `"${from}" is not an image reference: ${keyWhy}` });
+      const valueWhy = typeof to === 'string' && to !== '' ? imageReferenceProblem(to) : undefined;
+      if (valueWhy) problems.push({ path: pointer([...at, 'replace', from]), message: `"${to}" is not an image reference: ${valueWhy}` });
     }
   }
   return problems;

@@ -1,5 +1,9 @@
 /** The shape of `encore.environments.json`; `schemas/encore.environments.schema.json` is its published schema. */
 
+import type { ImageOverride } from './imageOverride';
+
+export type { ImageOverride } from './imageOverride';
+
 export const ENVIRONMENTS_FILE = 'encore.environments.json';
 
 export type EnvironmentType = 'production' | 'development';
@@ -23,6 +27,8 @@ export interface Environment {
   deploy: DeployTrigger;
   provider: ProviderSettings;
   sizing?: Sizing;
+  /** Where the cluster pulls the public images the product runs (a mirror, per-image replacements). */
+  images?: ImageOverride;
 }
 
 export interface EnvironmentsFile {

@@ -20,6 +20,7 @@ export const FORM_FIELDS = [
   'gcpRegion',
   'kubeContext',
   'kubeNamespace',
+  'imageMirror',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -52,6 +53,8 @@ export interface FormDraft {
   gcpRegion: string;
   kubeContext: string;
   kubeNamespace: string;
+  /** The image override's registry mirror (`images.mirror`); its per-image replacements are kept from the file. */
+  imageMirror: string;
   sizing: SizingAnswerDraft[];
 }
 
@@ -261,6 +264,7 @@ const formDraft = obj<FormDraft>({
   gcpRegion: text,
   kubeContext: text,
   kubeNamespace: text,
+  imageMirror: text,
   sizing: listOf(sizingAnswerDraft, FORM_LIMITS.sizingAnswers),
 });
 

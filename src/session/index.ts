@@ -6,6 +6,7 @@
 export { EnvironmentSession, type PlanResult, type RunHooks, type SessionHooks, type SessionOptions, type SizingAnswer } from './session';
 export { SessionError, isSessionError, type SessionErrorCode } from './errors';
 export { recordedState } from './recorded';
+export { readMigrationSql } from './migrations';
 export { desiredGraph, type PlanOptions } from '../provisioning/planner';
 export { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../provisioning/planner/sizing';
 export { checkSecretValue, holdsTypedValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';

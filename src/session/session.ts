@@ -22,6 +22,7 @@ import { providerModule, type ProviderRegistry } from '../provisioning/providers
 import { LocalFileBackend } from '../provisioning/state/localFile';
 import { SessionError } from './errors';
 import { appImageOf } from './images';
+import { readMigrationSql } from './migrations';
 
 export interface SizingAnswer {
   question: SizingQuestion;
@@ -119,7 +120,7 @@ export class EnvironmentSession {
       throw new SessionError('app', `the app has ${errors.length} error${errors.length === 1 ? '' : 's'} that Encore would refuse to build; fix them first:\n${lines.join('\n')}${more}`);
     }
     const recorded = await this.recordedStateForImage();
-    this.graphValue = desiredGraph(model, this.current, { appId: this.options.appId, appImage: appImageOf(recorded) });
+    this.graphValue = desiredGraph(model, this.current, { appId: this.options.appId, appImage: appImageOf(recorded), migrationSql: readMigrationSql(model) });
     return this.graphValue;
   }
 

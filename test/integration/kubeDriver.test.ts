@@ -150,7 +150,7 @@ test('an object made outside the tool is adopted, and a settings change updates 
   changed.settings.replicas = 2;
   const live = await driver.read(changed, new AbortController().signal);
   const changes = driver.diff(resolved(changed), live!);
-  assert.deepEqual(changes.map((c) => [c.path, c.before, c.after]).sort(), [['replicas', 1, 2], ['resources.requests.cpu', '100m', '200m']]);
+  assert.deepEqual(changes.map((c) => [c.path, c.before, c.after]).sort(), [['replicas', 1, 2], ['resources.requests.cpu', '50m', '200m']]);
   await driver.update(resolved(changed), step());
   const updated = (await client.get('apps/v1', 'Deployment', namespace, 'orders')) as unknown as { spec: { replicas: number; template: { spec: { containers: { resources: { requests: { cpu: string } } }[] } } } };
   assert.equal(updated.spec.replicas, 2);
@@ -205,6 +205,22 @@ test('readiness follows the status fields, and a pending PVC says there is no de
   await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orders-abc', namespace, labels: { 'app.kubernetes.io/name': 'orders' } }, spec: { containers: [{ name: 'app', image: 'registry.example/orders:1' }] } } as never);
   await client.mergePatch('v1', 'Pod', namespace, 'orders-abc', { status: { phase: 'Pending', containerStatuses: [{ name: 'app', image: 'registry.example/orders:1', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example/orders:1"' } } }] } }, 'status');
   await assert.rejects(driver.waitReady(resolved(deployment), step()), /Deployment orders has 0\/1 available replicas.*: ImagePullBackOff \(Back-off pulling image "registry\.example\/orders:1"\)/);
+
+  // A pod that cannot start because an app secret has no value: the wait ends at once (a value comes only from a
+  // person) and names the secret and how to set it. A missing key of any other Secret keeps waiting.
+  const appSecret = graph.resources.find((r) => r.source?.kind === 'secret' && r.source.name === 'SessionSigningKey')!;
+  await driver.create(resolved(appSecret), step());
+  const configError = (secret: string) => ({ status: { phase: 'Pending', containerStatuses: [{ name: 'app', image: 'registry.example/orders:1', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message: `couldn't find key value in Secret ${namespace}/${secret}` } } }] } });
+  await client.mergePatch('v1', 'Pod', namespace, 'orders-abc', configError(appSecret.name), 'status');
+  const started = Date.now();
+  await assert.rejects(driver.waitReady(resolved(deployment), step()), (err: Error) => {
+    assert.ok(isDriverError(err) && err.code === 'not-ready');
+    assert.equal(err.message, `k8s:deployment:orders: Deployment orders cannot start its pods until the secret SessionSigningKey (Secret ${appSecret.name}) has a value: set it (Set Secret Value… in VS Code, or encore-env secret set), then apply again`);
+    return true;
+  });
+  assert.ok(Date.now() - started < 1000, `failed at once, not after the timeout (${Date.now() - started} ms)`);
+  await client.mergePatch('v1', 'Pod', namespace, 'orders-abc', configError('encore-postgres-orders'), 'status');
+  await assert.rejects(driver.waitReady(resolved(deployment), step()), /was not ready after 2 s: Deployment orders has 0\/1 available replicas.*: CreateContainerConfigError \(couldn.t find key value in Secret/);
 
   // The database Job: ready once it succeeded.
   const db = byId('database:orders');

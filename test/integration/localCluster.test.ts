@@ -1,6 +1,6 @@
 // The local cluster (scripts/local-cluster.mjs) for real: the sample app's Development manifests, as the Kubernetes
-// provider renders them, with every image the planner names replaced by its local stand-in (as the image-override
-// setting will do), applied to a real single-node cluster. Each server's pod becomes Ready on a volume the
+// provider renders them, with every image the planner names replaced by its local stand-in, applied by hand to a real
+// single-node cluster (localClusterApply.test.ts applies them through the product, with the image override). Each server's pod becomes Ready on a volume the
 // local-path provisioner made, the Jobs that create the databases, topics, channels and buckets run to completion
 // against them through cluster DNS, and each server then does its job when asked from inside the cluster. Stopping
 // leaves nothing behind: no process, mount, bridge, iptables chain or state, and the kernel settings as they were.
@@ -104,9 +104,8 @@ test('the sample app\'s in-cluster servers run on the local images, and each doe
   const graph = desiredGraph(model, { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-local', namespace } }, { appId: 'sample' });
   const pairs = renderGraph(graph);
   const rendered = pairs.map(({ manifest }) => manifest);
-  // The servers and what the Jobs make in them. The app's Deployments are left out: their Development requests
-  // add up to more CPU than a 2-core machine has (the scheduler leaves one Pending with "Insufficient cpu"), and two
-  // wait for app secrets nobody has set; the placeholder image they run is checked below.
+  // The servers and what the Jobs make in them. The app's Deployments are left out (two wait for app secrets nobody
+  // sets here; localClusterApply.test.ts runs them); the placeholder image they run is checked below.
   const kinds = new Set(['Namespace', 'Secret', 'PersistentVolumeClaim', 'Service', 'StatefulSet', 'Job', 'ServiceAccount']);
   const chosen = pairs.filter(({ manifest }) => kinds.has(manifest.kind)).map(({ resource, manifest }) => ({ resource, manifest: withLocalImages(manifest, cluster!.images) }));
   const objects = chosen.map((c) => c.manifest);

@@ -203,7 +203,7 @@ test('validation errors carry the JSON pointer and the 1-based line and column o
       length: 8,
       message: '"secret" looks like a credential: credentials never go in encore.environments.json; they come from your AWS profile, Application Default Credentials or kubeconfig',
     },
-    { p: '/environments/0/colour', line: 8, column: 7, length: 8, message: 'unknown key "colour" (allowed: name, type, deploy, provider, sizing)' },
+    { p: '/environments/0/colour', line: 8, column: 7, length: 8, message: 'unknown key "colour" (allowed: name, type, deploy, provider, sizing, images)' },
     { p: '/environments/1/name', line: 10, column: 15, length: 9, message: 'the name "staging" is already used by environments[0]' },
   ]);
   // The offsets point at the same text as line and column.

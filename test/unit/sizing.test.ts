@@ -126,7 +126,7 @@ test('effectiveSizing merges answers over defaults, for every needed resource an
 
 test('effectiveSizing ignores answers in Development and uses the small fixed sizes', () => {
   const s = effectiveSizing(sample, env('development', 'aws', { databases: { users: { cpu: 16 } } }));
-  assert.deepEqual(s.databases.users, { cpu: 0.5, memoryGiB: 1, diskGiB: 10 });
+  assert.deepEqual(s.databases.users, { cpu: 0.25, memoryGiB: 1, diskGiB: 10 });
   assert.deepEqual(s.caches.notifications, { memoryGiB: 0.5, replicas: 0 });
   assert.deepEqual(s.services.orders, { minInstances: 1, maxInstances: 1 });
 });

@@ -92,6 +92,18 @@ test('each provider\'s settings are checked in place, and only the chosen provid
   assert.deepEqual(environmentFromDraft({ ...d, kubeNamespace: '' }, []).provider, { kind: 'kubernetes', context: 'kind-dev' });
 });
 
+test('the image mirror field writes images.mirror, keeps the file\'s per-image replacements, and is checked in place', () => {
+  const replace = { 'postgres:16': 'reg.example.com/pg:16' };
+  const original: Environment = { ...staging, images: { mirror: 'old.example.com/m', replace } };
+  const d = draftFromEnvironment(original);
+  assert.equal(d.imageMirror, 'old.example.com/m');
+  assert.deepEqual(environmentFromDraft({ ...d, imageMirror: ' 127.0.0.1:15000/mirror ' }, [], original).images, { mirror: '127.0.0.1:15000/mirror', replace });
+  assert.deepEqual(environmentFromDraft({ ...d, imageMirror: '' }, [], original).images, { replace });
+  assert.equal(environmentFromDraft({ ...draftFromEnvironment(staging), imageMirror: '' }, [], staging).images, undefined);
+  assert.match(fields({ ...draftFromEnvironment(staging), imageMirror: 'mycorp' }).imageMirror, /^Is not a registry mirror: it must start with a registry host/);
+  assert.deepEqual(fields({ ...draftFromEnvironment(staging), imageMirror: 'registry.example.com/mirror' }), {});
+});
+
 test('Production asks the sizing questions, checks the answers, and writes every answer (defaults where empty)', () => {
   const d: FormDraft = { ...draftFromEnvironment(prod), sizing: [] };
   const e = evaluate(d);

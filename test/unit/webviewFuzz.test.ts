@@ -27,7 +27,7 @@ const MARKER = 'AKIAFUZZMARKERVALUE1';
 
 const draft: FormDraft = {
   name: 'prod', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: 'shop', awsRegion: 'eu-west-1',
-  gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '',
+  gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '',
   sizing: [{ group: 'databases', resource: 'users', field: 'cpu', value: '2' }, { group: 'services', resource: 'orders', field: 'maxInstances', value: '4' }],
 };
 const options: FormOptions = {

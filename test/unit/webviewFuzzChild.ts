@@ -55,7 +55,7 @@ function handle(request: WebviewFuzzRequest): Omit<WebviewFuzzReply, 'id' | 'ms'
 const handlers: Handlers = { set() {}, setSizing() {}, submit() {}, cancel() {}, refreshOptions() {}, openFile() {} };
 let page: PageState = {
   mode: 'edit', appName: 'sample-app', originalName: 'staging', options, touched: new Set(['name']), submitting: false,
-  draft: { name: 'staging', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: '', awsRegion: 'eu-west-1', gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', sizing: [] },
+  draft: { name: 'staging', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: '', awsRegion: 'eu-west-1', gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '', sizing: [] },
 };
 
 /** The page's state after `message`, as webview/main.ts makes it, rendered; the state is kept for the next one. */

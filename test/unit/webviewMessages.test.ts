@@ -23,6 +23,7 @@ const draft: FormDraft = {
   gcpRegion: '',
   kubeContext: 'kind-dev',
   kubeNamespace: '',
+  imageMirror: '',
   sizing: [{ group: 'databases', resource: 'users', field: 'cpu', value: '2' }],
 };
 

@@ -28,6 +28,7 @@ export function newDraft(options: FormOptions): FormDraft {
     gcpRegion: options.suggested.gcpRegion,
     kubeContext: first(options.kubeContexts),
     kubeNamespace: '',
+    imageMirror: '',
     sizing: [],
   };
 }
@@ -55,6 +56,7 @@ export function draftFromEnvironment(env: Environment): FormDraft {
     gcpRegion: p.kind === 'gcp' ? p.region : '',
     kubeContext: p.kind === 'kubernetes' ? p.context : '',
     kubeNamespace: p.kind === 'kubernetes' ? (p.namespace ?? '') : '',
+    imageMirror: env.images?.mirror ?? '',
     sizing,
   };
 }
@@ -82,6 +84,10 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
   };
   const sizing = draft.type === 'production' ? productionSizing(draft, questions, original?.sizing) : original?.sizing;
   if (sizing && Object.keys(sizing).length > 0) env.sizing = sizing;
+  // The mirror is the form's; the per-image replacements have no field, so an edit keeps what the file has.
+  const mirror = t(draft.imageMirror);
+  const replace = original?.images?.replace;
+  if (mirror !== '' || replace !== undefined) env.images = { ...(mirror !== '' && { mirror }), ...(replace !== undefined && { replace }) };
   return env;
 }
 
@@ -208,6 +214,7 @@ export function activeFields(draft: FormDraft): FormField[] {
   if (draft.provider === 'aws') fields.push('awsProfile', 'awsRegion');
   if (draft.provider === 'gcp') fields.push('gcpProject', 'gcpRegion');
   if (draft.provider === 'kubernetes') fields.push('kubeContext', 'kubeNamespace');
+  fields.push('imageMirror');
   return fields;
 }
 
@@ -228,6 +235,7 @@ export function toFieldProblem(p: Problem, draft: FormDraft): FieldProblem {
   if (top === 'name' || top === 'type') field = top;
   else if (top === 'deploy') field = second === 'trigger' ? 'trigger' : 'branch';
   else if (top === 'provider') field = second === undefined || second === 'kind' ? 'provider' : byProvider.get(second)?.[draft.provider];
+  else if (top === 'images' && second === 'mirror') field = 'imageMirror';
   else if (top === 'sizing' && parts.length === 4) {
     field = sizingFieldId({ group: parts[1] as SizingAnswerDraft['group'], resource: parts[2], field: parts[3] as SizingAnswerDraft['field'] });
   }

@@ -4,7 +4,7 @@
 import type { AppModel } from '../../model/appModel';
 import type { DesiredGraph } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
-import { desiredGraph } from '../../session';
+import { desiredGraph, readMigrationSql } from '../../session';
 import type { GraphFn } from './treeData';
 
 /** `appIdOf` gives Encore's app id (encore.app `id`) for an app root, which the planner uses in resource names. */
@@ -19,7 +19,8 @@ export function cachedGraphs(appIdOf: (root: string) => string | undefined): Gra
     const key = JSON.stringify(env satisfies Environment);
     let graph = byEnv.get(key);
     if (!graph) {
-      graph = desiredGraph(model, env, { appId: appIdOf(model.root) });
+      // The migrations' SQL too, so the tree shows the graph an apply would (the database Jobs carry it).
+      graph = desiredGraph(model, env, { appId: appIdOf(model.root), migrationSql: readMigrationSql(model) });
       byEnv.set(key, graph);
     }
     return graph;

@@ -124,7 +124,7 @@ function planMinio(ctx: PlanContext): void {
     image: ctx.image(MINIO_IMAGE),
     port: 9000,
     replicas: 1,
-    cpu: ctx.production ? 1 : 0.25,
+    cpu: ctx.production ? 1 : 0.1,
     memoryGiB: ctx.production ? 2 : 0.5,
     diskGiB,
     args: ['server', '/data'],

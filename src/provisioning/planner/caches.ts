@@ -16,6 +16,7 @@ import { plural } from './databases';
 import { own } from '../../model/records';
 
 export const REDIS_VERSION = '7.2';
+export const REDIS_IMAGE = `redis:${REDIS_VERSION}`;
 
 export function planCaches(ctx: PlanContext): void {
   for (const cache of ctx.needs.caches) planCache(ctx, cache);
@@ -102,10 +103,10 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
       source,
       label,
       workload,
-      image: ctx.image(`redis:${REDIS_VERSION}`),
+      image: ctx.image(REDIS_IMAGE),
       port: 6379,
       replicas: 1 + replicas,
-      cpu: ctx.production ? 1 : 0.25,
+      cpu: ctx.production ? 1 : 0.1,
       memoryGiB: size.memoryGiB,
       diskGiB,
       args: ['--appendonly', 'yes', '--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', cache.evictionPolicy],

@@ -7,6 +7,7 @@
 import type { AppModel } from '../../model/appModel';
 import { outputRefs, type DesiredResource, type JsonObject, type JsonValue, type ProviderKind, type ResourceKind, type SourceRef } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
+import { overrideImage } from '../../model/imageOverride';
 import type { EffectiveSizing } from './sizing';
 import type { EnvironmentNeeds } from './needs';
 import type { Naming } from './names';
@@ -72,14 +73,19 @@ export class PlanContext {
     readonly names: Naming,
     /** The app's image every workload runs (a deploy's `repo@sha256:…`), or null before the first deploy. */
     readonly appImage: string | null = null,
+    /** Database name → migration filename → its SQL, as the caller read them from the app; undefined: not read. */
+    readonly migrationSql?: Record<string, Record<string, string>>,
   ) {
     this.provider = env.provider.kind;
     this.production = env.type === 'production';
   }
 
-  /** The image the environment pulls for a public image the product runs (a server, a Job's tool, the placeholder). */
+  /**
+   * The image the environment pulls for a public image the product runs (a server, a Job's tool, the placeholder):
+   * the environment's image override applied (model/imageOverride.ts). Never for the app's own image.
+   */
   image(reference: string): string {
-    return reference;
+    return overrideImage(reference, this.env.images);
   }
 
   /** The id of the namespace every Kubernetes object of the environment lives in. */

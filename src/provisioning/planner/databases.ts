@@ -20,8 +20,10 @@ const BACKUP_DAYS = 7;
 const MANAGED_ADMIN_USER = 'encore_admin';
 
 /** The Postgres image: the in-cluster server, and the client (psql) of the Job that creates a database. */
+export const POSTGRES_IMAGE = `postgres:${POSTGRES_MAJOR}`;
+
 function postgresImage(ctx: PlanContext): string {
-  return ctx.image(`postgres:${POSTGRES_MAJOR}`);
+  return ctx.image(POSTGRES_IMAGE);
 }
 
 export function planDatabases(ctx: PlanContext): void {
@@ -185,7 +187,7 @@ function planDatabase(ctx: PlanContext, db: Database): void {
       owner: db.name,
       passwordSecret: secret.name,
       migrations: db.migrations.length,
-      job: { name: dnsLabel('encore-db-', db.name, 43), image: postgresImage(ctx), host: job.host, port: 5432, admin: job.admin },
+      job: { name: dnsLabel('encore-db-', db.name, 43), image: postgresImage(ctx), host: job.host, port: 5432, admin: job.admin, migrations: migrationsToApply(ctx, db) },
     },
     dependsOn: [serverId, secret.id, ...jobNeeds],
     stateful: true,
@@ -202,6 +204,38 @@ function planDatabase(ctx: PlanContext, db: Database): void {
     databases: { [db.name]: { name: db.name, username: db.name, password: { $env: passwordEnv } } },
   });
   ctx.config.dependsOn.push(databaseId);
+}
+
+/**
+ * Bounds on the SQL a database Job carries: each migration is an environment variable of the Job's pod (Linux caps
+ * one at 128 KiB) and the Job keeps its settings in an annotation (256 KiB for all of them).
+ */
+export const MIGRATION_LIMITS = { fileBytes: 64 * 1024, totalBytes: 96 * 1024 };
+
+/**
+ * The migrations the database's Job applies, in order, as Encore numbers them (self-hosted Encore images do not
+ * apply them; Encore Cloud does). Empty, with a warning, when their SQL was not given or is too large to carry.
+ */
+function migrationsToApply(ctx: PlanContext, db: Database): { version: number; file: string; sql: string }[] {
+  if (db.migrations.length === 0 || ctx.migrationSql === undefined) return [];
+  const given = own(ctx.migrationSql, db.name);
+  const out: { version: number; file: string; sql: string }[] = [];
+  let total = 0;
+  for (const m of db.migrations) {
+    const sql = given ? own(given, m.filename) : undefined;
+    if (sql === undefined) {
+      ctx.warnings.push(`Database ${db.name}: the SQL of migration ${m.filename} was not read, so its Job applies no migration; apply them yourself or plan from the app's folder.`);
+      return [];
+    }
+    const bytes = new TextEncoder().encode(sql).length;
+    total += bytes;
+    if (bytes > MIGRATION_LIMITS.fileBytes || total > MIGRATION_LIMITS.totalBytes) {
+      ctx.warnings.push(`Database ${db.name}: its migrations are larger than the database Job can carry (${MIGRATION_LIMITS.fileBytes / 1024} KiB a file, ${MIGRATION_LIMITS.totalBytes / 1024} KiB in all), so it applies none; apply them yourself.`);
+      return [];
+    }
+    out.push({ version: m.number, file: m.filename, sql });
+  }
+  return out;
 }
 
 export function plural(n: number, word: string): string {

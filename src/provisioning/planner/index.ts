@@ -15,6 +15,7 @@ import { planBase } from './cluster';
 import { PlanContext } from './context';
 import { planCronJobs } from './cron';
 import { planDatabases } from './databases';
+import { checkImageOverride } from './images';
 import { planInfraConfig } from './infraConfig';
 import { naming } from './names';
 import { environmentNeeds } from './needs';
@@ -24,13 +25,22 @@ import { planServiceAuth, planWorkloads } from './workloads';
 
 export { environmentNeeds, type EnvironmentNeeds } from './needs';
 export { cronSchedule, type CronSchedule } from './cron';
+export { PRODUCT_IMAGES } from './images';
+export { MIGRATION_LIMITS } from './databases';
 
 export interface PlanOptions {
   /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */
   appId?: string;
   /** The app image the workloads run (`repo@sha256:…`, from a deploy); absent: a placeholder until the first deploy. */
   appImage?: string | null;
+  /**
+   * The SQL of each database's migrations, by database name and migration filename, read from the app by the
+   * caller (the planner does no I/O). Absent: the database Jobs create the databases and apply no migration (a graph for display only).
+   */
+  migrationSql?: MigrationSql;
 }
+
+export type MigrationSql = Record<string, Record<string, string>>;
 
 export { environmentNamespace } from '../../model/environment';
 
@@ -38,8 +48,9 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   const appId = options.appId || lastSegment(model.root);
   const namespace = environmentNamespace(env);
   const sizing = effectiveSizing(model, env);
-  const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace), options.appImage ?? null);
+  const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace), options.appImage ?? null, options.migrationSql);
   ctx.warnings.push(...sizing.adjustments);
+  checkImageOverride(ctx);
 
   planBase(ctx);
   planDatabases(ctx);

@@ -169,13 +169,16 @@ function planGcpPubSub(ctx: PlanContext): void {
   ctx.config.pubsub.push({ type: 'gcp_pubsub', project_id: project, topics });
 }
 
+/** The in-cluster NSQ server's image (its nsqd). */
+export const NSQ_IMAGE = 'nsqio/nsq:v1.3.0';
+
 function planNsq(ctx: PlanContext): void {
   const nsqd = planInCluster(ctx, {
     kind: 'nsqd',
     source: null,
     label: 'Pub/Sub',
     workload: 'encore-nsqd',
-    image: ctx.image('nsqio/nsq:v1.3.0'),
+    image: ctx.image(NSQ_IMAGE),
     port: 4150,
     // The HTTP API the topic and channel Jobs call.
     extraPorts: [{ name: 'http', port: NSQD_HTTP_PORT }],

@@ -98,9 +98,12 @@ export function productionDefaults(provider: ProviderSettings['kind']): { databa
   return { database, cache: { memoryGiB: 5, replicas: 1 }, service: { minInstances: 2, maxInstances: 10 } };
 }
 
-/** Development: small, fixed, one replica of everything (DESIGN.md "Environment types"). */
+/**
+ * Development: small, fixed, one replica of everything (DESIGN.md "Environment types"). The CPU is a request, not
+ * a limit: the sample app's whole Development environment fits a 2-CPU node (kind's and minikube's default).
+ */
 export const DEVELOPMENT_SIZES = {
-  database: { cpu: 0.5, memoryGiB: 1, diskGiB: 10 } satisfies DatabaseSize,
+  database: { cpu: 0.25, memoryGiB: 1, diskGiB: 10 } satisfies DatabaseSize,
   cache: { memoryGiB: 0.5, replicas: 0 } satisfies CacheSize,
   service: { minInstances: 1, maxInstances: 1 } satisfies ServiceScale,
 };

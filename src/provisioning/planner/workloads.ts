@@ -14,10 +14,14 @@ import { GATEWAY_WORKLOAD, INFRA_CONFIG, PLACEHOLDER_IMAGE, PORT, SERVICE_AUTH }
 import { dnsLabel } from './names';
 import { own } from '../../model/records';
 
-/** Pod requests: small enough that four fit a 2 vCPU / 8 GiB node next to the system pods (cluster.ts). */
+/**
+ * Pod requests: small enough that four fit a 2 vCPU / 8 GiB node next to the system pods (cluster.ts). Development
+ * requests little CPU (no limit, so a pod can still use more): a whole Development environment must be schedulable
+ * on a 2-CPU kind or minikube node, the defaults of both.
+ */
 const POD_RESOURCES = {
   production: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
-  development: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+  development: { requests: { cpu: '50m', memory: '256Mi' }, limits: { memory: '512Mi' } },
 };
 
 export const GATEWAY = {

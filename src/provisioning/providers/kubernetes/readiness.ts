@@ -6,7 +6,7 @@
 
 import type { ObjectStatus } from '../../../model/providerApi';
 import type { KubeClient, KubeObject } from './client';
-import { LABEL } from './manifests';
+import { ANNOTATION, LABEL } from './manifests';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
 
@@ -38,6 +38,8 @@ export async function liveStatus(client: KubeClient, obj: KubeObject, signal?: A
       }
       const current = (o.status?.observedGeneration ?? 0) >= (o.metadata.generation ?? 0);
       if (current && available >= want && (o.status?.updatedReplicas ?? 0) >= want) return { state: 'ready' };
+      const unset = await unsetSecretValue(client, ns, o.spec?.selector?.matchLabels, signal);
+      if (unset) return { state: 'failed', reason: `Deployment ${name} cannot start its pods until ${unset} has a value: set it (Set Secret Value… in VS Code, or encore-env secret set), then apply again` };
       return { state: 'pending', reason: `Deployment ${name} has ${available}/${want} available replicas${current ? '' : ' (rollout not observed yet)'}${await detail()}` };
     }
     case 'Job': {
@@ -80,6 +82,32 @@ async function pvcStatus(client: KubeClient, o: Any, signal?: AbortSignal): Prom
   // Such a claim binds only once a pod uses it; holding the StatefulSet back for it would wait forever.
   if ((cls as Any).volumeBindingMode === 'WaitForFirstConsumer') return { state: 'ready', reason: `waits for its first pod (StorageClass ${className} binds on first use)` };
   return { state: 'pending', reason: `PVC pending: waiting for StorageClass "${className}" (${(cls as Any).provisioner}) to provision a volume` };
+}
+
+/**
+ * The app secret a workload's pods wait for, when they cannot start because a key of a Secret is missing and that
+ * Secret's value is one a person sets (its value annotation): waiting would not bring it, so the apply says so at
+ * once instead of after the Deployment's timeout. Undefined for any other reason.
+ */
+async function unsetSecretValue(client: KubeClient, namespace: string | undefined, selector: Record<string, string> | undefined, signal?: AbortSignal): Promise<string | undefined> {
+  if (!namespace || !selector || Object.keys(selector).length === 0) return undefined;
+  const labelSelector = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+  const pods = await client.list('v1', 'Pod', namespace, { labelSelector }, signal);
+  for (const pod of pods.items as Any[]) {
+    for (const cs of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const waiting = cs.state?.waiting;
+      if (waiting?.reason !== 'CreateContainerConfigError') continue;
+      const missing = /couldn't find key (\S+) in Secret ([^/\s]+)\/([^\s,]+)/.exec(String(waiting.message ?? ''));
+      if (!missing) continue;
+      const [, key, secretNamespace, secretName] = missing as unknown as [string, string, string, string];
+      const secret = (await client.find('v1', 'Secret', secretNamespace, secretName, signal)) as Any | null;
+      if (!secret?.metadata?.annotations?.[ANNOTATION.value] || secret.data?.[key] !== undefined) continue;
+      // The planner's summary names the app's secret ("SessionSigningKey secret → …").
+      const appSecret = /^(\S+) secret →/.exec(String(secret.metadata.annotations?.[ANNOTATION.summary] ?? ''))?.[1];
+      return appSecret ? `the secret ${appSecret} (Secret ${secretName})` : `Secret ${secretName}`;
+    }
+  }
+  return undefined;
 }
 
 /** ": pod x: ImagePullBackOff (Back-off pulling image …)", from the pods a selector picks; empty when none say more. */

@@ -22,7 +22,23 @@ psql -v ON_ERROR_STOP=1 -d postgres -v db="$DATABASE" -v owner="$OWNER" -v pw="$
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'owner', :'pw') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner')\\gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\\gexec
 SQL
-echo "database $DATABASE is there"`;
+echo "database $DATABASE is there"
+[ -z "$MIGRATIONS" ] && exit 0
+# The migrations, as the database's owner, each in one transaction with its version: the table is
+# golang-migrate's (one row, the last version applied, and whether it failed halfway), as Encore's tools keep it.
+export PGUSER="$OWNER" PGPASSWORD="$OWNER_PASSWORD" PGDATABASE="$DATABASE"
+psql -v ON_ERROR_STOP=1 -qc 'CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)'
+if [ "$(psql -tAc 'SELECT count(*) FROM schema_migrations WHERE dirty')" != 0 ]; then
+  echo "schema_migrations of $DATABASE is marked dirty: a migration failed halfway; fix the database by hand, then set dirty to false"; exit 1
+fi
+current=$(psql -tAc 'SELECT coalesce(max(version), 0) FROM schema_migrations')
+for v in $MIGRATIONS; do
+  [ "$v" -le "$current" ] && continue
+  eval "sql=\\\${MIGRATION_$v}"
+  echo "applying migration $v to $DATABASE"
+  printf '%s\\n' "$sql" | psql -v ON_ERROR_STOP=1 -q -1 -f - -c 'DELETE FROM schema_migrations' -c "INSERT INTO schema_migrations (version, dirty) VALUES ($v, false)"
+done
+echo "database $DATABASE is at migration $(psql -tAc 'SELECT coalesce(max(version), 0) FROM schema_migrations')"`;
 
 const NSQ_SCRIPT = `set -eu
 until curl -fsS "http://$NSQD/ping" >/dev/null; do echo "waiting for $NSQD"; sleep 2; done
@@ -49,6 +65,17 @@ function secretKeyRef(settings: JsonObject, key: string, id: string): EnvVar['va
   return { secretKeyRef: { name: str(ref, 'name', id), key: str(ref, 'key', id) } };
 }
 
+/** The migrations as environment variables: their versions in order, and each one's SQL (planner: migrationsToApply). */
+function migrationEnv(job: JsonObject, id: string): EnvVar[] {
+  const list = Array.isArray(job.migrations) ? (job.migrations as JsonObject[]) : [];
+  const versions = list.map((m) => {
+    const v = num(m, 'version', id);
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${id}: migration version ${v} is not a whole number`);
+    return v;
+  });
+  return [{ name: 'MIGRATIONS', value: versions.join(' ') }, ...list.map((m, i) => ({ name: `MIGRATION_${versions[i]}`, value: str(m, 'sql', id) }))];
+}
+
 function plan(r: DesiredResource): JobPlan {
   const s = r.settings;
   const job = obj(s, 'job', r.id);
@@ -70,6 +97,7 @@ function plan(r: DesiredResource): JobPlan {
           { name: 'DATABASE', value: str(s, 'database', r.id) },
           { name: 'OWNER', value: str(s, 'owner', r.id) },
           { name: 'OWNER_PASSWORD', valueFrom: { secretKeyRef: { name: str(s, 'passwordSecret', r.id), key: 'password' } } },
+          ...migrationEnv(job, r.id),
         ],
       };
     }

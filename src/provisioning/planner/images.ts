@@ -1,0 +1,26 @@
+/**
+ * The public images the product runs in a cluster, as the planner names them: what an environment's image override
+ * (`images` in the environments file) may replace. A replacement for any other image would silently do nothing, so
+ * the plan says so.
+ */
+
+import type { PlanContext } from './context';
+import { MINIO_IMAGE } from './buckets';
+import { REDIS_IMAGE } from './caches';
+import { PLACEHOLDER_IMAGE } from './constants';
+import { CRON_IMAGE } from './cron';
+import { POSTGRES_IMAGE } from './databases';
+import { NSQ_IMAGE } from './pubsub';
+
+/** Every image the planner may name, in the order a person reads them. */
+export const PRODUCT_IMAGES: readonly string[] = [POSTGRES_IMAGE, REDIS_IMAGE, NSQ_IMAGE, MINIO_IMAGE, CRON_IMAGE, PLACEHOLDER_IMAGE];
+
+/** A warning for each replacement of an image the product never runs (a typo, or a version it no longer uses). */
+export function checkImageOverride(ctx: PlanContext): void {
+  const known = new Set(PRODUCT_IMAGES);
+  for (const from of Object.keys(ctx.env.images?.replace ?? {})) {
+    if (!known.has(from)) {
+      ctx.warnings.push(`images.replace names "${from}", which is not an image Encore Environments runs, so it changes nothing (the images are: ${PRODUCT_IMAGES.join(', ')}).`);
+    }
+  }
+}
