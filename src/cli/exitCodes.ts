@@ -12,6 +12,10 @@ export const EXIT = {
   locked: 5,
   /** A confirmation is missing or wrong: --yes, or --confirm with the environment's name. */
   confirmation: 6,
+  /** deploy, rollback, promote: the environment was never applied, or last applied for another app model. */
+  applyFirst: 7,
+  /** deploy: a preflight failed (the encore CLI missing or too old, no commit, no registry setting, credentials). */
+  preflight: 8,
   /** Stopped by Ctrl+C. */
   cancelled: 130,
 } as const;
