@@ -15,3 +15,4 @@ export { DeployError, isDeployError, type DeployErrorCode, type DeployEvent, typ
 export { currentDeploy, rollbackCandidates, type DeployRecord, type DeployTrigger } from '../provisioning/deploy/history';
 export { MIN_ENCORE_VERSION, INSTALL_HINT } from '../provisioning/deploy/encoreCli';
 export { deployWorkflow, workflowPath, kubeconfigSecretName, type WorkflowInput } from '../provisioning/deploy/workflow';
+export { gitRevision, type Revision } from '../provisioning/deploy/revision';
