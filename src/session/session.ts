@@ -298,9 +298,9 @@ export class EnvironmentSession {
     return opened.deployTarget();
   }
 
+  /** What a deploy needs; the cluster is reached only when a step needs it, so local preflights come first. */
   private async deployContext(signal?: AbortSignal): Promise<DeployContext> {
-    const target = await this.deployTarget(signal);
-    const opened = await this.provider();
+    let target: ReturnType<EnvironmentSession['deployTarget']> | undefined;
     const p = this.current.provider;
     return {
       environment: this.current.name,
@@ -314,9 +314,13 @@ export class EnvironmentSession {
         return desiredGraph(this.model(), this.current, { appId: this.options.appId, appImage });
       },
       backend: () => this.state(),
-      target: async () => target,
+      target: () => {
+        target ??= this.deployTarget(signal);
+        return target;
+      },
       who: async (s) => (await this.identity(s)).principal,
       applyDeployment: async (resource, resolved, s) => {
+        const opened = await this.provider();
         await opened.driver.update({ ...resource, resolved }, { signal: s, progress: (message) => this.options.hooks?.note?.(`${resource.name}: ${message}`) });
       },
     };

@@ -296,6 +296,11 @@ test('a deploy killed at a step boundary, then run again: the lock is breakable,
       assert.ok(killed, `the deploy never reached ${step}: ${JSON.stringify(lines.at(-1))}`);
       // The killed run's lock stays; its holder's process is gone, so unlock breaks it without --force.
       const again = await ciRun(app, 'deploy', ['--env', 'staging']);
+      // Killed while it held the lock (every step but the last, whose release may have happened before the kill).
+      if (step !== 'record') {
+        assert.equal(again.code, EXIT.locked, `after a kill at ${step}: ${again.stderr}`);
+        assert.match(again.stderr, /running deploy since/);
+      }
       if (again.code === EXIT.locked) {
         const unlock = io();
         assert.equal(await runProvisionCommand('unlock', ['--env', 'staging', app.dir], unlock, app.deps), EXIT.ok, unlock.stderr());

@@ -14,6 +14,7 @@ import { EXIT } from '../../src/cli/exitCodes';
 import type { CliIO } from '../../src/cli/provision/commands';
 import { MIN_ENCORE_VERSION } from '../../src/provisioning/deploy/encoreCli';
 import { deployWorkflow, kubeconfigSecretName } from '../../src/provisioning/deploy/workflow';
+import { standinEnv } from '../deploy/encoreStandin';
 
 const repo = path.join(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cli-deploy-'));
@@ -49,8 +50,12 @@ function monorepo(): { top: string; app: string } {
 }
 
 async function run(command: DeployCommand, ...args: string[]) {
+  return runWith({}, command, ...args);
+}
+
+async function runWith(env: NodeJS.ProcessEnv, command: DeployCommand, ...args: string[]) {
   const i = io();
-  const code = await runDeployCommand(command, args, i, {});
+  const code = await runDeployCommand(command, args, i, Object.keys(env).length ? { env } : {});
   return { code, stdout: i.stdout(), stderr: i.stderr() };
 }
 
@@ -102,4 +107,38 @@ test('setup-ci refuses an environment that deploys manually', async () => {
   const r = await run('setup-ci', '--env', 'manual', app);
   assert.equal(r.code, EXIT.usage);
   assert.match(r.stderr, /deploys manually: give it a push trigger/);
+});
+
+const GIT = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false'];
+function commitAll(top: string, message: string): void {
+  const env = { ...process.env, GIT_DIR: undefined, GIT_WORK_TREE: undefined };
+  execFileSync('git', [...GIT, 'add', '-A'], { cwd: top, env });
+  execFileSync('git', [...GIT, 'commit', '-q', '-m', message], { cwd: top, env });
+}
+
+test('the local preflights refuse with exit 8 before any cluster is reached: registry, encore missing or too old, --revision', async () => {
+  const { top, app } = monorepo();
+  commitAll(top, 'first');
+  // No registry in the environment's settings.
+  const noRegistry = await runWith(standinEnv(), 'deploy', '--env', 'manual', app);
+  assert.equal(noRegistry.code, EXIT.preflight, noRegistry.stderr);
+  assert.match(noRegistry.stderr, /names no registry to push the app's image to: add "registry"/);
+  // No encore on PATH (git is still there): how to install it.
+  const missing = await runWith({ ...process.env, PATH: '/usr/bin:/bin' }, 'deploy', '--env', 'staging', app);
+  assert.equal(missing.code, EXIT.preflight, missing.stderr);
+  assert.match(missing.stderr, /The Encore CLI \(`encore`\) is not installed, or not on PATH.*curl -L https:\/\/encore\.dev\/install\.sh \| bash/s);
+  // Too old.
+  const old = await runWith(standinEnv({ ENCORE_STANDIN_VERSION: 'v1.49.9' }), 'deploy', '--env', 'staging', app);
+  assert.equal(old.code, EXIT.preflight, old.stderr);
+  assert.match(old.stderr, new RegExp(`v1\\.49\\.9, older than ${MIN_ENCORE_VERSION.replace(/\./g, '\\.')}`));
+  // --revision must be the commit checked out.
+  writeFileSync(path.join(app, 'CHANGES.md'), 'second\n');
+  commitAll(top, 'second');
+  const revision = await runWith(standinEnv(), 'deploy', '--env', 'staging', '--revision', 'HEAD~1', '--ci', app);
+  assert.equal(revision.code, EXIT.preflight, revision.stderr);
+  assert.match(revision.stderr, /--revision HEAD~1 is commit [0-9a-f]{12}, but .* has [0-9a-f]{12} checked out: .* check out HEAD~1 first/);
+  assert.equal(JSON.parse(revision.stdout.trim().split('\n').at(-1)!).exitCode, EXIT.preflight);
+  const unknown = await runWith(standinEnv(), 'deploy', '--env', 'staging', '--revision', 'no-such-branch', app);
+  assert.equal(unknown.code, EXIT.preflight);
+  assert.match(unknown.stderr, /--revision no-such-branch is not a commit/);
 });
