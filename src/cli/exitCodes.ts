@@ -8,7 +8,7 @@ export const EXIT = {
   unavailable: 3,
   /** plan --detailed-exitcode: there are changes to apply. */
   changes: 4,
-  /** Another apply or destroy holds the environment's lock (or unlock refused a live holder). */
+  /** Another apply, destroy or deploy holds the environment's lock (or unlock refused a live holder). */
   locked: 5,
   /** A confirmation is missing or wrong: --yes, or --confirm with the environment's name. */
   confirmation: 6,

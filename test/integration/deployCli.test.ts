@@ -233,23 +233,30 @@ test('a rollout stuck past its progress deadline fails the deploy and names the 
   await applyEnv(app, 'staging');
   await controllers.stop();
   const running = ciRun(app, 'deploy', ['--env', 'staging', '--rollout-timeout', '60']);
-  // Play the controller: wait for the new image, then report one Deployment stuck and the others rolled out.
-  let live: Any[] = [];
-  for (let i = 0; i < 400; i++) {
-    live = await deployments(app.staging);
-    if (live.length > 0 && live.every((d) => String(d.spec.template.spec.containers[0].image).includes('@sha256:'))) break;
+  // Play the controller until the deploy ends: each Deployment on the new image gets the status of its current
+  // generation; the first one is stuck past its progress deadline, the others roll out.
+  let done = false;
+  void running.finally(() => (done = true));
+  let stuck: string | undefined;
+  while (!done) {
+    const live = await deployments(app.staging);
+    stuck ??= live.length > 0 ? (live[0]!.metadata.name as string) : undefined;
+    for (const d of live) {
+      if (!String(d.spec.template.spec.containers[0].image).includes('@sha256:')) continue;
+      const n = d.spec.replicas ?? 1;
+      const status = d.metadata.name === stuck
+        ? { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, availableReplicas: 0, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${stuck}-7d9f" has timed out progressing.` }] }
+        : { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n };
+      if (JSON.stringify(d.status?.observedGeneration) !== JSON.stringify(status.observedGeneration) || (d.status?.availableReplicas ?? -1) !== status.availableReplicas) {
+        await client.mergePatch('apps/v1', 'Deployment', app.staging, d.metadata.name, { status }, 'status');
+      }
+    }
     await new Promise((r) => setTimeout(r, 50));
-  }
-  const stuck = live[0]!.metadata.name as string;
-  for (const d of live) {
-    const n = d.spec.replicas ?? 1;
-    const status = d.metadata.name === stuck
-      ? { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, availableReplicas: 0, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${stuck}-7d9f" has timed out progressing.` }] }
-      : { observedGeneration: d.metadata.generation, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n };
-    await client.mergePatch('apps/v1', 'Deployment', app.staging, d.metadata.name, { status }, 'status');
   }
   const failed = await running;
   assert.equal(failed.code, EXIT.failure, failed.stderr);
+  // Failed by the controller's condition, not by the watch running out of time.
+  assert.doesNotMatch(failed.stderr, /did not roll out within/);
   assert.match(failed.stderr, new RegExp(`deployment "${stuck}" exceeded its progress deadline: ReplicaSet "${stuck}-7d9f" has timed out progressing`));
   const record = failed.result.record as DeployRecord;
   assert.equal(record.result, 'failed');
@@ -322,6 +329,38 @@ test('a deploy killed at a step boundary, then run again: the lock is breakable,
       const current = stored.records.at(-1)!;
       for (const d of await deployments(app.staging)) assert.equal(d.spec.template.spec.containers[0].image, `${registry.host}/sample-app@${current.image.digest}`, `${d.metadata.name} after a kill at ${step}`);
     }
+  } finally {
+    await controllers.stop();
+  }
+});
+
+test('a deploy cancelled during its build (Ctrl+C) exits 130, records nothing and releases the lock', async () => {
+  const app = sampleApp();
+  const controllers = simulateControllers(client, app.staging, { intervalMs: 50 });
+  try {
+    await applyEnv(app, 'staging');
+    const controller = new AbortController();
+    let out = '';
+    let err = '';
+    const cancelling: CliIO = {
+      out: (t) => {
+        out += t;
+        // The stand-in's "hang" mode prints its lines and never ends: cancel on its first line, as Ctrl+C would.
+        if (!controller.signal.aborted && /"stream":/.test(out)) controller.abort(new Error('cancelled with Ctrl+C'));
+      },
+      err: (t) => void (err += t),
+      interactive: false,
+      ask: () => Promise.reject(new Error('no questions')),
+      signal: controller.signal,
+    };
+    const code = await runDeployCommand('deploy', ['--env', 'staging', '--ci', app.dir], cancelling, { ...app.deps, env: standinEnv({ DOCKER_CONFIG: path.join(app.dir, '.no-docker-config'), ENCORE_STANDIN_FAIL: 'hang' }) });
+    assert.equal(code, EXIT.cancelled, err);
+    assert.match(err, /cancelled with Ctrl\+C/);
+    // Nothing recorded, the Deployments untouched, and the next deploy is not locked out.
+    assert.equal(await client.find('v1', 'Secret', app.staging, HISTORY_SECRET), null);
+    for (const d of await deployments(app.staging)) assert.doesNotMatch(String(d.spec.template.spec.containers[0].image), /@sha256:/);
+    const next = await ciRun(app, 'deploy', ['--env', 'staging']);
+    assert.equal(next.code, EXIT.ok, next.stderr);
   } finally {
     await controllers.stop();
   }
