@@ -14,6 +14,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { modelJson } from '../analyzer/modelJson';
+import type { AppModel } from '../model/appModel';
 import type { DesiredGraph, DesiredResource, JsonObject } from '../model/desiredGraph';
 import { hasChanges, type Plan } from '../model/plan';
 import type { DeployTarget, RolloutResult } from '../model/providerApi';
@@ -103,6 +105,7 @@ export interface DeployContext {
   repository: string | undefined;
   baseImage: string | undefined;
   graph(appImage: string | null): Promise<DesiredGraph>;
+  model(): AppModel;
   backend(): Promise<StateBackend>;
   target(): Promise<DeployTarget>;
   who(signal: AbortSignal): Promise<string>;
@@ -173,8 +176,7 @@ export async function rollback(ctx: DeployContext, deployId: string, options: De
     }
     if (target.result !== 'succeeded') throw new DeployError('not-found', `deploy ${deployId} ${target.result}: only a deploy that succeeded can be rolled back to`);
     await requireDigest(ctx, target.image.repository, target.image.digest, options, signal);
-    const graph = await ctx.graph(null);
-    if (target.appModelHash !== appModelHash(graph)) prepared.notes.push(`deploy ${deployId} was built against another app model than the one applied now: its image may not match the infrastructure (services, databases, topics)`);
+    if (target.appModelHash !== appModelHash(ctx.model())) prepared.notes.push(`deploy ${deployId} was built against another app model than the one applied now: its image may not match the infrastructure (services, databases, topics)`);
     return await rollOut(ctx, prepared, options, { digest: target.image.digest, revision: target.revision, trigger: 'rollback', restores: target.id });
   } finally {
     await prepared.lock.release().catch(() => undefined);
@@ -193,8 +195,7 @@ export async function promote(ctx: DeployContext, from: { environment: string; h
   const prepared = await prepare(ctx, options, signal);
   try {
     await requireDigest(ctx, source.image.repository, source.image.digest, options, signal);
-    const graph = await ctx.graph(null);
-    if (source.appModelHash !== appModelHash(graph)) prepared.notes.push(`the deploy promoted from "${from.environment}" was built against another app model than the one applied to "${ctx.environment}"`);
+    if (source.appModelHash !== appModelHash(ctx.model())) prepared.notes.push(`the deploy promoted from "${from.environment}" was built against another app model than the one applied to "${ctx.environment}"`);
     return await rollOut(ctx, prepared, options, {
       digest: source.image.digest,
       revision: source.revision,
@@ -321,9 +322,12 @@ function deploymentsOf(graph: DesiredGraph): DesiredResource[] {
   return graph.resources.filter((r) => r.providerType === DEPLOYMENT_TYPE);
 }
 
-/** The app model's hash in a record: the desired graph without the image, so the same app gives the same hash anywhere. */
-export function appModelHash(graph: DesiredGraph): string {
-  return contentHash(graph.resources.map((r) => ({ id: r.id, providerType: r.providerType, settings: r.providerType === DEPLOYMENT_TYPE ? { ...r.settings, image: null, placeholder: null } : r.settings })));
+/**
+ * The app model's hash in a record: the model as `encore-env analyze --json` gives it (paths relative to the app,
+ * no diagnostics), so the same app gives the same hash on every machine and for every environment.
+ */
+export function appModelHash(model: AppModel): string {
+  return contentHash({ ...modelJson(model), diagnostics: undefined });
 }
 
 function infraConfigHash(graph: DesiredGraph): string {
@@ -386,7 +390,7 @@ async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOp
     revision: input.revision,
     image: { repository, digest: input.digest },
     infraConfigHash: infraConfigHash(graph),
-    appModelHash: appModelHash(graph),
+    appModelHash: appModelHash(ctx.model()),
     by: prepared.by.slice(0, 256),
     at: started.toISOString(),
     trigger: input.trigger,

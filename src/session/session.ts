@@ -313,6 +313,7 @@ export class EnvironmentSession {
         await this.graph();
         return desiredGraph(this.model(), this.current, { appId: this.options.appId, appImage });
       },
+      model: () => this.model(),
       backend: () => this.state(),
       target: () => {
         target ??= this.deployTarget(signal);

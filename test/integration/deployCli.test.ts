@@ -206,6 +206,10 @@ test('deploy, deploys, a second deploy, rollback and promote pick and run the ri
     assert.equal(r4.trigger, 'promote');
     assert.deepEqual(r4.promotedFrom, { environment: 'staging', deployId: r3.id });
     assert.equal(r4.image.digest, r1.image.digest);
+    // One app model, whatever the environment: no warning that the image was built for another.
+    assert.equal(r4.appModelHash, r1.appModelHash);
+    assert.deepEqual(promoted.result.notes, []);
+    assert.deepEqual(back.result.notes, []);
     for (const d of await deployments(app.production)) assert.equal(d.spec.template.spec.containers[0].image, `${registry.host}/sample-app@${r1.image.digest}`);
 
     const stored = await history(app.staging);
