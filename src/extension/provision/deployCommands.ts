@@ -3,6 +3,10 @@
 // in a cancellable progress notification with every step and build line in the log. Roll Back lists the
 // environment's deploy history (the current one marked) and rolls out the chosen earlier deploy's image.
 import * as vscode from 'vscode';
+import type { Environment } from '../../model/environment';
+import type { AppModels } from '../appModels';
+import type { TreeNode } from '../tree/treeData';
+import type { WorkspaceApps } from '../workspaceApps';
 import { currentDeploy, gitRevision, isDeployError, rollbackCandidates, type DeployEvent, type DeployOutcome, type DeployRecord, type EnvironmentSession } from '../../session';
 import { log } from '../log';
 import { abortOn } from './abortOn';
@@ -24,6 +28,30 @@ export function registerDeploy(s: ProvisionServices, register: (id: string, run:
   register('encore.environment.deploy', deployCmd);
   register('encore.rollback', rollbackCmd);
   register('encore.environment.rollback', rollbackCmd);
+  register('encore.deploy.rollbackTo', async (node: unknown) => {
+    if (!(await trusted('Roll Back'))) return;
+    const n = node as TreeNode | undefined;
+    if (n?.kind !== 'deploy') throw new Error('Roll Back to This Deploy works on a deploy in the Deployments of an environment');
+    const go = 'Roll Back';
+    const r = n.record;
+    const answer = await vscode.window.showWarningMessage(
+      `Roll "${n.env.name}" back to ${r.id} (${r.revision.commit.slice(0, 12)}${r.revision.dirty ? ', dirty' : ''}, deployed ${r.at} by ${r.by})?`,
+      { modal: true, detail: 'Its image is rolled out again with no build; the history gets a new entry naming what it restores.' },
+      go,
+    );
+    if (answer === go) await runWithProgress(s, { root: n.root, env: n.env }, `rolling "${n.env.name}" back to ${r.id}`, (session, options) => session.rollback(r.id, options));
+  });
+}
+
+/** The Deployments node's entries: the environment's history, read from its cluster (trusted workspaces only). */
+export async function loadDeploys(apps: WorkspaceApps, models: AppModels, root: string, env: Environment): Promise<DeployRecord[]> {
+  if (!vscode.workspace.isTrusted) throw new Error('the deploy history is read with your cluster credentials: trust this workspace to see it');
+  const session = await openSession(apps, models, { root, env });
+  try {
+    return (await session.deploys()).records;
+  } finally {
+    await session.dispose();
+  }
 }
 
 async function withSession<T>(s: ProvisionServices, t: Target, run: (session: EnvironmentSession) => Promise<T>): Promise<T> {
@@ -96,10 +124,14 @@ async function runWithProgress(
       ),
     );
     for (const note of outcome.notes) log().warn(`deploy "${t.env.name}": ${note}`);
+    // The Deployments node reads the history again.
+    void vscode.commands.executeCommand('encore.refresh');
     void vscode.window.showInformationMessage(`Encore: deploy ${outcome.record.id} to "${t.env.name}" succeeded (${outcome.record.image.digest.slice(0, 19)}…).`);
   } catch (err) {
     const message = (err as Error).message;
     log().error(`deploy "${t.env.name}": ${message}`);
+    // A failed or cancelled deploy may have been recorded too.
+    void vscode.commands.executeCommand('encore.refresh');
     const cancelled = isDeployError(err) && err.code === 'cancelled';
     const show = cancelled ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
     const choice = await show(`Encore: ${cancelled ? 'cancelled' : 'failed'}: ${message.split('\n').slice(0, 3).join(' ')}`, 'Show Logs');
