@@ -8,10 +8,14 @@ export const EXIT = {
   unavailable: 3,
   /** plan --detailed-exitcode: there are changes to apply. */
   changes: 4,
-  /** Another apply or destroy holds the environment's lock (or unlock refused a live holder). */
+  /** Another apply, destroy or deploy holds the environment's lock (or unlock refused a live holder). */
   locked: 5,
   /** A confirmation is missing or wrong: --yes, or --confirm with the environment's name. */
   confirmation: 6,
+  /** deploy, rollback, promote: the environment was never applied, or last applied for another app model. */
+  applyFirst: 7,
+  /** deploy: a preflight failed (the encore CLI missing or too old, no commit, no registry setting, credentials). */
+  preflight: 8,
   /** Stopped by Ctrl+C. */
   cancelled: 130,
 } as const;

@@ -9,6 +9,7 @@ import { EXIT } from './exitCodes';
 import { parseArgs } from './provision/args';
 import { runProvisionCommand } from './provision/commands';
 import { runSecretCommand, type SecretIO } from './provision/secretCommand';
+import { DEPLOY_EXIT_CODES, DEPLOY_USAGE, runDeployCommand } from './deploy/commands';
 import { readSecret } from './readSecret';
 
 export { EXIT } from './exitCodes';
@@ -40,7 +41,7 @@ Usage:
   encore-env unlock --env NAME [--force] [DIR]
                                    Break the lock of an apply or destroy that is gone (its process no longer runs);
                                    --force breaks a lock whose holder may still be running.
-  encore-env --version | --help
+${DEPLOY_USAGE}  encore-env --version | --help
 
 DIR is the app's folder (default: the current directory, or the app above or below it). A Kubernetes environment's
 state is kept in its namespace (Secret encore-environments-state, with Lease encore-environments-lock as the lock),
@@ -54,7 +55,7 @@ Exit codes: 0 ok (plan: no changes, or any with no --detailed-exitcode), 1 the c
 has errors; for apply and destroy: a step failed), 2 usage error, 3 not available in this version (e.g. the
 environment's provider), 4 plan --detailed-exitcode found changes, 5 the environment is locked by another apply or
 destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 130 cancelled (Ctrl+C, SIGTERM or SIGHUP).
-`;
+${DEPLOY_EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -78,6 +79,12 @@ async function main(argv: string[]): Promise<number> {
       return runProvisionCommand(command, rest, terminalIO(), {});
     case 'secret':
       return runSecretCommand(rest, terminalIO(), {});
+    case 'deploy':
+    case 'deploys':
+    case 'rollback':
+    case 'promote':
+    case 'setup-ci':
+      return runDeployCommand(command, rest, terminalIO(), {});
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;

@@ -13,6 +13,8 @@ export const PATTERN_MESSAGES: Record<string, string> = {
   '^[a-z]+-[a-z]+\\d+$': 'must be a GCP region such as europe-west1 or us-central1',
   '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$':
     'must be a Kubernetes namespace: lowercase letters, digits and dashes, not starting or ending with a dash',
+  '^[a-zA-Z0-9.-]+(:[0-9]{1,5})?/[a-z0-9]+([._/-][a-z0-9]+)*$':
+    'must be an image repository: a registry host (with its port, if any), a slash and a lowercase path, such as ghcr.io/acme/shop or 127.0.0.1:5000/shop',
 };
 
 const ARTICLE: Record<string, string> = { object: 'an object', array: 'an array', integer: 'an integer' };

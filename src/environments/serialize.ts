@@ -34,7 +34,13 @@ export function canonicalEnvironment(env: Environment): Environment {
       ? { kind: 'aws', region: p.region, ...(p.profile !== undefined && { profile: p.profile }) }
       : p.kind === 'gcp'
         ? { kind: 'gcp', project: p.project, region: p.region }
-        : { kind: 'kubernetes', context: p.context, ...(p.namespace !== undefined && { namespace: p.namespace }) };
+        : {
+            kind: 'kubernetes',
+            context: p.context,
+            ...(p.namespace !== undefined && { namespace: p.namespace }),
+            ...(p.registry !== undefined && { registry: p.registry }),
+            ...(p.baseImage !== undefined && { baseImage: p.baseImage }),
+          };
   const images = env.images && {
     ...(env.images.mirror !== undefined && { mirror: env.images.mirror }),
     ...(env.images.replace !== undefined && { replace: env.images.replace }),

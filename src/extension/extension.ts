@@ -13,6 +13,7 @@ import { LiveStatuses } from './provision/liveStatus';
 import { loadRecordedStates } from './provision/recordedState';
 import type { Target } from './provision/target';
 import { registerProvisioning } from './provision/provisionCommands';
+import { loadDeploys } from './provision/deployCommands';
 import { cachedGraphs } from './tree/graphCache';
 import type { TreeNode } from './tree/treeData';
 import { WorkspaceApps } from './workspaceApps';
@@ -36,7 +37,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const appModels = models;
     lensHook.decorate = environmentLensDecorator(apps, models, graphFor, (root, env, id) => live.statusOf(root, env, id));
     const live = new LiveStatuses();
-    const tree = new EnvironmentsTree(apps, models, graphFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id));
+    const tree = new EnvironmentsTree(apps, models, graphFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id), (root, env) => loadDeploys(apps, models, root, env));
     const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
     const status = new EnvironmentStatus(context.workspaceState, apps);
     // The language server starts once the workspace has an Encore app (now or later), after activation returns.

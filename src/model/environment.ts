@@ -13,7 +13,15 @@ export type DeployTrigger = { trigger: 'push'; branch: string } | { trigger: 'ma
 export type ProviderSettings =
   | { kind: 'aws'; region: string; profile?: string }
   | { kind: 'gcp'; project: string; region: string }
-  | { kind: 'kubernetes'; context: string; namespace?: string };
+  | {
+      kind: 'kubernetes';
+      context: string;
+      namespace?: string;
+      /** The image repository deploys push to (`host[:port]/path`), with the user's own Docker credentials. */
+      registry?: string;
+      /** `encore build docker --base`: the base image of the app's image (Encore's default: node:slim). */
+      baseImage?: string;
+    };
 
 export interface Sizing {
   databases?: Record<string, { cpu?: number; memoryGiB?: number; diskGiB?: number }>;

@@ -232,6 +232,38 @@ export interface OpenedEnvironment {
   identity(signal: AbortSignal): Promise<ProviderIdentity>;
   /** Closes the connections; called once. */
   dispose(): Promise<void>;
+  /** What a deploy needs of the environment beyond the driver; absent for a provider that cannot deploy yet. */
+  deployTarget?(): DeployTarget;
+}
+
+/** A Deployment's rollout as a deploy reports it. */
+export interface RolloutResult {
+  name: string;
+  result: 'done' | 'failed' | 'timeout' | 'superseded' | 'missing';
+  /** kubectl's words, and the pods' reasons for one that did not roll out. */
+  message: string;
+}
+
+/**
+ * The provider's part of a deploy (src/session/deploy.ts): the deploy history kept where the state is, with
+ * optimistic concurrency, the deploy's annotations on a workload, and the rollout watch.
+ */
+export interface DeployTarget {
+  /** Where the history is kept, for messages. */
+  readonly historyLocation: string;
+  /** The stored history document (undefined: none yet) and a version token for saveHistory. */
+  loadHistory(signal: AbortSignal): Promise<{ doc: unknown; version: string | null }>;
+  /** Writes the document only if it is still at `expected`; false when someone wrote in between (read again). */
+  saveHistory(doc: unknown, expected: string | null, signal: AbortSignal): Promise<boolean>;
+  /** The deploy annotations each workload has now (by name), to find an interrupted deploy. */
+  workloadAnnotations(names: readonly string[], signal: AbortSignal): Promise<Record<string, Record<string, string>>>;
+  /** Sets annotations on a workload under the deploy's own field manager (an apply of infrastructure keeps them). */
+  annotate(name: string, annotations: Record<string, string>, signal: AbortSignal): Promise<void>;
+  /** Watches the workloads until each rolled out, failed or the time is up. */
+  watchRollout(
+    names: readonly string[],
+    options: { timeoutMs: number; pollMs?: number; signal: AbortSignal; expectImages: Record<string, string>; onProgress?: (name: string, message: string) => void },
+  ): Promise<{ ok: boolean; summary: string; deployments: RolloutResult[] }>;
 }
 
 /**

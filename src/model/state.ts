@@ -96,7 +96,7 @@ export interface LockHolder {
   pid: number;
   /** ISO time the lock was taken. */
   startedAt: string;
-  operation: 'apply' | 'destroy';
+  operation: 'apply' | 'destroy' | 'deploy';
   /** Unique per acquisition, so a holder only ever releases its own lock (a Lease's holderIdentity). */
   token: string;
 }

@@ -12,3 +12,8 @@ export { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../prov
 export { checkSecretValue, holdsTypedValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 export { isEngineError, type RunOutcome, type UnlockResult } from '../provisioning/engine';
 export type { ProviderRegistry } from '../provisioning/providers';
+export { DeployError, isDeployError, type DeployErrorCode, type DeployEvent, type DeployOptions, type DeployOutcome, type DeployStep } from './deploy';
+export { currentDeploy, rollbackCandidates, type DeployRecord, type DeployTrigger } from '../provisioning/deploy/history';
+export { MIN_ENCORE_VERSION, INSTALL_HINT } from '../provisioning/deploy/encoreCli';
+export { deployWorkflow, workflowPath, kubeconfigSecretName, type WorkflowInput } from '../provisioning/deploy/workflow';
+export { gitRevision, type Revision } from '../provisioning/deploy/revision';

@@ -23,6 +23,8 @@ import { LocalFileBackend } from '../provisioning/state/localFile';
 import { SessionError } from './errors';
 import { appImageOf } from './images';
 import { readMigrationSql } from './migrations';
+import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
+import type { DeployRecord } from '../provisioning/deploy/history';
 
 export interface SizingAnswer {
   question: SizingQuestion;
@@ -265,6 +267,64 @@ export class EnvironmentSession {
     const opened = await this.provider();
     await opened.driver.preflight(signal);
     return setSecretValue(await this.graph(), opened.driver, name, value, signal);
+  }
+
+  /** Builds the checked-out revision with the user's encore CLI, pushes it, and rolls it out (src/session/deploy.ts). */
+  async deploy(options: DeployOptions = {}): Promise<DeployOutcome> {
+    return deploy(await this.deployContext(options.signal), options);
+  }
+
+  /** Rolls back to an earlier succeeded deploy's image, with no build. */
+  async rollback(deployId: string, options: DeployOptions = {}): Promise<DeployOutcome> {
+    return rollback(await this.deployContext(options.signal), deployId, options);
+  }
+
+  /** Rolls out the image environment `from` runs now, with no build. */
+  async promote(from: EnvironmentSession, options: DeployOptions = {}): Promise<DeployOutcome> {
+    const source = await from.deploys(options.signal);
+    return promote(await this.deployContext(options.signal), { environment: from.env.name, history: source.records }, options);
+  }
+
+  /** The environment's deploy history, oldest first, and the entries that do not validate. */
+  async deploys(signal?: AbortSignal): Promise<{ records: DeployRecord[]; problems: string[]; location: string }> {
+    const target = await this.deployTarget(signal);
+    return { ...(await readHistory(target, signal)), location: target.historyLocation };
+  }
+
+  private async deployTarget(signal?: AbortSignal) {
+    const opened = await this.provider();
+    if (!opened.deployTarget) throw new DeployError('unavailable', `deploying to a ${this.current.provider.kind} environment is not available in this version`);
+    await opened.driver.preflight(signal ?? new AbortController().signal);
+    return opened.deployTarget();
+  }
+
+  /** What a deploy needs; the cluster is reached only when a step needs it, so local preflights come first. */
+  private async deployContext(signal?: AbortSignal): Promise<DeployContext> {
+    let target: ReturnType<EnvironmentSession['deployTarget']> | undefined;
+    const p = this.current.provider;
+    return {
+      environment: this.current.name,
+      appRoot: this.options.appRoot,
+      appId: this.options.appId,
+      repository: p.kind === 'kubernetes' ? p.registry : undefined,
+      baseImage: p.kind === 'kubernetes' ? p.baseImage : undefined,
+      graph: async (appImage) => {
+        // The app's own errors are refused here as for a plan.
+        await this.graph();
+        return desiredGraph(this.model(), this.current, { appId: this.options.appId, appImage });
+      },
+      model: () => this.model(),
+      backend: () => this.state(),
+      target: () => {
+        target ??= this.deployTarget(signal);
+        return target;
+      },
+      who: async (s) => (await this.identity(s)).principal,
+      applyDeployment: async (resource, resolved, s) => {
+        const opened = await this.provider();
+        await opened.driver.update({ ...resource, resolved }, { signal: s, progress: (message) => this.options.hooks?.note?.(`${resource.name}: ${message}`) });
+      },
+    };
   }
 
   async dispose(): Promise<void> {

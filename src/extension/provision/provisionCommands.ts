@@ -16,6 +16,7 @@ import { abortOn } from './abortOn';
 import { askSizingInVsCode } from './newSizing';
 import { planText } from './planText';
 import { runSetSecretValue } from './secretValue';
+import { registerDeploy } from './deployCommands';
 import { chooseTarget, openSession, type Target } from './target';
 
 export const PLAN_SCHEME = 'encore-plan';
@@ -95,6 +96,7 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   register('encore.environment.destroy', destroyCmd);
   register('encore.setSecretValue', secretCmd);
   register('encore.resource.setSecretValue', secretCmd);
+  registerDeploy(s, register, trusted);
 }
 
 /** Opens a session on the target for one command, and closes it after. */

@@ -5,7 +5,12 @@ import { log } from '../log';
 import type { WorkspaceApp, WorkspaceApps } from '../workspaceApps';
 import { sourceKey } from './resourceGroups';
 import type { SourceRef } from '../../model/desiredGraph';
-import { buildTree, environmentId, groupId, itemData, type Action, type AppInput, type GraphFn, type StatusFn, type TreeData, type TreeNode } from './treeData';
+import { buildTree, deployNodes, environmentId, groupId, itemData, type Action, type AppInput, type GraphFn, type StatusFn, type TreeData, type TreeNode } from './treeData';
+import { currentDeploy, type DeployRecord } from '../../session';
+import type { Environment } from '../../model/environment';
+
+/** Reads an environment's deploy history (from its cluster), for its Deployments node. */
+export type DeploysLoader = (root: string, env: Environment) => Promise<DeployRecord[]>;
 
 /**
  * The Environments view. It rebuilds its data (treeData.ts) when the apps, their environments files or their models
@@ -25,6 +30,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     private readonly extensionUri: vscode.Uri,
     private readonly debounceMs = 100,
     private readonly statusOf?: StatusFn,
+    private readonly loadDeploys?: DeploysLoader,
   ) {
     this.disposables.push(apps.onDidChange(() => this.schedule()), models.onDidChange(() => this.schedule()));
   }
@@ -51,7 +57,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private build(): TreeData {
     const started = performance.now();
-    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.graphFor, this.statusOf);
+    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.graphFor, this.statusOf, { deployments: this.loadDeploys !== undefined });
     log().debug(`built the Environments view (${data.nodes.size} nodes) in ${(performance.now() - started).toFixed(1)} ms`);
     return data;
   }
@@ -79,18 +85,37 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
       await this.apps.list();
       if (!this.data) this.data = this.build();
     }
+    if (node?.kind === 'deployments' && this.loadDeploys) return this.deploys(node);
     const data = this.current();
     return (data.children.get(node?.id ?? '') ?? []).map((id) => data.nodes.get(id) as TreeNode);
   }
 
+  /** The history's nodes, read when the Deployments node is expanded; a failure is one node that says why. */
+  private readonly deployParents = new Map<string, TreeNode>();
+
+  private async deploys(node: Extract<TreeNode, { kind: 'deployments' }>): Promise<TreeNode[]> {
+    try {
+      const records = await this.loadDeploys!(node.root, node.env);
+      const nodes = deployNodes(node, records, currentDeploy(records));
+      for (const n of nodes) this.deployParents.set(n.id, node);
+      if (nodes.length > 0) return nodes;
+      return [{ kind: 'problem', id: `${node.id}/none`, root: node.root, severity: 'info', label: 'No deploys yet', description: '', tooltip: 'Deploy this environment to see its history here.' }];
+    } catch (err) {
+      log().warn(`the deploy history of "${node.env.name}": ${(err as Error).message}`);
+      return [{ kind: 'problem', id: `${node.id}/error`, root: node.root, severity: 'warning', label: 'Deploy history unavailable', description: (err as Error).message.split('\n')[0]!.slice(0, 80), tooltip: (err as Error).message }];
+    }
+  }
+
   getParent(node: TreeNode): TreeNode | undefined {
+    const deployParent = this.deployParents.get(node.id);
+    if (deployParent) return deployParent;
     const data = this.current();
     const parent = data.parent.get(node.id);
     return parent === undefined ? undefined : data.nodes.get(parent);
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
-    const hasChildren = (this.current().children.get(node.id)?.length ?? 0) > 0;
+    const hasChildren = node.kind === 'deployments' || (this.current().children.get(node.id)?.length ?? 0) > 0;
     const d = itemData(node, hasChildren);
     const state =
       d.collapsible === 'none'

@@ -7,7 +7,7 @@ import type { DesiredGraph, DesiredResource } from '../../model/desiredGraph';
 import { describeEnvironment, ENVIRONMENTS_FILE, type Environment } from '../../model/environment';
 import { capProblems, formatProblem, type FileProblem } from '../../environments/problems';
 import { groupResources, resourceLabel, type ResourceGroup } from './resourceGroups';
-import { holdsTypedValue } from '../../session';
+import { holdsTypedValue, type DeployRecord } from '../../session';
 import { escapeMarkdown, markdownCode } from '../../model/markdown';
 
 /** What the language server knows about an app. */
@@ -56,7 +56,10 @@ export type TreeNode =
   | (Base & { kind: 'setting'; envName: string; label: string; value: string; icon: string; tooltip?: string })
   | (Base & { kind: 'group'; envName: string; group: ResourceGroup })
   | (Base & { kind: 'resource'; envName: string; resource: DesiredResource; status: ResourceStatus; error?: string })
-  | (Base & { kind: 'problem'; severity: Severity; label: string; description: string; tooltip: string; action?: Action });
+  | (Base & { kind: 'problem'; severity: Severity; label: string; description: string; tooltip: string; action?: Action })
+  /** An environment's deploy history; its entries are read from the cluster when it is expanded (environmentsTree.ts). */
+  | (Base & { kind: 'deployments'; env: Environment })
+  | (Base & { kind: 'deploy'; env: Environment; record: DeployRecord; current: boolean });
 
 /** Where each resource stands: from recorded state, and the last plan's drift (provision/liveStatus.ts). */
 export type ResourceStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
@@ -76,7 +79,12 @@ export interface TreeData {
 /** Plans one environment; the caller memoises (the planner is pure, so the same inputs give the same graph). */
 export type GraphFn = (model: AppModel, env: Environment) => DesiredGraph;
 
-export function buildTree(apps: readonly AppInput[], graphFor: GraphFn, statusOf: StatusFn = NOT_PROVISIONED): TreeData {
+export interface TreeOptions {
+  /** Add a Deployments node to each environment whose provider can deploy (its entries load on expand). */
+  deployments?: boolean;
+}
+
+export function buildTree(apps: readonly AppInput[], graphFor: GraphFn, statusOf: StatusFn = NOT_PROVISIONED, options: TreeOptions = {}): TreeData {
   const data: TreeData = { nodes: new Map(), children: new Map(), parent: new Map() };
   const add = (parentId: string, node: TreeNode): string => {
     data.nodes.set(node.id, node);
@@ -91,14 +99,14 @@ export function buildTree(apps: readonly AppInput[], graphFor: GraphFn, statusOf
   // Several apps: one group per app.
   for (const app of apps) {
     const parentId = apps.length === 1 ? '' : add('', { kind: 'app', id: `app:${app.root}`, root: app.root, label: path.basename(app.root), description: app.description });
-    addApp(add, parentId, app, graphFor, statusOf, apps.length > 1);
+    addApp(add, parentId, app, graphFor, statusOf, apps.length > 1, options);
   }
   return data;
 }
 
 type Add = (parentId: string, node: TreeNode) => string;
 
-function addApp(add: Add, parentId: string, app: AppInput, graphFor: GraphFn, statusOf: StatusFn, noticeWhenEmpty: boolean): void {
+function addApp(add: Add, parentId: string, app: AppInput, graphFor: GraphFn, statusOf: StatusFn, noticeWhenEmpty: boolean, options: TreeOptions): void {
   const { root } = app;
   if (app.appError) {
     add(parentId, problem(root, `app-error:${root}`, 'error', 'Cannot read encore.app', app.appError, app.appError, {
@@ -122,7 +130,7 @@ function addApp(add: Add, parentId: string, app: AppInput, graphFor: GraphFn, st
     }
     return;
   }
-  for (const env of envs.environments) addEnvironment(add, parentId, app, env, graphFor, statusOf);
+  for (const env of envs.environments) addEnvironment(add, parentId, app, env, graphFor, statusOf, options);
 }
 
 /** A broken file: one error node that opens the file at the first problem, and one child per problem. */
@@ -152,11 +160,20 @@ export function environmentId(root: string, name: string): string {
   return `env:${root}:${name}`;
 }
 
+export function deploymentsId(root: string, envName: string): string {
+  return `${environmentId(root, envName)}/deployments`;
+}
+
+/** The nodes of an environment's deploy history, newest first, the one that runs now marked. */
+export function deployNodes(parent: Extract<TreeNode, { kind: 'deployments' }>, records: readonly DeployRecord[], current: DeployRecord | undefined): TreeNode[] {
+  return [...records].reverse().map((record) => ({ kind: 'deploy', id: `${parent.id}/${record.id}`, root: parent.root, env: parent.env, record, current: record === current }));
+}
+
 export function groupId(root: string, envName: string, key: string): string {
   return `${environmentId(root, envName)}/group:${key}`;
 }
 
-function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, graphFor: GraphFn, statusOf: StatusFn): void {
+function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environment, graphFor: GraphFn, statusOf: StatusFn, options: TreeOptions): void {
   const { root } = app;
   const envId = environmentId(root, env.name);
   const planned = environmentGraph(app.model, env, graphFor);
@@ -165,6 +182,7 @@ function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environm
   for (const s of settings(env)) {
     add(envId, { kind: 'setting', id: `${envId}/setting:${s.key}`, root, envName: env.name, label: s.label, value: s.value, icon: s.icon, tooltip: s.tooltip });
   }
+  if (options.deployments && env.provider.kind === 'kubernetes') add(envId, { kind: 'deployments', id: deploymentsId(root, env.name), root, env });
   for (const p of planned.problems) add(envId, { ...p, id: `${envId}/${p.id}`, root });
   if (!planned.graph) return;
   for (const group of groupResources(planned.graph)) {
@@ -335,6 +353,27 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
         collapsible: 'none',
         icon: STATUS_ICON[node.status] ?? (r.stateful ? 'circle-large-outline' : 'circle-outline'),
         contextValue: `encore.resource${r.stateful ? '.stateful' : ''}${holdsTypedValue(r) ? '.appSecret' : ''}`,
+      };
+    }
+    case 'deployments':
+      return { label: 'Deployments', description: '', tooltip: escapeMarkdown(`The deploy history of ${node.env.name}, newest first (read from the cluster when expanded).`), collapsible: 'collapsed', icon: 'history', contextValue: 'encore.deployments' };
+    case 'deploy': {
+      const r = node.record;
+      const revision = `${r.revision.commit.slice(0, 7)}${r.revision.dirty ? '-dirty' : ''}`;
+      const extra = r.restores ? `, restores ${r.restores}` : r.promotedFrom ? `, from ${r.promotedFrom.environment}` : '';
+      const lines = [
+        `**${escapeMarkdown(r.id)}**${node.current ? ' (runs now)' : ''}`, `revision ${markdownCode(r.revision.commit)}${r.revision.dirty ? ' with uncommitted changes' : ''}${r.revision.branch ? ` on ${escapeMarkdown(r.revision.branch)}` : ''}`,
+        `image ${markdownCode(`${r.image.repository}@${r.image.digest}`)}`, `${escapeMarkdown(r.trigger)} by ${escapeMarkdown(r.by)} at ${escapeMarkdown(r.at)}: ${escapeMarkdown(r.result)}${escapeMarkdown(extra)}`,
+        ...(r.message ? [escapeMarkdown(r.message)] : []),
+      ];
+      return {
+        label: `${node.current ? '● ' : ''}${revision}`,
+        description: `${r.at.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')} · ${r.trigger} · ${r.by} · ${r.result}`,
+        tooltip: lines.join('\n\n'),
+        collapsible: 'none',
+        icon: r.result === 'succeeded' ? (node.current ? 'pass-filled' : 'pass') : r.result === 'failed' ? 'error' : 'circle-slash',
+        // Only an earlier deploy that succeeded can be rolled back to.
+        contextValue: `encore.deploy.${r.result}${node.current ? '.current' : ''}`,
       };
     }
     case 'problem':

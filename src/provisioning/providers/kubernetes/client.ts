@@ -57,6 +57,8 @@ export interface ApplyOptions {
   force?: boolean;
   dryRun?: boolean;
   signal?: AbortSignal;
+  /** Another field manager than the provider's (a deploy's annotations, which an apply must leave alone). */
+  fieldManager?: string;
 }
 
 /**
@@ -239,7 +241,7 @@ export class KubeClient {
   async apply<T extends KubeObject = KubeObject>(object: KubeObject, options: ApplyOptions = {}): Promise<T> {
     const type = resourceType(object.apiVersion, object.kind);
     return this.request<T>('PATCH', resourcePath(type, object.metadata.namespace, object.metadata.name), {
-      query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', force: options.force ? 'true' : undefined, dryRun: options.dryRun ? 'All' : undefined },
+      query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, fieldValidation: 'Strict', force: options.force ? 'true' : undefined, dryRun: options.dryRun ? 'All' : undefined },
       body: object,
       // JSON is YAML, and the apply patch type takes either.
       contentType: 'application/apply-patch+yaml',

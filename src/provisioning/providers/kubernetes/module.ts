@@ -10,6 +10,7 @@ import type { StateBackend } from '../../../model/state';
 import { LocalFileBackend } from '../../state/localFile';
 import { MigratingBackend, MirroredBackend, MirrorReader, mirrorFile } from '../../state/mirror';
 import { connect } from './connection';
+import { kubernetesDeployTarget } from './deployTarget';
 import { KubernetesDriver, kubernetesStateBackend } from './driver';
 import { toDriverError } from './driverErrors';
 import { selfIdentity } from './identity';
@@ -54,6 +55,7 @@ export const kubernetesProvider: ProviderModule = {
         }
       },
       dispose: () => driver.dispose(),
+      deployTarget: () => kubernetesDeployTarget(() => driver.client(), namespace),
     };
   },
 
