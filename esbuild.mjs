@@ -1,4 +1,5 @@
-// Builds the four bundles: extension, language server and CLI (cjs, node) and the webview (esm, browser).
+// Builds the bundles: extension, language server and the CLI's executable (cjs, node), the CLI (esm, node, split
+// into chunks) and the webview (esm, browser).
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
@@ -13,13 +14,14 @@ const require = createRequire(import.meta.url);
 const reporter = {
   name: 'reporter',
   setup(build) {
-    build.onStart(() => console.log(`[watch] build started (${build.initialOptions.outfile})`));
+    const out = build.initialOptions.outfile ?? build.initialOptions.outdir;
+    build.onStart(() => console.log(`[watch] build started (${out})`));
     build.onEnd((result) => {
       for (const { text, location } of result.errors) {
         console.error(`✘ [ERROR] ${text}`);
         if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
       }
-      console.log(`[watch] build finished (${build.initialOptions.outfile})`);
+      console.log(`[watch] build finished (${out})`);
     });
   },
 };
@@ -40,7 +42,27 @@ const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mai
 const bundles = [
   { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
+  // neither TypeScript nor a provider). Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
+  {
+    ...node,
+    entryPoints: ['src/cli/main.ts'],
+    outdir: 'dist/cli',
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: {
+      js: [
+        "import { createRequire as __cliCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __cliFileURLToPath } from 'node:url';",
+        'const require = __cliCreateRequire(import.meta.url);',
+        'const __filename = __cliFileURLToPath(import.meta.url);',
+        "const __dirname = __cliFileURLToPath(new URL('.', import.meta.url));",
+      ].join(' '),
+    },
+  },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { AppAnalyzer } from '../analyzer/analyzer';
+import type { AppModel } from '../model/appModel';
 import { findApps } from '../analyzer/findApps';
-import { modelJson } from '../analyzer/modelJson';
 import { version } from '../../package.json';
 import { EXIT } from './exitCodes';
 import { parseArgs } from './provision/args';
-import { runProvisionCommand } from './provision/commands';
-import { runSecretCommand, type SecretIO } from './provision/secretCommand';
+import type { SecretIO } from './provision/secretCommand';
 import { readSecret } from './readSecret';
 
 export { EXIT } from './exitCodes';
@@ -75,9 +73,10 @@ async function main(argv: string[]): Promise<number> {
     case 'apply':
     case 'destroy':
     case 'unlock':
-      return runProvisionCommand(command, rest, terminalIO(), {});
+      // Loaded on demand (a chunk of its own): --help, --version and apps never load the providers or TypeScript.
+      return (await import('./provision/commands')).runProvisionCommand(command, rest, terminalIO(), {});
     case 'secret':
-      return runSecretCommand(rest, terminalIO(), {});
+      return (await import('./provision/secretCommand')).runSecretCommand(rest, terminalIO(), {});
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;
@@ -107,6 +106,7 @@ async function analyze(args: string[]): Promise<number> {
     process.stderr.write(`encore-env analyze: no Encore app (encore.app file) at or below ${parsed.dir}\n`);
     return EXIT.usage;
   }
+  const [{ AppAnalyzer }, { modelJson }] = await Promise.all([import('../analyzer/analyzer'), import('../analyzer/modelJson')]);
   let errors = 0;
   const out: object[] = [];
   for (const app of apps) {
@@ -132,7 +132,7 @@ async function analyze(args: string[]): Promise<number> {
   return errors > 0 ? EXIT.failure : EXIT.ok;
 }
 
-function printModel(where: string, model: ReturnType<AppAnalyzer['analyze']>): void {
+function printModel(where: string, model: AppModel): void {
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   process.stdout.write(
     `${where}: ${[
