@@ -39,30 +39,47 @@ const common = {
 
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] };
 
+/**
+ * An ES module split into chunks: each dynamic import() becomes a chunk loaded when first needed, so a bundle's start
+ * reads only what its entry imports statically. Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
+ */
+const splitEsm = {
+  ...node,
+  format: 'esm',
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  banner: {
+    js: [
+      "import { createRequire as __esmCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __esmFileURLToPath } from 'node:url';",
+      'const require = __esmCreateRequire(import.meta.url);',
+      'const __filename = __esmFileURLToPath(import.meta.url);',
+      "const __dirname = __esmFileURLToPath(new URL('.', import.meta.url));",
+    ].join(' '),
+  },
+};
+
+/** `import … from 'vscode'` becomes require('vscode'): VS Code gives its API to CommonJS requires of the extension. */
+const vscodeThroughRequire = {
+  name: 'vscode-through-require',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) =>
+      args.namespace === 'vscode-shim' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-shim' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'vscode-shim' }, () => ({ contents: "module.exports = require('vscode');", loader: 'js' }));
+  },
+};
+
 const bundles = [
-  { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/extension/loader.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // The extension itself, split like the CLI; `vscode` is reached through require (VS Code answers it there).
+  { ...splitEsm, entryPoints: ['src/extension/extension.ts'], outdir: 'dist/extension', plugins: [...common.plugins, vscodeThroughRequire] },
   { ...node, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
   { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
   // neither TypeScript nor a provider). Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
-  {
-    ...node,
-    entryPoints: ['src/cli/main.ts'],
-    outdir: 'dist/cli',
-    format: 'esm',
-    splitting: true,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    banner: {
-      js: [
-        "import { createRequire as __cliCreateRequire } from 'node:module';",
-        "import { fileURLToPath as __cliFileURLToPath } from 'node:url';",
-        'const require = __cliCreateRequire(import.meta.url);',
-        'const __filename = __cliFileURLToPath(import.meta.url);',
-        "const __dirname = __cliFileURLToPath(new URL('.', import.meta.url));",
-      ].join(' '),
-    },
-  },
+  { ...splitEsm, entryPoints: ['src/cli/main.ts'], outdir: 'dist/cli' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

@@ -1,6 +1,6 @@
 // The bundles esbuild.mjs writes: module formats, externals, source maps, and what each CLI command loads.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
@@ -8,16 +8,29 @@ const dist = path.join(__dirname, '..', '..', 'dist');
 const read = (f: string) => readFileSync(path.join(dist, f), 'utf8');
 
 test('each bundle exists with a source map', () => {
-  for (const f of ['extension.js', 'server.js', 'cli.js', 'cli/main.mjs', 'webview/main.js']) {
+  for (const f of ['extension.js', 'extension/extension.mjs', 'server.js', 'cli.js', 'cli/main.mjs', 'webview/main.js']) {
     assert.ok(existsSync(path.join(dist, `${f}.map`)), `${f}.map`);
     assert.match(read(f), /\/\/# sourceMappingURL=\S+\.m?js\.map\s*$/, f);
   }
 });
 
-test('the extension is CommonJS and leaves vscode to the host', () => {
-  const extension = read('extension.js');
-  assert.match(extension, /require\("vscode"\)/);
-  assert.match(extension, /module\.exports/);
+test('the extension\'s main is CommonJS and loads the split ES module extension, which leaves vscode to the host', () => {
+  const main = read('extension.js');
+  assert.match(main, /module\.exports/);
+  assert.match(main, /extension\.mjs/);
+  const chunks = readdirSync(path.join(dist, 'extension', 'chunks')).filter((f) => f.endsWith('.mjs')).map((f) => read(`extension/chunks/${f}`));
+  // Through require, which VS Code answers with its API; never an ES import, which it does not.
+  assert.ok(chunks.some((c) => /\("vscode"\)/.test(c)), 'vscode is required');
+  assert.ok(![read('extension/extension.mjs'), ...chunks].some((c) => /from\s*"vscode"|import\s*"vscode"/.test(c)), 'vscode is never imported as an ES module');
+});
+
+test('the extension\'s start loads at most 1 MB and no Kubernetes client, cloud SDK or language client', () => {
+  const loaded = staticClosure('extension/extension.mjs');
+  const bytes = ['extension.js', ...loaded].reduce((n, f) => n + statSync(path.join(dist, f)).size, 0);
+  assert.ok(bytes <= 1024 * 1024, `the extension's start loads ${bytes} bytes: ${loaded.join(', ')}`);
+  assert.deepEqual(heavyIn(loaded).concat(loaded.filter((f) => packagesOf(f).has('vscode-languageclient'))), []);
+  const all = readdirSync(path.join(dist, 'extension', 'chunks')).filter((f) => f.endsWith('.mjs')).map((f) => `extension/chunks/${f}`);
+  assert.ok(all.some((f) => packagesOf(f).has('@kubernetes/client-node')), 'the Kubernetes client is in a chunk loaded on demand');
 });
 
 test('the webview bundle is a browser ES module with no node requires', () => {
