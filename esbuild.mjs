@@ -2,7 +2,8 @@
 // into chunks) and the webview (esm, browser).
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -26,6 +27,17 @@ const reporter = {
   },
 };
 
+/** The analyzer's version for its on-disk cache: a hash of what decides the facts it extracts. */
+function analyzerBuild() {
+  const hash = createHash('sha256').update(require('ts-morph/package.json').version);
+  for (const dir of ['src/analyzer', 'src/model']) {
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+      if (f.endsWith('.ts')) hash.update(f).update(readFileSync(path.join(dir, f)));
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 const common = {
   bundle: true,
   minify: production,
@@ -33,7 +45,10 @@ const common = {
   sourcesContent: false,
   logLevel: 'warning',
   legalComments: 'linked',
-  define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
+  define: {
+    'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
+    ENCORE_ANALYZER_BUILD: JSON.stringify(analyzerBuild()),
+  },
   plugins: watch ? [reporter] : [],
 };
 

@@ -1,13 +1,24 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AppModel, Diagnostic } from '../model/appModel';
-import { extractFile, problemFacts } from './extract';
+import type { FactsCache } from './cache/factsCache';
 import type { FileFacts } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
 import { ENCORE_APP_FILE } from './findApps';
+import type { Probe } from './probes';
 import { decodeSource } from './sourceText';
 import { isSourceFile, listSourceFiles } from './walk';
+
+// Extraction (and TypeScript with it) loads on first use: an analysis that finds every file in its cache needs neither.
+let extraction: typeof import('./extract') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const extractor = (): typeof import('./extract') => (extraction ??= require('./extract') as typeof import('./extract'));
+
+export interface AnalyzerOptions {
+  /** Facts of files analysed before (kept on disk between runs by the caller); read and filled by analyze(). */
+  cache?: FactsCache;
+}
 
 /**
  * Analyses one Encore.ts app (the directory holding encore.app) into an AppModel with diagnostics, the way Encore's
@@ -24,7 +35,10 @@ export class AppAnalyzer {
   private walkDiagnostics: Diagnostic[] = [];
   private imports = new ImportTargets(this.facts);
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    private readonly options: AnalyzerOptions = {},
+  ) {
     this.root = path.resolve(root);
   }
 
@@ -40,6 +54,7 @@ export class AppAnalyzer {
     this.walkDiagnostics = problems.map((p) => ({ file: appFile, range: { start, end: start }, severity: 'warning', message: `${p.path}: ${p.message}` }));
     for (const file of files) this.extract(file);
     for (const file of this.overlays.keys()) this.extract(file);
+    this.options.cache?.retain(new Set(files));
     return this.relink();
   }
 
@@ -87,7 +102,7 @@ export class AppAnalyzer {
 
   private extract(file: string): void {
     const text = this.overlays.get(file);
-    const facts = text !== undefined ? extractFile(file, text, this.root) : this.extractFromDisk(file);
+    const facts = text !== undefined ? extractor().extractFile(file, text, this.root) : this.extractFromDisk(file);
     if (facts === null) {
       this.forget(file);
       return;
@@ -104,10 +119,19 @@ export class AppAnalyzer {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      return problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`);
+      return extractor().problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`);
     }
     const decoded = decodeSource(bytes);
-    return 'problem' in decoded ? problemFacts(file, decoded.problem) : extractFile(file, decoded.text, this.root);
+    if ('problem' in decoded) return extractor().problemFacts(file, decoded.problem);
+    const cache = this.options.cache;
+    if (!cache) return extractor().extractFile(file, decoded.text, this.root);
+    const key = cache.keyOf(file, bytes);
+    const cached = cache.get(file, key);
+    if (cached) return cached;
+    const probes: Probe[] = [];
+    const facts = extractor().extractFile(file, decoded.text, this.root, probes);
+    cache.put(file, key, facts, probes);
+    return facts;
   }
 
   private forget(file: string): void {

@@ -106,7 +106,7 @@ async function analyze(args: string[]): Promise<number> {
     process.stderr.write(`encore-env analyze: no Encore app (encore.app file) at or below ${parsed.dir}\n`);
     return EXIT.usage;
   }
-  const [{ AppAnalyzer }, { modelJson }] = await Promise.all([import('../analyzer/analyzer'), import('../analyzer/modelJson')]);
+  const [{ analyzeCached }, { modelJson }] = await Promise.all([import('./analysisCache'), import('../analyzer/modelJson')]);
   let errors = 0;
   const out: object[] = [];
   for (const app of apps) {
@@ -123,7 +123,7 @@ async function analyze(args: string[]): Promise<number> {
       if (!parsed.json) process.stdout.write(`${where}: ${note}\n`);
       continue;
     }
-    const model = new AppAnalyzer(app.root).analyze();
+    const model = await analyzeCached(app.root);
     errors += model.diagnostics.filter((d) => d.severity === 'error').length;
     out.push({ root: app.root, lang: 'typescript', ...modelJson(model) });
     if (!parsed.json) printModel(where, model);

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ANALYSIS_CACHE_DIR } from '../../src/analyzer/cache/location';
+import { ANALYSIS_CACHE_FILE } from '../../src/cli/analysisCache';
 import { generateSyntheticApp, syntheticAppShape } from './synthetic-app';
 
 const ROUNDS = Number(process.env.CLI_ROUNDS ?? 9);
@@ -37,8 +37,7 @@ export async function benchCli(): Promise<Record<string, number>> {
     const loadBefore = os.loadavg()[0];
     const { root } = generateSyntheticApp(dir, { services: SERVICES, seed: 1 });
     const shape = syntheticAppShape({ services: SERVICES, seed: 1 });
-    const cacheDir = path.join(root, ANALYSIS_CACHE_DIR);
-    const dropCache = () => rmSync(cacheDir, { recursive: true, force: true });
+    const dropCache = () => rmSync(path.join(root, ANALYSIS_CACHE_FILE), { force: true });
     // One file changed between runs: an endpoint file alternates between two texts, so every round sees a change.
     const changed = path.join(root, shape.services[SERVICES / 2], 'api.ts');
     const original = readFileSync(changed, 'utf8');
