@@ -4,10 +4,11 @@
 // the app, so a cache that came with the app (or was edited) is never trusted. A cache that cannot be read or written
 // only costs speed.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { link, mkdir, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AppAnalyzer } from '../analyzer/analyzer';
+import { Analysis, type Extraction } from '../analyzer/analysis';
 import { FactsCache } from '../analyzer/cache/factsCache';
 import { writeTemp } from '../files/atomicWrite';
 import type { AppModel } from '../model/appModel';
@@ -24,11 +25,11 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** The user's secret for the cache's MACs, made on first use (0600); null when it cannot be read or made. */
 async function userSecret(): Promise<Buffer | null> {
   const file = path.join(userCacheDir(), 'analysis-cache.key');
-  const read = async () => {
-    const secret = await readFile(file).catch(() => null);
+  const read = () => {
+    const secret = readOptionalSync(file);
     return secret && secret.length >= 32 ? secret : null;
   };
-  const existing = await read();
+  const existing = read();
   if (existing) return existing;
   try {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -46,13 +47,36 @@ async function userSecret(): Promise<Buffer | null> {
 /** Analyses the app at `root`, re-extracting only the files the cache has no trusted facts for, then saves the cache. */
 export async function analyzeCached(root: string): Promise<AppModel> {
   const secret = await userSecret();
-  if (!secret) return new AppAnalyzer(root).analyze();
+  if (!secret) {
+    const extraction: Extraction = await import('../analyzer/extract');
+    return new Analysis(root, () => extraction).analyze();
+  }
   const file = path.join(root, ANALYSIS_CACHE_FILE);
-  const text = await readFile(file, 'utf8').catch(() => null);
+  // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk.
+  const text = readOptionalSync(file)?.toString('utf8') ?? null;
   const cache = text === null ? FactsCache.empty(secret) : FactsCache.parse(text, secret);
-  const model = new AppAnalyzer(root, { cache }).analyze();
+  const model = await analyzeLoadingExtraction(root, cache);
   if (cache.changed) await save(file, cache.serialize()).catch(() => undefined);
   return model;
+}
+
+/** Extraction is not loaded yet (nor TypeScript): thrown on the first file the cache does not have. */
+class ExtractionNeeded extends Error {}
+
+/**
+ * Analyses from the cache alone first; at the first file it misses, loads extraction (and TypeScript, a chunk of its
+ * own) and analyses again, now with every file's facts the first pass read still in the cache.
+ */
+async function analyzeLoadingExtraction(root: string, cache: FactsCache): Promise<AppModel> {
+  try {
+    return new Analysis(root, () => {
+      throw new ExtractionNeeded();
+    }, { cache }).analyze();
+  } catch (err) {
+    if (!(err instanceof ExtractionNeeded)) throw err;
+  }
+  const extraction: Extraction = await import('../analyzer/extract');
+  return new Analysis(root, () => extraction, { cache }).analyze();
 }
 
 async function save(file: string, text: string): Promise<void> {
@@ -63,5 +87,13 @@ async function save(file: string, text: string): Promise<void> {
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;
+  }
+}
+
+function readOptionalSync(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch {
+    return null;
   }
 }

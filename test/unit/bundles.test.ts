@@ -92,3 +92,13 @@ test('plan, apply, destroy and unlock load the analyzer (TypeScript) and the pro
   assert.equal(commands.length, 1, commands.join(', '));
   assert.deepEqual(heavyIn(staticClosure(`cli/chunks/${commands[0]}`)), []);
 });
+
+test('analyze loads TypeScript only when a file is not in its cache', () => {
+  const chunks = readdirSync(path.join(dist, 'cli', 'chunks'));
+  const cached = chunks.filter((f) => /^analysisCache-.*\.mjs$/.test(f));
+  const extract = chunks.filter((f) => /^extract-.*\.mjs$/.test(f));
+  assert.equal(cached.length, 1, chunks.join(', '));
+  assert.equal(extract.length, 1, chunks.join(', '));
+  assert.deepEqual(heavyIn(staticClosure(`cli/chunks/${cached[0]}`)), []);
+  assert.ok(staticClosure(`cli/chunks/${extract[0]}`).some((f) => packagesOf(f).has('@ts-morph/common')));
+});
