@@ -1,7 +1,9 @@
-// Builds the four bundles: extension, language server and CLI (cjs, node) and the webview (esm, browser).
+// Builds the bundles: extension, language server and the CLI's executable (cjs, node), the CLI (esm, node, split
+// into chunks) and the webview (esm, browser).
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -13,16 +15,28 @@ const require = createRequire(import.meta.url);
 const reporter = {
   name: 'reporter',
   setup(build) {
-    build.onStart(() => console.log(`[watch] build started (${build.initialOptions.outfile})`));
+    const out = build.initialOptions.outfile ?? build.initialOptions.outdir;
+    build.onStart(() => console.log(`[watch] build started (${out})`));
     build.onEnd((result) => {
       for (const { text, location } of result.errors) {
         console.error(`✘ [ERROR] ${text}`);
         if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
       }
-      console.log(`[watch] build finished (${build.initialOptions.outfile})`);
+      console.log(`[watch] build finished (${out})`);
     });
   },
 };
+
+/** The analyzer's version for its on-disk cache: a hash of what decides the facts it extracts. */
+function analyzerBuild() {
+  const hash = createHash('sha256').update(require('ts-morph/package.json').version);
+  for (const dir of ['src/analyzer', 'src/model']) {
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+      if (f.endsWith('.ts')) hash.update(f).update(readFileSync(path.join(dir, f)));
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
+}
 
 const common = {
   bundle: true,
@@ -31,16 +45,56 @@ const common = {
   sourcesContent: false,
   logLevel: 'warning',
   legalComments: 'linked',
-  define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
+  define: {
+    'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
+    ENCORE_ANALYZER_BUILD: JSON.stringify(analyzerBuild()),
+  },
   plugins: watch ? [reporter] : [],
 };
 
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] };
 
+/**
+ * An ES module split into chunks: each dynamic import() becomes a chunk loaded when first needed, so a bundle's start
+ * reads only what its entry imports statically. Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
+ */
+const splitEsm = {
+  ...node,
+  format: 'esm',
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  banner: {
+    js: [
+      "import { createRequire as __esmCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __esmFileURLToPath } from 'node:url';",
+      'const require = __esmCreateRequire(import.meta.url);',
+      'const __filename = __esmFileURLToPath(import.meta.url);',
+      "const __dirname = __esmFileURLToPath(new URL('.', import.meta.url));",
+    ].join(' '),
+  },
+};
+
+/** `import … from 'vscode'` becomes require('vscode'): VS Code gives its API to CommonJS requires of the extension. */
+const vscodeThroughRequire = {
+  name: 'vscode-through-require',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) =>
+      args.namespace === 'vscode-shim' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-shim' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'vscode-shim' }, () => ({ contents: "module.exports = require('vscode');", loader: 'js' }));
+  },
+};
+
 const bundles = [
-  { ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/extension/loader.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  // The extension itself, split like the CLI; `vscode` is reached through require (VS Code answers it there).
+  { ...splitEsm, entryPoints: ['src/extension/extension.ts'], outdir: 'dist/extension', plugins: [...common.plugins, vscodeThroughRequire] },
   { ...node, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
-  { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
+  // neither TypeScript nor a provider). Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
+  { ...splitEsm, entryPoints: ['src/cli/main.ts'], outdir: 'dist/cli' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

@@ -1,7 +1,6 @@
 // Per-file extraction: recognises Encore resources the way Encore's parser does (direct named imports from the exact
 // `encore.dev/...` paths, object-literal configs) and records the uses of names that may stand for resources.
 // Syntax only, no type checker: that keeps a cold analysis of a large app well under a second.
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ts } from 'ts-morph';
 import type { Diagnostic, EndpointKind, EvictionPolicy, Range, Severity } from '../model/appModel';
@@ -10,6 +9,7 @@ import type { FileFacts, ImportFact, MigrationSource, Ref, ResourceData, Resourc
 import {
   booleanLiteral, integerLiteral, objectLiteral, Problems, relativePath, stringArray, stringLiteral, unwrap,
 } from './literals';
+import { probe, type Probe } from './probes';
 import { BINARY_FILE } from './sourceText';
 import { builtinNameWarning, cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
 
@@ -50,7 +50,8 @@ export function mayMatter(file: string, text: string): boolean {
   return path.basename(file) === 'encore.service.ts' || text.includes('encore.dev') || /from\s*["']\.\.?\//.test(text);
 }
 
-export function extractFile(file: string, text: string, appRoot: string): FileFacts {
+/** The facts of one file from its text; `probes`, when given, receives what it read from the file system beside. */
+export function extractFile(file: string, text: string, appRoot: string, probes: Probe[] = []): FileFacts {
   const facts = emptyFacts(file);
   // An editor's text can hold NUL characters too (a binary file opened as text).
   if (text.includes('\0')) return problemFacts(file, BINARY_FILE);
@@ -61,7 +62,7 @@ export function extractFile(file: string, text: string, appRoot: string): FileFa
     const matters = mayMatter(file, text);
     const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, matters, ts.ScriptKind.TS);
     facts.diagnostics.push(...syntaxDiagnostics(file, sf, lines));
-    if (matters) new Extractor(sf, facts, appRoot, lines).run();
+    if (matters) new Extractor(sf, facts, appRoot, lines, probes).run();
   } catch (err) {
     // TypeScript's recursive-descent parser (and this walk) overflow the stack on absurdly deep nesting; tsc fails
     // on such a file too. Report it instead of taking the language server down.
@@ -144,6 +145,7 @@ class Extractor {
     private readonly facts: FileFacts,
     private readonly appRoot: string,
     private readonly lines: number[],
+    private readonly probes: Probe[],
   ) {}
 
   run(): void {
@@ -366,11 +368,8 @@ class Extractor {
   private staticDir(node: ts.Expression): void {
     const rel = relativePath(node, this.problems);
     if (rel === null) return;
-    try {
-      if (!statSync(path.join(path.dirname(this.facts.file), rel)).isDirectory()) throw new Error('not a directory');
-    } catch (err) {
-      this.error(this.range(node), `unable to read static assets directory: ${(err as Error).message}`);
-    }
+    const found = this.probe('directory', path.join(path.dirname(this.facts.file), rel));
+    if (found !== 'directory') this.error(this.range(node), `unable to read static assets directory: ${found}`);
   }
 
   private staticHeaders(node: ts.Expression): void {
@@ -388,7 +387,13 @@ class Extractor {
   }
 
   private fileExists(rel: string): boolean {
-    return existsSync(path.join(path.dirname(this.facts.file), rel));
+    return this.probe('exists', path.join(path.dirname(this.facts.file), rel)) === 'yes';
+  }
+
+  private probe(kind: Probe['kind'], target: string): string {
+    const found = probe(kind, target);
+    this.probes.push({ kind, path: target, found });
+    return found;
   }
 
   private streamTypes(node: ts.CallExpression, kind: EndpointKind): void {

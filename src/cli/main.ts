@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { AppAnalyzer } from '../analyzer/analyzer';
+import type { AppModel } from '../model/appModel';
 import { findApps } from '../analyzer/findApps';
-import { modelJson } from '../analyzer/modelJson';
 import { version } from '../../package.json';
 import { EXIT } from './exitCodes';
 import { parseArgs } from './provision/args';
-import { runProvisionCommand } from './provision/commands';
-import { runSecretCommand, type SecretIO } from './provision/secretCommand';
-import { DEPLOY_EXIT_CODES, DEPLOY_USAGE, runDeployCommand } from './deploy/commands';
+import type { SecretIO } from './provision/secretCommand';
+import { DEPLOY_EXIT_CODES, DEPLOY_USAGE } from './deploy/usage';
 import { readSecret } from './readSecret';
 
 export { EXIT } from './exitCodes';
@@ -76,15 +74,16 @@ async function main(argv: string[]): Promise<number> {
     case 'apply':
     case 'destroy':
     case 'unlock':
-      return runProvisionCommand(command, rest, terminalIO(), {});
+      // Loaded on demand (a chunk of its own): --help, --version and apps never load the providers or TypeScript.
+      return (await import('./provision/commands')).runProvisionCommand(command, rest, terminalIO(), {});
     case 'secret':
-      return runSecretCommand(rest, terminalIO(), {});
+      return (await import('./provision/secretCommand')).runSecretCommand(rest, terminalIO(), {});
     case 'deploy':
     case 'deploys':
     case 'rollback':
     case 'promote':
     case 'setup-ci':
-      return runDeployCommand(command, rest, terminalIO(), {});
+      return (await import('./deploy/commands')).runDeployCommand(command, rest, terminalIO(), {});
     default:
       process.stderr.write(`encore-env: unknown command "${command}"\n\n${USAGE}`);
       return EXIT.usage;
@@ -114,6 +113,7 @@ async function analyze(args: string[]): Promise<number> {
     process.stderr.write(`encore-env analyze: no Encore app (encore.app file) at or below ${parsed.dir}\n`);
     return EXIT.usage;
   }
+  const [{ analyzeCached }, { modelJson }] = await Promise.all([import('./analysisCache'), import('../analyzer/modelJson')]);
   let errors = 0;
   const out: object[] = [];
   for (const app of apps) {
@@ -130,7 +130,7 @@ async function analyze(args: string[]): Promise<number> {
       if (!parsed.json) process.stdout.write(`${where}: ${note}\n`);
       continue;
     }
-    const model = new AppAnalyzer(app.root).analyze();
+    const model = await analyzeCached(app.root);
     errors += model.diagnostics.filter((d) => d.severity === 'error').length;
     out.push({ root: app.root, lang: 'typescript', ...modelJson(model) });
     if (!parsed.json) printModel(where, model);
@@ -139,7 +139,7 @@ async function analyze(args: string[]): Promise<number> {
   return errors > 0 ? EXIT.failure : EXIT.ok;
 }
 
-function printModel(where: string, model: ReturnType<AppAnalyzer['analyze']>): void {
+function printModel(where: string, model: AppModel): void {
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   process.stdout.write(
     `${where}: ${[

@@ -59,6 +59,7 @@ export async function runProvisionCommand(command: Command, args: string[], io: 
     const canAsk = io.interactive && !f.has('json') && !(command === 'apply' && f.has('yes'));
     session = await openSession(f.dir, name, deps, {
       stateDir: f.values['state-dir'],
+      analyses: command !== 'unlock',
       hooks: {
         askSizing: canAsk ? terminalSizing(io) : undefined,
         note: (text) => io.err(`note: ${text}\n`),

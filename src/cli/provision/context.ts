@@ -6,7 +6,6 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { AppAnalyzer } from '../../analyzer/analyzer';
 import { ENCORE_APP_FILE, findApps, readApp } from '../../analyzer/findApps';
 import type { AppModel } from '../../model/appModel';
 import type { ProviderOpenOptions } from '../../model/providerApi';
@@ -59,17 +58,29 @@ function refOf(found: Awaited<ReturnType<typeof readApp>>): AppRef {
   return { root: found.root, id: found.app.id };
 }
 
-/** The session on environment `name` of the app at or around `dir`; the app is analysed when first needed. */
-export async function openSession(dir: string | undefined, name: string, deps: ProvisionDeps, options: { stateDir?: string; hooks?: SessionHooks } = {}): Promise<EnvironmentSession> {
+/**
+ * The session on environment `name` of the app at or around `dir`; the app is analysed when first needed. With
+ * `analyses: false` (unlock) the analyzer, and TypeScript with it, is not even loaded.
+ */
+export async function openSession(dir: string | undefined, name: string, deps: ProvisionDeps, options: { stateDir?: string; hooks?: SessionHooks; analyses?: boolean } = {}): Promise<EnvironmentSession> {
   const app = await findApp(dir);
+  const analyze = deps.analyze ?? (options.analyses === false ? undefined : await loadAnalyzer());
   return EnvironmentSession.open({
     appRoot: app.root,
     appId: app.id,
     environment: name,
-    model: () => (deps.analyze ? deps.analyze(app.root) : new AppAnalyzer(app.root).analyze()),
+    model: () => {
+      if (!analyze) throw new Error('internal error: this command was opened without the analyzer, yet needs the app model');
+      return analyze(app.root);
+    },
     providers: deps.providers,
     provider: deps.provider,
     stateDir: options.stateDir,
     hooks: options.hooks,
   });
+}
+
+async function loadAnalyzer(): Promise<(root: string) => AppModel> {
+  const { AppAnalyzer } = await import('../../analyzer/analyzer');
+  return (root) => new AppAnalyzer(root).analyze();
 }

@@ -1,0 +1,99 @@
+// The on-disk analysis cache of `encore-env analyze`: each file's extracted facts (src/analyzer/cache/factsCache.ts)
+// in one file under the app's .encore/, written atomically (a temp file renamed over it), so runs at the same time
+// each read a whole cache and the last one to finish wins. The MAC's secret lives in the user's cache folder, out of
+// the app, so a cache that came with the app (or was edited) is never trusted. A cache that cannot be read or written
+// only costs speed.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { link, mkdir, rename, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Analysis, type Extraction } from '../analyzer/analysis';
+import { FactsCache } from '../analyzer/cache/factsCache';
+import { writeTemp } from '../files/atomicWrite';
+import type { AppModel } from '../model/appModel';
+
+/** Relative to the app root. */
+export const ANALYSIS_CACHE_FILE = path.join('.encore', 'analysis-cache', 'facts.json');
+
+/** The user's cache folder for this tool: $XDG_CACHE_HOME, %LOCALAPPDATA% or ~/.cache, then encore-environments. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || (process.platform === 'win32' ? env.LOCALAPPDATA : undefined) || path.join(os.homedir(), '.cache');
+  return path.join(base, 'encore-environments');
+}
+
+/** The user's secret for the cache's MACs, made on first use (0600); null when it cannot be read or made. */
+async function userSecret(): Promise<Buffer | null> {
+  const file = path.join(userCacheDir(), 'analysis-cache.key');
+  const read = () => {
+    const secret = readOptionalSync(file);
+    return secret && secret.length >= 32 ? secret : null;
+  };
+  const existing = read();
+  if (existing) return existing;
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const temp = await writeTemp(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    // link() creates the key only if there is none yet: two first runs at once agree on one secret.
+    await link(temp, file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    }).finally(() => unlink(temp).catch(() => undefined));
+  } catch {
+    return null;
+  }
+  return read();
+}
+
+/** Analyses the app at `root`, re-extracting only the files the cache has no trusted facts for, then saves the cache. */
+export async function analyzeCached(root: string): Promise<AppModel> {
+  const secret = await userSecret();
+  if (!secret) {
+    const extraction: Extraction = await import('../analyzer/extract');
+    return new Analysis(root, () => extraction).analyze();
+  }
+  const file = path.join(root, ANALYSIS_CACHE_FILE);
+  // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk.
+  const text = readOptionalSync(file)?.toString('utf8') ?? null;
+  const cache = text === null ? FactsCache.empty(secret) : FactsCache.parse(text, secret);
+  const model = await analyzeLoadingExtraction(root, cache);
+  if (cache.changed) await save(file, cache.serialize()).catch(() => undefined);
+  return model;
+}
+
+/** Extraction is not loaded yet (nor TypeScript): thrown on the first file the cache does not have. */
+class ExtractionNeeded extends Error {}
+
+/**
+ * Analyses from the cache alone first; at the first file it misses, loads extraction (and TypeScript, a chunk of its
+ * own) and analyses again, now with every file's facts the first pass read still in the cache.
+ */
+async function analyzeLoadingExtraction(root: string, cache: FactsCache): Promise<AppModel> {
+  try {
+    return new Analysis(root, () => {
+      throw new ExtractionNeeded();
+    }, { cache }).analyze();
+  } catch (err) {
+    if (!(err instanceof ExtractionNeeded)) throw err;
+  }
+  const extraction: Extraction = await import('../analyzer/extract');
+  return new Analysis(root, () => extraction, { cache }).analyze();
+}
+
+async function save(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = await writeTemp(file, text);
+  try {
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+function readOptionalSync(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch {
+    return null;
+  }
+}

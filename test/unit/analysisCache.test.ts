@@ -1,0 +1,154 @@
+// The on-disk analysis cache: a warm run re-extracts nothing and gives the same model; a changed file, a changed
+// folder beside it, a corrupted, truncated, foreign or forged cache never changes the model; runs at the same time
+// leave a whole cache.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { AppAnalyzer } from '../../src/analyzer/analyzer';
+import { FactsCache } from '../../src/analyzer/cache/factsCache';
+import { modelJson } from '../../src/analyzer/modelJson';
+import { ANALYSIS_CACHE_FILE, analyzeCached } from '../../src/cli/analysisCache';
+
+const repo = path.join(__dirname, '..', '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'encore-analysis-cache-'));
+// The MAC's secret goes to a cache folder of this test's own.
+process.env.XDG_CACHE_HOME = path.join(tmp, 'user-cache');
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+let apps = 0;
+function copyApp(from = path.join(repo, 'examples', 'sample-app')): string {
+  const root = path.join(tmp, `app-${apps++}`);
+  cpSync(from, root, { recursive: true, filter: (src) => !src.includes(`${path.sep}.encore`) });
+  return root;
+}
+
+const truth = (root: string) => modelJson(new AppAnalyzer(root).analyze());
+const cached = async (root: string) => modelJson(await analyzeCached(root));
+const secret = Buffer.alloc(32, 7);
+
+test('a warm run uses every cached file and gives the model an uncached analysis gives', async () => {
+  const root = copyApp();
+  const want = truth(root);
+  assert.deepEqual(await cached(root), want);
+  const text = readFileSync(path.join(root, ANALYSIS_CACHE_FILE), 'utf8');
+  assert.deepEqual(await cached(root), want);
+
+  // In process: the warm analysis finds every file and so changes nothing in the cache.
+  const cache = FactsCache.parse(text, readFileSync(path.join(process.env.XDG_CACHE_HOME!, 'encore-environments', 'analysis-cache.key')));
+  assert.deepEqual(modelJson(new AppAnalyzer(root, { cache }).analyze()), want);
+  assert.equal(cache.changed, false);
+  assert.equal(cache.rejected, 0);
+});
+
+test('a changed file is extracted again; a deleted one leaves the cache', async () => {
+  const root = copyApp();
+  await cached(root);
+  const file = path.join(root, 'users', 'users.ts');
+  const original = readFileSync(file, 'utf8');
+  assert.match(original, /path: "\/users\/:id"/);
+  writeFileSync(file, original.replace('path: "/users/:id"', 'path: "/people/:id"'));
+  const after = await cached(root);
+  assert.deepEqual(after, truth(root));
+  assert.ok(JSON.stringify(after).includes('/people/:id'));
+  rmSync(file);
+  assert.deepEqual(await cached(root), truth(root));
+  assert.ok(!readFileSync(path.join(root, ANALYSIS_CACHE_FILE), 'utf8').includes(JSON.stringify(file)));
+});
+
+test('what an extraction read beside the file (a static assets folder) is checked again on a warm run', async () => {
+  const root = copyApp(path.join(repo, 'test', 'fixtures', 'apps', 'local-paths'));
+  const want = truth(root);
+  assert.deepEqual(await cached(root), want);
+  rmSync(path.join(root, 'site', 'public'), { recursive: true, force: true });
+  const gone = truth(root);
+  assert.notDeepEqual(gone, want, 'the fixture reports a missing static folder');
+  assert.deepEqual(await cached(root), gone);
+  mkdirSync(path.join(root, 'site', 'public'));
+  assert.deepEqual(await cached(root), truth(root));
+});
+
+test('flipped bytes anywhere in the cache never change the model', async () => {
+  const root = copyApp();
+  const want = truth(root);
+  await cached(root);
+  const cacheFile = path.join(root, ANALYSIS_CACHE_FILE);
+  const good = readFileSync(cacheFile);
+  // Positions spread over the whole file, and digits inside payloads: those keep the JSON valid but lie.
+  const positions = Array.from({ length: 40 }, (_, i) => Math.floor((i * good.length) / 40));
+  const text = good.toString('latin1');
+  for (const m of text.matchAll(/\\"line\\":(\d)/g)) if (positions.length < 80) positions.push(m.index + m[0].length - 1);
+  for (const at of positions) {
+    const bad = Buffer.from(good);
+    bad[at] = /[0-9]/.test(String.fromCharCode(bad[at])) ? ((bad[at] - 48 + 1) % 10) + 48 : bad[at] ^ 0x20;
+    writeFileSync(cacheFile, bad);
+    assert.deepEqual(await cached(root), want, `byte ${at} flipped`);
+  }
+  // A payload that lies with valid JSON is rejected by its MAC, not by luck.
+  const key = readFileSync(path.join(process.env.XDG_CACHE_HOME!, 'encore-environments', 'analysis-cache.key'));
+  const lie = text.replace(/\\"line\\":(\d)/, (_m, d: string) => `\\"line\\":${(Number(d) + 1) % 10}`);
+  const cache = FactsCache.parse(lie, key);
+  assert.deepEqual(modelJson(new AppAnalyzer(root, { cache }).analyze()), want);
+  assert.equal(cache.rejected, 1);
+  // Truncated and empty files.
+  for (const bad of [good.subarray(0, good.length >> 1), Buffer.alloc(0), Buffer.from('null')]) {
+    writeFileSync(cacheFile, bad);
+    assert.deepEqual(await cached(root), want);
+  }
+});
+
+test('a foreign cache (another app\'s, another user\'s, a forged one) is ignored', async () => {
+  const a = copyApp();
+  const b = copyApp();
+  writeFileSync(path.join(b, 'orders', 'orders.ts'), `${readFileSync(path.join(b, 'orders', 'orders.ts'), 'utf8')}\n// b\n`);
+  await cached(a);
+  // Another app's cache: every key names another file.
+  mkdirSync(path.dirname(path.join(b, ANALYSIS_CACHE_FILE)), { recursive: true });
+  cpSync(path.join(a, ANALYSIS_CACHE_FILE), path.join(b, ANALYSIS_CACHE_FILE));
+  assert.deepEqual(await cached(b), truth(b));
+
+  // Facts made with another secret (another user, or a cache shipped with the app) for the right keys: rejected.
+  const forged = FactsCache.empty(secret);
+  const file = path.join(a, 'users', 'users.ts');
+  const bytes = readFileSync(file);
+  const real = new AppAnalyzer(a).analyze();
+  const fake = { file, dir: path.dirname(file), imports: new Map(), resources: [], usages: [], diagnostics: [], serviceFile: false };
+  forged.put(file, forged.keyOf(file, bytes), fake, []);
+  writeFileSync(path.join(a, ANALYSIS_CACHE_FILE), forged.serialize());
+  const model = await analyzeCached(a);
+  assert.deepEqual(modelJson(model), modelJson(real));
+  assert.ok(model.endpoints.some((e) => e.declaration.file === file));
+});
+
+test('analyses at the same time each finish with the right model and leave a whole cache', async () => {
+  const root = copyApp();
+  const cli = path.join(repo, 'dist', 'cli.js');
+  const run = () =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'analyze', root, '--json'], { env: process.env });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+  // Touching a different file before each round makes every run write.
+  for (let round = 0; round < 3; round++) {
+    writeFileSync(path.join(root, 'users', 'extra.ts'), `export const round = ${round};\n`);
+    const runs = await Promise.all([run(), run(), run(), run()]);
+    const now = truth(root);
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.out);
+      const [app] = JSON.parse(r.out) as object[];
+      assert.deepEqual(JSON.parse(JSON.stringify(app)), JSON.parse(JSON.stringify({ root, lang: 'typescript', ...now })));
+    }
+    // The cache left is whole and holds every file: one more run (the CLI's, whose analyzer version the cache
+    // carries) finds all of it and so does not write it again.
+    const cacheFile = path.join(root, ANALYSIS_CACHE_FILE);
+    const before = { text: readFileSync(cacheFile, 'utf8'), mtime: statSync(cacheFile).mtimeMs };
+    const again = await run();
+    assert.equal(again.code, 0, again.out);
+    assert.deepEqual(statSync(cacheFile).mtimeMs, before.mtime);
+    assert.equal(readFileSync(cacheFile, 'utf8'), before.text);
+  }
+});
