@@ -362,7 +362,14 @@ async function deleteNodegroup(r: DesiredResource, c: AwsContext, step: StepCont
 }
 
 export const nodegroupHandler: Handler = {
-  managed: ['instanceTypes', 'minSize', 'maxSize', 'desiredSize'],
+  managed: ['instanceTypes', 'minSize', 'maxSize'],
+  diff(desired, live) {
+    // The desired size is ours only for a group without an autoscaler (the autoscaler owns it otherwise).
+    const autoscaled = desired.resolved.autoscaler !== null && desired.resolved.autoscaler !== undefined;
+    const want = desired.resolved.desiredSize;
+    if (autoscaled || typeof want !== 'number' || live.observed.desiredSize === want) return [];
+    return [{ path: 'desiredSize', before: live.observed.desiredSize ?? null, after: want }];
+  },
   read: readNodegroup,
   create: ensureNodegroup,
   update: ensureNodegroup,

@@ -64,9 +64,9 @@ export function publicReadPolicy(bucketArn: string): PolicyDocument {
   return doc({ Sid: 'PublicRead', Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: `${bucketArn}/*` });
 }
 
-/** The AWS managed policies attached to the cluster's and the nodes' roles (AWS's documented minimum for EKS). */
+/** The AWS managed policies (with their IAM path) attached to the cluster's and the nodes' roles: AWS's documented minimum for EKS. */
 export const CLUSTER_POLICIES = ['AmazonEKSClusterPolicy'];
-export const NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonEBSCSIDriverPolicy'];
+export const NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'service-role/AmazonEBSCSIDriverPolicy'];
 
 /** A policy document as AWS returns it (URL-encoded JSON for IAM), parsed. */
 export function parsePolicy(text: string | undefined): JsonObject | null {
