@@ -14,13 +14,12 @@ import { DescribeNodegroupCommand, EKSClient, ListClustersCommand } from '@aws-s
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { CreateAccessKeyCommand, CreateUserCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredGraph, DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
@@ -33,6 +32,7 @@ import { MOTO_ACCOUNT, TEST_REGION, startAwsTestbed, type AwsTestbed } from '../
 import { eksTokenValidator } from '../kube/eksTokenValidator';
 import { startTestKube, type TestKube } from '../kube/harness';
 import { startTokenWebhook, type TokenWebhook } from '../kube/tokenWebhook';
+import { bindClusterAdmin, deployer, playLoadBalancers } from '../aws/sampleEnvironment';
 import { simulateControllers } from './kubeControllers';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
@@ -64,50 +64,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The developer: an IAM user with a key in moto, profile `shop` pointing at the emulator. */
-async function deployer(): Promise<{ arn: string; credentials: { accessKeyId: string; secretAccessKey: string } }> {
-  const iam = new IAMClient({ region: TEST_REGION, endpoint: bed.endpoint, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'bootstrap' } });
-  const user = await iam.send(new CreateUserCommand({ UserName: 'alice' }));
-  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'alice' }))).AccessKey!;
-  iam.destroy();
-  secrets.set(key.AccessKeyId!, { secretAccessKey: key.SecretAccessKey! });
-  bed.awsHome({
-    config: `[profile shop]\nregion = ${TEST_REGION}\nendpoint_url = ${bed.endpoint}\n`,
-    credentials: `[shop]\naws_access_key_id = ${key.AccessKeyId}\naws_secret_access_key = ${key.SecretAccessKey}\n`,
-  }).use();
-  return { arn: user.User!.Arn!, credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } };
-}
-
-/** What EKS's AmazonEKSClusterAdminPolicy access entry gives the creator, played by a ClusterRoleBinding. */
-async function bindClusterAdmin(username: string): Promise<void> {
-  const rbac = kube.kubeConfig().makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: 'eks-access-entry-alice' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: username }],
-    },
-  });
-}
-
-/** The AWS load balancer controller's part: the gateway's LoadBalancer Service gets an address. */
-function loadBalancers(admin: KubeClient, namespace: string): { stop(): Promise<void> } {
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const svc = (await admin.find('v1', 'Service', namespace, 'encore-gateway').catch(() => null)) as Any | null;
-      if (svc && svc.spec?.type === 'LoadBalancer' && !svc.status?.loadBalancer?.ingress?.length) {
-        await admin.mergePatch('v1', 'Service', namespace, 'encore-gateway', { status: { loadBalancer: { ingress: [{ hostname: 'k8s-prod-gateway-0123456789.elb.eu-west-1.amazonaws.com' }] } } }, 'status').catch(() => undefined);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return { stop: async () => { stopped = true; await loop; } };
-}
-
 test("the sample app's AWS Production graph: apply, describe what exists, plan again with no change, destroy down to the final snapshots", { timeout: 600_000 }, async () => {
-  const me = await deployer();
-  await bindClusterAdmin(me.arn);
+  const me = await deployer(bed, secrets);
+  await bindClusterAdmin(kube, me.arn);
   bed.shim.eks.connect(CLUSTER, { endpoint: kube.server, caPem: readFileSync(kube.caFile, 'utf8') });
   const rds = byId('aws:rds:orders').name;
   const cache = byId('aws:elasticache:notifications').name;
@@ -127,7 +86,7 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
   const backend = await opened.state();
   const admin = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
   const controllers = simulateControllers(admin, 'prod');
-  const lbs = loadBalancers(admin, 'prod');
+  const lbs = playLoadBalancers(admin, 'prod');
   const events: ProgressEvent[] = [];
   const config = (id: string) => ({ region: TEST_REGION, endpoint: bed.endpoint, credentials: me.credentials, ...(id === 's3' ? { forcePathStyle: true } : {}) });
   try {

@@ -164,9 +164,9 @@ async function waitAvailable(r: DesiredResource, c: AwsContext, step: StepContex
   }, { timeoutMs: 60 * 60_000, resourceId: r.id, failed: (state) => ['failed', 'incompatible-parameters', 'incompatible-network', 'storage-full'].includes(state) });
 }
 
-/** `<name>-final-20261206t1930z`: a final snapshot's identifier, unique per destroy. */
+/** `<name>-final-20261206t193012z`: a final snapshot's identifier, unique per destroy. */
 export function finalSnapshotId(name: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase().slice(0, 14);
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
   return `${name}-final-${stamp}`.slice(0, 255);
 }
 
