@@ -24,6 +24,7 @@ import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredGraph, DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
+import { secretStatuses, setSecretValue } from '../../src/provisioning/appSecrets';
 import { apply, destroy, planChanges } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
@@ -194,6 +195,14 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     const stateText = await (await s3.send(new GetObjectCommand({ Bucket: stateBucket, Key: 'environments/prod/state.json' }))).Body!.transformToString();
     assert.equal(Object.keys(JSON.parse(stateText).resources).length, graph.resources.length);
     for (const value of [managed.password, token]) assert.ok(!stateText.includes(value) && !JSON.stringify(events).includes(value), 'a secret value reached state or progress');
+
+    // --- an app secret's value: to Secrets Manager, and to its in-cluster copy the pods read ---
+    await setSecretValue(graph, opened.driver, 'EmailApiKey', 'sk-test-4242', new AbortController().signal);
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: byId('aws:secretsmanager:EmailApiKey').name }))).SecretString, 'sk-test-4242');
+    const copy = graph.resources.find((r) => r.providerType === 'k8s/v1/Secret' && r.source?.name === 'EmailApiKey')!;
+    assert.equal(Buffer.from(((await admin.find('v1', 'Secret', 'prod', copy.name)) as Any).data.value, 'base64').toString(), 'sk-test-4242');
+    const statuses = await secretStatuses(graph, opened.driver, new AbortController().signal);
+    assert.deepEqual(statuses.map((s) => [s.secret.name, s.status]), [['EmailApiKey', 'set'], ['SessionSigningKey', 'unset']]);
 
     // --- a second plan: nothing to change ---
     const again = await planChanges(graph, await backend.load(), opened.driver);
