@@ -32,7 +32,7 @@ import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { MOTO_ACCOUNT, TEST_REGION, startAwsTestbed, type AwsTestbed } from '../aws/harness';
 import { eksTokenValidator } from '../kube/eksTokenValidator';
 import { startTestKube, type TestKube } from '../kube/harness';
-import { startTokenWebhook, type TokenWebhook } from '../kube/tokenWebhook';
+import { startTokenWebhook, type TokenValidator, type TokenVerdict, type TokenWebhook } from '../kube/tokenWebhook';
 import { bindClusterAdmin, deployer, playLoadBalancers } from '../aws/sampleEnvironment';
 import { simulateControllers } from './kubeControllers';
 
@@ -44,6 +44,9 @@ const env: Environment = { name: 'prod', type: 'production', deploy: { trigger: 
 const graph: DesiredGraph = desiredGraph(sample, env, { appId: 'sample-app' });
 const byId = (id: string): DesiredResource => graph.resources.find((r) => r.id === id)!;
 const CLUSTER = byId('aws:eks').name;
+const devEnv: Environment = { ...env, name: 'dev', type: 'development' };
+const devGraph = desiredGraph(sample, devEnv, { appId: 'sample-app' });
+const DEV_CLUSTER = devGraph.resources.find((r) => r.id === 'aws:eks')!.name;
 
 let bed: AwsTestbed;
 let kube: TestKube;
@@ -53,7 +56,17 @@ const secrets = new Map<string, { secretAccessKey: string }>();
 
 before(async () => {
   bed = await startAwsTestbed();
-  webhook = await startTokenWebhook([eksTokenValidator({ clusterName: CLUSTER, stsEndpoint: bed.endpoint, secretFor: (id) => secrets.get(id) })]);
+  // One server stands for both environments' clusters: a token signed for either one is good.
+  const clusters = [CLUSTER, DEV_CLUSTER].map((clusterName) => eksTokenValidator({ clusterName, stsEndpoint: bed.endpoint, secretFor: (id) => secrets.get(id) }));
+  const either: TokenValidator = {
+    name: `eks:${CLUSTER}`,
+    async validate(token) {
+      let verdict: TokenVerdict;
+      for (const v of clusters) if ((verdict = await v.validate(token)) && 'user' in verdict) return verdict;
+      return verdict;
+    },
+  };
+  webhook = await startTokenWebhook([either]);
   kube = await startTestKube({ tokenWebhook: { url: webhook.url } });
   dir = mkdtempSync(path.join(os.tmpdir(), 'aws-apply-'));
 });
@@ -226,6 +239,41 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     const left = ((await sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => !s.DeletedDate && s.Name?.startsWith('encore'));
     assert.deepEqual(left.map((s) => s.Name), [], 'app secrets are scheduled for deletion (with their recovery window), the driver\'s own are deleted');
     for (const c of [rdsClient, eks, sqs, sns, s3, sm, iam, ec, ecr, ec2]) c.destroy();
+  } finally {
+    await lbs.stop();
+    await controllers.stop();
+    await opened.dispose();
+  }
+});
+
+test('the sample app on AWS Development: one NAT gateway, no storage tier, a fixed node group, everything else in the cluster', { timeout: 600_000 }, async () => {
+  const me = await deployer(bed, secrets);
+  await bindClusterAdmin(kube, me.arn).catch(() => undefined); // bound by the first test already
+  bed.shim.eks.connect(DEV_CLUSTER, { endpoint: kube.server, caPem: readFileSync(kube.caFile, 'utf8') });
+  const opened = await (await providerModule('aws')).open(devEnv, { appRoot: dir, timing: { pollIntervalMs: 30, deleteTimeoutMs: 60_000 } });
+  const backend = await opened.state();
+  const admin = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
+  const controllers = simulateControllers(admin, 'dev');
+  const lbs = playLoadBalancers(admin, 'dev');
+  const config = { region: TEST_REGION, endpoint: bed.endpoint, credentials: me.credentials };
+  try {
+    assert.ok(!devGraph.resources.some((r) => r.providerType === 'AWS::RDS::DBInstance' || r.providerType === 'AWS::ElastiCache::ReplicationGroup'));
+    const applied = await apply(devGraph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(applied.result.outcome, 'succeeded', JSON.stringify(applied.result.failed, null, 2));
+    const nodes = devGraph.resources.find((r) => r.id === 'aws:eks-nodegroup')!;
+    const ng = (await new EKSClient(config).send(new DescribeNodegroupCommand({ clusterName: DEV_CLUSTER, nodegroupName: nodes.name }))).nodegroup!;
+    assert.deepEqual([ng.scalingConfig?.minSize, ng.scalingConfig?.desiredSize, ng.scalingConfig?.maxSize], [nodes.settings.minSize, nodes.settings.minSize, nodes.settings.minSize], 'a fixed pool');
+    assert.equal(ng.tags?.['k8s.io/cluster-autoscaler/enabled'], undefined);
+    const ec2 = new EC2Client(config);
+    const vpc = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:encore.dev/env', Values: ['dev'] }] }))).Vpcs!;
+    assert.equal(vpc.length, 1);
+    assert.ok(await admin.find('apps/v1', 'StatefulSet', 'dev', 'encore-postgres-orders'), 'the database runs in the cluster');
+    const again = await planChanges(devGraph, await backend.load(), opened.driver);
+    assert.deepEqual(again.entries.filter((e) => e.action !== 'keep').map((e) => `${e.id}: ${JSON.stringify(e.changes)}`), []);
+    const gone = await destroy('dev', 'aws', { backend, driver: opened.driver, confirm: 'dev', retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
+    assert.deepEqual((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:encore.dev/env', Values: ['dev'] }] }))).Vpcs, []);
+    ec2.destroy();
   } finally {
     await lbs.stop();
     await controllers.stop();
