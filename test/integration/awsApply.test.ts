@@ -92,6 +92,11 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     ['elasticache-replication-group', cache, ['creating', 'creating', 'creating']],
   ] as const) bed.shim.transition({ kind, id, states: [...states] });
 
+  // IAM is eventually consistent: EKS refuses a cluster role made a moment ago, and the driver tries again.
+  const propagation = bed.shim.addFault({
+    service: 'eks', action: 'CreateCluster', nth: 1, fault: 'error',
+    error: { status: 400, code: 'InvalidParameterException', message: `Role with arn: arn:aws:iam::${MOTO_ACCOUNT}:role/${CLUSTER}-cluster, could not be assumed because it does not exist or the trusted entity is not correct` },
+  });
   const provider = await providerModule('aws');
   const opened = await provider.open(env, { appRoot: dir, timing: { pollIntervalMs: 30, deleteTimeoutMs: 60_000 } });
   const identity = await opened.identity(new AbortController().signal);
@@ -111,6 +116,8 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     assert.equal(applied.result.done.length, graph.resources.length);
     console.log(`apply of ${graph.resources.length} resources against moto + the test kube-apiserver: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const waits = events.filter((e) => e.phase === 'progress').map((e) => e.message);
+    assert.equal(propagation.fired, 1);
+    assert.ok(waits.includes('waiting for the new IAM role to propagate'));
     for (const what of [/EKS cluster .*: CREATING/, /RDS instance .*: creating/, /ElastiCache replication group .*: creating/, /node group .*: CREATING/]) {
       assert.ok(waits.some((m) => what.test(m)), `progress shows the wait ${what}: ${waits.join(' | ').slice(0, 400)}`);
     }

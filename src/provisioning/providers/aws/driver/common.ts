@@ -167,6 +167,24 @@ export async function poll<T>(
   }
 }
 
+/**
+ * Runs a create that names an IAM role made moments ago: IAM is eventually consistent, and EKS refuses a role it
+ * cannot assume yet ("InvalidParameterException … role"), so the call is tried again for up to a minute.
+ */
+export async function afterRolePropagation<T>(step: Pick<StepContext, 'signal' | 'progress'>, run: () => Promise<T>, budgetMs = 60_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await run();
+    } catch (err) {
+      const propagating = isCode(err, 'InvalidParameterException') && /role|assume/i.test((err as Error).message);
+      if (!propagating || Date.now() - started > budgetMs) throw err;
+      step.progress('waiting for the new IAM role to propagate');
+      await sleep(5_000, undefined, { signal: step.signal });
+    }
+  }
+}
+
 export function str(o: JsonObject, key: string, id: string): string {
   const v = o[key];
   if (typeof v !== 'string' || v.includes('${')) throw new DriverError('invalid', `${id}: setting "${key}" is not a resolved string (${JSON.stringify(v)})`, { resourceId: id });

@@ -14,7 +14,7 @@ import type { KubeEndpoint } from '../../kubernetes/client';
 import { tokenEndpoint } from '../../kubernetes/client';
 import { eksToken, type EksToken } from '../eksToken';
 import { principalArn } from '../identity';
-import { bool, isCode, marked, num, out, poll, readyStatus, str, strings, tagsFor, type AwsContext, type Handler } from './common';
+import { afterRolePropagation, bool, isCode, marked, num, out, poll, readyStatus, str, strings, tagsFor, type AwsContext, type Handler } from './common';
 import { deleteRole, ensureRole, findRole } from './iam';
 import { CLUSTER_POLICIES, NODE_POLICIES, serviceTrust } from './policies';
 
@@ -89,7 +89,7 @@ async function ensureCluster(r: ResolvedResource, c: AwsContext, step: StepConte
   if (!cluster) {
     step.progress(`creating EKS cluster ${r.name} (about 15 minutes on AWS)`);
     try {
-      await c.clients.send('EKS', new sdk.CreateClusterCommand({
+      await afterRolePropagation(step, () => c.clients.send('EKS', new sdk.CreateClusterCommand({
         name: r.name,
         version: str(s, 'version', r.id),
         roleArn,
@@ -102,7 +102,7 @@ async function ensureCluster(r: ResolvedResource, c: AwsContext, step: StepConte
         accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
         tags,
         clientRequestToken: `${c.environment}-${r.name}`.slice(0, 64),
-      }), signal);
+      }), signal));
     } catch (err) {
       if (!isCode(err, 'ResourceInUseException')) throw err;
     }
@@ -306,12 +306,12 @@ async function ensureNodegroup(r: ResolvedResource, c: AwsContext, step: StepCon
   if (!ng) {
     step.progress(`creating node group ${r.name}`);
     try {
-      await c.clients.send('EKS', new sdk.CreateNodegroupCommand({
+      await afterRolePropagation(step, () => c.clients.send('EKS', new sdk.CreateNodegroupCommand({
         clusterName: cluster, nodegroupName: r.name, nodeRole, subnets: strings(s, 'subnetIds', r.id),
         instanceTypes: strings(s, 'instanceTypes', r.id), amiType: 'AL2023_x86_64_STANDARD', capacityType: 'ON_DEMAND',
         scalingConfig: { minSize: min, maxSize: max, desiredSize: num(s, 'desiredSize', r.id) },
         tags, clientRequestToken: `${c.environment}-${r.name}`.slice(0, 64),
-      }), signal);
+      }), signal));
     } catch (err) {
       if (!isCode(err, 'ResourceInUseException')) throw err;
     }

@@ -258,6 +258,10 @@ async function remove(r: DesiredResource, c: AwsContext, step: StepContext): Pro
     try {
       await run();
     } catch (err) {
+      // Network interfaces of the cluster or its load balancers are released minutes after they go: try again.
+      if (isCode(err, 'DependencyViolation')) {
+        throw new DriverError('transient', `${r.id}: a part of VPC ${f.vpcId} is still in use (${(err as Error).message}); it is tried again`, { resourceId: r.id, cause: err });
+      }
       if (!isCode(err, ...codes)) throw err;
     }
   };
