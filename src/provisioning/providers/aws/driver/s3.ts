@@ -65,9 +65,10 @@ async function ensure(r: ResolvedResource, c: AwsContext, step: { signal: AbortS
   const exists = await optional(() => c.clients.send('S3', new sdk.HeadBucketCommand({ Bucket }), signal), ...NOT_FOUND);
   if (!exists) {
     try {
+      // Tagged as it is made: a crash right after the create leaves a bucket that is still recognisably ours.
       await c.clients.send('S3', new sdk.CreateBucketCommand({
         Bucket, ObjectOwnership: 'BucketOwnerEnforced',
-        ...(c.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: c.region as 'eu-west-1' } }),
+        CreateBucketConfiguration: { ...(c.region === 'us-east-1' ? {} : { LocationConstraint: c.region as 'eu-west-1' }), Tags: asTagList(tagsFor(r, c)) },
       }), signal);
     } catch (err) {
       if (isCode(err, 'BucketAlreadyExists')) throw new DriverError('conflict', `${r.id}: the S3 bucket name ${Bucket} is taken by another AWS account (bucket names are global)`, { resourceId: r.id, cause: err });
