@@ -66,6 +66,29 @@ export interface Plan {
   foreignAdoptions: string[];
   /** Things said plainly: the planner's warnings, "offline: drift not checked", an interrupted earlier run. */
   notes: string[];
+  /** What the environment will cost a month, for providers with a price table (AWS): an estimate. */
+  cost?: CostEstimate;
+}
+
+/** One resource's share of the estimate; `monthlyUsd` null when its price is unknown (never guessed). */
+export interface CostLine {
+  id: string;
+  summary: string;
+  monthlyUsd: number | null;
+  /** What the figure counts ("2 NAT gateways with their public IPv4 address"), or why it is unknown. */
+  basis: string;
+}
+
+export interface CostEstimate {
+  currency: 'USD';
+  /** The sum of the known lines. */
+  monthlyUsd: number;
+  /** False when a line's price is unknown: the total leaves it out. */
+  complete: boolean;
+  lines: CostLine[];
+  /** When the prices were taken, and from where. */
+  pricesTakenAt: string;
+  source: string;
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -78,7 +78,10 @@ export async function setSecretValue(graph: DesiredGraph, driver: ProviderDriver
   const secret = findAppSecret(graph, name);
   const problem = checkSecretValue(value);
   if (problem) throw new DriverError('invalid', `${problem} Nothing was stored for secret "${name}".`);
-  await driverSecretValues(driver).set(secret.resource, value, signal);
+  const store = driverSecretValues(driver);
+  await store.set(secret.resource, value, signal);
+  // On AWS and GCP the pods read the in-cluster copy of the managed secret: it gets the same value now.
+  for (const copy of graph.resources.filter((c) => secretCopies(c, secret.resource.id))) await store.set(copy, value, signal);
   return secret;
 }
 

@@ -190,7 +190,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
       for (const [name, param] of [['x-amz-date', 'X-Amz-Date'], ['x-amz-security-token', 'X-Amz-Security-Token']]) {
         if (!headers[name] && req.query.get(param)) headers[name] = req.query.get(param)!;
       }
-      if (call.body !== undefined) headers['content-type'] = call.target ? 'application/x-amz-json-1.1' : service === 'eks' ? 'application/json' : 'application/x-www-form-urlencoded; charset=utf-8';
+      if (call.body !== undefined) headers['content-type'] = call.target ? 'application/x-amz-json-1.1' : service === 'eks' ? 'application/json' : service === 's3' ? 'application/xml' : 'application/x-www-form-urlencoded; charset=utf-8';
       if (call.target) headers['x-amz-target'] = call.target;
       return send(call.method, call.path, headers, Buffer.from(call.body ?? ''));
     },

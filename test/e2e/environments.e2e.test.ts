@@ -155,9 +155,9 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
     // The reveal settles after the view's debounced refresh: wait for the state instead of reading it once.
     await row.and(w.page.locator('[aria-selected="true"][aria-expanded="true"]')).waitFor({ timeout: 10_000 });
     assert.equal((await row.locator('.label-description').innerText()).trim(), 'Production · AWS eu-west-1 · manual deploy');
-    // Plan runs on the provider's driver; AWS says plainly that it is not available in this version.
+    // Plan runs on the provider's driver; the AWS provider says the environment's profile does not exist here.
     await toast.locator('a.monaco-button', { hasText: 'Plan' }).click();
-    await w.toast('The AWS provider is not available yet').waitFor();
+    await w.toast('names the AWS profile "shop"').waitFor();
   });
 
   step('the tree shows the environment\'s settings, then its resources, each not provisioned', get, async (w) => {

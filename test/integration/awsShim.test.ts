@@ -252,6 +252,8 @@ test('gap table, ElastiCache: deletes finish, and re-creating a deleted id is re
   await cache.send(new CreateReplicationGroupCommand({
     ReplicationGroupId: 'sessions', ReplicationGroupDescription: 'test', Engine: 'redis', CacheNodeType: 'cache.t4g.micro', NumCacheClusters: 2, CacheSubnetGroupName: 'cache-net',
   }));
+  // NumCacheClusters: 2 is a primary and a replica (moto alone made one member).
+  assert.equal((await cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'sessions' }))).ReplicationGroups![0].MemberClusters?.length, 2);
   bed.shim.transition({ kind: 'elasticache-replication-group', id: 'sessions', states: ['modifying'] });
   const status = async () => (await cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'sessions' }))).ReplicationGroups![0].Status;
   assert.deepEqual([await status(), await status()], ['modifying', 'available']);

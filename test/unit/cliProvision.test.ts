@@ -25,6 +25,7 @@ function sampleCopy() {
       environments: [
         { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } },
         { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } },
+        { name: 'gprod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1' } },
       ],
     }),
   );
@@ -207,7 +208,7 @@ test('usage errors exit 2 and say what is wrong', async () => {
       [['plan', s.dir], /^encore-env plan: --env NAME is required/],
       [['plan', '--env', 'dev', '--bogus', s.dir], /^encore-env plan: unknown option --bogus\n$/],
       [['apply', '--env'], /^encore-env apply: --env needs a value\n$/],
-      [['plan', '--env', 'staging', s.dir], /there is no environment "staging" in .*encore\.environments\.json; it has dev, prod\n$/],
+      [['plan', '--env', 'staging', s.dir], /there is no environment "staging" in .*encore\.environments\.json; it has dev, prod, gprod\n$/],
       [['plan', '--env', 'dev', s.dir, 'extra'], /^encore-env plan: unexpected extra\n$/],
       [['apply', '--env', 'dev', '--yes', '--concurrency', '0', s.dir], /--concurrency needs a whole number from 1 to 64/],
       [['apply', '--env', 'dev', '--yes', '--concurrency', '99999999', s.dir], /--concurrency needs a whole number from 1 to 64/],
@@ -234,9 +235,9 @@ test('usage errors exit 2 and say what is wrong', async () => {
 test('a provider that has not landed exits 3 and names it (the real provider registry)', async () => {
   const s = sampleCopy();
   try {
-    const r = await cli({}, ['apply', '--env', 'prod', '--yes', s.dir]);
+    const r = await cli({}, ['apply', '--env', 'gprod', '--yes', s.dir]);
     assert.equal(r.code, EXIT.unavailable);
-    assert.match(r.err, /^encore-env apply: The AWS provider is not available yet/);
+    assert.match(r.err, /^encore-env apply: The GCP provider is not available yet/);
     const offline = await cli({}, ['plan', '--env', 'prod', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir]);
     assert.equal(offline.code, EXIT.ok, 'an offline plan needs no driver');
     assert.match(offline.out, /^Plan for environment "prod" \(offline, state from .*\): \d+ to create/);
@@ -245,7 +246,7 @@ test('a provider that has not landed exits 3 and names it (the real provider reg
   }
 });
 
-test('the real entry point: help documents the exit codes, plan --offline works, and apply of an AWS environment exits 3', () => {
+test('the real entry point: help documents the exit codes, plan --offline works, and apply of a GCP environment exits 3', () => {
   const s = sampleCopy();
   try {
     const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), ...args], { cwd: repo, encoding: 'utf8' });
@@ -257,9 +258,9 @@ test('the real entry point: help documents the exit codes, plan --offline works,
     const plan = run('plan', '--env', 'dev', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir);
     assert.equal(plan.status, 0, plan.stderr);
     assert.match(plan.stdout, /^Plan for environment "dev" \(offline, state from .*\): 46 to create, 0 to update, 0 to delete, 0 unchanged\.\n {2}note: offline:/);
-    const aws = run('apply', '--env', 'prod', '--yes', s.dir);
-    assert.equal(aws.status, 3);
-    assert.match(aws.stderr, /The AWS provider is not available yet/);
+    const gcp = run('apply', '--env', 'gprod', '--yes', s.dir);
+    assert.equal(gcp.status, 3);
+    assert.match(gcp.stderr, /The GCP provider is not available yet/);
   } finally {
     s.done();
   }

@@ -103,7 +103,7 @@ test('Production on AWS: RDS with 7-day backups, PITR, deletion protection and M
   // The Job that creates the database connects as the instance's administrator, whose password the cloud driver
   // copies into a Kubernetes Secret.
   assert.deepEqual(byId(g, 'database:users').dependsOn, ['aws:rds:users', 'k8s:secret:encore-db-users', 'k8s:secret:encore-db-admin-users']);
-  assert.deepEqual(byId(g, 'k8s:secret:encore-db-admin-users').settings, { keys: { password: { syncFrom: 'aws:rds:users' } } });
+  assert.deepEqual(byId(g, 'k8s:secret:encore-db-admin-users').settings, { keys: { password: { from: '${aws:rds:users.masterPassword}' } } });
   const redis = byId(g, 'aws:elasticache:notifications');
   assert.equal(redis.settings.nodeType, 'cache.m6g.large');
   assert.equal(redis.settings.numCacheClusters, 2);
@@ -143,11 +143,14 @@ test('Production on AWS: SNS topic, SQS queue per subscription with its own dead
   assert.deepEqual(byId(g, 'k8s:secret:encore-secret-email-api-key-1479c9').settings, { keys: { value: { syncFrom: sm.id } } });
   // Least privilege from usage: orders publishes order-placed and writes and signs downloads in order-receipts.
   assert.deepEqual(byId(g, 'aws:iam-role:orders').settings.statements, [
-    { actions: ['sns:Publish'], resource: 'aws:sns:order-placed' },
-    { actions: ['s3:GetObject', 's3:PutObject'], resource: 'aws:s3:order-receipts' },
+    { actions: ['sns:Publish'], resource: 'aws:sns:order-placed', resourceArn: '${aws:sns:order-placed.arn}' },
+    { actions: ['s3:GetObject', 's3:PutObject'], resource: 'aws:s3:order-receipts', resourceArn: '${aws:s3:order-receipts.arn}' },
   ]);
   assert.deepEqual(byId(g, 'aws:iam-role:notifications').settings.statements, [
-    { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resource: 'aws:sqs:order-placed/notify-customer' },
+    {
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      resource: 'aws:sqs:order-placed/notify-customer', resourceArn: '${aws:sqs:order-placed/notify-customer.arn}',
+    },
   ]);
   assert.ok(!g.resources.some((r) => r.id === 'aws:iam-role:users'), 'a service that touches no cloud resource gets no role');
   assert.deepEqual(byId(g, 'k8s:serviceaccount:orders').settings.annotations, { 'eks.amazonaws.com/role-arn': '${aws:iam-role:orders.arn}' });

@@ -4,8 +4,18 @@
  */
 
 import type { JsonValue } from '../../model/desiredGraph';
-import type { ApplyResult, Plan, PlanEntry, ProgressEvent } from '../../model/plan';
+import type { ApplyResult, CostEstimate, Plan, PlanEntry, ProgressEvent } from '../../model/plan';
 import type { FieldChange } from '../../model/providerApi';
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+/** The estimated monthly cost, per resource and in total, marked as an estimate with its prices' date and source. */
+export function renderCost(cost: CostEstimate): string[] {
+  const unknown = cost.lines.filter((l) => l.monthlyUsd === null).length;
+  const lines = [`  estimated cost: about ${usd(cost.monthlyUsd)} a month${cost.complete ? '' : ` plus ${unknown} resource${unknown === 1 ? '' : 's'} whose price is unknown`} (an estimate: on-demand prices of ${cost.pricesTakenAt}, ${cost.source}; usage not included)`];
+  for (const l of cost.lines) lines.push(`    ${l.monthlyUsd === null ? 'unknown' : usd(l.monthlyUsd).padStart(9)}  ${l.id}: ${l.basis}`);
+  return lines;
+}
 
 const SIGN: Record<PlanEntry['action'], string> = { create: '+', update: '~', delete: '-', keep: ' ' };
 
@@ -17,6 +27,7 @@ export function renderPlan(plan: Plan, where: string, who?: string): string {
   if (who) lines.push(`Acting as ${who}.`);
   lines.push(`${what} for environment "${plan.environment}" (${where}): ${create} to create, ${update} to update, ${del} to delete, ${keep} unchanged.`);
   for (const note of plan.notes) lines.push(`  note: ${note}`);
+  if (plan.cost) lines.push(...renderCost(plan.cost));
   const changing = plan.entries.filter((e) => e.action !== 'keep');
   if (changing.length > 0) lines.push('');
   for (const e of changing) {

@@ -57,6 +57,13 @@ export interface RunOutcome {
   result: ApplyResult;
 }
 
+/** Per resource id, the output attributes other resources' settings refer to. */
+function referencedOutputs(resources: DesiredResource[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of resources) for (const ref of outputRefs(r.settings)) (out.get(ref.id) ?? out.set(ref.id, new Set()).get(ref.id)!).add(ref.attribute);
+  return out;
+}
+
 export function apply(graph: DesiredGraph, options: RunOptions): Promise<RunOutcome> {
   return run('apply', graph.environment, graph.provider, graph, (loaded, signal) => planChanges(graph, loaded, options.driver, readOptions(options, signal)), options);
 }
@@ -139,6 +146,7 @@ async function execute(
       driver: options.driver, recorder, redactor, signal, retry: options.retry ?? DEFAULT_RETRY,
       emit: (e) => options.onProgress?.(e),
       resourceOf: (id) => desired.get(id) ?? recordedResources.get(id),
+      referenced: referencedOutputs(graph?.resources ?? []),
     },
     steps.filter((s) => s.number > 0).length,
   );

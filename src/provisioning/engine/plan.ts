@@ -11,6 +11,7 @@ import { diffJson, mergeChanges } from './diff';
 import { EngineError } from './errors';
 import { Redactor } from './redact';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry';
+import { estimateAwsCost } from '../cost/estimate';
 import { hasReference, resolveSettings, type OutputLookup } from './settings';
 
 /** Live objects by resource id; null where the object does not exist. */
@@ -130,7 +131,10 @@ export function diffPlan(graph: DesiredGraph, loaded: LoadedState, live: LiveVie
   }
 
   const notes = [...graph.warnings];
-  return finish(graph.environment, graph.provider, 'apply', loaded, live === null, entries, notes);
+  const plan = finish(graph.environment, graph.provider, 'apply', loaded, live === null, entries, notes);
+  const region = graph.resources.find((r) => r.providerType === 'AWS::EC2::VPC')?.settings.region;
+  if (graph.provider === 'aws' && typeof region === 'string') plan.cost = estimateAwsCost(graph, region);
+  return plan;
 }
 
 /** The destroy plan: everything recorded, dependents first. */

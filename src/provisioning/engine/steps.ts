@@ -33,6 +33,8 @@ export interface StepEnv {
   emit: (event: ProgressEvent) => void;
   /** Resources by id that a reference may point to: the desired graph, then what is recorded. */
   resourceOf: (id: string) => DesiredResource | undefined;
+  /** Per resource id, the output attributes other resources refer to. */
+  referenced?: Map<string, Set<string>>;
 }
 
 const VERB: Record<Exclude<PlanEntry['action'], 'keep'>, string> = { create: 'creating', update: 'updating', delete: 'deleting' };
@@ -121,8 +123,14 @@ export class StepRunner {
       await withRetry(() => driver.delete(previous.resource, ctx), retry, signal, (e) => this.retrying(step, e));
     }
     const target: ResolvedResource = { ...resource, resolved };
-    const outputs = await withRetry(() => (action === 'create' ? driver.create(target, ctx) : driver.update(target, ctx)), retry, signal, (e) => this.retrying(step, e));
+    let outputs = await withRetry(() => (action === 'create' ? driver.create(target, ctx) : driver.update(target, ctx)), retry, signal, (e) => this.retrying(step, e));
     await withRetry(() => driver.waitReady(target, ctx), retry, signal, (e) => this.retrying(step, e));
+    // An output that exists only once the object is ready (a load balancer's address) and that others refer to is
+    // read back now, so state records it and the next plan can resolve the reference.
+    if ([...(this.env.referenced?.get(resource.id) ?? [])].some((a) => !(a in outputs))) {
+      const live = await withRetry(() => driver.read(resource, signal), retry, signal, (e) => this.retrying(step, e));
+      if (live) outputs = { ...live.outputs, ...outputs };
+    }
     this.remember(resource.id, outputs);
     void recorder.record(
       (s) => {

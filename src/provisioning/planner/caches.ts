@@ -38,8 +38,8 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
     if (ctx.provider === 'aws') {
       const nodeType = elastiCacheNodeType(size.memoryGiB);
       cacheId = `aws:elasticache:${cache.name}`;
-      // The AUTH token is ours to choose on ElastiCache: generated into the Secret first, then given to the group.
-      addAuthSecret(ctx, secret, source, label, { generate: 'password', length: 64 }, []);
+      // The AUTH token is ours to choose on ElastiCache: the driver generates it, keeps it in Secrets Manager, and
+      // gives it as a secret output the in-cluster Secret copies (as on GCP).
       ctx.add({
         id: cacheId,
         kind: 'cache',
@@ -56,15 +56,17 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
           multiAZ: size.replicas > 0,
           transitEncryption: true,
           atRestEncryption: true,
-          authTokenSecret: secret.name,
           maxmemoryPolicy: cache.evictionPolicy,
           // Encore reserves 10% of memory for Redis itself (notes §1.3).
           reservedMemoryPercent: 10,
           subnetTier: 'storage',
+          subnetIds: outputRef('aws:vpc', 'storageSubnetIds'),
+          securityGroupId: outputRef('aws:vpc', 'cacheSecurityGroupId'),
         },
-        dependsOn: ['aws:vpc', secret.id],
+        dependsOn: ['aws:vpc'],
         summary: `${label} → ElastiCache Redis ${nodeType}, ${replicaText(size.replicas)}${size.replicas > 0 ? ', Multi-AZ' : ''}`,
       });
+      addAuthSecret(ctx, secret, source, label, { from: outputRef(cacheId, 'authToken') }, [cacheId]);
       host = `${outputRef(cacheId, 'primaryEndpoint')}:6379`;
       tls = {};
     } else {

@@ -4,6 +4,7 @@
  * provider the cluster is given. Every provider gets the namespace the app runs in.
  */
 
+import { outputRef } from '../../model/desiredGraph';
 import { GATEWAY } from './workloads';
 import type { PlanContext } from './context';
 import { shortHash } from './names';
@@ -93,6 +94,8 @@ function planAws(ctx: PlanContext): void {
     settings: {
       version: KUBERNETES_VERSION,
       subnetTier: 'compute',
+      subnetIds: outputRef('aws:vpc', 'computeSubnetIds'),
+      securityGroupId: outputRef('aws:vpc', 'clusterSecurityGroupId'),
       endpointPublicAccess: true,
       endpointPrivateAccess: true,
       // IRSA gives each service its own IAM role; the EBS CSI driver backs the PVCs; metrics-server feeds the HPAs.
@@ -111,6 +114,8 @@ function planAws(ctx: PlanContext): void {
     providerType: 'AWS::EKS::Nodegroup',
     name: ctx.names.cloud('nodes'),
     settings: {
+      cluster: outputRef('aws:eks', 'name'),
+      subnetIds: outputRef('aws:vpc', 'computeSubnetIds'),
       instanceTypes: [instanceType],
       minSize: nodes.min,
       maxSize: nodes.max,
@@ -119,7 +124,7 @@ function planAws(ctx: PlanContext): void {
       // EKS node groups scale only with an autoscaler in the cluster; the driver installs it for Production.
       autoscaler: ctx.production ? 'cluster-autoscaler' : null,
     },
-    dependsOn: ['aws:eks'],
+    dependsOn: ['aws:eks', 'aws:vpc'],
     summary: ctx.production ? `nodes → ${instanceType}, autoscaling ${nodes.min}–${nodes.max}` : `nodes → ${nodes.min} × ${instanceType}, fixed`,
   });
   ctx.add({

@@ -66,7 +66,8 @@ function planDatabase(ctx: PlanContext, db: Database): void {
       name: adminName,
       source,
       // The instance's own administrator password, copied from the cloud for the Job that creates the database.
-      settings: { keys: { password: { syncFrom: serverIdOf } } },
+      // On AWS the driver reads it from the instance's managed master secret and gives it as a secret output.
+      settings: { keys: { password: ctx.provider === 'aws' ? { from: outputRef(serverIdOf, 'masterPassword') } : { syncFrom: serverIdOf } } },
       dependsOn: [...ctx.k8sBase, serverIdOf],
       summary: `${label} → Secret ${adminName} (the instance's admin password, copied from the cloud)`,
     });
@@ -99,6 +100,8 @@ function planDatabase(ctx: PlanContext, db: Database): void {
           deletionProtection: true,
           publiclyAccessible: false,
           subnetTier: 'storage',
+          subnetIds: outputRef('aws:vpc', 'storageSubnetIds'),
+          securityGroupId: outputRef('aws:vpc', 'databaseSecurityGroupId'),
           masterUsername: MANAGED_ADMIN_USER,
           manageMasterUserPassword: true,
           finalSnapshot: true,

@@ -76,11 +76,13 @@ function planSnsSqs(ctx: PlanContext): void {
         settings: {
           fifo,
           subscribesTo: topicId,
+          topicArn: outputRef(topicId, 'arn'),
           rawMessageDelivery: true,
           // SQS limits: visibility 0–12 h, retention 1 min–14 days; Encore's values are clamped into them.
           visibilityTimeoutSeconds: clamp(Math.ceil(sub.ackDeadlineMs / 1000), 0, 43_200),
           messageRetentionSeconds: clamp(Math.ceil(sub.messageRetentionMs / 1000), 60, 14 * DAY_S),
           redrivePolicy: { deadLetterQueue: dlqId, maxReceiveCount },
+          deadLetterQueueArn: outputRef(dlqId, 'arn'),
           retryPolicy: { minBackoffMs: sub.retryPolicy.minBackoffMs, maxBackoffMs: sub.retryPolicy.maxBackoffMs },
           maxConcurrency: sub.maxConcurrency,
           sqsManagedSse: true,

@@ -162,8 +162,13 @@ function planIdentity(ctx: PlanContext, w: Workload): { id: string; annotations:
       name: ctx.names.cloud(`svc-${w.encoreName}`, 64),
       source: { kind: 'service', name: w.encoreName },
       settings: {
-        trust: { irsa: { cluster: 'aws:eks', namespace: ctx.names.namespace, serviceAccount: w.workload } },
-        statements: grants.map((g) => ({ actions: g.permissions, resource: g.resource })),
+        trust: {
+          irsa: {
+            cluster: 'aws:eks', namespace: ctx.names.namespace, serviceAccount: w.workload,
+            oidcProviderArn: outputRef('aws:eks', 'oidcProviderArn'), oidcIssuer: outputRef('aws:eks', 'oidcIssuer'),
+          },
+        },
+        statements: grants.map((g) => ({ actions: g.permissions, resource: g.resource, resourceArn: outputRef(g.resource, 'arn') })),
       },
       dependsOn: ['aws:eks', ...resources],
       summary: `${w.label} → IAM role (IRSA), ${count}`,

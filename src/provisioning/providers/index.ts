@@ -14,7 +14,7 @@ export type ProviderRegistry = (kind: ProviderKind) => Promise<ProviderModule>;
 
 const MODULES: Record<ProviderKind, () => Promise<ProviderModule>> = {
   kubernetes: async () => (await import('./kubernetes/module')).kubernetesProvider,
-  aws: async () => notYetAvailable('aws', 'AWS'),
+  aws: async () => (await import('./aws/module')).awsProvider,
   gcp: async () => notYetAvailable('gcp', 'GCP'),
 };
 

@@ -80,7 +80,7 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
       const data = (o.data ?? {}) as Record<string, string>;
       const keys: JsonObject = {};
       const specs = (s.keys ?? {}) as JsonObject;
-      for (const [key, source] of Object.entries(secretKeys(r))) {
+      for (const [key, source] of Object.entries(secretKeys(r, { requireResolved: false }))) {
         // A value we write is "there" when the key is; a value others set is not ours to compare.
         if (source.kind === 'external' || key in data) keys[key] = specs[key] as JsonValue;
       }

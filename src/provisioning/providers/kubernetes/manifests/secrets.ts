@@ -25,8 +25,11 @@ export type KeySource =
   | { kind: 'external'; note: string }
   | { kind: 'given'; value: string };
 
-/** Each key of a Secret resource and where its value comes from. */
-export function secretKeys(r: DesiredResource): Record<string, KeySource> {
+/**
+ * Each key of a Secret resource and where its value comes from. A read (observe) only needs the kinds: a `from`
+ * whose reference a plan has not resolved yet (a cloud output) is fine there, never when writing.
+ */
+export function secretKeys(r: DesiredResource, options: { requireResolved?: boolean } = {}): Record<string, KeySource> {
   const keys = obj(r.settings, 'keys', r.id);
   const out: Record<string, KeySource> = {};
   for (const [key, spec] of Object.entries(keys)) {
@@ -39,7 +42,7 @@ export function secretKeys(r: DesiredResource): Record<string, KeySource> {
     } else if (typeof spec.syncFrom === 'string') {
       out[key] = { kind: 'external', note: `copied from ${spec.syncFrom}` };
     } else if (typeof spec.from === 'string') {
-      assertResolved(spec.from, `keys.${key}.from`, r.id);
+      if (options.requireResolved !== false) assertResolved(spec.from, `keys.${key}.from`, r.id);
       out[key] = { kind: 'given', value: spec.from };
     } else {
       throw new Error(`${r.id}: key "${key}" has an unknown source ${JSON.stringify(spec)}`);

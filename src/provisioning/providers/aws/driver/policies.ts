@@ -1,0 +1,90 @@
+/**
+ * Every IAM policy document the AWS driver writes, made here and nowhere else, so one test can parse and check them
+ * all (moto accepts any text as a policy: the product checks its own). Pure: settings in, documents out.
+ */
+
+import type { JsonObject } from '../../../../model/desiredGraph';
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: Record<string, string | string[]>;
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
+
+/** A role an AWS service takes on (EKS for the cluster, EC2 for the nodes). */
+export function serviceTrust(service: 'eks.amazonaws.com' | 'ec2.amazonaws.com'): PolicyDocument {
+  return doc({ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' });
+}
+
+/** IRSA: only this ServiceAccount of this namespace, through the cluster's OIDC provider, for STS. */
+export function irsaTrust(irsa: { oidcProviderArn: string; oidcIssuer: string; namespace: string; serviceAccount: string }): PolicyDocument {
+  const host = irsa.oidcIssuer.replace(/^https:\/\//, '');
+  return doc({
+    Effect: 'Allow',
+    Principal: { Federated: irsa.oidcProviderArn },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { [`${host}:sub`]: `system:serviceaccount:${irsa.namespace}:${irsa.serviceAccount}`, [`${host}:aud`]: 'sts.amazonaws.com' } },
+  });
+}
+
+/** A service's access: each grant's actions on that one resource; S3 object actions on the bucket's objects. */
+export function accessPolicy(statements: { actions: string[]; resourceArn: string }[]): PolicyDocument {
+  return doc(
+    ...statements.map((s, i): PolicyStatement => {
+      const s3 = s.resourceArn.startsWith('arn:aws:s3:::') || /^arn:[\w-]+:s3:::/.test(s.resourceArn);
+      return { Sid: `Grant${i}`, Effect: 'Allow', Action: [...s.actions].sort(), Resource: s3 ? [s.resourceArn, `${s.resourceArn}/*`] : s.resourceArn };
+    }),
+  );
+}
+
+/** An SQS queue's policy: only its topic may send to it. */
+export function queuePolicy(queueArn: string, topicArn: string): PolicyDocument {
+  return doc({
+    Sid: 'TopicSendsOnly',
+    Effect: 'Allow',
+    Principal: { Service: 'sns.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+  });
+}
+
+/** A public bucket's policy: anyone may read its objects, nothing else. */
+export function publicReadPolicy(bucketArn: string): PolicyDocument {
+  return doc({ Sid: 'PublicRead', Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: `${bucketArn}/*` });
+}
+
+/** The AWS managed policies (with their IAM path) attached to the cluster's and the nodes' roles: AWS's documented minimum for EKS. */
+export const CLUSTER_POLICIES = ['AmazonEKSClusterPolicy'];
+export const NODE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'service-role/AmazonEBSCSIDriverPolicy'];
+
+/** A policy document as AWS returns it (URL-encoded JSON for IAM), parsed. */
+export function parsePolicy(text: string | undefined): JsonObject | null {
+  if (!text) return null;
+  for (const candidate of [text, safeDecode(text)]) {
+    try {
+      return JSON.parse(candidate) as JsonObject;
+    } catch {
+      // try the decoded form
+    }
+  }
+  return null;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The AWS provider module (providerApi.ts `ProviderModule`): an environment in the developer's own AWS account,
+ * with the credentials the AWS CLI would use (the environment's profile, or the default chain). Its driver is a
+ * composition (compose.ts): AWS resources go to the AWS driver, the in-cluster half to the environment's EKS
+ * cluster, reached from DescribeCluster and an EKS token. State lives in an S3 bucket of the account, with a local
+ * copy for offline plans.
+ */
+
+import { environmentNamespace, type Environment } from '../../../model/environment';
+import type { OpenedEnvironment, ProviderIdentity, ProviderModule, ProviderOpenOptions } from '../../../model/providerApi';
+import type { StateBackend } from '../../../model/state';
+import { LocalFileBackend } from '../../state/localFile';
+import { MigratingBackend, MirroredBackend, MirrorReader, mirrorFile } from '../../state/mirror';
+import { ComposedDriver } from '../compose';
+import { openAwsConnection } from './connection';
+import { AwsDriver } from './driver';
+import { S3StateBackend, stateBucketName, type S3StateOptions } from './stateBackend';
+
+function settingsOf(env: Environment): { profile?: string; region: string } {
+  if (env.provider.kind !== 'aws') throw new Error(`environment "${env.name}" is not an AWS environment`);
+  return { profile: env.provider.profile, region: env.provider.region };
+}
+
+/** The environment's S3 state backend, on the driver's connection (the bucket is named after the account). */
+export async function awsStateBackend(driver: AwsDriver, environment: string, options: S3StateOptions = {}): Promise<S3StateBackend> {
+  const signal = new AbortController().signal;
+  const bucket = options.bucket ?? stateBucketName(await driver.awsContext.account(signal), driver.awsContext.region);
+  return new S3StateBackend(driver.awsContext, bucket, environment, options);
+}
+
+export const awsProvider: ProviderModule = {
+  kind: 'aws',
+
+  async open(env: Environment, options: ProviderOpenOptions): Promise<OpenedEnvironment> {
+    const { profile, region } = settingsOf(env);
+    const mfa = options.prompts?.mfaCode;
+    const connection = await openAwsConnection({ profile, region, env: options.env, homedir: options.homedir, mfaCode: mfa ? (q) => mfa(q) : undefined });
+    const aws = new AwsDriver({ ...options.timing, environment: env.name, connection });
+    const driver = new ComposedDriver(aws, aws, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
+    let state: Promise<StateBackend> | undefined;
+    return {
+      driver,
+      state: () =>
+        (state ??= awsStateBackend(aws, env.name).then(
+          (remote) => new MirroredBackend(new MigratingBackend(remote, LocalFileBackend.forApp(options.appRoot, env.name)), mirrorFile(options.appRoot, env.name)),
+        ).catch((err) => {
+          state = undefined;
+          throw err;
+        })),
+      async identity(signal): Promise<ProviderIdentity> {
+        const me = await aws.whoAmI(signal);
+        return { principal: me.arn, scope: `AWS account ${me.account} in ${me.region}`, source: me.source };
+      },
+      dispose: () => driver.dispose(),
+    };
+  },
+
+  offlineState(env: Environment, { appRoot }: { appRoot: string }): StateBackend {
+    const { profile, region } = settingsOf(env);
+    const source = `the S3 state bucket of the account${profile ? ` of profile ${profile}` : ''} in ${region}`;
+    return new MirrorReader(mirrorFile(appRoot, env.name), { environment: env.name, source, legacy: LocalFileBackend.forApp(appRoot, env.name) });
+  },
+};

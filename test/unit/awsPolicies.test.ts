@@ -1,0 +1,124 @@
+// Every IAM policy document the AWS driver writes, for both analysed apps' AWS Production graphs, parsed and checked
+// here, because moto accepts any text as a policy: valid JSON with the 2012-10-17 grammar, no wildcard action or
+// resource, each action of the service that owns the resource it names, IRSA trust bound to one ServiceAccount,
+// queue policies open to their own topic only, and the public-read policy only for public buckets.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DesiredGraph, DesiredResource, JsonValue } from '../../src/model/desiredGraph';
+import { resolveSettings } from '../../src/provisioning/engine';
+import { desiredGraph } from '../../src/provisioning/planner';
+import { serviceRoleDocuments } from '../../src/provisioning/providers/aws/driver/iam';
+import { CLUSTER_POLICIES, NODE_POLICIES, publicReadPolicy, queuePolicy, serviceTrust, type PolicyDocument } from '../../src/provisioning/providers/aws/driver/policies';
+import { env, everything, sample } from './plannerHelpers';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+
+/** The ARN each kind of resource has on AWS, standing in for the outputs an apply gives. */
+function arnOf(r: DesiredResource): string {
+  switch (r.providerType) {
+    case 'AWS::SNS::Topic': return `arn:aws:sns:${REGION}:${ACCOUNT}:${r.name}`;
+    case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${r.name}`;
+    case 'AWS::S3::Bucket': return `arn:aws:s3:::${r.name}`;
+    case 'AWS::SecretsManager::Secret': return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${r.name}-AbCdEf`;
+    default: return `arn:aws:iam::${ACCOUNT}:thing/${r.name}`;
+  }
+}
+
+function resolved(graph: DesiredGraph, r: DesiredResource) {
+  const lookup = (id: string, attribute: string): { value: JsonValue; secret: boolean } | undefined => {
+    const target = graph.resources.find((x) => x.id === id);
+    if (!target) return undefined;
+    if (attribute === 'arn') return { value: arnOf(target), secret: false };
+    if (attribute === 'oidcIssuer') return { value: `https://oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`, secret: false };
+    if (attribute === 'oidcProviderArn') return { value: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`, secret: false };
+    return { value: `${id}.${attribute}`, secret: false };
+  };
+  const resolution = resolveSettings(r.settings, lookup);
+  assert.deepEqual(resolution.missing, [], `${r.id} resolves`);
+  return { ...r, resolved: resolution.resolved };
+}
+
+/** Parses the document as AWS would receive it and checks the grammar every policy here follows. */
+function parse(doc: PolicyDocument, what: string): PolicyDocument {
+  const parsed = JSON.parse(JSON.stringify(doc)) as PolicyDocument;
+  assert.equal(parsed.Version, '2012-10-17', what);
+  assert.ok(Array.isArray(parsed.Statement) && parsed.Statement.length > 0, `${what}: statements`);
+  for (const s of parsed.Statement) {
+    assert.ok(s.Effect === 'Allow', `${what}: only Allow statements`);
+    for (const action of [s.Action].flat()) {
+      assert.match(action, /^[a-z0-9-]+:[A-Za-z]+$/, `${what}: action ${action} is service:Operation, no wildcard`);
+    }
+  }
+  return parsed;
+}
+
+const SERVICE_OF_ARN: [RegExp, string][] = [[/^arn:aws:sns:/, 'sns'], [/^arn:aws:sqs:/, 'sqs'], [/^arn:aws:s3:::/, 's3'], [/^arn:aws:secretsmanager:/, 'secretsmanager']];
+
+for (const [name, model] of [['sample app', sample], ['everything fixture', everything]] as const) {
+  test(`${name}: every service role's trust and access policy is well formed and least privilege`, () => {
+    const graph = desiredGraph(model, env('aws', 'production'));
+    const roles = graph.resources.filter((r) => r.providerType === 'AWS::IAM::Role');
+    assert.ok(roles.length > 0);
+    for (const role of roles) {
+      assert.ok(role.name.length <= 64, `${role.id}: an IAM role name has at most 64 characters`);
+      const r = resolved(graph, role);
+      const { trust, access } = serviceRoleDocuments(r);
+      const t = parse(trust, `${role.id} trust`);
+      assert.equal(t.Statement.length, 1);
+      const [s] = t.Statement;
+      assert.equal(s!.Action, 'sts:AssumeRoleWithWebIdentity');
+      assert.match(String(s!.Principal?.Federated), /^arn:aws:iam::\d{12}:oidc-provider\/oidc\.eks\./);
+      const irsa = (role.settings.trust as { irsa: { namespace: string; serviceAccount: string } }).irsa;
+      assert.deepEqual(s!.Condition, {
+        StringEquals: {
+          [`oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub`]: `system:serviceaccount:${irsa.namespace}:${irsa.serviceAccount}`,
+          [`oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:aud`]: 'sts.amazonaws.com',
+        },
+      }, `${role.id}: only its own ServiceAccount may take the role`);
+
+      const a = parse(access, `${role.id} access`);
+      const grants = role.settings.statements as { actions: string[]; resource: string }[];
+      assert.equal(a.Statement.length, grants.length, 'one statement per resource the service uses');
+      a.Statement.forEach((st, i) => {
+        const target = graph.resources.find((x) => x.id === grants[i]!.resource)!;
+        const resources = [st.Resource].flat() as string[];
+        assert.ok(resources.every((x) => x !== '*' && x.startsWith(arnOf(target))), `${role.id}: statement ${i} names only ${target.id}`);
+        const service = SERVICE_OF_ARN.find(([re]) => re.test(arnOf(target)))?.[1];
+        assert.ok(service, `${target.providerType} is a resource a service role may name`);
+        for (const action of [st.Action].flat()) assert.ok(action.startsWith(`${service}:`), `${role.id}: ${action} belongs to ${service}`);
+        assert.deepEqual([st.Action].flat(), [...grants[i]!.actions].sort(), `${role.id}: exactly the operations the model says`);
+      });
+    }
+  });
+
+  test(`${name}: queue policies allow their own topic only, and a public-read policy only where the code makes a bucket public`, () => {
+    const graph = desiredGraph(model, env('aws', 'production'));
+    for (const q of graph.resources.filter((r) => r.providerType === 'AWS::SQS::Queue' && r.settings.subscribesTo !== undefined)) {
+      const r = resolved(graph, q);
+      const doc = parse(queuePolicy(arnOf(q), String(r.resolved.topicArn)), `${q.id} queue policy`);
+      const topic = graph.resources.find((x) => x.id === q.settings.subscribesTo)!;
+      assert.deepEqual(doc.Statement.map((s) => [s.Principal, s.Action, s.Resource, s.Condition]), [
+        [{ Service: 'sns.amazonaws.com' }, 'sqs:SendMessage', arnOf(q), { ArnEquals: { 'aws:SourceArn': arnOf(topic) } }],
+      ]);
+    }
+    for (const b of graph.resources.filter((r) => r.providerType === 'AWS::S3::Bucket')) {
+      if (b.settings.publicRead === true) {
+        const doc = parse(publicReadPolicy(arnOf(b)), `${b.id} public read`);
+        assert.deepEqual(doc.Statement.map((s) => [s.Action, s.Resource]), [['s3:GetObject', `${arnOf(b)}/*`]], 'read of objects, nothing else');
+        assert.equal(b.settings.blockPublicAccess, false);
+      } else {
+        assert.equal(b.settings.blockPublicAccess, true, `${b.id}: a bucket the code does not make public has its public access blocked`);
+      }
+    }
+  });
+}
+
+test('the cluster and node roles: trusted by their AWS service only, with the managed policies EKS documents', () => {
+  for (const [service, doc] of [['eks.amazonaws.com', serviceTrust('eks.amazonaws.com')], ['ec2.amazonaws.com', serviceTrust('ec2.amazonaws.com')]] as const) {
+    const parsed = parse(doc, `${service} trust`);
+    assert.deepEqual(parsed.Statement.map((s) => [s.Principal, s.Action]), [[{ Service: service }, 'sts:AssumeRole']]);
+  }
+  assert.deepEqual(CLUSTER_POLICIES, ['AmazonEKSClusterPolicy']);
+  assert.deepEqual(NODE_POLICIES, ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'service-role/AmazonEBSCSIDriverPolicy']);
+});
