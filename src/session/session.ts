@@ -122,7 +122,7 @@ export class EnvironmentSession {
       throw new SessionError('app', `the app has ${errors.length} error${errors.length === 1 ? '' : 's'} that Encore would refuse to build; fix them first:\n${lines.join('\n')}${more}`);
     }
     const recorded = await this.recordedStateForImage();
-    this.graphValue = desiredGraph(model, this.current, { appId: this.options.appId, appImage: appImageOf(recorded), migrationSql: readMigrationSql(model) });
+    this.graphValue = this.graphWith(model, appImageOf(recorded));
     return this.graphValue;
   }
 
@@ -299,6 +299,11 @@ export class EnvironmentSession {
   }
 
   /** What a deploy needs; the cluster is reached only when a step needs it, so local preflights come first. */
+  /** The planner's graph for this environment, with the image that runs and the migrations the database Jobs apply. */
+  private graphWith(model: AppModel, appImage: string | null): DesiredGraph {
+    return desiredGraph(model, this.current, { appId: this.options.appId, appImage, migrationSql: readMigrationSql(model) });
+  }
+
   private async deployContext(signal?: AbortSignal): Promise<DeployContext> {
     let target: ReturnType<EnvironmentSession['deployTarget']> | undefined;
     const p = this.current.provider;
@@ -311,7 +316,7 @@ export class EnvironmentSession {
       graph: async (appImage) => {
         // The app's own errors are refused here as for a plan.
         await this.graph();
-        return desiredGraph(this.model(), this.current, { appId: this.options.appId, appImage });
+        return this.graphWith(this.model(), appImage);
       },
       model: () => this.model(),
       backend: () => this.state(),

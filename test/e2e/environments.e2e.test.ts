@@ -155,9 +155,9 @@ describe('environments: the tree, the Create Environment form, Edit, Delete, Cod
     // The reveal settles after the view's debounced refresh: wait for the state instead of reading it once.
     await row.and(w.page.locator('[aria-selected="true"][aria-expanded="true"]')).waitFor({ timeout: 10_000 });
     assert.equal((await row.locator('.label-description').innerText()).trim(), 'Production · AWS eu-west-1 · manual deploy');
-    // Plan runs on the provider's driver; the AWS provider says the environment's profile does not exist here.
+    // Plan runs on the AWS provider's driver: profile "shop" is an SSO profile with no sign-in here, and it says how.
     await toast.locator('a.monaco-button', { hasText: 'Plan' }).click();
-    await w.toast('names the AWS profile "shop"').waitFor();
+    await w.toast('aws sso login --profile shop').waitFor();
   });
 
   step('the tree shows the environment\'s settings, then its resources, each not provisioned', get, async (w) => {

@@ -85,7 +85,8 @@ describe('provisioning: Plan, Apply and Destroy from the tree against a real API
 
   step('the tree shows each resource as ready', get, async (w) => {
     const { page } = w;
-    const group = page.locator('.part.sidebar .monaco-list-row[aria-level="2"][aria-expanded]').first();
+    // The first resource group (the Deployments row before it holds deploys, not resources).
+    const group = page.locator('.part.sidebar .monaco-list-row[aria-level="2"][aria-expanded]', { hasText: 'Shared infrastructure' }).first();
     if ((await group.getAttribute('aria-expanded')) === 'false') await group.click();
     await page.locator('.part.sidebar .monaco-list-row[aria-level="3"] .label-description', { hasText: /^ready$/ }).first().waitFor();
     await w.screenshot('tree-ready');

@@ -218,7 +218,7 @@ test('migration through the engine: an apply adopts the local state and still de
   }
 });
 
-test('offline state: Kubernetes reads the local copy and reaches nothing; AWS and GCP read the local folder', async () => {
+test('offline state: Kubernetes and AWS read the local copy and reach nothing; GCP reads the local folder', async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mirror-'));
   try {
     const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev', namespace: 'shop-dev' } };
@@ -226,11 +226,13 @@ test('offline state: Kubernetes reads the local copy and reaches nothing; AWS an
     assert.ok(offline instanceof MirrorReader);
     assert.deepEqual(await offline.load(), { state: null, version: null });
     assert.match(offline.location, /^Secret encore-environments-state in namespace shop-dev \(context "kind-dev"\), never read on this machine: no local copy/);
-    for (const provider of [{ kind: 'aws', region: 'eu-west-1' }, { kind: 'gcp', project: 'p', region: 'europe-west1' }] as Environment['provider'][]) {
-      const folder = (await providerModule(provider.kind)).offlineState({ ...env, provider }, { appRoot: root });
-      assert.ok(folder instanceof LocalFileBackend);
-      assert.deepEqual(await folder.load(), { state: null, version: null });
-    }
+    const aws = (await providerModule('aws')).offlineState({ ...env, provider: { kind: 'aws', region: 'eu-west-1', profile: 'shop' } }, { appRoot: root });
+    assert.ok(aws instanceof MirrorReader);
+    assert.deepEqual(await aws.load(), { state: null, version: null });
+    assert.match(aws.location, /the S3 state bucket of the account of profile shop in eu-west-1/);
+    const folder = (await providerModule('gcp')).offlineState({ ...env, provider: { kind: 'gcp', project: 'p', region: 'europe-west1' } }, { appRoot: root });
+    assert.ok(folder instanceof LocalFileBackend);
+    assert.deepEqual(await folder.load(), { state: null, version: null });
     assert.equal(await readMirror(mirrorFile(root, 'dev')), null);
     assert.ok(!existsSync(path.join(root, '.encore')), 'reading wrote nothing');
   } finally {
