@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Environment } from '../../model/environment';
 import { EnvironmentSession, type SessionHooks } from '../../session';
 import type { AppModels } from '../appModels';
-import type { TreeNode } from '../tree/treeData';
+import type { ModelState, TreeNode } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
 
 export interface Target {
@@ -35,14 +35,40 @@ export async function chooseTarget(apps: WorkspaceApps, node: unknown, title: st
   return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Choose the environment' }))?.target;
 }
 
+/** How long a command waits for the language server's first model of the app before it gives up. */
+const ANALYSIS_WAIT_MS = 60_000;
+
 /**
- * A session on the target's environment, on the model the tree shows. An app whose model is not known yet (the
- * language server is still analysing it, or it failed) cannot be planned, and says why.
+ * The app's model state once the language server has one: a command run while it is still analysing (just after
+ * start-up) waits for it, with a cancellable progress notification, instead of refusing.
+ */
+async function settledState(models: AppModels, root: string): Promise<ModelState> {
+  if (models.state(root).kind !== 'pending') return models.state(root);
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Encore: waiting for the analysis of the app…', cancellable: true },
+    (_progress, token) =>
+      new Promise<ModelState>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          changed.dispose();
+          cancelled.dispose();
+          resolve(models.state(root));
+        };
+        const timer = setTimeout(done, ANALYSIS_WAIT_MS);
+        const changed = models.onDidChange(() => models.state(root).kind !== 'pending' && done());
+        const cancelled = token.onCancellationRequested(done);
+      }),
+  );
+}
+
+/**
+ * A session on the target's environment, on the model the tree shows. An app whose model is not known (the
+ * language server is still analysing it after a minute, or it failed) cannot be planned, and says why.
  */
 export async function openSession(apps: WorkspaceApps, models: AppModels, t: Target, hooks: SessionHooks = {}): Promise<EnvironmentSession> {
   const app = (await apps.list()).find((a) => a.found.root === t.root);
   if (!app) throw new Error(`the app at ${t.root} is no longer in the workspace`);
-  const state = models.state(t.root);
+  const state = await settledState(models, t.root);
   if (state.kind !== 'ready') {
     const why = state.kind === 'pending' ? 'the language server is still analysing it' : state.message;
     throw new Error(`the app's resources are not known (${why}), so there is nothing to plan yet`);
