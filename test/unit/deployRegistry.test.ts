@@ -39,12 +39,12 @@ test('bad image references are refused with what is wrong and the expected form'
   const bad: [string, RegExp][] = [
     ['', /empty/],
     [' app', /spaces/],
-    ['App/x', /"App" is not a valid repository path component/],
+    ['App/x', /"App" has uppercase letters/],
     ['127.0.0.1:5000/my-app:', /"" is not a tag/],
     ['r.io/app:-x', /"-x" is not a tag/],
     ['r.io/app@sha256:abc', /is not a digest/],
     ['r.io/app@md5:' + 'a'.repeat(32), /is not a digest/],
-    ['r.io//app', /"" is not a valid repository path component/],
+    ['r.io//app', /empty path component/],
     ['bad_host.io:x/app', /not a registry host/],
   ];
   for (const [text, why] of bad) {

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parseImage } from '../../model/imageOverride';
 
 // ---------------------------------------------------------------------------------------------------------------
 // image references
@@ -30,12 +31,7 @@ const DOCKER_HUB_API = 'registry-1.docker.io';
 /** The key Docker's own tools store Docker Hub credentials under. */
 const DOCKER_HUB_CONFIG_KEY = 'https://index.docker.io/v1/';
 
-// The grammar of github.com/distribution/reference: lowercase path components separated by `/`, each of
-// alphanumerics separated by `.`, `_`, `__` or runs of `-`.
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 
 export class ImageRefError extends Error {
   override readonly name = 'ImageRefError';
@@ -47,39 +43,17 @@ export class ImageRefError extends Error {
  * (`node` → `library/node`). No tag and no digest means `latest`.
  */
 export function parseImageRef(text: string): ImageRef {
-  const fail = (why: string) => new ImageRefError(`"${text}" is not an image reference: ${why}. Write it as host[:port]/repository[:tag][@sha256:digest], for example 127.0.0.1:5000/my-app:v1.`);
-  if (text !== text.trim() || text === '') throw fail('it is empty or has spaces around it');
-  let rest = text;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw fail(`"${digest}" is not a digest (sha256: and 64 lowercase hex digits)`);
+  // The grammar is the model's (one reading of a reference for the environments file and the registry).
+  const parsed = parseImage(text);
+  if (typeof parsed === 'string') {
+    throw new ImageRefError(`"${text}" is not an image reference: ${parsed}. Write it as host[:port]/repository[:tag][@sha256:digest], for example 127.0.0.1:5000/my-app:v1.`);
   }
-  let tag: string | undefined;
-  const lastSlash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  if (colon > lastSlash) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw fail(`"${tag}" is not a tag (letters, digits, _, . and -, at most 128, not starting with . or -)`);
-  }
-  const parts = rest.split('/');
-  let registry = DOCKER_HUB;
-  if (parts.length > 1 && (parts[0]!.includes('.') || parts[0]!.includes(':') || parts[0] === 'localhost' || parts[0]!.startsWith('['))) {
-    registry = parts.shift()!;
-    if (!HOST.test(registry)) throw fail(`"${registry}" is not a registry host`);
-  }
+  let registry = parsed.registry ?? DOCKER_HUB;
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
+  const parts = parsed.path.split('/');
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
-  for (const c of parts) {
-    if (!COMPONENT.test(c)) throw fail(`"${c}" is not a valid repository path component (lowercase letters, digits, and . _ - between them)`);
-  }
-  const repository = parts.join('/');
-  if (repository.length > 255) throw fail('the repository name is longer than 255 characters');
-  if (tag === undefined && digest === undefined) tag = 'latest';
-  return { registry, repository, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+  const { tag, digest } = parsed;
+  return { registry, repository: parts.join('/'), ...(tag === undefined && digest === undefined ? { tag: 'latest' } : {}), ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
 /** `registry/repository[:tag][@digest]`, the full form (Docker Hub included, so nothing is left to defaults). */
