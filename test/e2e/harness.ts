@@ -241,16 +241,20 @@ export function treeRow(page: Page, label: string, description?: string): Locato
 
 /** Runs an item of a row's context menu, from the keyboard (the menu reacts to keys more reliably than to clicks). */
 export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.click({ button: 'right' });
   const menu = page.locator('.context-view .monaco-menu');
-  await menu.waitFor();
   const focused = menu.locator('.action-item.focused .action-label');
-  for (let i = 0; i < 20; i++) {
-    await page.keyboard.press('ArrowDown');
-    if ((await focused.innerText().catch(() => '')).trim() === item) {
-      await page.keyboard.press('Enter');
-      return;
+  // A tree refresh can re-render the row under the click and close the menu: open it again, up to three times.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await row.click({ button: 'right' });
+    if (!(await menu.waitFor({ timeout: 5_000 }).then(() => true, () => false))) continue;
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('ArrowDown');
+      if ((await focused.innerText().catch(() => '')).trim() === item) {
+        await page.keyboard.press('Enter');
+        return;
+      }
     }
+    await page.keyboard.press('Escape');
   }
   throw new Error(`no "${item}" in the context menu`);
 }
