@@ -15,9 +15,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import { processAlive } from '../../../files/processAlive';
-import { describeHolder, StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../../model/state';
+import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../../model/state';
+import { brokenLockMessage, holdLease, judgeHolder, lockedText, unreadableHolder, type HolderVerdict } from '../../state/lease';
 import { parseJournal, parseState } from '../../state/parse';
 import { awsCode, asTagList, isCode, MANAGED_BY, TAG, type AwsContext } from './driver/common';
 import { isAwsError } from './errors';
@@ -181,43 +180,24 @@ export class S3StateBackend implements StateBackend {
   }
 
   private hold(holder: LockHolder, firstEtag: string): HeldLock {
-    const lost = new AbortController();
     const never = new AbortController().signal;
     let etag = firstEtag;
-    let lastRenewed = Date.now();
-    let renewing: Promise<void> | null = null;
-    const renew = async () => {
-      try {
+    return holdLease(holder, {
+      environment: this.environment,
+      leaseSeconds: this.leaseSeconds,
+      renew: async () => {
         const next = await this.put(this.key('lock.json'), JSON.stringify({ holder, renewedAt: new Date().toISOString(), leaseDurationSeconds: this.leaseSeconds } satisfies LockBody), etag, never);
-        if (next === null) {
-          lost.abort(new StateError('locked', `the lock of ${this.environment} was broken or taken over while this run held it`));
-          return;
-        }
+        if (next === null) return false;
         etag = next;
-        lastRenewed = Date.now();
-      } catch (err) {
-        if (Date.now() - lastRenewed > this.leaseSeconds * 1000) {
-          lost.abort(new StateError('locked', `the lock of ${this.environment} could not be renewed for ${this.leaseSeconds} s: ${(err as Error).message}`, { cause: err }));
-        }
-      }
-    };
-    const timer = setInterval(() => {
-      if (!lost.signal.aborted) renewing ??= renew().finally(() => (renewing = null));
-    }, (this.leaseSeconds * 1000) / 3);
-    timer.unref();
-    return {
-      holder,
-      lost: lost.signal,
-      release: async () => {
-        clearInterval(timer);
-        await renewing;
-        await this.io('release the lock', async (signal) => {
+        return true;
+      },
+      release: () =>
+        this.io('release the lock', async (signal) => {
           const current = await this.get(this.key('lock.json'), signal);
           if (!current || parseLock(current.text)?.holder.token !== holder.token) return; // not ours any more
           await this.remove(this.key('lock.json'), current.etag, signal);
-        });
-      },
-    };
+        }),
+    });
   }
 
   /** A conditional delete; false when the object changed meanwhile. */
@@ -233,7 +213,7 @@ export class S3StateBackend implements StateBackend {
     }
   }
 
-  async inspectLock(): Promise<{ holder: LockHolder; gone: boolean; why: string } | null> {
+  async inspectLock(): Promise<HolderVerdict | null> {
     const current = await this.io('read the lock', (signal) => this.get(this.key('lock.json'), signal));
     if (!current) return null;
     return seen(parseLock(current.text), current.text);
@@ -252,12 +232,10 @@ export class S3StateBackend implements StateBackend {
     return s.holder;
   }
 
-  private async noteBroken(s: { holder: LockHolder; gone: boolean; why: string }): Promise<void> {
+  private async noteBroken(s: HolderVerdict): Promise<void> {
     const { state } = await this.load();
-    const h = s.holder;
     await this.io('append to the journal', (signal) => this.append([{
-      at: new Date().toISOString(), operation: 'unlock', serial: state?.serial ?? 0, event: 'lock-broken',
-      message: `broke the lock of ${h.user} on ${h.host} (pid ${h.pid}, ${h.operation} since ${h.startedAt})${s.gone ? `: ${s.why}` : ', forced'}`,
+      at: new Date().toISOString(), operation: 'unlock', serial: state?.serial ?? 0, event: 'lock-broken', message: brokenLockMessage(s),
     }], signal));
   }
 
@@ -280,26 +258,8 @@ function parseLock(text: string): LockBody | null {
   }
 }
 
-/** The holder and whether it is gone: its process is no longer running on this host, or it stopped renewing. */
-function seen(body: LockBody | null, text: string): { holder: LockHolder; gone: boolean; why: string } {
-  if (!body) {
-    const holder: LockHolder = { user: 'unknown', host: 'unknown host', pid: 0, startedAt: 'an unknown time', operation: 'apply', token: '' };
-    return { holder, gone: true, why: `the lock object is not a lock this version wrote (${text.slice(0, 60)})` };
-  }
-  const { holder } = body;
-  const renewed = Date.parse(body.renewedAt);
-  const duration = (body.leaseDurationSeconds ?? 30) * 1000;
-  const age = Date.now() - renewed;
-  if (holder.host === os.hostname() && !processAlive(holder.pid)) return { holder, gone: true, why: `process ${holder.pid} no longer runs on ${holder.host}` };
-  if (!Number.isFinite(renewed) || age > duration) {
-    return { holder, gone: true, why: `its lock was last renewed ${Number.isFinite(renewed) ? `${Math.round(age / 1000)} s ago` : 'never'}, and expires after ${duration / 1000} s` };
-  }
-  return { holder, gone: false, why: `its lock was renewed ${Math.round(age / 1000)} s ago` };
-}
-
-function lockedText(environment: string, s: { holder: LockHolder; gone: boolean; why: string }): string {
-  const next = s.gone
-    ? `That holder is gone (${s.why}): if its run is over, break the lock with "encore-env unlock --env ${environment}".`
-    : `Wait for it to finish (${s.why}).`;
-  return `environment "${environment}" is locked by ${describeHolder(s.holder)}. ${next}`;
+/** The holder and whether it is gone (judgeHolder's rules, those of the Kubernetes Lease). */
+function seen(body: LockBody | null, text: string): HolderVerdict {
+  if (!body) return unreadableHolder(text);
+  return judgeHolder(body.holder, Date.parse(body.renewedAt), body.leaseDurationSeconds ?? 30, 'lock');
 }

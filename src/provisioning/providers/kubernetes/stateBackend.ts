@@ -16,14 +16,13 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import { describeHolder, StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../../model/state';
+import { StateError, type BreakLockOptions, type EnvState, type HeldLock, type JournalEntry, type LoadedState, type LockHolder, type StateBackend, type StateVersion } from '../../../model/state';
+import { brokenLockMessage, holdLease, judgeHolder, lockedText, type HolderVerdict } from '../../state/lease';
 import { parseJournal, parseState } from '../../state/parse';
 import type { KubeClient, KubeObject } from './client';
 import { KubeApiError } from './errors';
 import { LABEL, MANAGED_BY, labelValue } from './manifests/common';
 import { microTime, parseMicroTime } from './microTime';
-import { processAlive } from '../../../files/processAlive';
 
 export const STATE_SECRET = 'encore-environments-state';
 export const LOCK_LEASE = 'encore-environments-lock';
@@ -180,37 +179,18 @@ export class KubernetesStateBackend implements StateBackend {
     return this.hold(full);
   }
 
-  /** Renews the Lease every third of its duration while held; a lease we cannot keep fires `lost`. */
+  /** Renews the Lease every third of its duration while held (holdLease); a lease we cannot keep fires `lost`. */
   private hold(holder: LockHolder): HeldLock {
-    const lost = new AbortController();
-    let lastRenewed = Date.now();
-    let renewing: Promise<void> | null = null;
-    const renew = async () => {
-      try {
+    return holdLease(holder, {
+      environment: this.environment,
+      leaseSeconds: this.leaseSeconds,
+      renew: async () => {
         const live = await this.client.find<Lease>('coordination.k8s.io/v1', 'Lease', this.namespace, LOCK_LEASE);
-        if (!live || holderOf(live)?.token !== holder.token) {
-          lost.abort(new StateError('locked', `the lock of ${this.environment} was broken or taken over while this run held it`));
-          return;
-        }
+        if (!live || holderOf(live)?.token !== holder.token) return false;
         await this.client.replace<Lease>({ ...live, spec: { ...live.spec, renewTime: microTime(new Date()) } });
-        lastRenewed = Date.now();
-      } catch (err) {
-        // A missed renewal is retried on the next tick; only a whole lease duration without one loses the lock.
-        if (Date.now() - lastRenewed > this.leaseSeconds * 1000) {
-          lost.abort(new StateError('locked', `the lock of ${this.environment} could not be renewed for ${this.leaseSeconds} s: ${(err as Error).message}`, { cause: err }));
-        }
-      }
-    };
-    const timer = setInterval(() => {
-      if (!lost.signal.aborted) renewing ??= renew().finally(() => (renewing = null));
-    }, (this.leaseSeconds * 1000) / 3);
-    timer.unref();
-    return {
-      holder,
-      lost: lost.signal,
+        return true;
+      },
       release: async () => {
-        clearInterval(timer);
-        await renewing;
         try {
           const live = await this.client.find<Lease>('coordination.k8s.io/v1', 'Lease', this.namespace, LOCK_LEASE);
           if (!live || holderOf(live)?.token !== holder.token) return; // not ours any more: nothing to release
@@ -221,10 +201,10 @@ export class KubernetesStateBackend implements StateBackend {
           throw this.ioError('release the lock', err);
         }
       },
-    };
+    });
   }
 
-  async inspectLock(): Promise<{ holder: LockHolder; gone: boolean; why: string } | null> {
+  async inspectLock(): Promise<HolderVerdict | null> {
     const lease = await this.io('read the lock', () => this.client.find<Lease>('coordination.k8s.io/v1', 'Lease', this.namespace, LOCK_LEASE));
     return lease?.spec?.holderIdentity ? seen(lease) : null;
   }
@@ -247,16 +227,10 @@ export class KubernetesStateBackend implements StateBackend {
   }
 
   /** Records the broken lock in the journal, as the local backend does; best effort, the lock is already gone. */
-  private async noteBroken(s: { holder: LockHolder; gone: boolean; why: string }): Promise<void> {
+  private async noteBroken(s: HolderVerdict): Promise<void> {
     const { state, version } = await this.load();
     if (!state || !version) return;
-    const h = s.holder;
-    await this.commit(state, [
-      {
-        at: new Date().toISOString(), operation: 'unlock', serial: state.serial, event: 'lock-broken',
-        message: `broke the lock of ${h.user} on ${h.host} (pid ${h.pid}, ${h.operation} since ${h.startedAt})${s.gone ? `: ${s.why}` : ', forced'}`,
-      },
-    ], version);
+    await this.commit(state, [{ at: new Date().toISOString(), operation: 'unlock', serial: state.serial, event: 'lock-broken', message: brokenLockMessage(s) }], version);
   }
 
   private async lockedError(lease: Lease): Promise<StateError> {
@@ -292,31 +266,15 @@ function holderOf(lease: Lease): LockHolder | null {
   }
 }
 
-/** The holder and whether it is gone: its Lease expired, or its process no longer runs on this host. */
-function seen(lease: Lease): { holder: LockHolder; gone: boolean; why: string } {
-  const identity = lease.spec?.holderIdentity ?? '';
-  const holder = holderOf(lease) ?? parseIdentity(identity, lease.spec?.acquireTime);
-  const renewed = parseMicroTime(lease.spec?.renewTime ?? lease.spec?.acquireTime);
-  const duration = (lease.spec?.leaseDurationSeconds ?? 30) * 1000;
-  const age = Date.now() - renewed;
-  if (holder.host === os.hostname() && !processAlive(holder.pid)) return { holder, gone: true, why: `process ${holder.pid} no longer runs on ${holder.host}` };
-  if (!Number.isFinite(renewed) || age > duration) {
-    return { holder, gone: true, why: `its Lease was last renewed ${Number.isFinite(renewed) ? `${Math.round(age / 1000)} s ago` : 'never'}, and expires after ${duration / 1000} s` };
-  }
-  return { holder, gone: false, why: `its Lease was renewed ${Math.round(age / 1000)} s ago` };
+/** The holder and whether it is gone (judgeHolder): its Lease expired, or its process no longer runs on this host. */
+function seen(lease: Lease): HolderVerdict {
+  const holder = holderOf(lease) ?? parseIdentity(lease.spec?.holderIdentity ?? '', lease.spec?.acquireTime);
+  return judgeHolder(holder, parseMicroTime(lease.spec?.renewTime ?? lease.spec?.acquireTime), lease.spec?.leaseDurationSeconds ?? 30, 'Lease');
 }
 
 function parseIdentity(identity: string, acquired: string | undefined): LockHolder {
   const m = /^(.*)@(.*):(\d+)$/.exec(identity);
   return { user: m?.[1] ?? identity, host: m?.[2] ?? 'unknown host', pid: Number(m?.[3] ?? 0), startedAt: acquired ?? 'an unknown time', operation: 'apply', token: '' };
-}
-
-
-function lockedText(environment: string, s: { holder: LockHolder; gone: boolean; why: string }): string {
-  const next = s.gone
-    ? `That holder is gone (${s.why}): if its run is over, break the lock with "encore-env unlock --env ${environment}".`
-    : `Wait for it to finish (${s.why}).`;
-  return `environment "${environment}" is locked by ${describeHolder(s.holder)}. ${next}`;
 }
 
 
