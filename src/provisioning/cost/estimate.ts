@@ -1,13 +1,14 @@
 /**
- * The estimated monthly cost of what an AWS environment runs, per resource and in total, from the price table in
- * the repository (awsPrices.ts). Pure. Usage-priced parts (S3 storage, SQS and SNS requests, data through NAT, ECR
- * storage) are said to be usage-based; a price the table lacks is said to be unknown and left out of the total,
+ * The estimated monthly cost of what an AWS or GCP environment runs, per resource and in total, from the price tables
+ * in the repository (awsPrices.ts, gcpPrices.ts). Pure. Usage-priced parts (S3 and GCS storage, SQS, SNS and Pub/Sub requests,
+ * data through NAT, ECR and Artifact Registry storage) are said to be usage-based; a price the table lacks is said to be unknown and left out of the total,
  * which then says it is incomplete.
  */
 
 import type { DesiredGraph, DesiredResource } from '../../model/desiredGraph';
 import type { CostEstimate, CostLine } from '../../model/plan';
 import { AWS_PRICES, type AwsPriceTable, type RegionPrices } from './awsPrices';
+import { GCP_PRICES, memorystoreBand, type GcpPriceTable, type GcpRegionPrices } from './gcpPrices';
 
 const round = (usd: number) => Math.round(usd * 100) / 100;
 const num = (v: unknown, fallback: number) => (typeof v === 'number' ? v : fallback);
@@ -68,6 +69,88 @@ export function estimateAwsCost(graph: DesiredGraph, region: string, table: AwsP
   const lines: CostLine[] = prices
     ? cloud.map((r) => awsLine(r, prices, table.hoursPerMonth)).filter((l): l is CostLine => l !== null)
     : cloud.map((r) => line(r, null, `no prices for ${region} in the table`));
+  return total(lines, table);
+}
+
+/** The nodes a GKE node pool runs at its minimum and maximum: totals when autoscaled, else per zone times its zones. */
+function gkeNodes(pool: DesiredResource, cluster: DesiredResource | undefined): { min: number; max: number } {
+  const auto = pool.settings.autoscaling as { totalMinNodeCount?: number; totalMaxNodeCount?: number } | null | undefined;
+  if (auto && typeof auto.totalMinNodeCount === 'number') return { min: auto.totalMinNodeCount, max: num(auto.totalMaxNodeCount, auto.totalMinNodeCount) };
+  // A regional cluster puts a node pool's nodeCount in each of its (by default three) zones; a zonal one in its one zone.
+  const zonal = /-[a-z]$/.test(String(cluster?.settings.location ?? ''));
+  const count = num(pool.settings.nodeCount, 1) * (zonal ? 1 : 3);
+  return { min: count, max: count };
+}
+
+const GKE_BOOT_DISK_GB = 100;
+const GCP_FREE = new Set(['iam.googleapis.com/ServiceAccount']);
+const GCP_USAGE = new Set(['pubsub.googleapis.com/Topic', 'pubsub.googleapis.com/Subscription', 'storage.googleapis.com/Bucket', 'artifactregistry.googleapis.com/Repository']);
+
+function gcpLine(r: DesiredResource, graph: DesiredGraph, p: GcpRegionPrices, hours: number): CostLine | null {
+  const s = r.settings;
+  const cluster = graph.resources.find((x) => x.providerType === 'container.googleapis.com/Cluster');
+  const pool = graph.resources.find((x) => x.providerType === 'container.googleapis.com/NodePool');
+  switch (r.providerType) {
+    case 'compute.googleapis.com/Network': {
+      if (s.cloudNat !== true) return line(r, 0, 'no charge of its own');
+      const vms = Math.min(pool ? gkeNodes(pool, cluster).min : 1, 32);
+      return line(r, (vms * p.natVmHour + p.natIpHour) * hours, `Cloud NAT for ${vms} node${vms === 1 ? '' : 's'} and its external address (data processed is usage-based)`);
+    }
+    case 'container.googleapis.com/Cluster':
+      return line(r, p.gkeClusterHour * hours, `GKE cluster management fee${s.autopilot === true ? ' (Autopilot pods are billed by their requests: not estimated)' : ''}`);
+    case 'container.googleapis.com/NodePool': {
+      const type = String(s.machineType);
+      const price = p.machineHour[type];
+      const { min, max } = gkeNodes(r, cluster);
+      if (price === undefined) return line(r, null, `unknown price for ${type}`);
+      const node = price * hours + GKE_BOOT_DISK_GB * p.pdBalancedGbMonth;
+      const range = max > min ? `the minimum; up to ${max} = $${round(node * max)} when scaled out, ` : '';
+      return line(r, node * min, `${min} × ${type} (${range}each with GKE's default ${GKE_BOOT_DISK_GB} GB balanced boot disk)`);
+    }
+    case 'sqladmin.googleapis.com/Instance': {
+      const tier = String(s.tier);
+      const custom = /^db-custom-(\d+)-(\d+)$/.exec(tier);
+      if (!custom) return line(r, null, `unknown price for ${tier}`);
+      const vcpu = Number(custom[1]);
+      const memGb = Number(custom[2]) / 1024;
+      const ha = s.availabilityType === 'REGIONAL' ? 2 : 1;
+      const gb = num(s.diskSizeGb, 10);
+      const instance = (vcpu * p.cloudSqlVcpuHour + memGb * p.cloudSqlMemoryGbHour) * hours;
+      return line(r, (instance + gb * p.cloudSqlSsdGbMonth) * ha, `${vcpu} vCPU, ${round(memGb)} GB${ha === 2 ? ' regional (HA)' : ''} and ${gb} GB SSD (backups and growth are usage-based)`);
+    }
+    case 'redis.googleapis.com/Instance': {
+      const tier = s.tier === 'STANDARD_HA' ? 'STANDARD_HA' : s.tier === 'BASIC' ? 'BASIC' : null;
+      const gb = num(s.memorySizeGb, 1);
+      const replicas = num(s.replicaCount, tier === 'STANDARD_HA' ? 1 : 0);
+      if (!tier) return line(r, null, `unknown price for tier ${String(s.tier)}`);
+      // The Standard price covers the primary and one replica; what more read replicas cost is not in the table.
+      if (tier === 'STANDARD_HA' && replicas > 1) return line(r, null, `unknown price for ${replicas} read replicas`);
+      const band = memorystoreBand(gb);
+      const price = p.memorystoreGbHour[tier][band];
+      if (price === undefined) return line(r, null, `unknown price for ${tier} ${band} (${gb} GB)`);
+      return line(r, price * gb * hours, `${gb} GB ${tier === 'BASIC' ? 'Basic' : 'Standard (with its replica)'}, capacity band ${band}`);
+    }
+    case 'secretmanager.googleapis.com/Secret':
+      return line(r, p.secretVersionMonth, 'one active secret version');
+    default:
+      if (GCP_USAGE.has(r.providerType)) return line(r, 0, 'usage-based (throughput, storage): nothing while unused');
+      return null; // free, or in-cluster objects that run on the nodes already counted
+  }
+}
+
+/** The GCP resources of a graph: those named by a googleapis.com type. */
+const isGcp = (r: DesiredResource) => r.providerType.includes('.googleapis.com/') && !GCP_FREE.has(r.providerType);
+
+export function estimateGcpCost(graph: DesiredGraph, region: string, table: GcpPriceTable = GCP_PRICES): CostEstimate {
+  const prices = table.regions[region];
+  const cloud = graph.resources.filter(isGcp);
+  const lines: CostLine[] = prices
+    ? cloud.map((r) => gcpLine(r, graph, prices, table.hoursPerMonth)).filter((l): l is CostLine => l !== null)
+    : cloud.map((r) => line(r, null, `no prices for ${region} in the table`));
+  return total(lines, table);
+}
+
+function total(lines: CostLine[], table: { takenAt: string; source: string }): CostEstimate {
   const known = lines.filter((l) => l.monthlyUsd !== null);
   return {
     currency: 'USD',

@@ -11,7 +11,7 @@ import { diffJson, mergeChanges } from './diff';
 import { EngineError } from './errors';
 import { Redactor } from './redact';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry';
-import { estimateAwsCost } from '../cost/estimate';
+import { estimateAwsCost, estimateGcpCost } from '../cost/estimate';
 import { hasReference, resolveSettings, type OutputLookup } from './settings';
 
 /** Live objects by resource id; null where the object does not exist. */
@@ -134,6 +134,8 @@ export function diffPlan(graph: DesiredGraph, loaded: LoadedState, live: LiveVie
   const plan = finish(graph.environment, graph.provider, 'apply', loaded, live === null, entries, notes);
   const region = graph.resources.find((r) => r.providerType === 'AWS::EC2::VPC')?.settings.region;
   if (graph.provider === 'aws' && typeof region === 'string') plan.cost = estimateAwsCost(graph, region);
+  const gcpRegion = graph.resources.find((r) => r.providerType === 'compute.googleapis.com/Network')?.settings.region;
+  if (graph.provider === 'gcp' && typeof gcpRegion === 'string') plan.cost = estimateGcpCost(graph, gcpRegion);
   return plan;
 }
 
