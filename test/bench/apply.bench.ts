@@ -38,7 +38,7 @@ interface RunFigures {
 }
 
 /** The longest chain of `durations` along the graph's dependencies, and its resources (first to last). */
-function criticalPath(graph: DesiredGraph, durations: Map<string, number>): { ms: number; chain: string[] } {
+export function criticalPath(graph: DesiredGraph, durations: Map<string, number>): { ms: number; chain: string[] } {
   const ids = new Set(graph.resources.map((r) => r.id));
   const deps = new Map(graph.resources.map((r) => [r.id, [...new Set([...r.dependsOn, ...outputRefs(r.settings).map((ref) => ref.id)])].filter((d) => ids.has(d))]));
   const finish = new Map<string, { ms: number; chain: string[] }>();

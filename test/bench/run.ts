@@ -3,6 +3,7 @@
 import { benchActivation } from './activation.bench';
 import { benchAnalyzer } from './analyzer.bench';
 import { benchApply } from './apply.bench';
+import { benchAwsApply } from './awsApply.bench';
 import { benchCli } from './cli.bench';
 import { benchPlan } from './plan.bench';
 import { benchTree } from './tree.bench';
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   activation: benchActivation,
   analyzer: benchAnalyzer,
   apply: benchApply,
+  'aws-apply': benchAwsApply,
   cli: benchCli,
   plan: benchPlan,
   tree: benchTree,
