@@ -240,7 +240,8 @@ test('a process killed in the middle of a state write leaves the previous genera
 });
 
 test('the local mirror: the backend behind it writes the copy, and the offline reader reads it without reaching GCS', async () => {
-  const remote = await backend('mirrored');
+  // Made from an auth client and an endpoint, as the GCP module does with ADC (a pass-through client here).
+  const remote = await gcpStateBackend({ authClient: new PassThroughClient(), apiEndpoint: proxy.apiEndpoint, projectId: PROJECT, region: REGION, environment: 'mirrored' });
   const b = gcpMirroredState(remote, dir, 'mirrored');
   const v = await b.commit(state(4, 'mirrored'), [], null);
   assert.equal((await b.load()).version, v);

@@ -277,7 +277,6 @@ function parseIdentity(identity: string, acquired: string | undefined): LockHold
   return { user: m?.[1] ?? identity, host: m?.[2] ?? 'unknown host', pid: Number(m?.[3] ?? 0), startedAt: acquired ?? 'an unknown time', operation: 'apply', token: '' };
 }
 
-
 /** The newest journal entries that fit in the Secret beside the state. */
 function trimJournal(entries: JournalEntry[], stateText: string): JournalEntry[] {
   let budget = SECRET_BUDGET - Buffer.byteLength(stateText);
