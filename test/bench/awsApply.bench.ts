@@ -51,6 +51,8 @@ const TYPICAL_BY_TYPE: Record<string, number> = {
   'AWS::RDS::DBInstance': TYPICAL['rds-instance']!,
   'AWS::ElastiCache::ReplicationGroup': TYPICAL['elasticache-replication-group']!,
   'AWS::EKS::Nodegroup': TYPICAL['eks-nodegroup']!,
+  // The VPC step waits for its NAT gateways.
+  'AWS::EC2::VPC': TYPICAL['ec2-nat-gateway']!,
 };
 /** The driver's production poll interval (10 s), scaled like the durations. */
 const POLL_MS = Math.max(5, Math.round(10_000 * SCALE));
