@@ -82,3 +82,20 @@ test('dependencies outside the run count as satisfied', async () => {
   const result = await runDag([node('a', 'elsewhere')], { concurrency: 1, mayStart: () => true, run: async () => 'done', skipped: () => undefined });
   assert.deepEqual(result.done, ['a']);
 });
+
+test('when slots are short, the start of the longest chain goes first, then the order given', async () => {
+  const started: string[] = [];
+  const nodes = [node('leaf1'), node('leaf2'), node('cluster'), node('pool', 'cluster'), node('app', 'pool'), node('db')];
+  const result = await runDag(nodes, {
+    concurrency: 1,
+    mayStart: () => true,
+    run: async (n) => {
+      started.push(n.id);
+      return 'done';
+    },
+    skipped: () => assert.fail('nothing is skipped'),
+  });
+  assert.equal(result.done.length, 6);
+  assert.equal(started[0], 'cluster');
+  assert.deepEqual(started.filter((id) => id.startsWith('leaf') || id === 'db'), ['leaf1', 'leaf2', 'db']);
+});

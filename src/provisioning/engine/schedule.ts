@@ -32,8 +32,9 @@ export interface DagResult {
   maxConcurrent: number;
 }
 
-export function runDag<T extends DagNode>(nodes: T[], hooks: DagHooks<T>): Promise<DagResult> {
-  const ids = new Set(nodes.map((n) => n.id));
+export function runDag<T extends DagNode>(given: T[], hooks: DagHooks<T>): Promise<DagResult> {
+  const ids = new Set(given.map((n) => n.id));
+  const nodes = byChainLength(given, ids);
   const state = new Map<string, 'waiting' | 'running' | NodeOutcome | 'skipped'>(nodes.map((n) => [n.id, 'waiting']));
   const result: DagResult = { done: [], failed: [], skipped: [], maxConcurrent: 0 };
   const limit = Math.max(1, Math.floor(hooks.concurrency));
@@ -94,4 +95,29 @@ export function runDag<T extends DagNode>(nodes: T[], hooks: DagHooks<T>): Promi
     };
     pump();
   });
+}
+
+/**
+ * The nodes with the longest chain of dependents first (stable otherwise): when slots are short, the start of a long
+ * chain (a cluster before the node group and everything in it) is never queued behind a leaf.
+ */
+function byChainLength<T extends DagNode>(nodes: T[], ids: Set<string>): T[] {
+  const dependents = new Map<string, string[]>();
+  for (const n of nodes) for (const d of n.deps) if (ids.has(d) && d !== n.id) dependents.set(d, [...(dependents.get(d) ?? []), n.id]);
+  const height = new Map<string, number>();
+  const visiting = new Set<string>();
+  const measure = (id: string): number => {
+    const known = height.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return 0; // a cycle: runDag reports it; the order does not matter then
+    visiting.add(id);
+    const h = 1 + Math.max(0, ...(dependents.get(id) ?? []).map(measure));
+    visiting.delete(id);
+    height.set(id, h);
+    return h;
+  };
+  return nodes
+    .map((node, index) => ({ node, index, h: measure(node.id) }))
+    .sort((a, b) => b.h - a.h || a.index - b.index)
+    .map((x) => x.node);
 }
