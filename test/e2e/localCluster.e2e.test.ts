@@ -2,14 +2,15 @@
 // (scripts/local-cluster.mjs, context encore-local): the demo workspace (the sample app with
 // examples/demo.environments.json, whose Development environment `staging` targets encore-local and pulls every image
 // through its image override from the local registry), with the cluster's kubeconfig first in KUBECONFIG as npm start
-// gives it. From the tree: Plan, Apply (which stops at the workloads waiting for the app's secrets), Set Secret Value
+// gives it. First the Create Environment form makes an environment on encore-local with the same image override
+// (the mirror, and a per-image replacement row checked as it is typed). Then, on the demo's staging, from the tree: Plan, Apply (which stops at the workloads waiting for the app's secrets), Set Secret Value
 // for both secrets, Plan and Apply again until every resource is ready in the tree, checked against the cluster
 // itself (pods Ready, images from the local registry), then Destroy, after which the namespace is gone.
 // Needs Linux and root (CI's .ci/run is root); elsewhere the cluster refuses to start and the suite fails saying why.
 // Run: npm test -- e2e test/e2e/localCluster.e2e.test.ts
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
@@ -21,6 +22,8 @@ const ENV = 'staging';
 /** The demo gives staging no namespace: the environment's name is its namespace. */
 const NAMESPACE = ENV;
 const SECRETS = ['EmailApiKey', 'SessionSigningKey'];
+/** The image the services' pods run before a deploy, which the demo replaces with one that answers HTTP. */
+const PLACEHOLDER = 'registry.k8s.io/pause:3.10';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
 
@@ -86,6 +89,45 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
     // The resources appear once the language server has analysed the app.
     await page.locator('.part.sidebar .monaco-list-row[aria-level="2"][aria-expanded]').first().waitFor({ timeout: 120_000 });
     await treeRow(page, 'Context', 'encore-local').waitFor();
+  });
+
+  step('Create Environment: the form makes one on encore-local with the image mirror and a per-image replacement', get, async (w) => {
+    const { page } = w;
+    await w.runCommand('Encore: Create Environment');
+    const f = page.locator('iframe.webview.ready').filter({ visible: true }).contentFrame().frameLocator('iframe#active-frame');
+    await f.locator('h1', { hasText: 'New environment for sample-app' }).waitFor();
+    await f.locator('#name input').fill('local');
+    await f.locator('vscode-radio[value="manual"]').click();
+    // The cluster's context is discovered from KUBECONFIG, as npm start gives it.
+    await until(async () => (await f.locator('#kubeContext').evaluate((el) => (el as unknown as { value: string }).value)) === 'encore-local', 'the context encore-local');
+    await f.locator('#imageMirror input').fill(`${cluster!.registry}/mirror`);
+    // A replacement row: an image the product never runs is refused beside it; the placeholder is accepted.
+    await f.locator('#add-image-replacement').click();
+    const from = f.locator('[id="imageReplace:0:from"]');
+    const to = f.locator('[id="imageReplace:0:to"] input');
+    await f.locator('[id="imageReplace:0:from-error"]', { hasText: 'Choose the image to replace, or remove this row.' }).waitFor();
+    await from.click();
+    await f.locator('[id="imageReplace:0:from"] li.option', { hasText: PLACEHOLDER }).first().click();
+    await to.fill('http://registry.example.com/pause');
+    await f.locator('[id="imageReplace:0:to-error"]', { hasText: 'is not an image reference: it starts with a URL scheme' }).waitFor();
+    assert.equal(await f.locator('#submit').getAttribute('disabled'), '');
+    await to.fill(`${cluster!.registry}/encore/placeholder:1`);
+    await f.locator('[id="imageReplace:0:to-error"]').filter({ hasText: /./ }).waitFor({ state: 'detached' });
+    await until(async () => (await f.locator('#submit').getAttribute('disabled')) === null, 'Create enabled');
+    await f.locator('#image-replacements').scrollIntoViewIfNeeded();
+    await w.screenshot('form-image-replacements');
+    await f.locator('#submit').click();
+    await w.toast('environment "local" created in encore.environments.json').waitFor();
+    const written = (JSON.parse(readFileSync(path.join(w.workspace, 'encore.environments.json'), 'utf8')) as { environments: Any[] }).environments;
+    const created = written.find((e) => e.name === 'local');
+    const demo = written.find((e) => e.name === ENV);
+    // The same override as the demo's staging, made in the form.
+    assert.deepEqual(created?.images, demo?.images);
+    assert.deepEqual(created?.provider, { kind: 'kubernetes', context: 'encore-local' });
+    // Collapsed again, so the tree shows staging's resources only.
+    const row = treeRow(page, 'local');
+    await row.waitFor();
+    if ((await row.getAttribute('aria-expanded')) === 'true') await row.click();
   });
 
   step('Apply creates the resources and stops at the workloads that wait for the app\'s secrets', get, async (w) => {
@@ -169,6 +211,15 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
     assert.deepEqual(claims.map((pv) => pv.metadata.name), []);
   });
 });
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 /** The environment row's tooltip (shown on hover), which ends with "N resources, <counts by status>". */
 async function environmentSummary(page: Page): Promise<string> {
