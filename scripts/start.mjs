@@ -117,13 +117,14 @@ While it runs it changes this host, and undoes it all on Ctrl+C (see the README,
   - kernel settings vm.overcommit_memory, kernel.panic, kernel.panic_on_oops, net.ipv4.conf.all.route_localnet and
     net.ipv4.ip_forward (the values from before are restored);
   - a bridge encore0 (10.244.0.1/24), iptables chains KUBE-* and ENCORE-LOCAL-FORWARD;
-  - /var/lib/encore-local-cluster, /var/lib/kubelet, /var/log/pods, /var/log/containers, /run/containerd, /run/netns;
-  - ports 16443, 12379-12380, 10248-10250, 10256 and 15000 on 127.0.0.1; Debian packages runc,
-    containernetworking-plugins and iptables if missing.
+  - /var/lib/encore-local-cluster, /var/lib/kubelet, /var/log/pods, /var/log/containers, /run/containerd, /run/netns,
+    /var/lib/cni;
+  - ports 16443, 12379-12380, 10248-10250, 10256, 15000 and one for containerd's streaming on 127.0.0.1, DNS on
+    10.244.0.1:53; Debian packages runc, containernetworking-plugins and iptables if missing.
 To skip it: npm start -- --no-cluster
 `);
   try {
-    // Seconds from the cache; the first time about 15 minutes (the README says what it costs).
+    // Seconds from the cache; the first time about 18 minutes (the README says what it costs).
     await buildLocalCluster({ log: (m) => console.log(`[local cluster build] ${m}`) });
     const started = await startLocalCluster({ signal: startAbort.signal, log: (m) => console.log(`[local cluster] ${m}`) });
     console.log(`The local cluster is up: ${started.server}, context ${CONTEXT}, images from ${started.registry}.\n`);

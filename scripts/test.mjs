@@ -62,7 +62,7 @@ if (files.some((f) => f.includes(`${path.sep}integration${path.sep}`) || f.start
     await ensureActionlint();
     // Google's Pub/Sub and Cloud Storage fakes for the GCP provider: about 2 minutes the first time, then cached.
     await buildGcpFakes();
-    // The local cluster's binaries and images (test/integration/localCluster*.test.ts): about 15 minutes cold, then cached.
+    // The local cluster's binaries and images (test/integration/localCluster*.test.ts): about 18 minutes cold on two cores, then cached.
     if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
   } catch (err) {
     console.error(`building the test servers failed: ${err.message}`);
@@ -84,6 +84,8 @@ if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('t
   try {
     // Installed before the tests start, so a first install's two minutes never count against a test's timeout.
     ensureCodeServer();
+    // test/e2e/localCluster.e2e.test.ts runs on the local cluster (built once, as for the integration tests).
+    if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
     mkdirSync(path.join(root, 'test-results'), { recursive: true });
     env.ENCORE_E2E_VSIX = packageExtension(root, path.join(root, 'test-results', 'encore-environments.vsix'));
   } catch (err) {

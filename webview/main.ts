@@ -120,6 +120,11 @@ const handlers: Handlers = {
     state.draft = withSizingAnswer(state.draft, q, value);
     edited(`sizing:${q.group}/${q.resource}/${q.field}`);
   },
+  setImageReplacements(rows, touched) {
+    if (!state) return;
+    state.draft = { ...state.draft, imageReplacements: rows };
+    edited(touched);
+  },
   submit() {
     if (!state || state.submitting) return;
     clearTimeout(timer);

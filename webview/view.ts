@@ -3,7 +3,8 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Choice, FieldProblem, FormDraft, FormOptions, HostMessage, SizingQuestionView } from '../src/model/messages';
 import { FORM_LIMITS } from '../src/model/limits';
-import { sizingAnswer, sizingFieldId } from '../src/model/messages';
+import { sizingAnswer, sizingFieldId, type ImageReplacementDraft } from '../src/model/messages';
+import { imageReplacementsSection } from './imageReplacements';
 
 export type Evaluation = Extract<HostMessage, { type: 'evaluation' }>;
 
@@ -23,8 +24,10 @@ export interface PageState {
 }
 
 export interface Handlers {
-  set<K extends keyof Omit<FormDraft, 'sizing'>>(field: K, value: FormDraft[K]): void;
+  set<K extends keyof Omit<FormDraft, 'sizing' | 'imageReplacements'>>(field: K, value: FormDraft[K]): void;
   setSizing(q: SizingQuestionView, value: string): void;
+  /** The image override's replacement rows, after a change to the input `touched`. */
+  setImageReplacements(rows: ImageReplacementDraft[], touched: string): void;
   submit(): void;
   cancel(): void;
   refreshOptions(): void;
@@ -91,6 +94,7 @@ export function view(s: PageState, h: Handlers): TemplateResult {
             @input=${(e: Event) => h.set('imageMirror', valueOf(e))}></vscode-textfield>`)}
         <vscode-button secondary id="refresh-options" @click=${() => h.refreshOptions()}>Look for profiles, contexts and branches again</vscode-button>
       </section>
+      ${imageReplacementsSection(s, h, error)}
       ${d.type === 'production' ? sizing(s, h, error) : nothing}
       <div class="actions">
         <vscode-button id="submit" ?disabled=${blocking} @click=${() => { if (!blocking) h.submit(); }}>${s.submitting ? 'Saving…' : verb}</vscode-button>
@@ -231,7 +235,8 @@ function isShown(s: PageState, field: string): boolean {
   // A field that already holds something wrong (Edit, a hand-edited file) says so at once.
   const draft = s.draft as unknown as Record<string, unknown>;
   const value = Object.hasOwn(draft, field) ? draft[field] : undefined;
-  return typeof value === 'string' ? value.trim() !== '' : field.startsWith('sizing:');
+  // A replacement row exists only when someone added it or the file has it: its problems show at once.
+  return typeof value === 'string' ? value.trim() !== '' : field.startsWith('sizing:') || field.startsWith('imageReplace:');
 }
 
 function blockingText(s: PageState, problems: FieldProblem[]): string {

@@ -123,6 +123,8 @@ async function discoverOptions(root: string) {
       awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
       notes: { aws: note, gcp: note, kubernetes: note, git: note },
       suggested: { awsRegion: '', gcpRegion: '' },
+      // The image override's rows still show the images the file names; the form's check knows the full list.
+      productImages: [],
     };
   }
 }

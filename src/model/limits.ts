@@ -37,6 +37,8 @@ export const FORM_LIMITS = {
   text: 1_000,
   /** A sizing answer as typed ("2.5"). */
   sizingValue: 40,
+  /** Per-image replacements of the image override (the schema's maxProperties of images.replace). */
+  imageReplacements: 100,
   /** Every sizing answer of one environment at its largest. */
   sizingAnswers: MAX_SIZED_RESOURCES * (SIZING_FIELDS_PER_GROUP.databases + SIZING_FIELDS_PER_GROUP.caches + SIZING_FIELDS_PER_GROUP.services),
   /** Values offered per list (profiles, projects, contexts, branches, regions); the host says how many it left out. */

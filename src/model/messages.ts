@@ -53,9 +53,22 @@ export interface FormDraft {
   gcpRegion: string;
   kubeContext: string;
   kubeNamespace: string;
-  /** The image override's registry mirror (`images.mirror`); its per-image replacements are kept from the file. */
+  /** The image override's registry mirror (`images.mirror`). */
   imageMirror: string;
+  /** The image override's per-image replacements (`images.replace`), one row each, in the file's order. */
+  imageReplacements: ImageReplacementDraft[];
   sizing: SizingAnswerDraft[];
+}
+
+/** One per-image replacement as typed: the image the product names, and the image to pull instead. */
+export interface ImageReplacementDraft {
+  from: string;
+  to: string;
+}
+
+/** The id of a replacement row's input (`imageReplace:2:to`), for problems and the DOM. */
+export function imageReplacementFieldId(index: number, part: 'from' | 'to'): string {
+  return `imageReplace:${index}:${part}`;
 }
 
 /** The id of a sizing answer's input, for problems and the DOM. */
@@ -98,6 +111,8 @@ export interface FormOptions {
   notes: { aws: string[]; gcp: string[]; kubernetes: string[]; git: string[] };
   /** Regions this machine is set up for (the active AWS profile's, gcloud's), to fill in a new environment; '' if none. */
   suggested: { awsRegion: string; gcpRegion: string };
+  /** The images the product runs in a cluster, which the image override may replace (description: what runs it). */
+  productImages: Choice[];
 }
 
 /** A sizing question as the form shows it. */
@@ -265,6 +280,7 @@ const formDraft = obj<FormDraft>({
   kubeContext: text,
   kubeNamespace: text,
   imageMirror: text,
+  imageReplacements: listOf(obj<ImageReplacementDraft>({ from: text, to: text }), FORM_LIMITS.imageReplacements),
   sizing: listOf(sizingAnswerDraft, FORM_LIMITS.sizingAnswers),
 });
 
@@ -283,6 +299,7 @@ const formOptions = obj<FormOptions>({
   branches: choices,
   notes: obj<FormOptions['notes']>({ aws: notes, gcp: notes, kubernetes: notes, git: notes }),
   suggested: obj<FormOptions['suggested']>({ awsRegion: text, gcpRegion: text }),
+  productImages: choices,
 });
 const fieldProblem = obj<FieldProblem>({ field: str(FORM_LIMITS.label), message: str(FORM_LIMITS.line) });
 const problems = listOf(fieldProblem, FORM_LIMITS.problems);

@@ -7,7 +7,7 @@ export { EnvironmentSession, type PlanResult, type RunHooks, type SessionHooks, 
 export { SessionError, isSessionError, type SessionErrorCode } from './errors';
 export { recordedState } from './recorded';
 export { readMigrationSql } from './migrations';
-export { desiredGraph, type PlanOptions } from '../provisioning/planner';
+export { desiredGraph, PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES, type PlanOptions } from '../provisioning/planner';
 export { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../provisioning/planner/sizing';
 export { checkSecretValue, holdsTypedValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 export { isEngineError, type RunOutcome, type UnlockResult } from '../provisioning/engine';

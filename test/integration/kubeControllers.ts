@@ -7,15 +7,30 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 export interface Controllers {
   stop(): Promise<void>;
+  /**
+   * Resolves once a whole round, begun after the call, found nothing to write: everything made so far has the status
+   * the controllers give it (a test that stops right after its last create may otherwise leave the newest claim unbound).
+   */
+  settle(timeoutMs?: number): Promise<void>;
 }
 
 export function simulateControllers(client: KubeClient, namespace: string, options: { leavePending?: string[]; intervalMs?: number } = {}): Controllers {
   let stopped = false;
   const leave = new Set(options.leavePending ?? []);
-  const status = (o: Any, plural: [string, string], body: unknown) => client.mergePatch(plural[0], plural[1], namespace, o.metadata.name, { status: body }, 'status');
+  // Writes of the round under way, and the rounds finished (for settle).
+  let writes = 0;
+  let rounds = 0;
+  const quietRounds: number[] = [];
+  const status = (o: Any, plural: [string, string], body: unknown) => {
+    writes++;
+    return client.mergePatch(plural[0], plural[1], namespace, o.metadata.name, { status: body }, 'status');
+  };
   const tick = async () => {
     for (const pvc of (await client.list('v1', 'PersistentVolumeClaim', namespace)).items as Any[]) {
-      if (pvc.metadata.deletionTimestamp) await client.mergePatch('v1', 'PersistentVolumeClaim', namespace, pvc.metadata.name, { metadata: { finalizers: null } });
+      if (pvc.metadata.deletionTimestamp) {
+        writes++;
+        await client.mergePatch('v1', 'PersistentVolumeClaim', namespace, pvc.metadata.name, { metadata: { finalizers: null } });
+      }
       else if (!leave.has(pvc.metadata.name)) {
         // Bound with the capacity asked for, which an expansion then grows (the resize controller and kubelet's part).
         const storage = pvc.spec?.resources?.requests?.storage;
@@ -25,7 +40,10 @@ export function simulateControllers(client: KubeClient, namespace: string, optio
     for (const s of (await client.list('apps/v1', 'StatefulSet', namespace)).items as Any[]) {
       // The garbage collector's part of an orphaning delete: it removes the finalizer once dependents are released.
       if (s.metadata.deletionTimestamp) {
-        if (s.metadata.finalizers?.includes('orphan')) await client.mergePatch('apps/v1', 'StatefulSet', namespace, s.metadata.name, { metadata: { finalizers: null } });
+        if (s.metadata.finalizers?.includes('orphan')) {
+          writes++;
+          await client.mergePatch('apps/v1', 'StatefulSet', namespace, s.metadata.name, { metadata: { finalizers: null } });
+        }
         continue;
       }
       const n = s.spec.replicas ?? 1;
@@ -44,17 +62,21 @@ export function simulateControllers(client: KubeClient, namespace: string, optio
     }
     const ns = (await client.find('v1', 'Namespace', undefined, namespace)) as Any | null;
     if (ns?.metadata.deletionTimestamp && ns.spec?.finalizers?.length) {
+      writes++;
       await client.request('PUT', `/api/v1/namespaces/${namespace}/finalize`, { body: { ...ns, spec: { finalizers: [] } } });
     }
   };
   const loop = (async () => {
     while (!stopped) {
+      writes = 0;
       try {
         await tick();
+        if (writes === 0) quietRounds.push(rounds);
       } catch (err) {
         // An object deleted between list and patch: the next round sees the new picture.
         if ((err as { code?: number }).code !== 404 && (err as { code?: number }).code !== 409) throw err;
       }
+      rounds++;
       await new Promise((r) => setTimeout(r, options.intervalMs ?? 150));
     }
   })();
@@ -62,6 +84,15 @@ export function simulateControllers(client: KubeClient, namespace: string, optio
     async stop() {
       stopped = true;
       await loop;
+    },
+    async settle(timeoutMs = 20_000) {
+      const from = rounds + 1;
+      const deadline = Date.now() + timeoutMs;
+      while (!quietRounds.some((r) => r >= from)) {
+        if (stopped) throw new Error('the controller stand-in was stopped before it settled');
+        if (Date.now() > deadline) throw new Error(`the controller stand-in still had status to write after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
   };
 }

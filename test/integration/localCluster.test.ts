@@ -5,7 +5,7 @@
 // against them through cluster DNS, and each server then does its job when asked from inside the cluster. Stopping
 // leaves nothing behind: no process, mount, bridge, iptables chain or state, and the kernel settings as they were.
 // Needs Linux and root; elsewhere the test fails and says why (it is not skipped). The binaries and images are built
-// into the cache first (`node scripts/local-cluster.mjs build`, about 15 minutes cold).
+// into the cache first (`node scripts/local-cluster.mjs build`, about 18 minutes cold on two cores).
 // Run: node --import tsx --test test/integration/localCluster.test.ts
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

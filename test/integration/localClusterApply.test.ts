@@ -8,7 +8,7 @@
 // the placeholder Deployments running, a CronJob's Job calling its service. Destroy leaves no object, volume or pod.
 // Then one apply killed halfway (SIGKILL) and run again converges on the real cluster.
 // Needs Linux and root; elsewhere the test fails and says why (it is not skipped). scripts/test.mjs builds the
-// cluster's binaries and images first (`node scripts/local-cluster.mjs build`, about 15 minutes cold).
+// cluster's binaries and images first (`node scripts/local-cluster.mjs build`, about 18 minutes cold on two cores).
 // Run: npm test -- integration test/integration/localClusterApply.test.ts
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

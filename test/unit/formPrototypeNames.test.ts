@@ -37,6 +37,7 @@ const noOptions: FormOptions = {
   awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
   notes: { aws: [], gcp: [], kubernetes: [], git: [] },
   suggested: { awsRegion: 'eu-west-1', gcpRegion: '' },
+  productImages: [],
 };
 
 /** An app with a service, a database and a cache cluster named after each built-in property. */

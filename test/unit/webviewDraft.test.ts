@@ -18,6 +18,7 @@ const noOptions: FormOptions = {
   awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
   notes: { aws: [], gcp: [], kubernetes: [], git: [] },
   suggested: { awsRegion: '', gcpRegion: '' },
+  productImages: [],
 };
 
 const evaluate = (draft: FormDraft, otherNames: string[] = [], original?: Environment, state: ModelState = ready) =>
@@ -92,7 +93,7 @@ test('each provider\'s settings are checked in place, and only the chosen provid
   assert.deepEqual(environmentFromDraft({ ...d, kubeNamespace: '' }, []).provider, { kind: 'kubernetes', context: 'kind-dev' });
 });
 
-test('the image mirror field writes images.mirror, keeps the file\'s per-image replacements, and is checked in place', () => {
+test('the image mirror field writes images.mirror beside the per-image replacements, and is checked in place', () => {
   const replace = { 'postgres:16': 'reg.example.com/pg:16' };
   const original: Environment = { ...staging, images: { mirror: 'old.example.com/m', replace } };
   const d = draftFromEnvironment(original);
@@ -102,6 +103,39 @@ test('the image mirror field writes images.mirror, keeps the file\'s per-image r
   assert.equal(environmentFromDraft({ ...draftFromEnvironment(staging), imageMirror: '' }, [], staging).images, undefined);
   assert.match(fields({ ...draftFromEnvironment(staging), imageMirror: 'mycorp' }).imageMirror, /^Is not a registry mirror: it must start with a registry host/);
   assert.deepEqual(fields({ ...draftFromEnvironment(staging), imageMirror: 'registry.example.com/mirror' }), {});
+});
+
+test('the per-image replacements: the file\'s as rows and back, edited, removed, and each row checked beside its inputs', () => {
+  const replace = { 'postgres:16': 'reg.example.com/pg:16', 'nsqio/nsq:v1.3.0': 'reg.example.com/nsq:1.3' };
+  const original: Environment = { ...staging, images: { mirror: '127.0.0.1:15000/mirror', replace } };
+  const d = draftFromEnvironment(original);
+  assert.deepEqual(d.imageReplacements, [{ from: 'postgres:16', to: 'reg.example.com/pg:16' }, { from: 'nsqio/nsq:v1.3.0', to: 'reg.example.com/nsq:1.3' }]);
+  assert.deepEqual(environmentFromDraft(d, [], original).images, original.images);
+  assert.deepEqual(fields(d), {});
+  // Trimmed; a removed row is gone from the file; no rows and no mirror: no images at all.
+  const edited = { ...d, imageReplacements: [{ from: ' postgres:16 ', to: ' reg.example.com/pg:16.4 ' }] };
+  assert.deepEqual(environmentFromDraft(edited, [], original).images, { mirror: '127.0.0.1:15000/mirror', replace: { 'postgres:16': 'reg.example.com/pg:16.4' } });
+  assert.equal(environmentFromDraft({ ...d, imageMirror: '', imageReplacements: [] }, [], original).images, undefined);
+  // A new environment gets rows from the form alone.
+  const fresh: FormDraft = { ...newDraft(noOptions), name: 'local', provider: 'kubernetes', kubeContext: 'encore-local', imageReplacements: [{ from: 'registry.k8s.io/pause:3.10', to: '127.0.0.1:15000/encore/placeholder:1' }] };
+  assert.deepEqual(environmentFromDraft(fresh, []).images, { replace: { 'registry.k8s.io/pause:3.10': '127.0.0.1:15000/encore/placeholder:1' } });
+  assert.deepEqual(fields(fresh), {});
+
+  const rows = (...r: [string, string][]): FormDraft => ({ ...d, imageReplacements: r.map(([from, to]) => ({ from, to })) });
+  // Missing halves, an image the product never runs, a repeated image, a replacement that is the image itself.
+  assert.deepEqual(fields(rows(['', ''])), { 'imageReplace:0:from': 'Choose the image to replace, or remove this row.' });
+  assert.deepEqual(fields(rows(['', 'reg.example.com/x:1'])), { 'imageReplace:0:from': 'Choose the image to replace.' });
+  assert.deepEqual(fields(rows(['redis:7.2', ''])), { 'imageReplace:0:to': 'Enter the image to pull instead of redis:7.2, e.g. registry.example.com/redis:7.2.' });
+  assert.match(fields(rows(['postgres:15', 'reg.example.com/pg:15']))['imageReplace:0:from']!, /^"postgres:15" is not an image Encore Environments runs, so replacing it changes nothing \(the images are: postgres:16, /);
+  assert.deepEqual(fields(rows(['redis:7.2', 'a.example.com/r:1'], ['redis:7.2', 'b.example.com/r:1'])), { 'imageReplace:1:from': 'redis:7.2 is already replaced in row 1: keep one row for it.' });
+  assert.deepEqual(fields(rows(['redis:7.2', 'redis:7.2'])), { 'imageReplace:0:to': 'This is the image itself: remove the row to pull it as it is.' });
+  // The store's grammar, beside the row's replacement (this key has a slash, escaped in the problem's pointer).
+  assert.match(fields(rows(['redis:7.2', 'ok.example.com/r:1'], ['nsqio/nsq:v1.3.0', 'http://reg.example.com/nsq']))['imageReplace:1:to']!, /is not an image reference: it starts with a URL scheme/);
+  assert.match(fields(rows(['minio/minio:RELEASE.2025-04-22T22-12-26Z', 'reg.example.com/MinIO:1']))['imageReplace:0:to']!, /has uppercase letters/);
+  // "__proto__" typed as an image stays a plain key and is reported, never written onto a prototype.
+  const proto = environmentFromDraft(rows(['__proto__', 'reg.example.com/x:1']), [], original);
+  assert.deepEqual(Object.keys(proto.images!.replace!), ['__proto__']);
+  assert.match(fields(rows(['__proto__', 'reg.example.com/x:1']))['imageReplace:0:from']!, /is not an image Encore Environments runs/);
 });
 
 test('Production asks the sizing questions, checks the answers, and writes every answer (defaults where empty)', () => {

@@ -27,7 +27,7 @@ const MARKER = 'AKIAFUZZMARKERVALUE1';
 
 const draft: FormDraft = {
   name: 'prod', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: 'shop', awsRegion: 'eu-west-1',
-  gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '',
+  gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '', imageReplacements: [],
   sizing: [{ group: 'databases', resource: 'users', field: 'cpu', value: '2' }, { group: 'services', resource: 'orders', field: 'maxInstances', value: '4' }],
 };
 const options: FormOptions = {
@@ -35,6 +35,7 @@ const options: FormOptions = {
   gcpProjects: [{ value: 'shop-prod-123' }], gcpRegions: [{ value: 'europe-west1' }], kubeContexts: [{ value: 'kind-dev', description: 'current' }],
   branches: [{ value: 'main', description: 'current' }], notes: { aws: [], gcp: ['No Application Default Credentials'], kubernetes: [], git: [] },
   suggested: { awsRegion: 'eu-west-1', gcpRegion: '' },
+  productImages: [{ value: 'postgres:16', description: 'the databases' }],
 };
 const toHost: WebviewMessage[] = [
   { type: 'ready' }, { type: 'ready', draft }, { type: 'change', seq: 3, draft }, { type: 'submit', seq: 4, draft: { ...draft, type: 'development', provider: 'kubernetes', kubeContext: 'kind-dev' } },

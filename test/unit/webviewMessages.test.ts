@@ -24,6 +24,7 @@ const draft: FormDraft = {
   kubeContext: 'kind-dev',
   kubeNamespace: '',
   imageMirror: '',
+  imageReplacements: [{ from: 'postgres:16', to: 'registry.example.com/pg:16' }],
   sizing: [{ group: 'databases', resource: 'users', field: 'cpu', value: '2' }],
 };
 
@@ -36,6 +37,7 @@ const options: FormOptions = {
   branches: [{ value: 'main', description: 'current' }],
   notes: { aws: [], gcp: ['No Application Default Credentials'], kubernetes: [], git: [] },
   suggested: { awsRegion: 'eu-west-1', gcpRegion: '' },
+  productImages: [{ value: 'postgres:16', description: 'the databases' }],
 };
 
 test('every webview message type is accepted as sent', () => {

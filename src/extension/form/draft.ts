@@ -4,8 +4,9 @@
 import type { AppModel } from '../../model/appModel';
 import { describeEnvironment, type Environment, type ProviderSettings, type Sizing } from '../../model/environment';
 import type { FieldProblem, FormDraft, FormField, FormOptions, PreviewView, SizingAnswerDraft, SizingQuestionView } from '../../model/messages';
-import { sizingFieldId } from '../../model/messages';
+import { imageReplacementFieldId, sizingFieldId } from '../../model/messages';
 import { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../../session';
+import { imageReplacementProblems, imageReplacementRows, replaceFromRows } from './imageReplacements';
 import { validateEnvironment } from '../../environments/validate';
 import type { Problem } from '../../environments/problems';
 import { groupResources, resourceLabel } from '../tree/resourceGroups';
@@ -29,6 +30,7 @@ export function newDraft(options: FormOptions): FormDraft {
     kubeContext: first(options.kubeContexts),
     kubeNamespace: '',
     imageMirror: '',
+    imageReplacements: [],
     sizing: [],
   };
 }
@@ -57,6 +59,7 @@ export function draftFromEnvironment(env: Environment): FormDraft {
     kubeContext: p.kind === 'kubernetes' ? p.context : '',
     kubeNamespace: p.kind === 'kubernetes' ? (p.namespace ?? '') : '',
     imageMirror: env.images?.mirror ?? '',
+    imageReplacements: imageReplacementRows(env.images?.replace),
     sizing,
   };
 }
@@ -84,9 +87,8 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
   };
   const sizing = draft.type === 'production' ? productionSizing(draft, questions, original?.sizing) : original?.sizing;
   if (sizing && Object.keys(sizing).length > 0) env.sizing = sizing;
-  // The mirror is the form's; the per-image replacements have no field, so an edit keeps what the file has.
   const mirror = t(draft.imageMirror);
-  const replace = original?.images?.replace;
+  const replace = replaceFromRows(draft.imageReplacements);
   if (mirror !== '' || replace !== undefined) env.images = { ...(mirror !== '' && { mirror }), ...(replace !== undefined && { replace }) };
   return env;
 }
@@ -161,6 +163,7 @@ export function evaluateDraft(input: EvaluateInput): Evaluation {
   const env = environmentFromDraft(draft, questions, input.original);
   const problems = [
     ...requiredProblems(draft),
+    ...imageReplacementProblems(draft.imageReplacements),
     ...validateEnvironment(env, input.otherNames).map((p) => toFieldProblem(p, draft)),
     ...sizingAnswerProblems(draft, questions),
   ];
@@ -236,10 +239,18 @@ export function toFieldProblem(p: Problem, draft: FormDraft): FieldProblem {
   else if (top === 'deploy') field = second === 'trigger' ? 'trigger' : 'branch';
   else if (top === 'provider') field = second === undefined || second === 'kind' ? 'provider' : byProvider.get(second)?.[draft.provider];
   else if (top === 'images' && second === 'mirror') field = 'imageMirror';
+  else if (top === 'images' && second === 'replace' && parts.length >= 3) field = replacementField(draft, parts.slice(2).join('/'), p.target);
   else if (top === 'sizing' && parts.length === 4) {
     field = sizingFieldId({ group: parts[1] as SizingAnswerDraft['group'], resource: parts[2], field: parts[3] as SizingAnswerDraft['field'] });
   }
   return { field: field ?? 'form', message };
+}
+
+/** The row input a store problem at /images/replace/<key> is about: the key's row, its image or its replacement. */
+function replacementField(draft: FormDraft, escapedKey: string, target: Problem['target']): string | undefined {
+  const key = escapedKey.replace(/~1/g, '/').replace(/~0/g, '~');
+  const index = draft.imageReplacements.findIndex((r) => r.from.trim() === key);
+  return index < 0 ? undefined : imageReplacementFieldId(index, target === 'key' ? 'from' : 'to');
 }
 
 function sizingAnswerProblems(draft: FormDraft, questions: readonly SizingQuestion[]): FieldProblem[] {

@@ -15,6 +15,7 @@ import {
 } from '../../session/discovery';
 import { clip, FORM_LIMITS, withinLength } from '../../model/limits';
 import type { Choice, FormOptions } from '../../model/messages';
+import { PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from '../../session';
 
 export interface DiscoverOptions {
   /** The app root: its git repository gives the branches. */
@@ -71,7 +72,13 @@ export function toFormOptions(aws: AwsProfiles, gcp: GcpDiscovery, kube: KubeCon
       git: git.problems,
     },
     suggested: { awsRegion: activeProfile?.region ?? '', gcpRegion: gcp.region?.value ?? '' },
+    productImages: productImageChoices(),
   });
+}
+
+/** The images the image override may replace, each with what it runs. */
+export function productImageChoices(): Choice[] {
+  return PRODUCT_IMAGES.map((value) => ({ value, description: PRODUCT_IMAGE_ROLES[value] ?? '' }));
 }
 
 /**
@@ -100,6 +107,7 @@ export function capFormOptions(o: FormOptions): FormOptions {
     kubeContexts: list(o.kubeContexts, 'context', extra.kubernetes, other),
     branches: list(o.branches, 'branch', extra.git, other),
     suggested: { awsRegion: fitted(o.suggested.awsRegion), gcpRegion: fitted(o.suggested.gcpRegion) },
+    productImages: o.productImages.slice(0, FORM_LIMITS.choices),
   };
   return {
     ...capped,

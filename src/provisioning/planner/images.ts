@@ -15,6 +15,16 @@ import { NSQ_IMAGE } from './pubsub';
 /** Every image the planner may name, in the order a person reads them. */
 export const PRODUCT_IMAGES: readonly string[] = [POSTGRES_IMAGE, REDIS_IMAGE, NSQ_IMAGE, MINIO_IMAGE, CRON_IMAGE, PLACEHOLDER_IMAGE];
 
+/** What each of PRODUCT_IMAGES runs, for a person choosing which to replace. */
+export const PRODUCT_IMAGE_ROLES: Readonly<Record<string, string>> = {
+  [POSTGRES_IMAGE]: 'the databases (Postgres), and the Jobs that make them and run the migrations',
+  [REDIS_IMAGE]: 'the caches (Redis)',
+  [NSQ_IMAGE]: 'Pub/Sub (nsqd), and the Jobs that make the topics and channels',
+  [MINIO_IMAGE]: 'the buckets (MinIO), and the Jobs that make them',
+  [CRON_IMAGE]: 'the CronJobs that call the app (curl)',
+  [PLACEHOLDER_IMAGE]: 'the services\' pods before the first deploy (placeholder)',
+};
+
 /** A warning for each replacement of an image the product never runs (a typo, or a version it no longer uses). */
 export function checkImageOverride(ctx: PlanContext): void {
   const known = new Set(PRODUCT_IMAGES);

@@ -25,7 +25,7 @@ import { planServiceAuth, planWorkloads } from './workloads';
 
 export { environmentNeeds, type EnvironmentNeeds } from './needs';
 export { cronSchedule, type CronSchedule } from './cron';
-export { PRODUCT_IMAGES } from './images';
+export { PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from './images';
 export { MIGRATION_LIMITS } from './databases';
 
 export interface PlanOptions {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The stand-in app's entrypoint: serves /www with busybox httpd on $HOST:$PORT (the Encore runtime's default port is
 # 8080). The infra config is read per request by the CGI script, from ENCORE_INFRA_CONFIG_PATH as Encore's runtime does.
+# /__encore/healthz answers 200 as the runtime's does: the Deployments' readiness probe asks it on a real cluster.
 if [ -z "$ENCORE_INFRA_CONFIG_PATH" ] || [ ! -r "$ENCORE_INFRA_CONFIG_PATH" ]; then
   echo "encore runtime (stand-in): ENCORE_INFRA_CONFIG_PATH is not set or not readable (${ENCORE_INFRA_CONFIG_PATH:-unset})" >&2
   exit 1
