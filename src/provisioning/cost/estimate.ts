@@ -78,3 +78,8 @@ export function estimateAwsCost(graph: DesiredGraph, region: string, table: AwsP
     source: table.source,
   };
 }
+
+/** The estimate for an environment's graph, for the providers that have a price table (AWS); undefined otherwise. */
+export function estimateCost(graph: DesiredGraph, env: { provider: { kind: string; region?: string } }): CostEstimate | undefined {
+  return graph.provider === 'aws' && env.provider.kind === 'aws' && env.provider.region ? estimateAwsCost(graph, env.provider.region) : undefined;
+}
