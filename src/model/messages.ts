@@ -142,7 +142,7 @@ export type IdentityView =
   | { state: 'failed'; message: string };
 
 /** The settings an identity depends on, as one key: the page shows an identity only while its key is the draft's. */
-export function draftIdentityKey(draft: Pick<FormDraft, 'provider' | 'awsProfile' | 'awsRegion' | 'gcpProject' | 'gcpRegion' | 'kubeContext'>): string {
+export function draftIdentityKey(draft: FormDraft): string {
   const t = (s: string) => s.trim();
   if (draft.provider === 'aws') return `aws|${t(draft.awsProfile)}|${t(draft.awsRegion)}`;
   if (draft.provider === 'gcp') return `gcp|${t(draft.gcpProject)}|${t(draft.gcpRegion)}`;
