@@ -72,3 +72,8 @@ test('an AWS plan shows who acts first, then the estimated cost per resource and
   // A destroy plan has no cost to show.
   assert.doesNotMatch(planText(plan([], { operation: 'destroy', cost }), 'x'), /Estimated cost/);
 });
+
+test('a destroy plan says which databases keep a final snapshot, and how to decline it', () => {
+  const text = planText(plan([entry({ id: 'aws:rds:orders', action: 'delete', stateful: true, summary: 'RDS orders' })], { environment: 'prod', operation: 'destroy', finalSnapshots: ['aws:rds:orders'] }), 'x');
+  assert.match(text, /^# A final snapshot of aws:rds:orders is kept when deleted, unless the confirmation is "prod without snapshot"\.$/m);
+});

@@ -3,7 +3,7 @@
 // Creates, updates (field old → new) and deletes each get a section; unchanged resources are only counted; the
 // resources whose deletion loses data get a section of their own, in red, above everything else.
 import type { JsonValue } from '../../model/desiredGraph';
-import type { CostEstimate, Plan, PlanEntry } from '../../model/plan';
+import { WITHOUT_SNAPSHOT, type CostEstimate, type Plan, type PlanEntry } from '../../model/plan';
 import type { FieldChange } from '../../model/providerApi';
 
 /** `who`: the identity that acts (the provider's principal and where), said first. */
@@ -23,6 +23,9 @@ export function planText(plan: Plan, where: string, who?: string): string {
     for (const id of plan.statefulDeletes) {
       const e = plan.entries.find((x) => x.id === id);
       lines.push(`- ${id}  ${e?.summary ?? ''}${e?.replace ? '  [replaced]' : ''}`);
+    }
+    if (plan.finalSnapshots?.length) {
+      lines.push(`# A final snapshot of ${plan.finalSnapshots.join(', ')} is kept when deleted, unless the confirmation is "${plan.environment} ${WITHOUT_SNAPSHOT}".`);
     }
   }
   if (plan.foreignAdoptions.length > 0) {

@@ -178,12 +178,16 @@ async function remove(r: DesiredResource, c: AwsContext, step: StepContext): Pro
     if (!marked(tagRecord(db.TagList), r, c)) throw new DriverError('conflict', `${r.id}: RDS instance ${r.name} does not carry this environment's tags; it was left in place`, { resourceId: r.id });
     if (db.DBInstanceStatus !== 'deleting') {
       if (db.DeletionProtection) {
+        // Only the user's typed confirmation lifts it: any other delete stops here with the instance untouched.
+        if (!step.confirmedDataLoss) {
+          throw new DriverError('conflict', `${r.id}: RDS instance ${r.name} has deletion protection, which is lifted only inside a confirmed destroy (the environment's name typed); it was left in place`, { resourceId: r.id });
+        }
         step.progress(`lifting the deletion protection of ${r.name} (confirmed destroy)`);
         await c.clients.send('RDS', new sdk.ModifyDBInstanceCommand({ DBInstanceIdentifier: r.name, DeletionProtection: false, ApplyImmediately: true }), signal);
       }
-      const keep = r.settings.finalSnapshot !== false;
+      const keep = r.settings.finalSnapshot !== false && step.confirmedDataLoss?.finalSnapshot !== false;
       const snapshot = finalSnapshotId(r.name);
-      if (keep) step.progress(`deleting ${r.name}, keeping the final snapshot ${snapshot}`);
+      step.progress(keep ? `deleting ${r.name}, keeping the final snapshot ${snapshot}` : `deleting ${r.name} without a final snapshot (the confirmation declined it)`);
       try {
         await c.clients.send('RDS', new sdk.DeleteDBInstanceCommand({
           DBInstanceIdentifier: r.name, ...(keep ? { FinalDBSnapshotIdentifier: snapshot } : { SkipFinalSnapshot: true }), DeleteAutomatedBackups: false,
