@@ -1,8 +1,9 @@
-// Destroying an RDS instance (src/provisioning/providers/aws/driver/rds.ts and the engine's typed confirmation):
+// The CA bundle an RDS instance's clients verify it with, and destroying an RDS instance (src/provisioning/providers/aws/driver/rds.ts and the engine's typed confirmation):
 // its deletion protection is lifted only inside a confirmed destroy, and it keeps a final snapshot unless the
 // confirmation declines it ("<name> without snapshot"). The sample app's orders database and the network under it
 // go to moto through the real SDK clients and the shim, through the AWS provider module.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { isDriverError } from '../../src/model/providerApi';
 import { apply, destroy, isEngineError, planDestroy } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
+import { rdsCaBundle } from '../../src/provisioning/providers/aws/rdsCa';
 import { LocalFileBackend } from '../../src/provisioning/state/localFile';
 import { TEST_REGION, startAwsTestbed, type AwsTestbed } from '../aws/harness';
 import { deployer } from '../aws/sampleEnvironment';
@@ -65,6 +67,15 @@ test('deletion protection is lifted only inside a confirmed destroy; "prod witho
     assert.equal(applied.result.outcome, 'succeeded', JSON.stringify(applied.result.failed, null, 2));
     const instance = async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: ORDERS }))).DBInstances?.[0];
     assert.equal((await instance())?.DeletionProtection, true);
+
+    // The infra config's tls_config.ca: the PEM of the CA the instance names, in its region, not only the CA's id.
+    const live = await opened.driver.read(graph.resources.find((r) => r.id === 'aws:rds:orders')!, new AbortController().signal);
+    const caId = (await instance())?.CACertificateIdentifier;
+    assert.equal(live?.outputs.caCertificateId?.value, caId);
+    const pem = String(live?.outputs.caCertificate?.value);
+    assert.equal(pem, await rdsCaBundle(TEST_REGION, caId));
+    const first = new X509Certificate(pem);
+    assert.match(first.subject, new RegExp(`CN=Amazon RDS ${TEST_REGION} `), `a certificate of the instance's region (CA ${caId})`);
 
     // The destroy plan names the database that keeps a final snapshot, for the confirmation to offer declining it.
     const plan = await planDestroy('prod', 'aws', await backend.load(), opened.driver);
