@@ -1,19 +1,22 @@
-// The CA bundle an RDS instance's clients verify it with, and destroying an RDS instance (src/provisioning/providers/aws/driver/rds.ts and the engine's typed confirmation):
+// The data tier of an AWS Production environment: the CA bundle an RDS instance's clients verify it with, the
+// ElastiCache parameter group that carries the code's eviction policy, and destroying an RDS instance (src/provisioning/providers/aws/driver/rds.ts and the engine's typed confirmation):
 // its deletion protection is lifted only inside a confirmed destroy, and it keeps a final snapshot unless the
-// confirmation declines it ("<name> without snapshot"). The sample app's orders database and the network under it
-// go to moto through the real SDK clients and the shim, through the AWS provider module.
+// confirmation declines it ("<name> without snapshot"). The sample app's orders database, its notifications cache
+// and the network under them go to moto through the real SDK clients and the shim, through the AWS provider module.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
+import { DescribeCacheParametersCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredGraph, DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
 import { isDriverError } from '../../src/model/providerApi';
-import { apply, destroy, isEngineError, planDestroy } from '../../src/provisioning/engine';
+import { apply, destroy, isEngineError, planChanges, planDestroy } from '../../src/provisioning/engine';
+import { parameterGroupName } from '../../src/provisioning/providers/aws/driver/elasticache';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
 import { rdsCaBundle } from '../../src/provisioning/providers/aws/rdsCa';
@@ -26,8 +29,8 @@ const sample = new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyz
 const env: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: TEST_REGION, profile: 'shop' } };
 const full = desiredGraph(sample, env, { appId: 'sample-app' });
 
-/** The orders database and everything it depends on (network, subnets, security groups): no cluster. */
-function databaseGraph(id: string): DesiredGraph {
+/** These resources and everything they depend on (network, subnets, security groups): no cluster. */
+function subgraph(...ids: string[]): DesiredGraph {
   const byId = new Map(full.resources.map((r) => [r.id, r]));
   const keep = new Set<string>();
   const visit = (r: DesiredResource) => {
@@ -35,11 +38,12 @@ function databaseGraph(id: string): DesiredGraph {
     keep.add(r.id);
     for (const d of r.dependsOn) visit(byId.get(d)!);
   };
-  visit(byId.get(id)!);
+  for (const id of ids) visit(byId.get(id)!);
   return { ...full, resources: full.resources.filter((r) => keep.has(r.id)) };
 }
 
-const graph = databaseGraph('aws:rds:orders');
+const graph = subgraph('aws:rds:orders', 'aws:elasticache:notifications');
+const CACHE = graph.resources.find((r) => r.id === 'aws:elasticache:notifications')!;
 const ORDERS = graph.resources.find((r) => r.id === 'aws:rds:orders')!.name;
 let bed: AwsTestbed;
 let dir: string;
@@ -55,7 +59,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('deletion protection is lifted only inside a confirmed destroy; "prod without snapshot" declines the final snapshot', { timeout: 300_000 }, async () => {
+test('the CA bundle and the cache parameters are in place; deletion protection is lifted only inside a confirmed destroy; "prod without snapshot" declines the final snapshot', { timeout: 300_000 }, async () => {
   const me = await deployer(bed, secrets);
   const rds = new RDSClient({ region: TEST_REGION, endpoint: bed.endpoint, credentials: me.credentials });
   const opened = await (await providerModule('aws')).open(env, { appRoot: dir, timing: { pollIntervalMs: 30, deleteTimeoutMs: 60_000 } });
@@ -76,6 +80,16 @@ test('deletion protection is lifted only inside a confirmed destroy; "prod witho
     assert.equal(pem, await rdsCaBundle(TEST_REGION, caId));
     const first = new X509Certificate(pem);
     assert.match(first.subject, new RegExp(`CN=Amazon RDS ${TEST_REGION} `), `a certificate of the instance's region (CA ${caId})`);
+
+    // The cache's own parameter group: the eviction policy from the code and the memory Redis keeps for itself.
+    const ec = new ElastiCacheClient({ region: TEST_REGION, endpoint: bed.endpoint, credentials: me.credentials });
+    const group = parameterGroupName(CACHE.name);
+    const values = (await ec.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: group, Source: 'user' }))).Parameters ?? [];
+    assert.deepEqual(Object.fromEntries(values.map((p) => [p.ParameterName, p.ParameterValue])), { 'maxmemory-policy': sample.caches.find((c) => c.name === 'notifications')!.evictionPolicy, 'reserved-memory-percent': '10' });
+    assert.deepEqual([...(bed.shim.elastiCache.parameterGroup(TEST_REGION, group)?.usedBy ?? [])], [CACHE.name], 'the replication group was created with it');
+    assert.equal(bed.shim.elastiCache.parameterGroup(TEST_REGION, group)?.family, 'redis7');
+    const again = await planChanges(graph, await backend.load(), opened.driver);
+    assert.deepEqual(again.entries.filter((e) => e.action !== 'keep').map((e) => `${e.id}: ${JSON.stringify(e.changes)}`), [], 'a re-plan reads the parameters back and changes nothing');
 
     // The destroy plan names the database that keeps a final snapshot, for the confirmation to offer declining it.
     const plan = await planDestroy('prod', 'aws', await backend.load(), opened.driver);
@@ -110,6 +124,8 @@ test('deletion protection is lifted only inside a confirmed destroy; "prod witho
     assert.ok(events.some((m) => /without a final snapshot \(the confirmation declined it\)/.test(m)), events.join('\n'));
     assert.deepEqual((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? [], []);
     assert.deepEqual(((await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier), [], 'no final snapshot');
+    await assert.rejects(ec.send(new DescribeCacheParametersCommand({ CacheParameterGroupName: group, Source: 'user' })), { name: 'CacheParameterGroupNotFoundFault' });
+    ec.destroy();
   } finally {
     rds.destroy();
     await opened.dispose();
