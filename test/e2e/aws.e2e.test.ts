@@ -80,8 +80,10 @@ describe('aws: an AWS Production environment from the form to ready, against the
     await f.locator('vscode-radio[value="production"]').click();
     await f.locator('vscode-radio[value="manual"]').click();
     await f.locator('vscode-radio[value="aws"]').click();
-    // The pickers: the profile found in the AWS config, and the region it names.
+    // The pickers: the profile found in the AWS config, and a region from the list.
     await selectOption(f, 'awsProfile', 'shop');
+    await f.locator('#awsRegion').click();
+    await f.locator('#awsRegion li.option', { hasText: TEST_REGION }).first().click();
     await waitValue(f.locator('#awsRegion'), TEST_REGION);
     // Who acts, from STS GetCallerIdentity through the profile's endpoint: the account and the ARN, no key.
     await f.locator('#identity-principal', { hasText: me.arn }).waitFor({ timeout: 60_000 });
