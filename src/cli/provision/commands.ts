@@ -139,12 +139,13 @@ async function destroyCmd(session: EnvironmentSession, f: Flags, io: CliIO): Pro
     throw new CliError(EXIT.confirmation, `destroy deletes everything recorded for environment "${f.name}", data included, and ${what}. Nothing was changed. To go ahead: --confirm ${f.name}${snapshot}`);
   }
   const opened = await openProvider(session);
+  const who = await identityLine(session, io);
   const outcome = await session.destroy({
     signal: io.signal,
     confirm,
     onProgress: (e) => io.err(`${renderEvent(e)}\n`),
     approve: (plan) => {
-      io.err(renderPlan(plan, opened.driver.target));
+      io.err(renderPlan(plan, opened.driver.target, who?.line));
       return true;
     },
   });

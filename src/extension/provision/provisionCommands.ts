@@ -203,11 +203,12 @@ async function runApply(s: ProvisionServices, t: Target, session: EnvironmentSes
       adopt,
       // Without a reviewed plan (tree or palette), the fresh plan made under the lock is shown and approved first.
       approve: reviewed ? undefined : async (plan) => {
+        const who = await identityOf(t, session, new AbortController().signal);
         const { create, update, delete: del } = plan.counts;
         const foreign = plan.foreignAdoptions.length;
         const go = foreign > 0 ? 'Adopt and Apply' : 'Apply';
         const adoption = foreign > 0 ? ` It takes over ${foreign} object(s) that exist but were not made by this tool.` : '';
-        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?${adoption}`, { modal: true, detail: planText(plan, 'fresh plan') }, go);
+        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?${adoption}`, { modal: true, detail: planText(plan, 'fresh plan', who) }, go);
         return answer === go ? (foreign > 0 ? 'adopt' : true) : false;
       },
     }),
