@@ -12,6 +12,7 @@ import { render } from 'lit';
 import { clip, FORM_LIMITS } from '../src/model/limits';
 import { checkHostMessage, checkWebviewMessage, isFormDraft, withSizingAnswer, type FormDraft, type HostMessage, type WebviewMessage } from '../src/model/messages';
 import { PAGE_STYLE } from './style';
+import { WHO_AND_COST_STYLE } from './whoAndCost';
 import { view, type Handlers, type PageState } from './view';
 
 interface VsCodeApi {
@@ -24,7 +25,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('app') as HTMLElement;
 const sheet = new CSSStyleSheet();
-sheet.replaceSync(PAGE_STYLE);
+sheet.replaceSync(PAGE_STYLE + WHO_AND_COST_STYLE);
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
 /** What survives the panel being hidden: the draft and which fields were touched. */
@@ -157,6 +158,9 @@ function receive(message: HostMessage): void {
     case 'evaluation':
       // Answers to older changes are stale: the draft has moved on.
       if (state && message.seq >= (state.evaluation?.seq ?? -1)) state.evaluation = message;
+      break;
+    case 'identity':
+      if (state) state.identity = { key: message.key, identity: message.identity };
       break;
     case 'submitting':
       if (state) state.submitting = true;

@@ -5,6 +5,7 @@ import type { Choice, FieldProblem, FormDraft, FormOptions, HostMessage, SizingQ
 import { FORM_LIMITS } from '../src/model/limits';
 import { sizingAnswer, sizingFieldId, type ImageReplacementDraft } from '../src/model/messages';
 import { imageReplacementsSection } from './imageReplacements';
+import { costBlock, identityBlock, type ShownIdentity } from './whoAndCost';
 
 export type Evaluation = Extract<HostMessage, { type: 'evaluation' }>;
 
@@ -19,6 +20,8 @@ export interface PageState {
   touched: Set<string>;
   submitting: boolean;
   submitError?: { message: string; offerFile: boolean; problems: FieldProblem[] };
+  /** Who acts with the provider settings the host last checked. */
+  identity?: ShownIdentity;
   /** A message that was lost on the way (one side's check refused it), until the next one goes through. */
   notice?: string;
 }
@@ -89,6 +92,7 @@ export function view(s: PageState, h: Handlers): TemplateResult {
             <vscode-radio name="provider" value="kubernetes" .checked=${d.provider === 'kubernetes'}>Kubernetes</vscode-radio>
           </vscode-radio-group>`)}
         ${providerFields(s, h, error)}
+        ${identityBlock(s.draft, s.identity)}
         ${field('imageMirror', 'Image mirror (optional)', error('imageMirror'), 'A registry host and path that serves the images Encore Environments runs in the cluster (Postgres, Redis, NSQ, MinIO, curl), e.g. registry.example.com/mirror. Leave empty to pull them from their own registries.', html`
           <vscode-textfield id="imageMirror" placeholder="registry.example.com/mirror" maxlength=${FORM_LIMITS.text} .value=${s.draft.imageMirror} ?invalid=${!!error('imageMirror')}
             @input=${(e: Event) => h.set('imageMirror', valueOf(e))}></vscode-textfield>`)}
@@ -177,7 +181,8 @@ function preview(s: PageState): TemplateResult {
         ${p.groups.map((g) => html`
           <li class="group"><span class="codicon codicon-${g.icon}"></span><strong>${g.label}</strong> <span class="count">${g.description}</span></li>
           ${g.resources.map((r) => html`<li class="res" title=${r.detail}>${r.label}${r.stateful ? html` <span class="stateful" title="holds data">●</span>` : nothing}</li>`)}`)}
-      </ul>`;
+      </ul>
+      ${costBlock(e.cost)}`;
   }
   return html`<aside class="preview" id="preview" aria-label="Infrastructure preview">
     <h2>What this environment gets</h2>

@@ -28,7 +28,9 @@ Usage:
                                    objects that exist but were not made by this tool needs --adopt (destroy leaves
                                    them in place).
   encore-env destroy --env NAME --confirm NAME [--json] [DIR]
-                                   Delete everything recorded for the environment, data included.
+                                   Delete everything recorded for the environment, data included. Managed
+                                   databases (RDS) keep a final snapshot; --confirm "NAME without snapshot"
+                                   deletes them without one.
   encore-env secret list --env NAME [--json] [DIR]
                                    List the app's secrets (secret("Name")) and whether each has a value in the
                                    environment.

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { AppModels } from './appModels';
 import { openAt, registerCommand, registerCommands } from './commands';
 import { environmentLensDecorator } from './environmentLenses';
+import { loadEnvironmentFacts } from './environmentFacts';
 import { EnvironmentStatus } from './environmentStatus';
 import type { FormHost } from './form/formPanel';
 import { LanguageServer } from './languageServer';
@@ -39,7 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const live = new LiveStatuses();
     const tree = new EnvironmentsTree(apps, models, graphFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id), (root, env) => loadDeploys(apps, models, root, env));
     const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
-    const status = new EnvironmentStatus(context.workspaceState, apps);
+    const status = new EnvironmentStatus(context.workspaceState, apps, loadEnvironmentFacts);
     // The language server starts once the workspace has an Encore app (now or later), after activation returns.
     const startWhenAppFound = async () => {
       if ((await apps.list()).length > 0) await languageServer.start();
@@ -78,6 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         if (app) await openAt(app.store.file);
       },
       storesChanged: () => apps.storesChanged(),
+      identity: async (root, env, signal) => (await import('../session')).probeIdentity(env, { appRoot: root }, signal),
     };
     registerCommands(context, { apps, server, models, tree, view, status, form });
     let lensTimer: NodeJS.Timeout | undefined;

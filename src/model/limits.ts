@@ -55,6 +55,8 @@ export const FORM_LIMITS = {
   /** Groups in the preview, and resources per group; a last row says how many more there are. */
   previewGroups: 200,
   previewResources: 200,
+  /** Lines of the cost estimate; a last line says how many more there are. */
+  costLines: 500,
   /** A message in the form's banner (a failed save). */
   message: 4_000,
   /** A field id or a short label (the app's name, a codicon, a unit). */

@@ -6,6 +6,7 @@
  * limits.ts, which the environments file's schema shares, so everything the file holds fits in a message.
  */
 import { FORM_LIMITS, RESOURCE_NAME_MAX_LENGTH, withinLength } from './limits';
+import type { CostEstimate, CostLine } from './plan';
 
 /** The form's fields; problems and focus refer to them by these ids (sizing answers use `sizingFieldId`). */
 export const FORM_FIELDS = [
@@ -149,6 +150,20 @@ export type PreviewView =
   | { state: 'ok'; resourceCount: number; groups: PreviewGroupView[]; warnings: string[] }
   | { state: 'unavailable'; message: string };
 
+/** Who would act with the form's provider settings: an account and an ARN, a context's user; never a credential. */
+export type IdentityView =
+  | { state: 'checking' }
+  | { state: 'ok'; principal: string; scope: string; source?: string }
+  | { state: 'failed'; message: string };
+
+/** The settings an identity depends on, as one key: the page shows an identity only while its key is the draft's. */
+export function draftIdentityKey(draft: FormDraft): string {
+  const t = (s: string) => s.trim();
+  if (draft.provider === 'aws') return `aws|${t(draft.awsProfile)}|${t(draft.awsRegion)}`;
+  if (draft.provider === 'gcp') return `gcp|${t(draft.gcpProject)}|${t(draft.gcpRegion)}`;
+  return `kubernetes|${t(draft.kubeContext)}`;
+}
+
 /** Webview → extension. */
 export type WebviewMessage =
   /** The page is up. `draft` is the state it restored after being hidden (getState), if any. */
@@ -184,7 +199,11 @@ export type HostMessage =
       preview: PreviewView;
       /** One line, e.g. "Production · AWS eu-west-1 · push to main". */
       summary: string;
+      /** The estimated monthly cost, for providers with a price table (AWS). */
+      cost?: CostEstimate;
     }
+  /** Who would act for the settings `key` names (draftIdentityKey). */
+  | { type: 'identity'; key: string; identity: IdentityView }
   | { type: 'submitting' }
   | {
       type: 'submitFailed';
@@ -332,6 +351,22 @@ const preview: Check<PreviewView> = either(
   obj<{ state: 'unavailable'; message: string }>({ state: oneOf(['unavailable'] as const), message: str(FORM_LIMITS.message) }),
 );
 
+const costLine = obj<CostLine>({ id: str(FORM_LIMITS.line), summary: str(FORM_LIMITS.line), monthlyUsd: (v, at) => (v === null ? undefined : num(v, at)), basis: str(FORM_LIMITS.line) });
+const cost = obj<CostEstimate>({
+  currency: oneOf(['USD'] as const),
+  monthlyUsd: num,
+  complete: bool,
+  lines: listOf(costLine, FORM_LIMITS.costLines),
+  pricesTakenAt: str(FORM_LIMITS.label),
+  source: str(FORM_LIMITS.line),
+});
+const identityView: Check<IdentityView> = (v, at) => {
+  const state = isRecord(v) ? v.state : undefined;
+  if (state === 'checking') return obj<{ state: 'checking' }>({ state: oneOf(['checking'] as const) })(v, at);
+  if (state === 'ok') return obj<{ state: 'ok'; principal: string; scope: string; source?: string }>({ state: oneOf(['ok'] as const), principal: str(FORM_LIMITS.line), scope: str(FORM_LIMITS.line), source: optional(str(FORM_LIMITS.line)) })(v, at);
+  return obj<{ state: 'failed'; message: string }>({ state: oneOf(['failed'] as const), message: str(FORM_LIMITS.message) })(v, at);
+};
+
 const webviewMessages: { [K in WebviewMessage['type']]: Check<Extract<WebviewMessage, { type: K }>> } = {
   ready: obj({ type: oneOf(['ready'] as const), draft: optional(formDraft) }),
   change: obj({ type: oneOf(['change'] as const), seq: num, draft: formDraft }),
@@ -359,7 +394,9 @@ const hostMessages: { [K in HostMessage['type']]: Check<Extract<HostMessage, { t
     sizing: listOf(sizingQuestion, FORM_LIMITS.sizingAnswers),
     preview,
     summary: str(FORM_LIMITS.message),
+    cost: optional(cost),
   }),
+  identity: obj({ type: oneOf(['identity'] as const), key: str(FORM_LIMITS.label * 4), identity: identityView }),
   submitting: obj({ type: oneOf(['submitting'] as const) }),
   submitFailed: obj({ type: oneOf(['submitFailed'] as const), message: str(FORM_LIMITS.message), problems, offerFile: bool }),
   dropped: obj({ type: oneOf(['dropped'] as const), message: str(FORM_LIMITS.message) }),

@@ -68,6 +68,25 @@ export interface Plan {
   notes: string[];
   /** What the environment will cost a month, for providers with a price table (AWS): an estimate. */
   cost?: CostEstimate;
+  /**
+   * Ids among `statefulDeletes` that keep a final snapshot when deleted (an RDS instance), unless the typed
+   * confirmation declines it (`<name> without snapshot`). Absent when there are none.
+   */
+  finalSnapshots?: string[];
+}
+
+/** What the typed confirmation adds after the environment's name to delete without the final snapshots. */
+export const WITHOUT_SNAPSHOT = 'without snapshot';
+
+/**
+ * The typed confirmation of a data loss: the environment's name, or the name followed by "without snapshot" to
+ * decline the final snapshots as well. Spaces around and between words do not matter; case does, as for the name.
+ */
+export function parseConfirmation(typed: string | undefined, environment: string): { confirmed: boolean; finalSnapshots: boolean } {
+  const words = (typed ?? '').trim().split(/\s+/);
+  if (words.length === 1 && words[0] === environment) return { confirmed: true, finalSnapshots: true };
+  if (words.length === 3 && words[0] === environment && `${words[1]} ${words[2]}` === WITHOUT_SNAPSHOT) return { confirmed: true, finalSnapshots: false };
+  return { confirmed: false, finalSnapshots: true };
 }
 
 /** One resource's share of the estimate; `monthlyUsd` null when its price is unknown (never guessed). */

@@ -84,6 +84,12 @@ export interface StepContext {
    * progress event; it must not contain secrets.
    */
   progress(message: string): void;
+  /**
+   * Set on the delete of a resource that holds data (a delete, or the first half of a replace) once the user typed
+   * the confirmation: only then may a driver lift a deletion protection. `finalSnapshot` false: the confirmation
+   * declined the final snapshot.
+   */
+  confirmedDataLoss?: { finalSnapshot: boolean };
 }
 
 /** A resource with every `${id.attribute}` reference in its settings replaced by the value it stands for. */

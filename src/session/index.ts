@@ -6,6 +6,8 @@
 export { EnvironmentSession, type PlanResult, type RunHooks, type SessionHooks, type SessionOptions, type SizingAnswer } from './session';
 export { SessionError, isSessionError, type SessionErrorCode } from './errors';
 export { recordedState } from './recorded';
+export { identityKey, probeIdentity, type IdentityProbeOptions } from './identityProbe';
+export { estimateCost } from '../provisioning/cost/estimate';
 export { readMigrationSql } from './migrations';
 export { desiredGraph, PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES, type PlanOptions } from '../provisioning/planner';
 export { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../provisioning/planner/sizing';

@@ -42,6 +42,18 @@ export interface Addon {
   configurationValues?: string;
 }
 
+/** An ElastiCache parameter group as the shim keeps it (moto has none). */
+export interface CacheParameterGroup {
+  name: string;
+  family: string;
+  description: string;
+  arn: string;
+  /** The values set with ModifyCacheParameterGroup (Source "user"). */
+  parameters: Map<string, string>;
+  /** Replication groups created with it. */
+  usedBy: Set<string>;
+}
+
 /** What the shim keeps per EKS cluster beside moto's own record. */
 export interface ClusterExtras {
   accessConfig: { authenticationMode: string; bootstrapClusterCreatorAdminPermissions: boolean };
@@ -60,6 +72,8 @@ export interface GapContext {
   eksConnection(name: string): { endpoint: string; caPem: string } | undefined;
   /** A real PEM certificate, base64, for clusters the test gave no connection. */
   placeholderCaData(): string;
+  /** ElastiCache parameter groups by `region/name`. */
+  cacheParameterGroups: Map<string, CacheParameterGroup>;
   /** Names deleted in moto's view only; `kind:region:id`. */
   tombstones: Set<string>;
   /** IAM Identity Center sign-ins the portal accepts: access token → the role credentials it grants. */
@@ -400,6 +414,13 @@ export const EMULATOR_GAPS: EmulatorGap[] = [
       if (ctx.tombstones.has(tombstoneKey('replication-group', req.region, id))) {
         return ctx.unsupported(req, `re-creating replication group ${id}, deleted earlier in this moto run (moto never finishes deletes)`);
       }
+      // moto ignores CacheParameterGroupName: the shim checks it names a group, as AWS does, and records the use.
+      const parameterGroup = req.params.get('CacheParameterGroupName');
+      if (parameterGroup) {
+        const found = ctx.cacheParameterGroups.get(`${req.region}/${parameterGroup}`);
+        if (!found) return errorAnswer(req, 404, 'CacheParameterGroupNotFound', `CacheParameterGroup ${parameterGroup} not found.`);
+        found.usedBy.add(id);
+      }
       const clusters = Number(req.params.get('NumCacheClusters') ?? '0');
       if (clusters > 1 && !req.params.has('ReplicasPerNodeGroup') && !req.params.has('NumNodeGroups')) {
         const params = new URLSearchParams(req.params);
@@ -443,6 +464,72 @@ export const EMULATOR_GAPS: EmulatorGap[] = [
       return undefined;
     },
   },
+  {
+    service: 'elasticache', action: 'CreateCacheParameterGroup', gap: 'missing',
+    reason: 'moto 5.2.5 has no cache parameter groups (HTML 500). The shim keeps them and answers as the ElastiCache API reference documents: the group, or CacheParameterGroupAlreadyExists, or InvalidParameterValue for a family that is not a Redis or Valkey one.',
+    async answer(req, ctx) {
+      const name = req.params.get('CacheParameterGroupName') ?? '';
+      const family = req.params.get('CacheParameterGroupFamily') ?? '';
+      const key = `${req.region}/${name}`;
+      if (!/^(redis(2\.[68]|3\.2|4\.0|5\.0|6\.x|7)|valkey[78])$/.test(family)) return errorAnswer(req, 400, 'InvalidParameterValue', `Invalid parameter group family: ${family}`);
+      if (ctx.cacheParameterGroups.has(key)) return errorAnswer(req, 400, 'CacheParameterGroupAlreadyExists', `Parameter group ${name} already exists.`);
+      const account = (await ctx.callerArn(req)).split(':')[4];
+      const group: CacheParameterGroup = { name, family, description: req.params.get('Description') ?? '', arn: `arn:aws:elasticache:${req.region}:${account}:parametergroup:${name}`, parameters: new Map(), usedBy: new Set() };
+      ctx.cacheParameterGroups.set(key, group);
+      return queryResult('CreateCacheParameterGroup', `<CacheParameterGroup>${parameterGroupXml(group)}</CacheParameterGroup>`);
+    },
+  },
+  {
+    service: 'elasticache', action: 'ModifyCacheParameterGroup', gap: 'missing',
+    reason: 'moto 5.2.5 has no cache parameter groups. The shim sets the values on its group and answers its name; an unknown group is CacheParameterGroupNotFound, a parameter the shim does not know or a value out of its range is InvalidParameterValue.',
+    async answer(req, ctx) {
+      const name = req.params.get('CacheParameterGroupName') ?? '';
+      const group = ctx.cacheParameterGroups.get(`${req.region}/${name}`);
+      if (!group) return errorAnswer(req, 404, 'CacheParameterGroupNotFound', `CacheParameterGroup ${name} not found.`);
+      const values = new Map<string, { name?: string; value?: string }>();
+      for (const [k, v] of req.params) {
+        const m = /^ParameterNameValues\.(?:ParameterNameValue|member)\.(\d+)\.(ParameterName|ParameterValue)$/.exec(k);
+        if (!m) continue;
+        const entry = values.get(m[1]!) ?? values.set(m[1]!, {}).get(m[1]!)!;
+        if (m[2] === 'ParameterName') entry.name = v;
+        else entry.value = v;
+      }
+      if (values.size === 0) return errorAnswer(req, 400, 'InvalidParameterValue', 'ParameterNameValues must not be empty.');
+      for (const { name: parameter, value } of values.values()) {
+        const check = REDIS_PARAMETERS[parameter ?? ''];
+        if (!check) return ctx.unsupported(req, `parameter ${parameter} is not one the shim knows`);
+        if (value === undefined || !check(value)) return errorAnswer(req, 400, 'InvalidParameterValue', `Invalid value for parameter ${parameter}: ${value}`);
+      }
+      for (const { name: parameter, value } of values.values()) group.parameters.set(parameter!, value!);
+      return queryResult('ModifyCacheParameterGroup', `<CacheParameterGroupName>${xml(name)}</CacheParameterGroupName>`);
+    },
+  },
+  {
+    service: 'elasticache', action: 'DescribeCacheParameters', gap: 'missing',
+    reason: 'moto 5.2.5 has no cache parameter groups. The shim answers the values set on the group (Source "user": all the product reads), or CacheParameterGroupNotFound.',
+    async answer(req, ctx) {
+      const name = req.params.get('CacheParameterGroupName') ?? '';
+      const group = ctx.cacheParameterGroups.get(`${req.region}/${name}`);
+      if (!group) return errorAnswer(req, 404, 'CacheParameterGroupNotFound', `CacheParameterGroup ${name} not found.`);
+      if (req.params.get('Source') !== 'user') return ctx.unsupported(req, 'the engine defaults of a parameter group (only Source=user is kept)');
+      const items = [...group.parameters].map(([k, v]) => `<Parameter><ParameterName>${xml(k)}</ParameterName><ParameterValue>${xml(v)}</ParameterValue><Source>user</Source><IsModifiable>true</IsModifiable><ChangeType>immediate</ChangeType></Parameter>`);
+      return queryResult('DescribeCacheParameters', `<Parameters>${items.join('')}</Parameters>`);
+    },
+  },
+  {
+    service: 'elasticache', action: 'DeleteCacheParameterGroup', gap: 'missing',
+    reason: 'moto 5.2.5 has no cache parameter groups. The shim deletes its group (InvalidCacheParameterGroupState while a replication group that is not deleted uses it, as AWS refuses), or answers CacheParameterGroupNotFound.',
+    async answer(req, ctx) {
+      const name = req.params.get('CacheParameterGroupName') ?? '';
+      const key = `${req.region}/${name}`;
+      const group = ctx.cacheParameterGroups.get(key);
+      if (!group) return errorAnswer(req, 404, 'CacheParameterGroupNotFound', `CacheParameterGroup ${name} not found.`);
+      const users = [...group.usedBy].filter((id) => !ctx.tombstones.has(tombstoneKey('replication-group', req.region, id)));
+      if (users.length > 0) return errorAnswer(req, 400, 'InvalidCacheParameterGroupState', `Parameter group ${name} is in use by ${users.join(', ')}.`);
+      ctx.cacheParameterGroups.delete(key);
+      return emptyQueryAnswer('DeleteCacheParameterGroup', ELASTICACHE_XMLNS);
+    },
+  },
   // ---- STS ----
   {
     service: 'sts', action: 'GetCallerIdentity', gap: 'wrong',
@@ -466,6 +553,27 @@ export const EMULATOR_GAPS: EmulatorGap[] = [
     },
   },
 ];
+
+const xml = (v: string) => v.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+
+/** An ElastiCache query answer with its result element. */
+function queryResult(action: string, inner: string): WireAnswer {
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() },
+    body: `<${action}Response xmlns="${ELASTICACHE_XMLNS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+  };
+}
+
+function parameterGroupXml(g: CacheParameterGroup): string {
+  return `<CacheParameterGroupName>${xml(g.name)}</CacheParameterGroupName><CacheParameterGroupFamily>${xml(g.family)}</CacheParameterGroupFamily><Description>${xml(g.description)}</Description><IsGlobal>false</IsGlobal><ARN>${xml(g.arn)}</ARN>`;
+}
+
+/** The Redis parameters the shim accepts, with the values ElastiCache allows (the ElastiCache user guide's parameter tables). */
+const REDIS_PARAMETERS: Record<string, (value: string) => boolean> = {
+  'maxmemory-policy': (v) => ['volatile-lru', 'allkeys-lru', 'volatile-lfu', 'allkeys-lfu', 'volatile-random', 'allkeys-random', 'volatile-ttl', 'noeviction'].includes(v),
+  'reserved-memory-percent': (v) => /^\d{1,3}$/.test(v) && Number(v) <= 100,
+};
 
 function describeClusterRewrite(name: string, parsed: { cluster: Record<string, unknown> & { arn: string } }, answer: WireAnswer, ctx: GapContext, status?: string): WireAnswer {
   const region = parsed.cluster.arn.split(':')[3];

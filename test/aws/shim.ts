@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EMULATOR_GAPS, type AccessEntry, type ClusterExtras, type EmulatorGap, type GapContext } from './emulatorGaps';
+import { EMULATOR_GAPS, type AccessEntry, type CacheParameterGroup, type ClusterExtras, type EmulatorGap, type GapContext } from './emulatorGaps';
 import { errorAnswer, errorCodeOf, internalErrorAnswer, isHtml, parseRequest, throttleAnswer, type AwsRequest, type WireAnswer } from './protocol';
 import { kindByName, kindOf, stateName, type ResourceKind, type ResourceKindName } from './resources';
 
@@ -101,6 +101,10 @@ export interface AwsShim {
     connect(name: string, connection: { endpoint: string; caPem: string }): void;
     accessEntries(region: string, name: string): AccessEntry[];
   };
+  elastiCache: {
+    /** The parameter group the shim keeps (moto has none), for a test's independent check. */
+    parameterGroup(region: string, name: string): CacheParameterGroup | undefined;
+  };
   sso: {
     /** The portal's GetRoleCredentials accepts `accessToken` for this account and role and grants these credentials. */
     grant(grant: { accessToken: string; accountId: string; roleName: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string } }): void;
@@ -150,6 +154,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
   const connections = new Map<string, { endpoint: string; caPem: string }>();
   const tombstones = new Set<string>();
   const ssoGrants: GapContext['ssoGrants'] = new Map();
+  const cacheParameterGroups: GapContext['cacheParameterGroups'] = new Map();
   let placeholderCa: string | undefined;
   let closed = false;
 
@@ -209,6 +214,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
     placeholderCaData: () => (placeholderCa ??= placeholderCertificate()),
     tombstones,
     ssoGrants,
+    cacheParameterGroups,
     unsupported: recordUnsupported,
   };
 
@@ -418,6 +424,9 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
       connect: (name, connection) => connections.set(name, connection),
       accessEntries: (region, name) => [...(clusters.get(`${region}/${name}`)?.accessEntries.values() ?? [])],
     },
+    elastiCache: {
+      parameterGroup: (region, name) => cacheParameterGroups.get(`${region}/${name}`),
+    },
     sso: {
       grant: (g) => ssoGrants.set(g.accessToken, { accountId: g.accountId, roleName: g.roleName, credentials: g.credentials }),
     },
@@ -434,7 +443,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
       transitions.length = 0;
       durations = undefined;
       shim.latencyMs = options.latencyMs ?? 0;
-      for (const map of [lastDescribe, createdAt, deletedAt, clusters, connections, ssoGrants]) map.clear();
+      for (const map of [lastDescribe, createdAt, deletedAt, clusters, connections, ssoGrants, cacheParameterGroups]) map.clear();
       tombstones.clear();
     },
     async close() {

@@ -140,7 +140,8 @@ test('destroy needs --confirm with the environment\'s name, lists what holds dat
 
     const r = await cli(s.deps, ['destroy', '--env', 'dev', '--confirm', 'dev', s.dir]);
     assert.equal(r.code, EXIT.ok, r.err);
-    assert.match(r.err, /^Destroy plan for environment "dev" .*: 0 to create, 0 to update, 46 to delete, 0 unchanged\./);
+    // Who acts comes first, as at the top of every plan.
+    assert.match(r.err, /^Acting as tester \(the in-memory test cloud\)\.\nDestroy plan for environment "dev" .*: 0 to create, 0 to update, 46 to delete, 0 unchanged\./);
     assert.match(r.err, /\nResources that hold data and would be deleted \(their data is lost; this needs --confirm dev\):\n {2}! /);
     assert.match(r.err, /\n {2}! database:orders {2}orders DB → /);
     assert.match(r.out, /^Destroy of "dev" finished in .*: 46 done\.\n$/);

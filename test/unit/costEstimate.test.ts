@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AWS_PRICES } from '../../src/provisioning/cost/awsPrices';
-import { estimateAwsCost } from '../../src/provisioning/cost/estimate';
+import { estimateAwsCost, estimateCost } from '../../src/provisioning/cost/estimate';
 import { planChanges } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { renderPlan } from '../../src/cli/provision/render';
@@ -56,4 +56,13 @@ test('the plan of an AWS environment carries the estimate, and the CLI prints it
   assert.match(text, /\n +\$\d+\.\d\d {2}aws:eks: EKS control plane\n/);
   const k8s = await planChanges(desiredGraph(sample, env('kubernetes', 'production')), { state: null, version: null }, null);
   assert.equal(k8s.cost, undefined, 'no price table for a cluster the user already has');
+});
+
+test('the form\'s estimate: the same as the plan\'s for AWS, none for providers without a price table', () => {
+  const aws = env('aws', 'production');
+  const graph = desiredGraph(sample, aws);
+  const region = aws.provider.kind === 'aws' ? aws.provider.region : '';
+  assert.deepEqual(estimateCost(graph, aws), estimateAwsCost(graph, region));
+  const kube = env('kubernetes', 'production');
+  assert.equal(estimateCost(desiredGraph(sample, kube), kube), undefined);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { parseConfirmation } from '../../src/model/plan';
 import { planDestroy } from '../../src/provisioning/engine';
 import { graph, res, scratch, shopGraph } from './engineGraphs';
 
@@ -126,5 +127,48 @@ test('a destroy that fails part-way stops the dependencies of what failed and re
     assert.equal(s.cloud.objects().length, 0);
   } finally {
     s.done();
+  }
+});
+
+test('the typed confirmation reaches the deletes of what holds data, and only them; "NAME without snapshot" declines the final snapshots', async () => {
+  for (const [confirm, finalSnapshot] of [['dev', true], ['  dev   without snapshot ', false]] as const) {
+    const s = scratch();
+    try {
+      await s.apply(shopGraph('dev', (r) => (r.id === 'db-orders' ? { ...r, settings: { ...r.settings, finalSnapshot: true } } : r)));
+      const plan = await planDestroy('dev', 'kubernetes', await s.backend.load(), s.driver);
+      assert.deepEqual(plan.finalSnapshots, ['db-orders'], 'the database whose settings keep a final snapshot');
+      const seen = new Map<string, unknown>();
+      const remove = s.driver.delete.bind(s.driver);
+      s.driver.delete = (resource, ctx) => {
+        seen.set(resource.id, ctx.confirmedDataLoss);
+        return remove(resource, ctx);
+      };
+      const { result } = await s.destroy('dev', { confirm });
+      assert.equal(result.outcome, 'succeeded');
+      assert.deepEqual(Object.fromEntries([...seen].filter(([, v]) => v !== undefined)), {
+        'db-orders': { finalSnapshot }, 'db-volume': { finalSnapshot }, bucket: { finalSnapshot },
+      });
+      assert.equal(seen.size, 9, 'every resource was deleted');
+    } finally {
+      s.done();
+    }
+  }
+  // With nothing that keeps a final snapshot, the plan says none.
+  const s = scratch();
+  try {
+    await s.apply(shopGraph());
+    assert.equal((await planDestroy('dev', 'kubernetes', await s.backend.load(), s.driver)).finalSnapshots, undefined);
+  } finally {
+    s.done();
+  }
+});
+
+test('a confirmation is the name, or the name and "without snapshot"; nothing else', () => {
+  assert.deepEqual(parseConfirmation('prod', 'prod'), { confirmed: true, finalSnapshots: true });
+  assert.deepEqual(parseConfirmation(' prod ', 'prod'), { confirmed: true, finalSnapshots: true });
+  assert.deepEqual(parseConfirmation('prod without snapshot', 'prod'), { confirmed: true, finalSnapshots: false });
+  assert.deepEqual(parseConfirmation('prod\twithout  snapshot', 'prod'), { confirmed: true, finalSnapshots: false });
+  for (const typed of [undefined, '', 'Prod', 'prod without', 'prod without snapshots', 'prod Without Snapshot', 'without snapshot', 'prod prod']) {
+    assert.deepEqual(parseConfirmation(typed, 'prod'), { confirmed: false, finalSnapshots: true }, String(typed));
   }
 });

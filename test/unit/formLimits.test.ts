@@ -177,6 +177,12 @@ test('every host message is fitted within the page limits, whatever the app and 
     { type: 'evaluation', seq: 2, problems: [], sizing: [], preview: { state: 'unavailable', message: long }, summary: '' },
     { type: 'submitFailed', message: long, problems: many(500, () => ({ field: 'name', message: long })), offerFile: true },
     { type: 'dropped', message: long },
+    {
+      type: 'evaluation', seq: 3, problems: [], sizing: [], preview: { state: 'unavailable', message: '' }, summary: '',
+      cost: { currency: 'USD', monthlyUsd: 1, complete: true, pricesTakenAt: long, source: long, lines: many(2_000, (i) => ({ id: `${i}${long}`, summary: long, monthlyUsd: i, basis: long })) },
+    },
+    { type: 'identity', key: 'aws|x|y', identity: { state: 'ok', principal: long, scope: long, source: long } },
+    { type: 'identity', key: 'aws|x|y', identity: { state: 'failed', message: long } },
     { type: 'init', mode: 'create', appName: long, draft: newDraft(toFormOptions(aws, gcp, kube, git)), options: toFormOptions(aws, gcp, kube, git) },
   ];
   for (const m of messages) delivered(m);
@@ -189,4 +195,10 @@ test('every host message is fitted within the page limits, whatever the app and 
   assert.equal(fitted.preview.groups.at(-1)?.label, `…and ${300 - FORM_LIMITS.previewGroups + 1} more groups`);
   assert.equal(fitted.preview.warnings.length, FORM_LIMITS.warnings);
   assert.ok(withinLength(fitted.summary, FORM_LIMITS.message) && fitted.summary.endsWith('…'));
+  const costed = fitHostMessage(messages[4]!);
+  assert.ok(costed.type === 'evaluation' && costed.cost);
+  if (costed.type !== 'evaluation' || !costed.cost) return;
+  assert.equal(costed.cost.lines.length, FORM_LIMITS.costLines);
+  assert.equal(costed.cost.lines.at(-1)?.basis, `…and ${(2_000 - FORM_LIMITS.costLines + 1).toLocaleString('en-US')} more resources, counted in the total`);
+  assert.equal(costed.cost.monthlyUsd, 1, 'the total is the host\'s, not the sum of the lines kept');
 });

@@ -53,3 +53,27 @@ test('long values are cut, values known after apply are marked', () => {
   const text = planText(plan([entry({ action: 'update', changes: [{ path: 'env', before: 'a'.repeat(300), after: '${db.host}', knownAfterApply: true }] })]), 'x');
   assert.match(text, /- {3}env: "a{156}\.\.\.\n\+ {3}env: "\$\{db\.host\}" \(known after apply\)/);
 });
+
+test('an AWS plan shows who acts first, then the estimated cost per resource and in total, unknown prices said', () => {
+  const cost = {
+    currency: 'USD' as const, monthlyUsd: 1234.5, complete: false, pricesTakenAt: '2026-11-02', source: 'the AWS price list API',
+    lines: [
+      { id: 'aws:eks', summary: 'EKS cluster', monthlyUsd: 73, basis: 'EKS control plane' },
+      { id: 'aws:rds:orders', summary: 'RDS orders', monthlyUsd: null, basis: 'unknown price for db.x9.huge' },
+    ],
+  };
+  const text = planText(plan([entry({ id: 'aws:eks', action: 'create' })], { provider: 'aws', cost }), 'AWS account 123456789012 in eu-west-1', 'arn:aws:iam::123456789012:user/alice (AWS account 123456789012 in eu-west-1)');
+  const lines = text.split('\n');
+  assert.equal(lines[0], '# Acting as arn:aws:iam::123456789012:user/alice (AWS account 123456789012 in eu-west-1)');
+  assert.match(text, /^# Estimated cost: about \$1,234\.50 a month plus 1 resource whose price is unknown$/m);
+  assert.match(text, /^# {3}\(an estimate: on-demand prices of 2026-11-02, the AWS price list API; usage not included\)$/m);
+  assert.match(text, /^# {3} {4}\$73\.00 {2}aws:eks: EKS control plane$/m);
+  assert.match(text, /^# {3} {3}unknown {2}aws:rds:orders: unknown price for db\.x9\.huge$/m);
+  // A destroy plan has no cost to show.
+  assert.doesNotMatch(planText(plan([], { operation: 'destroy', cost }), 'x'), /Estimated cost/);
+});
+
+test('a destroy plan says which databases keep a final snapshot, and how to decline it', () => {
+  const text = planText(plan([entry({ id: 'aws:rds:orders', action: 'delete', stateful: true, summary: 'RDS orders' })], { environment: 'prod', operation: 'destroy', finalSnapshots: ['aws:rds:orders'] }), 'x');
+  assert.match(text, /^# A final snapshot of aws:rds:orders is kept when deleted, unless the confirmation is "prod without snapshot"\.$/m);
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   describeDropped,
+  draftIdentityKey,
   parseHostMessage,
   parseWebviewMessage,
   type FormDraft,
@@ -68,6 +69,17 @@ test('every host message type is accepted as sent', () => {
       summary: 'Production · AWS eu-west-1 · manual deploy',
     },
     { type: 'evaluation', seq: 2, problems: [], sizing: [], preview: { state: 'unavailable', message: 'Go app' }, summary: '' },
+    {
+      type: 'evaluation', seq: 3, problems: [], sizing: [], preview: { state: 'ok', resourceCount: 0, groups: [], warnings: [] }, summary: '',
+      cost: {
+        currency: 'USD', monthlyUsd: 73, complete: false, pricesTakenAt: '2026-11-02', source: 'AWS price list',
+        lines: [{ id: 'aws:eks', summary: 'EKS cluster', monthlyUsd: 73, basis: 'EKS control plane' }, { id: 'aws:rds:orders', summary: 'RDS', monthlyUsd: null, basis: 'unknown price for db.x9.huge' }],
+      },
+    },
+    { type: 'identity', key: 'aws|shop|eu-west-1', identity: { state: 'checking' } },
+    { type: 'identity', key: 'aws|shop|eu-west-1', identity: { state: 'ok', principal: 'arn:aws:iam::123456789012:user/alice', scope: 'AWS account 123456789012 in eu-west-1', source: 'profile shop' } },
+    { type: 'identity', key: 'kubernetes|kind-dev', identity: { state: 'ok', principal: 'kubernetes-admin', scope: 'cluster https://127.0.0.1:6443' } },
+    { type: 'identity', key: 'aws||eu-west-1', identity: { state: 'failed', message: 'Could not tell who acts: the SSO session expired' } },
     { type: 'submitting' },
     { type: 'submitFailed', message: 'changed underneath', problems: [], offerFile: true },
     { type: 'dropped', message: "The extension could not read the form's last message" },
@@ -101,6 +113,22 @@ test('unknown types, extra keys and wrong shapes are dropped, in both directions
   assert.equal(parseHostMessage({ type: 'submitFailed', message: 'x', problems: [] }), undefined);
   assert.equal(parseHostMessage({ type: 'options', options: { ...options, notes: { aws: [] } } }), undefined);
   assert.equal(parseHostMessage({ type: 'evaluation', seq: 1, problems: [], sizing: [], preview: { state: 'maybe' }, summary: '' }), undefined);
+  // An identity carries a principal and a scope, nothing else: a credential-shaped key is refused whole.
+  assert.equal(parseHostMessage({ type: 'identity', key: 'k', identity: { state: 'ok', principal: 'a', scope: 'b', secretAccessKey: 'x' } }), undefined);
+  assert.equal(parseHostMessage({ type: 'identity', key: 'k', identity: { state: 'ok', principal: 'a' } }), undefined);
+  assert.equal(parseHostMessage({ type: 'identity', key: 'k', identity: { state: 'unknown' } }), undefined);
+  assert.equal(parseHostMessage({ type: 'evaluation', seq: 1, problems: [], sizing: [], preview: { state: 'unavailable', message: '' }, summary: '', cost: { currency: 'EUR', monthlyUsd: 1, complete: true, lines: [], pricesTakenAt: '', source: '' } }), undefined);
+  assert.equal(parseHostMessage({ type: 'evaluation', seq: 1, problems: [], sizing: [], preview: { state: 'unavailable', message: '' }, summary: '', cost: { currency: 'USD', monthlyUsd: 1, complete: true, lines: [{ id: 'x', summary: '', monthlyUsd: 'free', basis: '' }], pricesTakenAt: '', source: '' } }), undefined);
+});
+
+test('the identity key follows the settings who acts depends on, and only those', () => {
+  const aws = { ...draft, provider: 'aws' as const, awsProfile: 'shop', awsRegion: 'eu-west-1' };
+  assert.equal(draftIdentityKey(aws), draftIdentityKey({ ...aws, name: 'other', kubeContext: 'x', awsProfile: ' shop ' }));
+  assert.notEqual(draftIdentityKey(aws), draftIdentityKey({ ...aws, awsProfile: 'dev' }));
+  assert.notEqual(draftIdentityKey(aws), draftIdentityKey({ ...aws, awsRegion: 'us-east-1' }));
+  assert.notEqual(draftIdentityKey(aws), draftIdentityKey({ ...aws, provider: 'kubernetes' }));
+  assert.notEqual(draftIdentityKey(draft), draftIdentityKey({ ...draft, kubeContext: 'prod' }));
+  assert.equal(draftIdentityKey(draft), draftIdentityKey({ ...draft, kubeNamespace: 'other' }));
 });
 
 test('a dropped message is described by its type only, never by its content', () => {

@@ -4,7 +4,7 @@
  * anything changes, with its own exit code.
  */
 
-import { hasChanges } from '../../model/plan';
+import { hasChanges, parseConfirmation, WITHOUT_SNAPSHOT } from '../../model/plan';
 import { describeIdentity, isDriverError } from '../../model/providerApi';
 import { describeHolder, isStateError } from '../../model/state';
 import { isEngineError, isSessionError, type EnvironmentSession, type RunOutcome } from '../../session';
@@ -131,17 +131,21 @@ async function applyCmd(session: EnvironmentSession, f: Flags, io: CliIO, concur
 async function destroyCmd(session: EnvironmentSession, f: Flags, io: CliIO): Promise<ExitCode> {
   // The environment is known to exist (the session found it) before the confirmation is judged.
   const confirm = f.values.confirm;
-  if (confirm !== f.name) {
+  if (!parseConfirmation(confirm, f.name).confirmed) {
     const what = confirm === undefined ? 'needs a typed confirmation' : `was confirmed with "${confirm}", which is not its name`;
-    throw new CliError(EXIT.confirmation, `destroy deletes everything recorded for environment "${f.name}", data included, and ${what}. Nothing was changed. To go ahead: --confirm ${f.name}`);
+    // Managed databases (a cloud's Production) keep a final snapshot, which the confirmation may decline.
+    const managed = session.env.type === 'production' && session.env.provider.kind !== 'kubernetes';
+    const snapshot = managed ? ` (managed databases keep a final snapshot; --confirm "${f.name} ${WITHOUT_SNAPSHOT}" deletes them without one)` : '';
+    throw new CliError(EXIT.confirmation, `destroy deletes everything recorded for environment "${f.name}", data included, and ${what}. Nothing was changed. To go ahead: --confirm ${f.name}${snapshot}`);
   }
   const opened = await openProvider(session);
+  const who = await identityLine(session, io);
   const outcome = await session.destroy({
     signal: io.signal,
     confirm,
     onProgress: (e) => io.err(`${renderEvent(e)}\n`),
     approve: (plan) => {
-      io.err(renderPlan(plan, opened.driver.target));
+      io.err(renderPlan(plan, opened.driver.target, who?.line));
       return true;
     },
   });
@@ -200,7 +204,7 @@ export function failed(command: string, err: unknown, io: CliIO): ExitCode {
     return EXIT.locked;
   }
   if (isEngineError(err) && err.code === 'confirmation-required') {
-    say(err.message.replace(/confirm with the environment's name, "([^"]+)"\.$/, 'run it again with --confirm $1.'));
+    say(err.message.replace(/confirm with the environment's name, "([^"]+)"( \(.*\))?\.$/, 'run it again with --confirm $1$2.'));
     return EXIT.confirmation;
   }
   if (isEngineError(err) && err.code === 'adoption-required') {

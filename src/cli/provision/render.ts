@@ -4,7 +4,7 @@
  */
 
 import type { JsonValue } from '../../model/desiredGraph';
-import type { ApplyResult, CostEstimate, Plan, PlanEntry, ProgressEvent } from '../../model/plan';
+import { WITHOUT_SNAPSHOT, type ApplyResult, type CostEstimate, type Plan, type PlanEntry, type ProgressEvent } from '../../model/plan';
 import type { FieldChange } from '../../model/providerApi';
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -48,6 +48,9 @@ export function renderPlan(plan: Plan, where: string, who?: string): string {
     for (const id of plan.statefulDeletes) {
       const e = plan.entries.find((x) => x.id === id);
       lines.push(`  ! ${id}  ${e?.summary ?? ''}`);
+    }
+    if (plan.finalSnapshots?.length) {
+      lines.push(`  A final snapshot of ${plan.finalSnapshots.join(', ')} is kept when deleted; --confirm "${plan.environment} ${WITHOUT_SNAPSHOT}" deletes without one.`);
     }
   }
   if (plan.foreignAdoptions.length > 0) {

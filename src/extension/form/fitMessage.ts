@@ -3,7 +3,8 @@
 // error that quotes a long path), and a message over a limit would be dropped whole by the page. Lists keep their
 // first items and say how many more there were; long text is cut with "…".
 import { clip, FORM_LIMITS, RESOURCE_NAME_MAX_LENGTH, withinLength } from '../../model/limits';
-import type { FieldProblem, HostMessage, PreviewView, SizingQuestionView } from '../../model/messages';
+import type { FieldProblem, HostMessage, IdentityView, PreviewView, SizingQuestionView } from '../../model/messages';
+import type { CostEstimate } from '../../model/plan';
 import { capFormOptions } from './options';
 
 export function fitHostMessage(message: HostMessage): HostMessage {
@@ -20,8 +21,11 @@ export function fitHostMessage(message: HostMessage): HostMessage {
         sizing: questions,
         preview: fitPreview(message.preview),
         summary: clip(message.summary, FORM_LIMITS.message),
+        ...(message.cost && { cost: fitCost(message.cost) }),
       };
     }
+    case 'identity':
+      return { ...message, identity: fitIdentity(message.identity) };
     case 'submitFailed':
       return { ...message, message: clip(message.message, FORM_LIMITS.message), problems: fitProblems(message.problems) };
     case 'dropped':
@@ -84,4 +88,22 @@ function fitPreview(preview: PreviewView): PreviewView {
     `…and ${(preview.warnings.length - FORM_LIMITS.warnings + 1).toLocaleString('en-US')} more warnings.`,
   ];
   return { state: 'ok', resourceCount: preview.resourceCount, groups, warnings };
+}
+
+/** At most FORM_LIMITS.costLines lines, the last saying how many more there were (their prices stay in the total). */
+function fitCost(cost: CostEstimate): CostEstimate {
+  const text = (v: string) => clip(v, FORM_LIMITS.line);
+  const lines = cost.lines.map((l) => ({ ...l, id: text(l.id), summary: text(l.summary), basis: text(l.basis) }));
+  const kept = lines.length <= FORM_LIMITS.costLines ? lines : [
+    ...lines.slice(0, FORM_LIMITS.costLines - 1),
+    { id: 'more', summary: '', monthlyUsd: null, basis: `…and ${(lines.length - FORM_LIMITS.costLines + 1).toLocaleString('en-US')} more resources, counted in the total` },
+  ];
+  return { ...cost, lines: kept, pricesTakenAt: clip(cost.pricesTakenAt, FORM_LIMITS.label), source: text(cost.source) };
+}
+
+function fitIdentity(identity: IdentityView): IdentityView {
+  if (identity.state === 'checking') return identity;
+  if (identity.state === 'failed') return { state: 'failed', message: clip(identity.message, FORM_LIMITS.message) };
+  const text = (v: string) => clip(v, FORM_LIMITS.line);
+  return { state: 'ok', principal: text(identity.principal), scope: text(identity.scope), ...(identity.source !== undefined && { source: text(identity.source) }) };
 }

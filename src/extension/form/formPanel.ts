@@ -9,6 +9,9 @@ import type { WorkspaceApp } from '../workspaceApps';
 import { draftFromEnvironment, evaluateDraft, newDraft, toFieldProblem } from './draft';
 import { fitHostMessage } from './fitMessage';
 import { renderPage } from './html';
+import { costPreview } from './costPreview';
+import { FormIdentity } from './identityCheck';
+import type { ProviderIdentity } from '../../model/providerApi';
 
 /** What a form panel needs from the rest of the extension. */
 export interface FormHost {
@@ -25,6 +28,8 @@ export interface FormHost {
   openEnvironmentsFile(root: string): Promise<void>;
   /** The store reloaded the file (a conflict): take its view, so names and the tree are current. */
   storesChanged(): Promise<void>;
+  /** Who would act with a draft's provider settings (shown in the form); absent: the form says it cannot tell. */
+  identity?(root: string, env: Environment, signal: AbortSignal): Promise<ProviderIdentity>;
 }
 
 const VIEW_TYPE = 'encore.environmentForm';
@@ -42,6 +47,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
   private options: FormOptions | undefined;
   private lastSeq = 0;
   private saving = false;
+  private readonly identity: FormIdentity;
 
   static show(host: FormHost, root: string, original?: Environment): EnvironmentFormPanel {
     const key = original ? `edit:${root}:${original.name}` : `create:${root}`;
@@ -69,6 +75,8 @@ export class EnvironmentFormPanel implements vscode.Disposable {
       // No retainContextWhenHidden: the page keeps its state with setState and is rebuilt when shown again.
       { enableScripts: true, localResourceRoots: [bundle] },
     );
+    const ask = host.identity?.bind(host);
+    this.identity = new FormIdentity(ask && ((env, signal) => ask(root, env, signal)), (m) => this.post(m));
     this.panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'encore.svg');
     const webview = this.panel.webview;
     webview.html = renderPage({
@@ -125,13 +133,15 @@ export class EnvironmentFormPanel implements vscode.Disposable {
           draft: this.draft,
           options: this.options,
         });
-        this.evaluateAndPost(this.draft, this.lastSeq);
+        const first = this.evaluateAndPost(this.draft, this.lastSeq);
+        // A reloaded page asks again: it lost the identity it showed.
+        this.identity.update(this.draft, first.env, true);
         return;
       }
       case 'change':
         this.draft = message.draft;
         this.lastSeq = Math.max(this.lastSeq, message.seq);
-        this.evaluateAndPost(message.draft, message.seq);
+        this.identity.update(message.draft, this.evaluateAndPost(message.draft, message.seq).env);
         return;
       case 'submit':
         this.draft = message.draft;
@@ -144,6 +154,8 @@ export class EnvironmentFormPanel implements vscode.Disposable {
       case 'refreshOptions':
         this.options = await this.host.discoverOptions(this.root);
         this.post({ type: 'options', options: this.options });
+        // A new login (aws sso login, a new context) may change who acts.
+        if (this.draft) this.identity.update(this.draft, this.evaluate(this.draft).env, true);
         return;
       case 'openEnvironmentsFile':
         await this.host.openEnvironmentsFile(this.root);
@@ -169,7 +181,8 @@ export class EnvironmentFormPanel implements vscode.Disposable {
 
   private evaluateAndPost(draft: FormDraft, seq: number) {
     const e = this.evaluate(draft);
-    this.post({ type: 'evaluation', seq, problems: e.problems, sizing: e.sizing, preview: e.preview, summary: e.summary });
+    const cost = e.preview.state === 'ok' ? costPreview(this.host.model(this.root), e.env, this.host.graphFor) : undefined;
+    this.post({ type: 'evaluation', seq, problems: e.problems, sizing: e.sizing, preview: e.preview, summary: e.summary, ...(cost && { cost }) });
     return e;
   }
 
@@ -231,6 +244,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
 
   dispose(): void {
     EnvironmentFormPanel.open.delete(this.key);
+    this.identity.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
   }

@@ -3,7 +3,7 @@
 // Creates, updates (field old → new) and deletes each get a section; unchanged resources are only counted; the
 // resources whose deletion loses data get a section of their own, in red, above everything else.
 import type { JsonValue } from '../../model/desiredGraph';
-import type { Plan, PlanEntry } from '../../model/plan';
+import { WITHOUT_SNAPSHOT, type CostEstimate, type Plan, type PlanEntry } from '../../model/plan';
 import type { FieldChange } from '../../model/providerApi';
 
 /** `who`: the identity that acts (the provider's principal and where), said first. */
@@ -16,12 +16,16 @@ export function planText(plan: Plan, where: string, who?: string): string {
     `# ${create} to create, ${update} to update, ${del} to delete, ${keep} unchanged${plan.offline ? ' (offline: planned against recorded state, drift not checked)' : ''}`,
   ];
   for (const note of plan.notes) lines.push(`# note: ${note}`);
+  if (plan.cost && plan.operation === 'apply') lines.push(...costLines(plan.cost));
   const byAction = (a: PlanEntry['action']) => plan.entries.filter((e) => e.action === a);
   if (plan.statefulDeletes.length > 0) {
     lines.push('', `@@ Holds data and would be deleted: the data is lost (confirm with the name "${plan.environment}") @@`);
     for (const id of plan.statefulDeletes) {
       const e = plan.entries.find((x) => x.id === id);
       lines.push(`- ${id}  ${e?.summary ?? ''}${e?.replace ? '  [replaced]' : ''}`);
+    }
+    if (plan.finalSnapshots?.length) {
+      lines.push(`# A final snapshot of ${plan.finalSnapshots.join(', ')} is kept when deleted, unless the confirmation is "${plan.environment} ${WITHOUT_SNAPSHOT}".`);
     }
   }
   if (plan.foreignAdoptions.length > 0) {
@@ -70,4 +74,17 @@ function change(c: FieldChange): string[] {
 function show(v: JsonValue): string {
   const text = JSON.stringify(v) ?? 'null';
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
+
+const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** The estimated monthly cost, per resource and in total, marked as an estimate; unknown prices are said. */
+export function costLines(cost: CostEstimate): string[] {
+  const unknown = cost.lines.filter((l) => l.monthlyUsd === null).length;
+  const out = [
+    `# Estimated cost: about ${usd(cost.monthlyUsd)} a month${cost.complete ? '' : ` plus ${unknown} resource${unknown === 1 ? '' : 's'} whose price is unknown`}`,
+    `#   (an estimate: on-demand prices of ${cost.pricesTakenAt}, ${cost.source}; usage not included)`,
+  ];
+  for (const l of cost.lines) out.push(`#   ${(l.monthlyUsd === null ? 'unknown' : usd(l.monthlyUsd)).padStart(10)}  ${l.id}: ${l.basis}`);
+  return out;
 }

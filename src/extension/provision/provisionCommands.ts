@@ -4,10 +4,10 @@
 // the log. Every failure names its cause; a lock held by someone else names the holder, host and start time (the
 // state backend's message already does).
 import * as vscode from 'vscode';
-import { hasChanges, type Plan, type ProgressEvent } from '../../model/plan';
+import { hasChanges, parseConfirmation, WITHOUT_SNAPSHOT, type Plan, type ProgressEvent } from '../../model/plan';
 import { describeIdentity, isDriverError } from '../../model/providerApi';
 import type { EnvState } from '../../model/state';
-import type { EnvironmentSession, RunHooks, RunOutcome } from '../../session';
+import { recordedState, type EnvironmentSession, type RunHooks, type RunOutcome } from '../../session';
 import type { AppModels } from '../appModels';
 import { log } from '../log';
 import type { GraphFn } from '../tree/treeData';
@@ -180,7 +180,7 @@ async function runApply(s: ProvisionServices, t: Target, session: EnvironmentSes
   // Data that would be lost needs the typed name before anything runs, as in the CLI's --confirm.
   let confirm: string | undefined;
   if (reviewed && reviewed.statefulDeletes.length > 0) {
-    confirm = await typedName(t, `Apply deletes ${reviewed.statefulDeletes.length} resource(s) that hold data (${reviewed.statefulDeletes.join(', ')}).`);
+    confirm = await typedName(t, `Apply deletes ${reviewed.statefulDeletes.length} resource(s) that hold data (${reviewed.statefulDeletes.join(', ')}).`, reviewed.finalSnapshots ?? []);
     if (confirm === undefined) return;
   }
   // Taking over someone else's objects needs its own yes, as the CLI's --adopt; only the ones the plan showed.
@@ -203,11 +203,12 @@ async function runApply(s: ProvisionServices, t: Target, session: EnvironmentSes
       adopt,
       // Without a reviewed plan (tree or palette), the fresh plan made under the lock is shown and approved first.
       approve: reviewed ? undefined : async (plan) => {
+        const who = await identityOf(t, session, new AbortController().signal);
         const { create, update, delete: del } = plan.counts;
         const foreign = plan.foreignAdoptions.length;
         const go = foreign > 0 ? 'Adopt and Apply' : 'Apply';
         const adoption = foreign > 0 ? ` It takes over ${foreign} object(s) that exist but were not made by this tool.` : '';
-        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?${adoption}`, { modal: true, detail: planText(plan, 'fresh plan') }, go);
+        const answer = await vscode.window.showWarningMessage(`Apply to "${t.env.name}": ${create} to create, ${update} to update, ${del} to delete?${adoption}`, { modal: true, detail: planText(plan, 'fresh plan', who) }, go);
         return answer === go ? (foreign > 0 ? 'adopt' : true) : false;
       },
     }),
@@ -215,21 +216,31 @@ async function runApply(s: ProvisionServices, t: Target, session: EnvironmentSes
 }
 
 async function runDestroy(s: ProvisionServices, t: Target, session: EnvironmentSession): Promise<void> {
-  const confirm = await typedName(t, 'Destroy deletes everything recorded for this environment, data included.');
+  // The databases that keep a final snapshot, from the recorded state on this machine (the engine checks again).
+  const recorded = await recordedState(t.root, t.env).catch(() => null);
+  const snapshots = Object.values(recorded?.state?.resources ?? {}).filter((r) => r.resource.settings.finalSnapshot === true && r.origin !== 'adopted').map((r) => r.resource.id);
+  const confirm = await typedName(t, 'Destroy deletes everything recorded for this environment, data included.', snapshots);
   if (confirm === undefined) return;
   await runOperation(s, t, session, 'destroy', (hooks) => session.destroy({ ...hooks, confirm }));
 }
 
-async function typedName(t: Target, what: string): Promise<string | undefined> {
+/**
+ * The typed confirmation of a data loss. With databases that keep a final snapshot (`snapshots`), the user may
+ * decline it by typing "<name> without snapshot".
+ */
+async function typedName(t: Target, what: string, snapshots: readonly string[] = []): Promise<string | undefined> {
   const name = t.env.name;
+  const declinable = snapshots.length > 0;
+  const snapshotNote = declinable ? ` A final snapshot of ${snapshots.join(', ')} is kept; type "${name} ${WITHOUT_SNAPSHOT}" to delete without one.` : '';
+  const ok = (v: string) => (declinable ? parseConfirmation(v, name).confirmed : v === name);
   const typed = await vscode.window.showInputBox({
     title: `Confirm with the environment's name`,
-    prompt: `${what} Type "${name}" to go ahead.`,
+    prompt: `${what} Type "${name}" to go ahead.${snapshotNote}`,
     placeHolder: name,
     ignoreFocusOut: true,
-    validateInput: (v) => (v === name ? undefined : `Type ${name} to confirm`),
+    validateInput: (v) => (ok(v) ? undefined : declinable ? `Type ${name} (or ${name} ${WITHOUT_SNAPSHOT}) to confirm` : `Type ${name} to confirm`),
   });
-  return typed === name ? typed : undefined;
+  return typed !== undefined && ok(typed) ? typed : undefined;
 }
 
 /** The progress notification, the log, the tree's statuses and the final notification around one engine run. */

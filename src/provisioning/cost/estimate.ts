@@ -161,3 +161,12 @@ function total(lines: CostLine[], table: { takenAt: string; source: string }): C
     source: table.source,
   };
 }
+
+/** The estimate for an environment's graph, for the providers that have a price table (AWS, GCP); undefined otherwise. */
+export function estimateCost(graph: DesiredGraph, env: { provider: { kind: string; region?: string } }): CostEstimate | undefined {
+  const region = env.provider.region;
+  if (!region || graph.provider !== env.provider.kind) return undefined;
+  if (graph.provider === 'aws') return estimateAwsCost(graph, region);
+  if (graph.provider === 'gcp') return estimateGcpCost(graph, region);
+  return undefined;
+}

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { outputRefs, type DesiredGraph, type DesiredResource, type ProviderKind } from '../../model/desiredGraph';
-import { hasChanges, type ApplyResult, type Plan, type ProgressEvent } from '../../model/plan';
+import { hasChanges, parseConfirmation, WITHOUT_SNAPSHOT, type ApplyResult, type Plan, type ProgressEvent } from '../../model/plan';
 import type { ProviderDriver } from '../../model/providerApi';
 import { emptyState, type EnvState, type LoadedState, type StateBackend, type StateVersion } from '../../model/state';
 import { jsonEqual } from './diff';
@@ -147,6 +147,7 @@ async function execute(
       emit: (e) => options.onProgress?.(e),
       resourceOf: (id) => desired.get(id) ?? recordedResources.get(id),
       referenced: referencedOutputs(graph?.resources ?? []),
+      ...(plan.statefulDeletes.length > 0 && { confirmed: { ids: new Set(plan.statefulDeletes), finalSnapshot: parseConfirmation(options.confirm, plan.environment).finalSnapshots } }),
     },
     steps.filter((s) => s.number > 0).length,
   );
@@ -209,12 +210,12 @@ function checkReviewed(plan: Plan, reviewed: Plan | undefined): void {
 }
 
 function checkConfirmation(plan: Plan, confirm: string | undefined): void {
-  if (plan.statefulDeletes.length === 0 || confirm === plan.environment) return;
+  if (plan.statefulDeletes.length === 0 || parseConfirmation(confirm, plan.environment).confirmed) return;
   const list = plan.statefulDeletes.join(', ');
   const what = confirm === undefined ? 'no confirmation was given' : `the confirmation "${confirm}" is not the environment's name`;
   throw new EngineError(
     'confirmation-required',
-    `${plan.operation} would delete resources that hold data (${list}); their data would be lost. Nothing was changed: ${what}. To go ahead, confirm with the environment's name, "${plan.environment}".`,
+    `${plan.operation} would delete resources that hold data (${list}); their data would be lost. Nothing was changed: ${what}. To go ahead, confirm with the environment's name, "${plan.environment}"${plan.finalSnapshots?.length ? ` (the databases keep a final snapshot; "${plan.environment} ${WITHOUT_SNAPSHOT}" deletes them without one)` : ''}.`,
   );
 }
 

@@ -167,7 +167,17 @@ function finish(environment: string, provider: ProviderKind, operation: Plan['op
     statefulDeletes: entries.filter((e) => e.stateful && ((e.action === 'delete' && !e.leave) || e.replace)).map((e) => e.id),
     foreignAdoptions: entries.filter((e) => e.adopt && e.foreign).map((e) => e.id),
     notes,
+    ...withFinalSnapshots(entries, loaded),
   };
+}
+
+/** The stateful deletes whose recorded settings keep a final snapshot (RDS), for the confirmation to offer declining. */
+function withFinalSnapshots(entries: PlanEntry[], loaded: LoadedState): Pick<Plan, 'finalSnapshots'> {
+  const ids = entries
+    .filter((e) => e.stateful && ((e.action === 'delete' && !e.leave) || e.replace))
+    .filter((e) => loaded.state?.resources[e.id]?.resource.settings.finalSnapshot === true)
+    .map((e) => e.id);
+  return ids.length > 0 ? { finalSnapshots: ids } : {};
 }
 
 function decide(

@@ -35,6 +35,8 @@ export interface StepEnv {
   resourceOf: (id: string) => DesiredResource | undefined;
   /** Per resource id, the output attributes other resources refer to. */
   referenced?: Map<string, Set<string>>;
+  /** The stateful deletes the user confirmed (the plan's statefulDeletes), and whether the final snapshots stay. */
+  confirmed?: { ids: ReadonlySet<string>; finalSnapshot: boolean };
 }
 
 const VERB: Record<Exclude<PlanEntry['action'], 'keep'>, string> = { create: 'creating', update: 'updating', delete: 'deleting' };
@@ -240,7 +242,12 @@ export class StepRunner {
   }
 
   private context(step: Step): StepContext {
-    return { signal: this.env.signal, progress: (message) => this.event(step, 'progress', message) };
+    const confirmed = this.env.confirmed;
+    return {
+      signal: this.env.signal,
+      progress: (message) => this.event(step, 'progress', message),
+      ...(confirmed?.ids.has(step.resource.id) && { confirmedDataLoss: { finalSnapshot: confirmed.finalSnapshot } }),
+    };
   }
 
   private retrying(step: Step, err: Error): void {

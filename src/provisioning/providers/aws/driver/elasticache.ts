@@ -13,6 +13,52 @@ import { asTagList, bool, isCode, marked, num, out, poll, readyStatus, str, stri
 const ecSdk = () => import('@aws-sdk/client-elasticache');
 const smSdk = () => import('@aws-sdk/client-secrets-manager');
 const subnetGroupName = (name: string) => `${name}-subnets`.toLowerCase();
+export const parameterGroupName = (name: string) => `${name}-params`.toLowerCase();
+/** "7.2" → "redis7": the parameter group family of an engine version. */
+const familyOf = (engine: string, version: string) => `${engine}${version.split('.')[0]}`;
+
+/** The Redis parameters the settings ask for: the eviction policy from the code and the memory Redis keeps for itself. */
+function wantedParameters(s: Record<string, unknown>): { ParameterName: string; ParameterValue: string }[] {
+  const out: { ParameterName: string; ParameterValue: string }[] = [];
+  if (typeof s.maxmemoryPolicy === 'string') out.push({ ParameterName: 'maxmemory-policy', ParameterValue: s.maxmemoryPolicy });
+  if (typeof s.reservedMemoryPercent === 'number') out.push({ ParameterName: 'reserved-memory-percent', ParameterValue: String(s.reservedMemoryPercent) });
+  return out;
+}
+
+/**
+ * The group's own parameter group, made on first use and brought to the wanted values on every apply (a Modify of
+ * the same values is a no-op on AWS). None when the settings ask for no parameter: the engine's default applies.
+ */
+async function ensureParameterGroup(r: ResolvedResource, c: AwsContext, signal: AbortSignal): Promise<{ name: string; created: boolean } | undefined> {
+  const params = wantedParameters(r.resolved);
+  if (params.length === 0) return undefined;
+  const sdk = await ecSdk();
+  const name = parameterGroupName(r.name);
+  let created = true;
+  try {
+    await c.clients.send('ElastiCache', new sdk.CreateCacheParameterGroupCommand({
+      CacheParameterGroupName: name, CacheParameterGroupFamily: familyOf(str(r.resolved, 'engine', r.id), str(r.resolved, 'engineVersion', r.id)),
+      Description: `Encore environment ${c.environment}: ${r.name}`, Tags: asTagList(tagsFor(r, c)),
+    }), signal);
+  } catch (err) {
+    if (!isCode(err, 'CacheParameterGroupAlreadyExists', 'CacheParameterGroupAlreadyExistsFault')) throw err;
+    created = false;
+  }
+  await c.clients.send('ElastiCache', new sdk.ModifyCacheParameterGroupCommand({ CacheParameterGroupName: name, ParameterNameValues: params }), signal);
+  return { name, created };
+}
+
+/** The values the group's parameter group has for the parameters the settings manage. */
+async function parametersOf(c: AwsContext, r: DesiredResource, signal: AbortSignal): Promise<Record<string, string> | null> {
+  const { DescribeCacheParametersCommand } = await ecSdk();
+  try {
+    const answer = await c.clients.send('ElastiCache', new DescribeCacheParametersCommand({ CacheParameterGroupName: parameterGroupName(r.name), Source: 'user' }), signal);
+    return Object.fromEntries((answer.Parameters ?? []).map((p) => [p.ParameterName ?? '', p.ParameterValue ?? '']));
+  } catch (err) {
+    if (isCode(err, 'CacheParameterGroupNotFound', 'CacheParameterGroupNotFoundFault')) return null;
+    throw err;
+  }
+}
 export const authTokenSecretName = (name: string) => `encore-environments/${name}/redis-auth-token`;
 
 async function describe(c: AwsContext, id: string, signal: AbortSignal) {
@@ -85,6 +131,7 @@ async function read(r: DesiredResource, c: AwsContext, signal: AbortSignal): Pro
   const g = await describe(c, r.name, signal);
   if (!g) return null;
   const members = g.MemberClusters ?? [];
+  const parameters = wantedParameters(r.settings).length > 0 ? await parametersOf(c, r, signal) : null;
   return {
     externalId: g.ARN ?? r.name,
     observed: {
@@ -95,6 +142,10 @@ async function read(r: DesiredResource, c: AwsContext, signal: AbortSignal): Pro
       multiAZ: g.MultiAZ === 'enabled',
       transitEncryption: g.TransitEncryptionEnabled ?? false,
       atRestEncryption: g.AtRestEncryptionEnabled ?? false,
+      ...(parameters && {
+        maxmemoryPolicy: parameters['maxmemory-policy'] ?? null,
+        reservedMemoryPercent: parameters['reserved-memory-percent'] === undefined ? null : Number(parameters['reserved-memory-percent']),
+      }),
     },
     outputs: await outputsOf(c, r, g, signal),
     status: readyStatus(g.Status ?? 'unknown', ['available'], ['create-failed']),
@@ -118,6 +169,7 @@ async function ensure(r: ResolvedResource, c: AwsContext, step: StepContext): Pr
   const clusters = num(s, 'numCacheClusters', r.id);
   const failover = bool(s, 'automaticFailover');
   if (failover && clusters < 2) throw new DriverError('invalid', `${r.id}: automatic failover needs a replica (numCacheClusters ≥ 2)`, { resourceId: r.id });
+  const parameterGroup = await ensureParameterGroup(r, c, signal);
   let g = await describe(c, r.name, signal);
   if (!g) {
     const token = await ensureToken(r, c, signal);
@@ -136,6 +188,7 @@ async function ensure(r: ResolvedResource, c: AwsContext, step: StepContext): Pr
         AtRestEncryptionEnabled: bool(s, 'atRestEncryption'),
         AuthToken: token,
         CacheSubnetGroupName: group,
+        ...(parameterGroup && { CacheParameterGroupName: parameterGroup.name }),
         SecurityGroupIds: [str(s, 'securityGroupId', r.id)],
         Tags: tags,
       }), signal);
@@ -150,6 +203,11 @@ async function ensure(r: ResolvedResource, c: AwsContext, step: StepContext): Pr
       await c.clients.send('ElastiCache', new sdk.ModifyReplicationGroupCommand({
         ReplicationGroupId: r.name, ApplyImmediately: true, CacheNodeType: str(s, 'nodeType', r.id), AutomaticFailoverEnabled: failover, MultiAZEnabled: bool(s, 'multiAZ'),
       }), signal);
+    }
+    if (parameterGroup?.created) {
+      // A group made before it had a parameter group of its own (an earlier version of the tool) is moved onto it.
+      await waitAvailable(r, c, step);
+      await c.clients.send('ElastiCache', new sdk.ModifyReplicationGroupCommand({ ReplicationGroupId: r.name, ApplyImmediately: true, CacheParameterGroupName: parameterGroup.name }), signal);
     }
     const members = g.MemberClusters?.length ?? 0;
     if (members < clusters) {
@@ -193,6 +251,12 @@ async function remove(r: DesiredResource, c: AwsContext, step: StepContext): Pro
   } catch (err) {
     if (!isCode(err, 'CacheSubnetGroupNotFoundFault', 'CacheSubnetGroupNotFound')) throw err;
   }
+  // After the group: a parameter group in use cannot be deleted.
+  try {
+    await c.clients.send('ElastiCache', new sdk.DeleteCacheParameterGroupCommand({ CacheParameterGroupName: parameterGroupName(r.name) }), signal);
+  } catch (err) {
+    if (!isCode(err, 'CacheParameterGroupNotFound', 'CacheParameterGroupNotFoundFault')) throw err;
+  }
   const { DeleteSecretCommand } = await smSdk();
   try {
     await c.clients.send('Secrets Manager', new DeleteSecretCommand({ SecretId: authTokenSecretName(r.name), ForceDeleteWithoutRecovery: true }), signal);
@@ -202,7 +266,7 @@ async function remove(r: DesiredResource, c: AwsContext, step: StepContext): Pro
 }
 
 export const elastiCacheHandler: Handler = {
-  managed: ['engine', 'nodeType', 'numCacheClusters', 'automaticFailover', 'multiAZ', 'transitEncryption', 'atRestEncryption'],
+  managed: ['engine', 'nodeType', 'numCacheClusters', 'automaticFailover', 'multiAZ', 'transitEncryption', 'atRestEncryption', 'maxmemoryPolicy', 'reservedMemoryPercent'],
   read,
   create: ensure,
   update: ensure,

@@ -10,6 +10,7 @@
 
 import type { DesiredResource } from '../../../../model/desiredGraph';
 import { DriverError, type LiveObject, type Outputs, type ResolvedResource, type StepContext } from '../../../../model/providerApi';
+import { rdsCaBundle } from '../rdsCa';
 import { asTagList, bool, isCode, marked, num, out, poll, readyStatus, str, strings, tagRecord, tagsFor, type AwsContext, type Handler } from './common';
 
 const rdsSdk = () => import('@aws-sdk/client-rds');
@@ -47,9 +48,10 @@ async function outputsOf(c: AwsContext, db: Instance, signal: AbortSignal): Prom
   if (db.Endpoint?.Address) o.address = out(db.Endpoint.Address);
   if (db.Endpoint?.Port) o.port = out(db.Endpoint.Port);
   if (db.MasterUserSecret?.SecretArn) o.masterSecretArn = out(db.MasterUserSecret.SecretArn);
-  // The CA the instance's certificate chains to. The PEM bundle itself is published by AWS outside the API
-  // (truststore.pki.rds.amazonaws.com): what the API gives is the CA's identifier.
-  o.caCertificate = out(db.CACertificateIdentifier ?? '');
+  // The CA the instance's certificate chains to: the API gives its identifier, rdsCa.ts the PEM bundle that
+  // Encore's tls_config.ca wants (an unknown region gets no bundle, so the apps verify with the system's roots).
+  o.caCertificateId = out(db.CACertificateIdentifier ?? '');
+  o.caCertificate = out((await rdsCaBundle(c.region, db.CACertificateIdentifier)) ?? '');
   const password = await masterPassword(c, db, signal);
   if (password !== undefined) o.masterPassword = out(password, true);
   return o;
@@ -178,12 +180,16 @@ async function remove(r: DesiredResource, c: AwsContext, step: StepContext): Pro
     if (!marked(tagRecord(db.TagList), r, c)) throw new DriverError('conflict', `${r.id}: RDS instance ${r.name} does not carry this environment's tags; it was left in place`, { resourceId: r.id });
     if (db.DBInstanceStatus !== 'deleting') {
       if (db.DeletionProtection) {
+        // Only the user's typed confirmation lifts it: any other delete stops here with the instance untouched.
+        if (!step.confirmedDataLoss) {
+          throw new DriverError('conflict', `${r.id}: RDS instance ${r.name} has deletion protection, which is lifted only inside a confirmed destroy (the environment's name typed); it was left in place`, { resourceId: r.id });
+        }
         step.progress(`lifting the deletion protection of ${r.name} (confirmed destroy)`);
         await c.clients.send('RDS', new sdk.ModifyDBInstanceCommand({ DBInstanceIdentifier: r.name, DeletionProtection: false, ApplyImmediately: true }), signal);
       }
-      const keep = r.settings.finalSnapshot !== false;
+      const keep = r.settings.finalSnapshot !== false && step.confirmedDataLoss?.finalSnapshot !== false;
       const snapshot = finalSnapshotId(r.name);
-      if (keep) step.progress(`deleting ${r.name}, keeping the final snapshot ${snapshot}`);
+      step.progress(keep ? `deleting ${r.name}, keeping the final snapshot ${snapshot}` : `deleting ${r.name} without a final snapshot (the confirmation declined it)`);
       try {
         await c.clients.send('RDS', new sdk.DeleteDBInstanceCommand({
           DBInstanceIdentifier: r.name, ...(keep ? { FinalDBSnapshotIdentifier: snapshot } : { SkipFinalSnapshot: true }), DeleteAutomatedBackups: false,
