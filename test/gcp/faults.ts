@@ -57,6 +57,24 @@ export class Faults {
     return this.defaultPolls;
   }
 
+  private hangs: { matches: (service: string, method: string) => boolean; release: Promise<void> }[] = [];
+
+  /** Calls of `method` ('*': every call) get no answer until the returned function is called. */
+  hang(method = '*'): () => void {
+    let release!: () => void;
+    const entry = { matches: methodMatcher(method), release: new Promise<void>((resolve) => (release = resolve)) };
+    this.hangs.push(entry);
+    return () => {
+      this.hangs = this.hangs.filter((h) => h !== entry);
+      release();
+    };
+  }
+
+  /** Resolves when this call may be answered (at once unless a hang holds it). */
+  async held(service: string, method: string): Promise<void> {
+    for (const h of this.hangs) if (h.matches(service, method)) await h.release;
+  }
+
   clear(): void {
     this.rules = [];
     this.polls.clear();

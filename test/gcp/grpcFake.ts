@@ -144,7 +144,7 @@ export class GrpcFake {
           callback(toServiceError(fault));
           return;
         }
-        Promise.resolve()
+        this.faults.held(shortService, method)
           .then(() => handler(call.request, { service: serviceName, method, metadata: call.metadata }))
           .then(
             (response) => callback(null, response),

@@ -176,6 +176,7 @@ export class RestFake {
       }
       const fault = this.faults.check(route.service.split('.').pop()!, route.method);
       if (fault) throw fault;
+      await this.faults.held(route.service.split('.').pop()!, route.method);
       this.send(res, 200, await handler(decoded, { service: route.service, method: route.method, headers: req.headers }));
     } catch (err) {
       const fake = err instanceof FakeError ? err : new FakeError(GrpcStatus.INTERNAL, `${this.options.name} failed in ${route.method}: ${err instanceof Error ? err.stack : String(err)}`);

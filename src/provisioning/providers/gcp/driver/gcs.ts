@@ -54,7 +54,8 @@ async function ensure(r: ResolvedResource, c: GcpContext, step: { signal: AbortS
   if (!bucket) {
     await c.call('storage', 'buckets.insert', () => storage.createBucket(r.name, wanted), step.signal);
   } else {
-    const { location: _location, ...changeable } = wanted;
+    // A bucket's location is fixed at creation.
+    const changeable = { versioning: wanted.versioning, iamConfiguration: wanted.iamConfiguration };
     await c.call('storage', 'buckets.patch', () => storage.bucket(r.name).setMetadata({ ...changeable, labels: { ...plainLabels(bucket.labels), ...wanted.labels } }), step.signal);
   }
   if (bool(r.resolved, 'publicRead')) {

@@ -126,7 +126,7 @@ async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Pr
   const { signal } = step;
   const base = computeBase(c);
   const region = str(r.resolved, 'region', r.id);
-  let network = await getOrNull(c, 'compute', 'networks.get', `${base}/global/networks/${r.name}`, signal);
+  const network = await getOrNull(c, 'compute', 'networks.get', `${base}/global/networks/${r.name}`, signal);
   if (!network) {
     const op = await rest(c, 'compute', 'networks.insert', 'POST', `${base}/global/networks`, signal, {
       name: r.name, autoCreateSubnetworks: false, description: descriptionMark(r, c), routingConfig: { routingMode: 'REGIONAL' },

@@ -155,7 +155,8 @@ async function ensureSub(r: ResolvedResource, c: GcpContext, step: { signal: Abo
       if (!isAlreadyExists(err)) throw err;
     }
   } else {
-    const { enableExactlyOnceDelivery: _once, enableMessageOrdering: _ordering, ...changeable } = spec;
+    // Exactly-once and ordering are fixed at creation.
+    const changeable = { ackDeadlineSeconds: spec.ackDeadlineSeconds, messageRetentionDuration: spec.messageRetentionDuration, retryPolicy: spec.retryPolicy, deadLetterPolicy: spec.deadLetterPolicy };
     await c.call('pubsub', 'subscriptions.update', () => pubsub.subscription(r.name).setMetadata({ ...changeable, labels: { ...plainLabels(sub.labels), ...spec.labels } }), step.signal);
   }
   c.names.set(r.id, r.name);
