@@ -10,7 +10,7 @@
 import type { AuthClient, gaxios } from 'google-auth-library';
 import { DriverError, type DriverErrorCode } from '../../../model/providerApi';
 import { loadAdc, type AdcDescription } from './adc';
-import { explainGcpError, scrub } from './errors';
+import { explainGcpError, GcpCredentialsError, scrub } from './errors';
 import { activeGcloudConfiguration, defaultGcloudEnvironment, type GcloudEnvironment } from './gcloudConfig';
 
 /** The APIs the provider calls, by gcloud's name for their endpoint override. */
@@ -143,7 +143,13 @@ function abortError(signal: AbortSignal): Error {
 /** Loads ADC and decides the endpoints. Makes no request to Google (the first token is fetched on first use). */
 export async function openGcpConnection(options: GcpConnectionOptions): Promise<GcpConnection> {
   const environment: GcloudEnvironment = { ...defaultGcloudEnvironment(), ...(options.env ? { env: options.env } : {}), ...(options.homedir ? { homedir: options.homedir } : {}) };
-  const loaded = await loadAdc({ projectId: options.project, ...(options.transporter ? { transporter: options.transporter } : {}) });
+  let loaded: Awaited<ReturnType<typeof loadAdc>>;
+  try {
+    loaded = await loadAdc({ projectId: options.project, ...(options.transporter ? { transporter: options.transporter } : {}) });
+  } catch (err) {
+    if (err instanceof GcpCredentialsError) throw new DriverError(err.driverCode, err.message);
+    throw err;
+  }
   const endpoints = new Map<GcpApi, GcpEndpoint>();
   const endpoint = (api: GcpApi) => {
     let e = endpoints.get(api);
