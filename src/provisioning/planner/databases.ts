@@ -130,7 +130,8 @@ function planDatabase(ctx: PlanContext, db: Database): void {
           diskSizeGb: size.diskGiB,
           diskAutoresize: true,
           availabilityType: 'REGIONAL',
-          backupRetainedCount: BACKUP_DAYS,
+          // Cloud SQL keeps fewer days of transaction logs than it retains backups: 8 daily backups, 7 days of PITR.
+          backupRetainedCount: BACKUP_DAYS + 1,
           pointInTimeRecovery: true,
           transactionLogRetentionDays: BACKUP_DAYS,
           deletionProtection: true,
