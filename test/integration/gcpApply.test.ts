@@ -32,6 +32,7 @@ import { RedisFake } from '../gcp/fakes/redis';
 import { ResourceManagerFake } from '../gcp/fakes/resourceManager';
 import { SecretManagerFake } from '../gcp/fakes/secretManager';
 import { FEDERATED_SUBJECT, startGcpTestbed, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION, type GcpTestbed } from '../gcp/harness';
+import { startGcsIamProxy, type GcsIamProxy } from '../gcp/gcsIamProxy';
 import { gkeTokenValidator } from '../gcp/gkeTokenValidator';
 import { watchConnections } from '../gcp/localGoogle';
 import { startTestKube, type TestKube } from '../kube/harness';
@@ -62,6 +63,7 @@ let iam: IamFake;
 let compute: ComputeFake;
 let pubsubFake: PubsubFake;
 let gcsFake: GcsFake;
+let gcsIam: GcsIamProxy;
 
 before(async () => {
   bed = await startGcpTestbed();
@@ -83,7 +85,9 @@ before(async () => {
   pubsubFake = await startPubsubFake();
   bed.http('pubsub', pubsubFake.emulatorHost);
   gcsFake = await startGcsFake();
-  bed.http('storage', `127.0.0.1:${gcsFake.port}`);
+  // fake-gcs-server has no bucket IAM: a proxy in front of it serves that part (reported by each test).
+  gcsIam = await startGcsIamProxy(gcsFake.apiEndpoint);
+  bed.http('storage', gcsIam.hostPort);
   const validate = gkeTokenValidator(bed.tokens);
   webhook = await startTokenWebhook([{ name: 'gke', validate: async (token) => { const user = validate(token); return user ? { user } : undefined; } }]);
   kube = await startTestKube({ tokenWebhook: { url: webhook.url } });
@@ -96,14 +100,14 @@ before(async () => {
 after(async () => {
   await kube?.stop();
   await webhook?.close();
-  await Promise.allSettled([sql?.stop(), iam?.stop(), compute?.stop(), pubsubFake?.stop(), gcsFake?.stop()]);
+  await Promise.allSettled([sql?.stop(), iam?.stop(), compute?.stop(), pubsubFake?.stop(), gcsIam?.stop(), gcsFake?.stop()]);
   await bed?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
   connections.stop();
   assert.deepEqual(connections.offMachine(), [], 'every connection stayed on 127.0.0.1');
 });
 
-test("the sample app's GCP Production graph: apply, read what exists independently, plan again with no change, destroy with final backups", { timeout: 600_000 }, async () => {
+test("the sample app's GCP Production graph: apply, read what exists independently, plan again with no change, destroy with final backups", { timeout: 600_000 }, async (t) => {
   const opened = await (await providerModule('gcp')).open(env, { appRoot: dir, timing: { pollIntervalMs: 20, deleteTimeoutMs: 60_000 } });
   const identity = await opened.identity(new AbortController().signal);
   assert.equal(identity.scope, `GCP project ${TEST_PROJECT} in ${TEST_REGION}`);
@@ -113,7 +117,7 @@ test("the sample app's GCP Production graph: apply, read what exists independent
   const lbs = playLoadBalancers(admin, 'prod');
   const events: ProgressEvent[] = [];
   const pubsub = new PubSub({ projectId: TEST_PROJECT, apiEndpoint: pubsubFake.emulatorHost, emulatorMode: true });
-  const storage = new Storage({ projectId: TEST_PROJECT, apiEndpoint: gcsFake.apiEndpoint });
+  const storage = new Storage({ projectId: TEST_PROJECT, apiEndpoint: `http://${gcsIam.hostPort}` });
   try {
     await opened.driver.preflight(new AbortController().signal);
     const applied = await apply(graph, { backend, driver: opened.driver, onProgress: (e) => events.push(e), retry: { attempts: 2, baseDelayMs: 10 } });
@@ -159,6 +163,14 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     const bucket = byId('gcp:gcs:order-receipts').name;
     const [bucketMeta] = await storage.bucket(bucket).getMetadata();
     assert.equal(bucketMeta.versioning?.enabled, true);
+    // fake-gcs-server drops uniform access and public access prevention and has no bucket IAM
+    // (test/integration/gcpGoFakes.test.ts): the proxy in front of it keeps them, and says how often it did.
+    const bucketRoles = gcsIam.policies.get(bucket).bindings.map((b) => [b.role, b.members]);
+    assert.deepEqual(bucketRoles.filter(([, m]) => (m as string[]).some((x) => x.includes(byId('gcp:service-account:orders').name))).map(([r]) => r).sort(), ['roles/storage.objectCreator', 'roles/storage.objectViewer'].filter((r) => (byId('gcp:service-account:orders').settings.bindings as Any[]).some((b) => b.roles.includes(r))).sort(), 'orders holds exactly its roles on its bucket');
+    assert.ok(!bucketRoles.some(([, m]) => (m as string[]).includes('allUsers')), 'a private bucket is not public');
+    assert.deepEqual(bucketMeta.iamConfiguration?.uniformBucketLevelAccess?.enabled, true);
+    assert.equal(bucketMeta.iamConfiguration?.publicAccessPrevention, 'enforced');
+    t.diagnostic(`fake-gcs-server gap: it serves no bucket IAM and drops iamConfiguration; the test proxy answered ${gcsIam.served} bucket IAM requests and restored iamConfiguration in ${gcsIam.restored} answers`);
 
     for (const name of ['EmailApiKey', 'SessionSigningKey']) {
       const stored = secrets.secrets.get(`projects/${TEST_PROJECT}/secrets/${byId(`gcp:secret:${name}`).name}`);
