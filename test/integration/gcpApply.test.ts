@@ -6,7 +6,7 @@
 // does. Then independent reads of what exists, a re-plan that changes nothing, and destroy.
 import '../gcp/tls';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,22 +21,21 @@ import { apply, destroy, planChanges } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
-import { startGcsFake, startPubsubFake, type GcsFake, type PubsubFake } from '../../scripts/gcp-fakes.mjs';
-import { bindClusterAdmin, playLoadBalancers } from '../aws/sampleEnvironment';
+import type { PubsubFake } from '../../scripts/gcp-fakes.mjs';
+import { playLoadBalancers } from '../aws/sampleEnvironment';
 import { ArtifactRegistryFake } from '../gcp/fakes/artifactRegistry';
 import { CloudSqlFake } from '../gcp/fakes/cloudSql';
 import { ComputeFake } from '../gcp/fakes/compute';
 import { GkeFake } from '../gcp/fakes/gke';
 import { IamFake } from '../gcp/fakes/iam';
 import { RedisFake } from '../gcp/fakes/redis';
-import { ResourceManagerFake } from '../gcp/fakes/resourceManager';
 import { SecretManagerFake } from '../gcp/fakes/secretManager';
-import { FEDERATED_SUBJECT, startGcpTestbed, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION, type GcpTestbed } from '../gcp/harness';
-import { startGcsIamProxy, type GcsIamProxy } from '../gcp/gcsIamProxy';
-import { gkeTokenValidator } from '../gcp/gkeTokenValidator';
+import { FEDERATED_SUBJECT, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION } from '../gcp/harness';
+import { startGcpEnvironmentBed, type GcpEnvironmentBed } from '../gcp/sampleEnvironment';
+import type { GcsIamProxy } from '../gcp/gcsIamProxy';
 import { watchConnections } from '../gcp/localGoogle';
-import { startTestKube, type TestKube } from '../kube/harness';
-import { startTokenWebhook, type TokenWebhook } from '../kube/tokenWebhook';
+import type { TestKube } from '../kube/harness';
+import type { TokenWebhook } from '../kube/tokenWebhook';
 import { simulateControllers } from './kubeControllers';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
@@ -50,7 +49,7 @@ const devEnv: Environment = { ...env, name: 'dev', type: 'development' };
 const devGraph = desiredGraph(sample, devEnv, { appId: 'sample-app' });
 
 const connections = watchConnections();
-let bed: GcpTestbed;
+let env0: GcpEnvironmentBed;
 let kube: TestKube;
 let webhook: TokenWebhook;
 let dir: string;
@@ -62,46 +61,17 @@ let sql: CloudSqlFake;
 let iam: IamFake;
 let compute: ComputeFake;
 let pubsubFake: PubsubFake;
-let gcsFake: GcsFake;
 let gcsIam: GcsIamProxy;
 
 before(async () => {
-  bed = await startGcpTestbed();
-  gke = await bed.grpc('container', new GkeFake({ version: '1.33.5-gke.1080000' }));
-  redis = await bed.grpc('redis', new RedisFake());
-  secrets = await bed.grpc('secretmanager', new SecretManagerFake());
-  registry = await bed.grpc('artifactregistry', new ArtifactRegistryFake());
-  await bed.grpc('cloudresourcemanager', new ResourceManagerFake([{ projectId: TEST_PROJECT, projectNumber: TEST_PROJECT_NUMBER }]));
-  for (const f of [gke, redis, secrets, registry]) f.faults.operationPolls('*', 2);
-  sql = await new CloudSqlFake({ authorize: bed.accepted }).start();
-  sql.faults.operationPolls('*', 2);
-  bed.http('sql', `127.0.0.1:${sql.port}`);
-  // Workload Identity bindings need the project's pool, which exists once a cluster has Workload Identity.
-  iam = await new IamFake({ authorize: bed.accepted, workloadPoolExists: (project) => [...gke.clusters.values()].some((c) => c.workloadIdentityConfig?.workloadPool === `${project}.svc.id.goog`) }).start();
-  bed.http('iam', `127.0.0.1:${iam.port}`);
-  compute = await new ComputeFake({ id: TEST_PROJECT, number: TEST_PROJECT_NUMBER }).start();
-  bed.http('compute', `127.0.0.1:${compute.port}`);
-  bed.http('servicenetworking', `127.0.0.1:${compute.port}`);
-  pubsubFake = await startPubsubFake();
-  bed.http('pubsub', pubsubFake.emulatorHost);
-  gcsFake = await startGcsFake();
-  // fake-gcs-server has no bucket IAM: a proxy in front of it serves that part (reported by each test).
-  gcsIam = await startGcsIamProxy(gcsFake.apiEndpoint);
-  bed.http('storage', gcsIam.hostPort);
-  const validate = gkeTokenValidator(bed.tokens);
-  webhook = await startTokenWebhook([{ name: 'gke', validate: async (token) => { const user = validate(token); return user ? { user } : undefined; } }]);
-  kube = await startTestKube({ tokenWebhook: { url: webhook.url } });
-  gke.setControlPlane({ endpoint: new URL(kube.server).host, caPem: readFileSync(kube.caFile, 'utf8') });
-  // What GKE's IAM integration gives a project owner on the cluster, played by a ClusterRoleBinding.
-  await bindClusterAdmin(kube, FEDERATED_SUBJECT);
+  env0 = await startGcpEnvironmentBed();
+  ({ kube, webhook, gke, redis, secrets, registry, sql, iam, compute, gcsIam } = env0);
+  pubsubFake = env0.pubsub;
   dir = mkdtempSync(path.join(os.tmpdir(), 'gcp-apply-'));
 });
 
 after(async () => {
-  await kube?.stop();
-  await webhook?.close();
-  await Promise.allSettled([sql?.stop(), iam?.stop(), compute?.stop(), pubsubFake?.stop(), gcsIam?.stop(), gcsFake?.stop()]);
-  await bed?.stop();
+  await env0?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
   connections.stop();
   assert.deepEqual(connections.offMachine(), [], 'every connection stayed on 127.0.0.1');
