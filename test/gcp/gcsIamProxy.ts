@@ -1,8 +1,8 @@
 // fake-gcs-server answers bucket IAM (GET/PUT /storage/v1/b/{bucket}/iam) 404 and drops a bucket's iamConfiguration
-// (uniform bucket-level access, public access prevention), both of which Cloud Storage keeps and the GCP provider
-// sets. This loopback proxy forwards every request to fake-gcs-server, except bucket IAM, which it serves from an
+// (uniform bucket-level access, public access prevention) and labels (the provider's mark), all of which Cloud
+// Storage keeps and the GCP provider sets. This loopback proxy forwards every request to fake-gcs-server, except bucket IAM, which it serves from an
 // IamPolicies store as Cloud Storage's JSON API does (etag concurrency, a missing bucket 404), and it keeps the
-// iamConfiguration a bucket insert or patch sent, adding it back to the bucket's metadata. What it covered is
+// iamConfiguration and labels a bucket insert or patch sent, adding them back to the bucket's metadata. What it covered is
 // counted, so a test reports the gap instead of hiding it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ export interface GcsIamProxy {
   policies: IamPolicies;
   /** Bucket IAM requests served here because fake-gcs-server does not serve them. */
   served: number;
-  /** Bucket metadata answers to which the kept iamConfiguration was added. */
+  /** Bucket metadata answers to which the kept iamConfiguration and labels were added. */
   restored: number;
   stop(): Promise<void>;
 }
@@ -23,11 +23,11 @@ export async function startGcsIamProxy(upstream: string): Promise<GcsIamProxy> {
   const target = new URL(upstream);
   const policies = new IamPolicies();
   const state = { served: 0, restored: 0 };
-  const iamConfigurations = new Map<string, unknown>();
+  const kept = new Map<string, { iamConfiguration?: object; labels?: object }>();
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, bucket?: string) => {
     const out = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (up) => {
-      const kept = bucket ? iamConfigurations.get(bucket) : undefined;
-      if (!kept || up.statusCode !== 200) {
+      const keep = bucket ? kept.get(bucket) : undefined;
+      if (!keep || up.statusCode !== 200) {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
         return;
@@ -37,7 +37,11 @@ export async function startGcsIamProxy(upstream: string): Promise<GcsIamProxy> {
       up.on('end', () => {
         const metadata = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
         state.restored += 1;
-        json(res, 200, { ...metadata, iamConfiguration: { ...(metadata.iamConfiguration as object | undefined), ...(kept as object) } });
+        json(res, 200, {
+          ...metadata,
+          ...(keep.iamConfiguration ? { iamConfiguration: { ...(metadata.iamConfiguration as object | undefined), ...keep.iamConfiguration } } : {}),
+          ...(keep.labels ? { labels: { ...(metadata.labels as object | undefined), ...keep.labels } } : {}),
+        });
       });
     });
     out.on('error', (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`proxy: ${err.message}`));
@@ -62,19 +66,22 @@ export async function startGcsIamProxy(upstream: string): Promise<GcsIamProxy> {
         const url = new URL(req.url ?? '/', 'http://proxy');
         const iam = /^\/storage\/v1\/b\/([^/]+)\/iam$/.exec(url.pathname);
         const bucketPath = /^\/storage\/v1\/b\/([^/]+)$/.exec(url.pathname);
-        const sent = () => (body.length > 0 ? (JSON.parse(body.toString('utf8')) as { name?: string; iamConfiguration?: object }) : {});
+        const sent = () => (body.length > 0 ? (JSON.parse(body.toString('utf8')) as { name?: string; iamConfiguration?: object; labels?: object }) : {});
+        const remember = (bucket: string, spec: { iamConfiguration?: object; labels?: object }) => {
+          const now = kept.get(bucket) ?? {};
+          if (spec.iamConfiguration) now.iamConfiguration = { ...now.iamConfiguration, ...spec.iamConfiguration };
+          if (spec.labels) now.labels = { ...now.labels, ...spec.labels };
+          kept.set(bucket, now);
+        };
         if (url.pathname === '/storage/v1/b' && req.method === 'POST') {
           const spec = sent();
-          if (spec.name && spec.iamConfiguration) iamConfigurations.set(spec.name, spec.iamConfiguration);
+          if (spec.name) remember(spec.name, spec);
           return forward(req, res, body, spec.name);
         }
         if (bucketPath) {
           const bucket = decodeURIComponent(bucketPath[1]!);
-          if (req.method === 'PATCH' || req.method === 'PUT') {
-            const spec = sent();
-            if (spec.iamConfiguration) iamConfigurations.set(bucket, { ...(iamConfigurations.get(bucket) as object | undefined), ...spec.iamConfiguration });
-          }
-          if (req.method === 'DELETE') iamConfigurations.delete(bucket);
+          if (req.method === 'PATCH' || req.method === 'PUT') remember(bucket, sent());
+          if (req.method === 'DELETE') kept.delete(bucket);
           return forward(req, res, body, req.method === 'DELETE' ? undefined : bucket);
         }
         if (!iam || (req.method !== 'GET' && req.method !== 'PUT')) return forward(req, res, body);

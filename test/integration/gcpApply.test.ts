@@ -140,7 +140,7 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     assert.ok(!bucketRoles.some(([, m]) => (m as string[]).includes('allUsers')), 'a private bucket is not public');
     assert.deepEqual(bucketMeta.iamConfiguration?.uniformBucketLevelAccess?.enabled, true);
     assert.equal(bucketMeta.iamConfiguration?.publicAccessPrevention, 'enforced');
-    t.diagnostic(`fake-gcs-server gap: it serves no bucket IAM and drops iamConfiguration; the test proxy answered ${gcsIam.served} bucket IAM requests and restored iamConfiguration in ${gcsIam.restored} answers`);
+    t.diagnostic(`fake-gcs-server gap: it serves no bucket IAM and drops iamConfiguration and labels; the test proxy answered ${gcsIam.served} bucket IAM requests and restored the dropped fields in ${gcsIam.restored} answers`);
 
     for (const name of ['EmailApiKey', 'SessionSigningKey']) {
       const stored = secrets.secrets.get(`projects/${TEST_PROJECT}/secrets/${byId(`gcp:secret:${name}`).name}`);

@@ -104,6 +104,7 @@ test('a GCP apply SIGKILLed at step boundaries, one run after another, converges
       ['Memorystore instances', world.redis.instances.size], ['service accounts', world.iam.accounts.size], ['secrets', world.secrets.secrets.size],
       ['repositories', world.registry.repositories.size],
     ] as const) assert.equal(size, 0, `no ${what} left`);
+    t.diagnostic(`fake-gcs-server gap: bucket labels (the mark a re-run recognises its bucket by) kept by the test proxy in ${world.gcsIam.restored} answers`);
     t.diagnostic(`crash safety on GCP: ${killed}/${kills.length} kills landed in applies of ${steps} steps, then converged (${reports.join('; ')})`);
   } finally {
     await lbs.stop();
