@@ -24,6 +24,16 @@ export class Faults {
   private polls = new Map<string, number>();
   /** How many GetOperation polls an operation takes before it is done, unless a method has its own number. */
   defaultPolls = 2;
+  /**
+   * When set, an operation is also done this long after it started, polled or not, as Google's operations run on
+   * their own (a crash test's killed process never polls the operation it started). Unset: polls alone.
+   */
+  operationDeadlineMs: number | undefined;
+
+  /** Whether an operation started at `started` has run past the deadline. */
+  overdue(started: number): boolean {
+    return this.operationDeadlineMs !== undefined && Date.now() - started >= this.operationDeadlineMs;
+  }
 
   constructor(private readonly api: { service: string; title: string; projectNumber: string }) {}
 

@@ -38,7 +38,8 @@ export interface GcpEnvironmentBed {
   stop(): Promise<void>;
 }
 
-export async function startGcpEnvironmentBed(): Promise<GcpEnvironmentBed> {
+/** `operationDeadlineMs`: operations also finish on their own after this long (a crash test's killed runs never poll theirs). */
+export async function startGcpEnvironmentBed(options: { operationDeadlineMs?: number } = {}): Promise<GcpEnvironmentBed> {
   const bed = await startGcpTestbed();
   const gke = await bed.grpc('container', new GkeFake({ version: '1.33.5-gke.1080000' }));
   const redis = await bed.grpc('redis', new RedisFake());
@@ -61,6 +62,7 @@ export async function startGcpEnvironmentBed(): Promise<GcpEnvironmentBed> {
   const gcs = await startGcsFake();
   const gcsIam = await startGcsIamProxy(gcs.apiEndpoint);
   bed.http('storage', gcsIam.hostPort);
+  for (const f of [gke, redis, secrets, registry, sql, iam, compute]) f.faults.operationDeadlineMs = options.operationDeadlineMs;
   const validate = gkeTokenValidator(bed.tokens);
   const webhook = await startTokenWebhook([{ name: 'gke', validate: async (token) => { const user = validate(token); return user ? { user } : undefined; } }]);
   const kube = await startTestKube({ tokenWebhook: { url: webhook.url } });

@@ -11,13 +11,15 @@ import type { DesiredResource } from '../../src/model/desiredGraph';
 import { openGcpConnection, type GcpConnection } from '../../src/provisioning/providers/gcp/connection';
 import { GcpDriver } from '../../src/provisioning/providers/gcp/driver';
 import { driverConformance } from '../conformance/driverConformance';
+import { ComputeFake } from '../gcp/fakes/compute';
 import { RedisFake } from '../gcp/fakes/redis';
-import { startGcpTestbed, TEST_PROJECT, TEST_REGION, type GcpTestbed } from '../gcp/harness';
+import { startGcpTestbed, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION, type GcpTestbed } from '../gcp/harness';
 import { watchConnections } from '../gcp/localGoogle';
 
 let bed: GcpTestbed;
 let connection: GcpConnection;
 let n = 0;
+let compute: ComputeFake;
 const connections = watchConnections();
 
 interface Case {
@@ -63,20 +65,26 @@ for (const c of CASES) {
       bed = await startGcpTestbed();
       fake = await bed.grpc(c.api, c.fake());
       fake.faults.operationPolls('*', 2);
+      compute = await new ComputeFake({ id: TEST_PROJECT, number: TEST_PROJECT_NUMBER }).start();
+      bed.http('compute', `127.0.0.1:${compute.port}`);
       connection = await openGcpConnection({ project: TEST_PROJECT, region: TEST_REGION });
+      // The instances go on the environment's network, made by the driver's own network handler.
+      const network = new GcpDriver({ environment: 'conformance', connection, pollIntervalMs: 20 });
+      const r: DesiredResource = {
+        id: 'gcp:network', kind: 'network', providerType: 'compute.googleapis.com/Network', name: 'conformance-network', source: null,
+        settings: { project: TEST_PROJECT, region: TEST_REGION, autoCreateSubnetworks: false, subnetCidr: '10.20.0.0/16', privateServicesAccess: false }, dependsOn: [], stateful: false, summary: 'network',
+      };
+      await network.create({ ...r, resolved: r.settings }, { signal: new AbortController().signal, progress: () => undefined });
+      await network.dispose();
     },
     teardown: async () => {
+      await compute?.stop();
       await bed?.stop();
       connections.stop();
       assert.deepEqual(connections.offMachine(), [], 'every connection stayed on 127.0.0.1');
       assert.ok(fake.calls.length > 0 && fake.calls.every((call) => bed.accepted(String(call.authorization).replace(/^Bearer /, ''))), 'every call carried an ADC access token');
     },
-    driver: async () => {
-      const driver = new GcpDriver({ environment: 'conformance', connection, pollIntervalMs: 20 });
-      // The instance's network comes from the network handler in a whole graph; here it is given.
-      (driver as unknown as { context: { names: Map<string, string> } }).context.names.set('gcp:network', 'conformance-network');
-      return driver;
-    },
+    driver: async () => new GcpDriver({ environment: 'conformance', connection, pollIntervalMs: 20 }),
     resource: async () => {
       const resource = c.resource(`conformance-${++n}-${Date.now().toString(36)}`.slice(0, 40));
       return { resource, changed: c.changed(resource) };

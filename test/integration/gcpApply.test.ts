@@ -158,6 +158,10 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     // --- the in-cluster half, on the test kube-apiserver through the GKE connection ---
     const sa = (await admin.find('v1', 'ServiceAccount', 'prod', 'orders')) as Any;
     assert.equal(sa.metadata.annotations['iam.gke.io/gcp-service-account'], ordersEmail, 'the orders ServiceAccount acts as its Google service account');
+    const adminSecret = (await admin.find('v1', 'Secret', 'prod', 'encore-db-admin-orders')) as Any;
+    const adminPassword = sql.passwordOf(TEST_PROJECT, byId('gcp:sql:orders').name, 'encore_admin');
+    assert.ok(adminPassword && adminPassword.length >= 32);
+    assert.equal(Buffer.from(adminSecret.data.password, 'base64').toString(), adminPassword, 'the database Job gets the password the driver set on the Cloud SQL administrator');
     const infra = JSON.parse(Buffer.from(((await admin.find('v1', 'Secret', 'prod', 'encore-infra-config')) as Any).data['infra.config.json'], 'base64').toString()) as Any;
     const gcpPubsub = (infra.pubsub as Any[]).find((p) => p.type === 'gcp_pubsub')!;
     assert.equal(gcpPubsub.project_id, TEST_PROJECT);
@@ -169,6 +173,8 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     await setSecretValue(graph, opened.driver, 'EmailApiKey', 'sk-test-4242', new AbortController().signal);
     const stored = secrets.secrets.get(`projects/${TEST_PROJECT}/secrets/${byId('gcp:secret:EmailApiKey').name}`)!;
     assert.equal(stored.versions.at(-1)?.data.toString(), 'sk-test-4242');
+    const copy = graph.resources.find((r) => r.providerType === 'k8s/v1/Secret' && r.source?.name === 'EmailApiKey')!;
+    assert.equal(Buffer.from(((await admin.find('v1', 'Secret', 'prod', copy.name)) as Any).data.value, 'base64').toString(), 'sk-test-4242', 'and its in-cluster copy the pods read');
     const statuses = await secretStatuses(graph, opened.driver, new AbortController().signal);
     assert.deepEqual(statuses.map((s) => [s.secret.name, s.status]), [['EmailApiKey', 'set'], ['SessionSigningKey', 'unset']]);
 
@@ -176,7 +182,7 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     const stateText = JSON.stringify(await backend.load());
     const authString = [...redis.instances.keys()].length > 0 ? (await (opened.driver.read(byId('gcp:memorystore:notifications'), new AbortController().signal)))?.outputs.authString?.value : undefined;
     assert.ok(typeof authString === 'string' && authString.length > 0);
-    for (const value of [authString, 'sk-test-4242']) assert.ok(!stateText.includes(value) && !JSON.stringify(events).includes(value), 'a secret value reached state or progress');
+    for (const value of [authString, 'sk-test-4242', adminPassword!]) assert.ok(!stateText.includes(value) && !JSON.stringify(events).includes(value), 'a secret value reached state or progress');
 
     // --- a second plan: nothing to change ---
     const again = await planChanges(graph, await backend.load(), opened.driver);

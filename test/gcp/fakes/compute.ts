@@ -17,6 +17,7 @@ interface Pending {
   op: Message;
   polls: number;
   seen: number;
+  started: number;
   finish: () => FakeError | undefined;
 }
 
@@ -115,7 +116,7 @@ export class ComputeFake extends RestFake {
       insertTime: new Date().toISOString(), selfLink: this.link(`${scope === 'global' ? 'global' : `regions/${scope}`}/operations/${name}`),
       ...(scope === 'global' ? {} : { region: this.link(`regions/${scope}`) }),
     };
-    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, finish };
+    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, started: Date.now(), finish };
     this.operations.set(`${scope}/${name}`, pending);
     this.advance(pending);
     return structuredClone(op);
@@ -125,7 +126,7 @@ export class ComputeFake extends RestFake {
     this.count += 1;
     const id = `pssn.p24-${this.project.number}-${this.count}`;
     const op: Message = { name: `operations/${id}`, done: false };
-    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, finish };
+    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, started: Date.now(), finish };
     this.operations.set(`sn/${id}`, pending);
     this.advance(pending);
     return structuredClone(op);
@@ -144,6 +145,13 @@ export class ComputeFake extends RestFake {
       p.op.done = true;
       if (failure) p.op.error = { code: failure.code, message: failure.message };
       else p.op.response = { '@type': 'type.googleapis.com/google.cloud.servicenetworking.v1.Connection' };
+    }
+  }
+
+  protected override settle(): void {
+    for (const p of this.operations.values()) if (!(p.op.status === 'DONE' || p.op.done === true) && this.faults.overdue(p.started)) {
+      p.seen = p.polls;
+      this.advance(p);
     }
   }
 

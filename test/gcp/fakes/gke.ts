@@ -22,6 +22,7 @@ interface PendingOperation {
   op: Message;
   polls: number;
   seen: number;
+  started: number;
   finish: () => FakeError | undefined;
   cluster: string;
 }
@@ -157,7 +158,7 @@ export class GkeFake extends GrpcFake {
       startTime: new Date().toISOString(),
     };
     const opName = `projects/${project}/locations/${location}/operations/${id}`;
-    const pending: PendingOperation = { op, polls: this.faults.pollsFor('ClusterManager', ctx.method), seen: 0, finish, cluster: clusterName };
+    const pending: PendingOperation = { op, polls: this.faults.pollsFor('ClusterManager', ctx.method), seen: 0, started: Date.now(), finish, cluster: clusterName };
     this.gkeOperations.set(opName, pending);
     this.busy.set(clusterName, opName);
     this.advanceGke(opName, pending);
@@ -171,6 +172,14 @@ export class GkeFake extends GrpcFake {
     pending.op.endTime = new Date().toISOString();
     if (failure) pending.op.error = { code: failure.code, message: failure.message, details: [] };
     if (this.busy.get(pending.cluster) === opName) this.busy.delete(pending.cluster);
+  }
+
+  protected override settle(): void {
+    super.settle();
+    for (const [name, pending] of this.gkeOperations) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started)) {
+      pending.seen = pending.polls;
+      this.advanceGke(name, pending);
+    }
   }
 
   private getGkeOperation(name: unknown): Message {
