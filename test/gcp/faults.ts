@@ -24,6 +24,16 @@ export class Faults {
   private polls = new Map<string, number>();
   /** How many GetOperation polls an operation takes before it is done, unless a method has its own number. */
   defaultPolls = 2;
+  /**
+   * When set, an operation is also done this long after it started, polled or not, as Google's operations run on
+   * their own (a crash test's killed process never polls the operation it started). Unset: polls alone.
+   */
+  operationDeadlineMs: number | undefined;
+
+  /** Whether an operation started at `started` has run past the deadline. */
+  overdue(started: number): boolean {
+    return this.operationDeadlineMs !== undefined && Date.now() - started >= this.operationDeadlineMs;
+  }
 
   constructor(private readonly api: { service: string; title: string; projectNumber: string }) {}
 
@@ -55,6 +65,24 @@ export class Faults {
   pollsFor(service: string, method: string): number {
     for (const [name, n] of this.polls) if (methodMatcher(name)(service, method)) return n;
     return this.defaultPolls;
+  }
+
+  private hangs: { matches: (service: string, method: string) => boolean; release: Promise<void> }[] = [];
+
+  /** Calls of `method` ('*': every call) get no answer until the returned function is called. */
+  hang(method = '*'): () => void {
+    let release!: () => void;
+    const entry = { matches: methodMatcher(method), release: new Promise<void>((resolve) => (release = resolve)) };
+    this.hangs.push(entry);
+    return () => {
+      this.hangs = this.hangs.filter((h) => h !== entry);
+      release();
+    };
+  }
+
+  /** Resolves when this call may be answered (at once unless a hang holds it). */
+  async held(service: string, method: string): Promise<void> {
+    for (const h of this.hangs) if (h.matches(service, method)) await h.release;
   }
 
   clear(): void {

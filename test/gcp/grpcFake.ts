@@ -70,6 +70,7 @@ interface PendingOperation {
   metadata?: { type: string; value: Message };
   polls: number;
   seen: number;
+  started: number;
   done: boolean;
   finish: () => { type: string; value: Message } | FakeError | undefined;
   result?: { type: string; value: Message } | FakeError;
@@ -144,7 +145,8 @@ export class GrpcFake {
           callback(toServiceError(fault));
           return;
         }
-        Promise.resolve()
+        this.settle();
+        this.faults.held(shortService, method)
           .then(() => handler(call.request, { service: serviceName, method, metadata: call.metadata }))
           .then(
             (response) => callback(null, response),
@@ -182,10 +184,18 @@ export class GrpcFake {
   ): Message {
     this.operationCount += 1;
     const name = `${parent}/operations/operation-${Date.now()}-${this.operationCount}`;
-    const op: PendingOperation = { name, metadata, polls: this.faults.pollsFor(ctx.service.split('.').pop() as string, ctx.method), seen: 0, done: false, finish };
+    const op: PendingOperation = { name, metadata, polls: this.faults.pollsFor(ctx.service.split('.').pop() as string, ctx.method), seen: 0, started: Date.now(), done: false, finish };
     this.operations.set(name, op);
     this.advance(op);
     return this.operationMessage(op);
+  }
+
+  /** Finishes the operations that ran past the faults' deadline (none unless one is set). */
+  protected settle(): void {
+    for (const op of this.operations.values()) if (!op.done && this.faults.overdue(op.started)) {
+      op.seen = op.polls;
+      this.advance(op);
+    }
   }
 
   private advance(op: PendingOperation): void {

@@ -176,6 +176,8 @@ export class RestFake {
       }
       const fault = this.faults.check(route.service.split('.').pop()!, route.method);
       if (fault) throw fault;
+      this.settle();
+      await this.faults.held(route.service.split('.').pop()!, route.method);
       this.send(res, 200, await handler(decoded, { service: route.service, method: route.method, headers: req.headers }));
     } catch (err) {
       const fake = err instanceof FakeError ? err : new FakeError(GrpcStatus.INTERNAL, `${this.options.name} failed in ${route.method}: ${err instanceof Error ? err.stack : String(err)}`);
@@ -183,6 +185,9 @@ export class RestFake {
       this.send(res, status, body);
     }
   }
+
+  /** Finishes the fake's operations that ran past the faults' deadline; fakes with operations override it. */
+  protected settle(): void {}
 
   async start(): Promise<this> {
     await new Promise<void>((resolve, reject) => {

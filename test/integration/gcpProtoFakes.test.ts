@@ -164,9 +164,10 @@ describe('GKE fake (ClusterManagerClient)', () => {
     assert.equal((await rejection(client.getCluster({ name: `${LOCATION}/clusters/encore-prod` }, { retry: null as never }))).code, GrpcStatus.UNAVAILABLE);
     assert.equal((await client.getCluster({ name: `${LOCATION}/clusters/encore-prod` }))[0].name, 'encore-prod', 'the fault was for one call');
 
-    const unimplemented = await rejection(client.listClusters({ parent: LOCATION }));
+    // ListClusters is served (the provider finds its cluster by labels); ListNodePools is not called, so not served.
+    const unimplemented = await rejection(client.listNodePools({ parent: `${LOCATION}/clusters/encore-prod` }));
     assert.equal(unimplemented.code, GrpcStatus.UNIMPLEMENTED);
-    assert.match(unimplemented.message, /does not implement google\.container\.v1\.ClusterManager\.ListClusters/);
+    assert.match(unimplemented.message, /does not implement google\.container\.v1\.ClusterManager\.ListNodePools/);
   });
 });
 

@@ -233,24 +233,33 @@ test('usage errors exit 2 and say what is wrong', async () => {
   }
 });
 
-test('a provider that has not landed exits 3 and names it (the real provider registry)', async () => {
+test('a cloud provider without credentials exits 3 and says how to make them (the real provider registry)', async () => {
   const s = sampleCopy();
+  const saved = { ...process.env };
+  // No ADC anywhere, and no probe of a metadata server from a test.
+  Object.assign(process.env, { METADATA_SERVER_DETECTION: 'none', CLOUDSDK_CONFIG: path.join(s.dir, 'no-gcloud') });
+  delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
   try {
     const r = await cli({}, ['apply', '--env', 'gprod', '--yes', s.dir]);
     assert.equal(r.code, EXIT.unavailable);
-    assert.match(r.err, /^encore-env apply: The GCP provider is not available yet/);
+    assert.match(r.err, /^encore-env apply: No Google Cloud credentials were found: .*gcloud auth application-default login/);
     const offline = await cli({}, ['plan', '--env', 'prod', '--offline', '--state-dir', path.join(s.dir, 'state'), s.dir]);
     assert.equal(offline.code, EXIT.ok, 'an offline plan needs no driver');
     assert.match(offline.out, /^Plan for environment "prod" \(offline, state from .*\): \d+ to create/);
   } finally {
+    for (const key of ['METADATA_SERVER_DETECTION', 'CLOUDSDK_CONFIG', 'GOOGLE_APPLICATION_CREDENTIALS']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
     s.done();
   }
 });
 
-test('the real entry point: help documents the exit codes, plan --offline works, and apply of a GCP environment exits 3', () => {
+test('the real entry point: help documents the exit codes, plan --offline works, and apply of a GCP environment without credentials exits 3', () => {
   const s = sampleCopy();
   try {
-    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), ...args], { cwd: repo, encoding: 'utf8' });
+    const env = { ...process.env, METADATA_SERVER_DETECTION: 'none', CLOUDSDK_CONFIG: path.join(s.dir, 'no-gcloud'), GOOGLE_APPLICATION_CREDENTIALS: '' };
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'src', 'cli', 'main.ts'), ...args], { cwd: repo, encoding: 'utf8', env });
     const help = run('--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /encore-env plan --env NAME \[--offline\] \[--json\] \[--detailed-exitcode\] \[DIR\]/);
@@ -261,7 +270,7 @@ test('the real entry point: help documents the exit codes, plan --offline works,
     assert.match(plan.stdout, /^Plan for environment "dev" \(offline, state from .*\): 46 to create, 0 to update, 0 to delete, 0 unchanged\.\n {2}note: offline:/);
     const gcp = run('apply', '--env', 'gprod', '--yes', s.dir);
     assert.equal(gcp.status, 3);
-    assert.match(gcp.stderr, /The GCP provider is not available yet/);
+    assert.match(gcp.stderr, /No Google Cloud credentials were found/);
   } finally {
     s.done();
   }

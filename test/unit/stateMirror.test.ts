@@ -218,7 +218,7 @@ test('migration through the engine: an apply adopts the local state and still de
   }
 });
 
-test('offline state: Kubernetes and AWS read the local copy and reach nothing; GCP reads the local folder', async () => {
+test('offline state: Kubernetes, AWS and GCP read the local copy and reach nothing', async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mirror-'));
   try {
     const env: Environment = { name: 'dev', type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev', namespace: 'shop-dev' } };
@@ -230,9 +230,10 @@ test('offline state: Kubernetes and AWS read the local copy and reach nothing; G
     assert.ok(aws instanceof MirrorReader);
     assert.deepEqual(await aws.load(), { state: null, version: null });
     assert.match(aws.location, /the S3 state bucket of the account of profile shop in eu-west-1/);
-    const folder = (await providerModule('gcp')).offlineState({ ...env, provider: { kind: 'gcp', project: 'p', region: 'europe-west1' } }, { appRoot: root });
-    assert.ok(folder instanceof LocalFileBackend);
-    assert.deepEqual(await folder.load(), { state: null, version: null });
+    const gcp = (await providerModule('gcp')).offlineState({ ...env, provider: { kind: 'gcp', project: 'p', region: 'europe-west1' } }, { appRoot: root });
+    assert.ok(gcp instanceof MirrorReader);
+    assert.deepEqual(await gcp.load(), { state: null, version: null });
+    assert.match(gcp.location, /the GCS state bucket of project p/);
     assert.equal(await readMirror(mirrorFile(root, 'dev')), null);
     assert.ok(!existsSync(path.join(root, '.encore')), 'reading wrote nothing');
   } finally {

@@ -65,9 +65,10 @@ function planDatabase(ctx: PlanContext, db: Database): void {
       providerType: 'k8s/v1/Secret',
       name: adminName,
       source,
-      // The instance's own administrator password, copied from the cloud for the Job that creates the database.
-      // On AWS the driver reads it from the instance's managed master secret and gives it as a secret output.
-      settings: { keys: { password: ctx.provider === 'aws' ? { from: outputRef(serverIdOf, 'masterPassword') } : { syncFrom: serverIdOf } } },
+      // The instance's own administrator password, copied from the cloud for the Job that creates the database:
+      // the driver gives it as a secret output (AWS: the managed master secret; GCP: the password it set on its
+      // administrator, kept in Secret Manager).
+      settings: { keys: { password: { from: outputRef(serverIdOf, ctx.provider === 'aws' ? 'masterPassword' : 'adminPassword') } } },
       dependsOn: [...ctx.k8sBase, serverIdOf],
       summary: `${label} → Secret ${adminName} (the instance's admin password, copied from the cloud)`,
     });
@@ -130,7 +131,8 @@ function planDatabase(ctx: PlanContext, db: Database): void {
           diskSizeGb: size.diskGiB,
           diskAutoresize: true,
           availabilityType: 'REGIONAL',
-          backupRetainedCount: BACKUP_DAYS,
+          // Cloud SQL keeps fewer days of transaction logs than it retains backups: 8 daily backups, 7 days of PITR.
+          backupRetainedCount: BACKUP_DAYS + 1,
           pointInTimeRecovery: true,
           transactionLogRetentionDays: BACKUP_DAYS,
           deletionProtection: true,

@@ -5,9 +5,7 @@
  */
 
 import type { ProviderKind } from '../../model/desiredGraph';
-import type { Environment } from '../../model/environment';
-import { DriverError, type ProviderModule } from '../../model/providerApi';
-import { LocalFileBackend } from '../state/localFile';
+import type { ProviderModule } from '../../model/providerApi';
 
 /** Finds a provider's module by kind; the session takes one, so tests can give a provider of their own. */
 export type ProviderRegistry = (kind: ProviderKind) => Promise<ProviderModule>;
@@ -15,21 +13,7 @@ export type ProviderRegistry = (kind: ProviderKind) => Promise<ProviderModule>;
 const MODULES: Record<ProviderKind, () => Promise<ProviderModule>> = {
   kubernetes: async () => (await import('./kubernetes/module')).kubernetesProvider,
   aws: async () => (await import('./aws/module')).awsProvider,
-  gcp: async () => notYetAvailable('gcp', 'GCP'),
+  gcp: async () => (await import('./gcp/module')).gcpProvider,
 };
 
 export const providerModule: ProviderRegistry = (kind) => MODULES[kind]();
-
-/** A provider that has not landed: every open says so; its offline state is the local folder's. */
-function notYetAvailable(kind: ProviderKind, name: string): ProviderModule {
-  return {
-    kind,
-    open: async (env: Environment) => {
-      throw new DriverError(
-        'unavailable',
-        `The ${name} provider is not available yet: environment "${env.name}" cannot be planned against or applied to ${name} in this version. Use a Kubernetes environment (any cluster in your kubeconfig) for now.`,
-      );
-    },
-    offlineState: (env, { appRoot }) => LocalFileBackend.forApp(appRoot, env.name),
-  };
-}

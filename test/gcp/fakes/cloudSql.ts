@@ -31,6 +31,7 @@ interface SqlOperation {
   op: Message;
   polls: number;
   seen: number;
+  started: number;
   instance: string;
   finish: () => FakeError | undefined;
 }
@@ -138,7 +139,7 @@ export class CloudSqlFake extends RestFake {
       insertTime: new Date().toISOString(),
       user: 'fake@example.com',
     };
-    const pending: SqlOperation = { op, polls: this.faults.pollsFor('SqlInstancesService', method), seen: 0, instance: key, finish };
+    const pending: SqlOperation = { op, polls: this.faults.pollsFor('SqlInstancesService', method), seen: 0, started: Date.now(), instance: key, finish };
     this.operations.set(`${project}/${id}`, pending);
     this.busy.set(key, id);
     this.advance(pending);
@@ -154,6 +155,13 @@ export class CloudSqlFake extends RestFake {
     pending.op.endTime = new Date().toISOString();
     if (failure) pending.op.error = { kind: 'sql#operationErrors', errors: [{ kind: 'sql#operationError', code: GrpcStatus[failure.code], message: failure.message }] };
     this.busy.delete(pending.instance);
+  }
+
+  protected override settle(): void {
+    for (const pending of this.operations.values()) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started)) {
+      pending.seen = pending.polls;
+      this.advance(pending);
+    }
   }
 
   private getOperation(req: Message): Message {

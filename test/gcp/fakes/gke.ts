@@ -22,6 +22,7 @@ interface PendingOperation {
   op: Message;
   polls: number;
   seen: number;
+  started: number;
   finish: () => FakeError | undefined;
   cluster: string;
 }
@@ -42,6 +43,7 @@ export class GkeFake extends GrpcFake {
         'google.container.v1.ClusterManager': {
           CreateCluster: (req, ctx) => this.createCluster(req, ctx),
           GetCluster: (req) => this.cluster(req.name),
+          ListClusters: (req) => this.listClusters(req.parent),
           UpdateCluster: (req, ctx) => this.updateCluster(req, ctx),
           DeleteCluster: (req, ctx) => this.deleteCluster(req, ctx),
           CreateNodePool: (req, ctx) => this.createNodePool(req, ctx),
@@ -73,6 +75,14 @@ export class GkeFake extends GrpcFake {
     return cluster;
   }
 
+  /** projects/P/locations/L, or locations/- for every location, as GKE lists. */
+  private listClusters(parent: unknown): Message {
+    const match = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(String(parent ?? ''));
+    if (!match) throw invalidArgument(`parent "${String(parent)}" is not projects/{project}/locations/{location}`);
+    const clusters = [...this.clusters.values()].filter((c) => this.projectOf.get(c) === match[1] && (match[2] === '-' || c.location === match[2]));
+    return { clusters, missingZones: [] };
+  }
+
   private fullName(cluster: Message): string {
     return `projects/${String(this.projectOf.get(cluster))}/locations/${String(cluster.location)}/clusters/${String(cluster.name)}`;
   }
@@ -99,8 +109,11 @@ export class GkeFake extends GrpcFake {
 
   private checkAutoscaling(autoscaling: Message | undefined, where: string): void {
     if (!autoscaling?.enabled) return;
-    const min = Number(autoscaling.minNodeCount ?? 0);
-    const max = Number(autoscaling.maxNodeCount ?? 0);
+    // total_* (across the pool's zones) and the per-zone counts are alternatives, as in GKE.
+    const total = autoscaling.totalMaxNodeCount !== undefined || autoscaling.totalMinNodeCount !== undefined;
+    if (total && (autoscaling.maxNodeCount !== undefined || autoscaling.minNodeCount !== undefined)) throw invalidArgument(`${where}: total and per-zone node counts cannot both be set`);
+    const min = Number((total ? autoscaling.totalMinNodeCount : autoscaling.minNodeCount) ?? 0);
+    const max = Number((total ? autoscaling.totalMaxNodeCount : autoscaling.maxNodeCount) ?? 0);
     if (max < 1) throw invalidArgument(`${where}: max_node_count must be at least 1`);
     if (min > max) throw invalidArgument(`${where}: max_node_count (${max}) must be >= min_node_count (${min})`);
   }
@@ -145,7 +158,7 @@ export class GkeFake extends GrpcFake {
       startTime: new Date().toISOString(),
     };
     const opName = `projects/${project}/locations/${location}/operations/${id}`;
-    const pending: PendingOperation = { op, polls: this.faults.pollsFor('ClusterManager', ctx.method), seen: 0, finish, cluster: clusterName };
+    const pending: PendingOperation = { op, polls: this.faults.pollsFor('ClusterManager', ctx.method), seen: 0, started: Date.now(), finish, cluster: clusterName };
     this.gkeOperations.set(opName, pending);
     this.busy.set(clusterName, opName);
     this.advanceGke(opName, pending);
@@ -159,6 +172,14 @@ export class GkeFake extends GrpcFake {
     pending.op.endTime = new Date().toISOString();
     if (failure) pending.op.error = { code: failure.code, message: failure.message, details: [] };
     if (this.busy.get(pending.cluster) === opName) this.busy.delete(pending.cluster);
+  }
+
+  protected override settle(): void {
+    super.settle();
+    for (const [name, pending] of this.gkeOperations) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started)) {
+      pending.seen = pending.polls;
+      this.advanceGke(name, pending);
+    }
   }
 
   private getGkeOperation(name: unknown): Message {

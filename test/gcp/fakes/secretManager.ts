@@ -26,6 +26,7 @@ export class SecretManagerFake extends GrpcFake {
         'google.cloud.secretmanager.v1.SecretManagerService': {
           CreateSecret: (req) => this.create(req),
           GetSecret: (req) => this.stored(req.name).secret,
+          UpdateSecret: (req) => this.update(req),
           DeleteSecret: (req) => this.delete(req),
           AddSecretVersion: (req) => this.addVersion(req),
           GetSecretVersion: (req) => this.version(req.name).version,
@@ -72,6 +73,18 @@ export class SecretManagerFake extends GrpcFake {
     const secret = { ...spec, name, createTime: timestampNow(), etag: `"${Date.now().toString(16)}"` };
     this.secrets.set(name, { secret, versions: [] });
     return secret;
+  }
+
+  /** Labels only, the one field the provider changes (update_mask: labels). */
+  private update(req: Message): Message {
+    const spec = (req.secret ?? {}) as Message;
+    const found = this.stored(spec.name);
+    const paths = ((req.updateMask as { paths?: string[] } | undefined)?.paths ?? []).map(String);
+    if (paths.length === 0) throw invalidArgument('update_mask is required');
+    const refused = paths.filter((p) => p !== 'labels');
+    if (refused.length > 0) throw new FakeError(GrpcStatus.UNIMPLEMENTED, `the Secret Manager fake does not update ${refused.join(', ')}: add it to test/gcp/fakes/secretManager.ts`);
+    found.secret = { ...found.secret, labels: spec.labels ?? {}, etag: `"${Date.now().toString(16)}"` };
+    return found.secret;
   }
 
   private delete(req: Message): Message {

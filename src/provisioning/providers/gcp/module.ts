@@ -1,0 +1,68 @@
+/**
+ * The GCP provider module (providerApi.ts `ProviderModule`): an environment in the developer's own GCP project,
+ * with Application Default Credentials. Its driver is a composition (compose.ts): GCP resources go to the GCP
+ * driver, the in-cluster half to the environment's GKE cluster, reached from the cluster's endpoint and CA with an
+ * ADC access token. State is an object in the project's GCS state bucket, mirrored to the local copy for offline plans.
+ */
+
+import { environmentNamespace, type Environment } from '../../../model/environment';
+import type { OpenedEnvironment, ProviderIdentity, ProviderModule, ProviderOpenOptions } from '../../../model/providerApi';
+import type { StateBackend } from '../../../model/state';
+import { ComposedDriver } from '../compose';
+import { openGcpConnection } from './connection';
+import { GcpDriver } from './driver';
+import { gcpMirroredState, gcpOfflineState, gcpStateBackend as gcsStateBackend, type GcsStateOptions } from './stateBackend';
+
+function settingsOf(env: Environment): { project: string; region: string } {
+  if (env.provider.kind !== 'gcp') throw new Error(`environment "${env.name}" is not a GCP environment`);
+  return { project: env.provider.project, region: env.provider.region };
+}
+
+/**
+ * The environment's state: an object in the project's GCS state bucket (generation preconditions, a lock object),
+ * on the driver's own credentials and storage endpoint, mirrored to the app folder for offline plans.
+ */
+export async function gcpStateBackend(driver: GcpDriver, env: Environment, appRoot: string): Promise<StateBackend> {
+  const { connection } = driver;
+  const storage = connection.endpoint('storage');
+  const account = await driver.whoAmI().then((me) => me.email, () => undefined);
+  const remote = await gcsStateBackend({
+    authClient: connection.auth as GcsStateOptions['authClient'],
+    ...(storage.from === 'Google' ? {} : { apiEndpoint: storage.url }),
+    projectId: connection.project,
+    region: connection.region,
+    environment: env.name,
+    ...(account ? { account } : {}),
+  });
+  return gcpMirroredState(remote, appRoot, env.name);
+}
+
+export const gcpProvider: ProviderModule = {
+  kind: 'gcp',
+
+  async open(env: Environment, options: ProviderOpenOptions): Promise<OpenedEnvironment> {
+    const { project, region } = settingsOf(env);
+    const connection = await openGcpConnection({ project, region, env: options.env, homedir: options.homedir });
+    const gcp = new GcpDriver({ ...options.timing, environment: env.name, connection });
+    const driver = new ComposedDriver(gcp, gcp, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
+    let state: Promise<StateBackend> | undefined;
+    return {
+      driver,
+      state: () =>
+        (state ??= gcpStateBackend(gcp, env, options.appRoot).catch((err) => {
+          state = undefined;
+          throw err;
+        })),
+      async identity(): Promise<ProviderIdentity> {
+        const me = await gcp.whoAmI();
+        return { principal: me.email ?? me.label, scope: `GCP project ${project} in ${region}`, source: me.label };
+      },
+      dispose: () => driver.dispose(),
+    };
+  },
+
+  offlineState(env: Environment, { appRoot }: { appRoot: string }): StateBackend {
+    const { project, region } = settingsOf(env);
+    return gcpOfflineState(env.name, project, region, appRoot);
+  },
+};
