@@ -20,6 +20,7 @@ import { secretStatuses, setSecretValue } from '../../src/provisioning/appSecret
 import { apply, destroy, planChanges } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
+import { stateBucketName } from '../../src/provisioning/providers/gcp/stateBackend';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import type { PubsubFake } from '../../scripts/gcp-fakes.mjs';
 import { playLoadBalancers } from '../aws/sampleEnvironment';
@@ -199,7 +200,11 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     assert.equal(iam.accounts.size, 0);
     assert.equal(compute.networks.size + compute.subnetworks.size + compute.addresses.size + compute.connections.size, 0, 'the network and its parts are gone');
     assert.deepEqual((await pubsub.getTopics())[0].map((t) => t.name), []);
-    assert.deepEqual((await storage.getBuckets())[0].map((b) => b.name), []);
+    // Only the state bucket is kept, holding the environment's (now empty) state, written through the same credentials.
+    assert.deepEqual((await storage.getBuckets())[0].map((b) => b.name), [stateBucketName(TEST_PROJECT, TEST_REGION)]);
+    assert.match(backend.location, /^gs:\/\/encore-state-/);
+    const [stateObject] = await storage.bucket(stateBucketName(TEST_PROJECT, TEST_REGION)).file('environments/prod/state.json').getMetadata();
+    assert.ok(Number(stateObject.generation) > 0, 'the state object was written in the GCS state bucket');
     assert.deepEqual([...secrets.secrets.keys()], []);
   } finally {
     await pubsub.close();
