@@ -267,7 +267,7 @@ test('a CronJob per cron job, with Encore schedules as cron expressions', () => 
     method: 'POST',
     url: 'http://notifications.prod.svc.cluster.local:8080/notifications.dailyDigest',
     headers: { 'X-Encore-Cron-Trigger': 'scheduled' },
-    signWith: { secret: 'encore-service-auth', key: 'key' },
+    signWith: { secret: 'encore-service-auth', key: 'key', keyId: 1, appSlug: 'sample-app', envName: 'prod', caller: 'app:cron-daily-digest' },
   });
   assert.ok(digest.dependsOn.includes('k8s:deployment:notifications'));
   assert.equal(byId(g, 'k8s:cronjob:purge-counters').settings.schedule, '0 * * * *');

@@ -61,7 +61,7 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   if (ctx.needs.services.length > 0) planServiceAuth(ctx);
   planInfraConfig(ctx, appId);
   planWorkloads(ctx);
-  planCronJobs(ctx);
+  planCronJobs(ctx, appId);
 
   const graph: DesiredGraph = { environment: env.name, provider: ctx.provider, type: env.type, namespace, resources: ctx.resources, warnings: ctx.warnings };
   dependencyOrder(graph); // a missing dependency or a cycle is a planner bug: fail here, not halfway through an apply
