@@ -418,7 +418,7 @@ async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOp
       await ctx.applyDeployment(d, resolution.resolved, signal);
       await prepared.target.annotate(d.name, { [DEPLOY_ID_ANNOTATION]: id, [REVISION_ANNOTATION]: `${input.revision.commit}${input.revision.dirty ? '-dirty' : ''}` }, signal);
       // State follows at once, so an apply of infrastructure after an interruption keeps the image that runs.
-      state = withDeployment(state, d, resolution.recordable);
+      state = withDeployment(state, d, resolution.recordable, { deployId: id, deployRevision: `${input.revision.commit}${input.revision.dirty ? '-dirty' : ''}` });
       version = await backend.commit(state, [{ at: new Date().toISOString(), operation: `deploy ${id}`, serial: state.serial, event: 'step-done', resourceId: d.id, action: 'update', message: `image ${image}` }], version);
       say('apply', `${d.name}: ${image}`);
     }
@@ -457,13 +457,16 @@ async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOp
   return { record, rollout: report.deployments, notes: prepared.notes };
 }
 
-/** The state record of a Deployment after a deploy changed its image. */
-function withDeployment(state: EnvState, d: DesiredResource, recordable: JsonObject): EnvState {
+/**
+ * The state record of a Deployment after a deploy changed its image; its outputs say which deploy and revision it
+ * runs (the CodeLens shows the revision from the local copy of state, with no cluster call).
+ */
+function withDeployment(state: EnvState, d: DesiredResource, recordable: JsonObject, deployed: { deployId: string; deployRevision: string }): EnvState {
   const now = new Date().toISOString();
   const old: ResourceState | undefined = state.resources[d.id];
   const record: ResourceState = {
     ...old,
-    outputs: old?.outputs ?? {},
+    outputs: { ...(old?.outputs ?? {}), ...deployed },
     secretOutputs: old?.secretOutputs ?? [],
     resource: { ...d, settings: recordable },
     status: 'ready',

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { cachedGraphs } from '../../src/extension/tree/graphCache';
-import { buildTree, deployNodes, deploymentsId, itemData, type AppInput, type TreeNode } from '../../src/extension/tree/treeData';
+import { buildTree, deployNodes, deploymentsId, itemData, promoteTargets, type AppInput, type TreeNode } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 import { currentDeploy, type DeployRecord } from '../../src/provisioning/deploy/history';
 
@@ -51,4 +51,11 @@ test('entries newest first, the current one marked; Roll Back only on earlier su
   assert.match(items[0]!.tooltip!, /\(runs now\)/);
   assert.match(items[1]!.tooltip!, /exceeded its progress deadline/);
   assert.deepEqual(items.map((i) => i.icon), ['pass-filled', 'error', 'pass']);
+});
+
+test('Promote to… offers the other environments whose provider deploys', () => {
+  const k = (name: string): Environment => ({ name, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } });
+  const aws: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } };
+  assert.deepEqual(promoteTargets([k('staging'), k('qa'), aws], 'staging').map((e) => e.name), ['qa']);
+  assert.deepEqual(promoteTargets([k('staging')], 'staging'), []);
 });

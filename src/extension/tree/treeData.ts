@@ -65,7 +65,8 @@ export type TreeNode =
 export type ResourceStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
 
 /** A resource's status in an environment; absent: everything is "not provisioned" (nothing recorded is known). */
-export type StatusFn = (root: string, envName: string, id: string) => { status: ResourceStatus; error?: string };
+/** A resource's shown status; `revision` is the commit a Deployment runs since a deploy (`abc1234`, `-dirty`). */
+export type StatusFn = (root: string, envName: string, id: string) => { status: ResourceStatus; error?: string; revision?: string };
 
 const NOT_PROVISIONED: StatusFn = () => ({ status: 'not provisioned' });
 
@@ -162,6 +163,11 @@ export function environmentId(root: string, name: string): string {
 
 export function deploymentsId(root: string, envName: string): string {
   return `${environmentId(root, envName)}/deployments`;
+}
+
+/** The other environments of the app a deploy can be promoted to: those whose provider deploys in this version. */
+export function promoteTargets(envs: readonly Environment[], from: string): Environment[] {
+  return envs.filter((e) => e.name !== from && e.provider.kind === 'kubernetes');
 }
 
 /** The nodes of an environment's deploy history, newest first, the one that runs now marked. */
