@@ -24,12 +24,12 @@ const record = (id: string, result: DeployRecord['result'], extra: Partial<Deplo
   by: 'alice', at: '2026-12-06T19:00:00.000Z', trigger: 'manual', result, ...extra,
 });
 
-test('a Deployments node under each Kubernetes environment, only when the view asks for one', () => {
+test('a Deployments node under each Kubernetes and AWS environment, only when the view asks for one', () => {
   const without = buildTree([app], graphFor);
   assert.ok(![...without.nodes.values()].some((n) => n.kind === 'deployments'));
   const data = buildTree([app], graphFor, undefined, { deployments: true });
   const nodes = [...data.nodes.values()].filter((n) => n.kind === 'deployments');
-  assert.deepEqual(nodes.map((n) => n.id), [deploymentsId(root, 'staging')]);
+  assert.deepEqual(nodes.map((n) => n.id), [deploymentsId(root, 'staging'), deploymentsId(root, 'prod')]);
   assert.equal(data.parent.get(nodes[0]!.id), `env:${root}:staging`);
   const item = itemData(nodes[0]!, true);
   assert.deepEqual([item.label, item.collapsible, item.icon, item.contextValue], ['Deployments', 'collapsed', 'history', 'encore.deployments']);
@@ -56,6 +56,7 @@ test('entries newest first, the current one marked; Roll Back only on earlier su
 test('Promote to… offers the other environments whose provider deploys', () => {
   const k = (name: string): Environment => ({ name, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } });
   const aws: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } };
-  assert.deepEqual(promoteTargets([k('staging'), k('qa'), aws], 'staging').map((e) => e.name), ['qa']);
+  const gcp: Environment = { name: 'eu', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1' } };
+  assert.deepEqual(promoteTargets([k('staging'), k('qa'), aws, gcp], 'staging').map((e) => e.name), ['qa', 'prod']);
   assert.deepEqual(promoteTargets([k('staging')], 'staging'), []);
 });
