@@ -4,6 +4,7 @@ import { benchActivation } from './activation.bench';
 import { benchAnalyzer } from './analyzer.bench';
 import { benchApply } from './apply.bench';
 import { benchCli } from './cli.bench';
+import { benchDeploy } from './deploy.bench';
 import { benchPlan } from './plan.bench';
 import { benchTree } from './tree.bench';
 
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   analyzer: benchAnalyzer,
   apply: benchApply,
   cli: benchCli,
+  deploy: benchDeploy,
   plan: benchPlan,
   tree: benchTree,
 };
