@@ -269,6 +269,8 @@ export interface DeployTarget {
    * environment's setting, with the user's Docker credentials.
    */
   registryCredential?(signal: AbortSignal): Promise<{ registry: string; credential: { username: string; password: string } }>;
+  /** A kubeconfig for the environment's CI identity (deploy on push), to store as a repository secret; never a file. */
+  ciKubeconfig?(signal: AbortSignal): Promise<{ kubeconfig: string; expiresAt: string }>;
 }
 
 /**

@@ -9,6 +9,7 @@ export { recordedState } from './recorded';
 export { readMigrationSql } from './migrations';
 export { desiredGraph, type PlanOptions } from '../provisioning/planner';
 export { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../provisioning/planner/sizing';
+export { CI_IDENTITY } from '../provisioning/planner/ciIdentity';
 export { checkSecretValue, holdsTypedValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 export { isEngineError, type RunOutcome, type UnlockResult } from '../provisioning/engine';
 export type { ProviderRegistry } from '../provisioning/providers';

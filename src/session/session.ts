@@ -288,6 +288,13 @@ export class EnvironmentSession {
     return promote(await this.deployContext(options.signal), { environment: from.env.name, history: source.records }, options);
   }
 
+  /** A kubeconfig for the environment's CI identity (Kubernetes, deploy on push): printed for a repository secret. */
+  async ciKubeconfig(signal?: AbortSignal): Promise<{ kubeconfig: string; expiresAt: string }> {
+    const target = await this.deployTarget(signal);
+    if (!target.ciKubeconfig) throw new DeployError('unavailable', `a CI kubeconfig is for Kubernetes environments; "${this.current.name}" is on ${this.current.provider.kind}`);
+    return target.ciKubeconfig(signal ?? new AbortController().signal);
+  }
+
   /** The environment's deploy history, oldest first, and the entries that do not validate. */
   async deploys(signal?: AbortSignal): Promise<{ records: DeployRecord[]; problems: string[]; location: string }> {
     const target = await this.deployTarget(signal);
