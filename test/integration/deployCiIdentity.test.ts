@@ -80,6 +80,9 @@ test('the CI identity is planned, limited to the namespace, and a deploy with it
     const binding = await admin.get<Any & { apiVersion: string; kind: string; metadata: { name: string } }>('rbac.authorization.k8s.io/v1', 'RoleBinding', namespace, CI_IDENTITY.name);
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: CI_IDENTITY.name, namespace }]);
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CI_IDENTITY.name });
+    // Read back as planned: a plan right after the apply has nothing to change (no drift on the Role or the binding).
+    const again = io();
+    assert.equal(await runProvisionCommand('plan', ['--env', 'staging', '--detailed-exitcode', dir], again, deps), EXIT.ok, again.stdout());
 
     const printed = io();
     assert.equal(await runDeployCommand('setup-ci', ['--env', 'staging', '--print-kubeconfig', dir], printed, deps), EXIT.ok, printed.stderr());
