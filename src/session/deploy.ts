@@ -104,6 +104,11 @@ export interface DeployContext {
   /** The registry repository from the environment's settings, and the base image. */
   repository: string | undefined;
   baseImage: string | undefined;
+  /**
+   * The provider's own registry (ECR on AWS): the repository the environment's plan made and one short-lived
+   * credential for it. When given, it replaces `repository` and the user's Docker config.
+   */
+  registry?(signal: AbortSignal): Promise<{ repository: string; credential: RegistryCredential }>;
   graph(appImage: string | null): Promise<DesiredGraph>;
   model(): AppModel;
   backend(): Promise<StateBackend>;
@@ -128,14 +133,13 @@ const noSignal = new AbortController().signal;
 export async function deploy(ctx: DeployContext, options: DeployOptions = {}): Promise<DeployOutcome> {
   const signal = options.signal ?? noSignal;
   const say = (step: DeployStep, message: string) => options.onEvent?.({ step, message });
-  const repo = repositoryOf(ctx);
+  if (!ctx.registry) repositoryOf(ctx);
   say('preflight', `checking the revision of ${ctx.appRoot}`);
   const revision = await checkedOutRevision(ctx.appRoot, options);
   const encore = await preflightEncore(ctx.appRoot, options, signal);
   say('preflight', `Encore CLI ${encore.version.raw} at ${encore.path}`);
-  const credential = await credentialFromDockerConfig(repo.registry, { env: options.env, signal }).catch((err: Error) => {
-    throw new DeployError('preflight', err.message, undefined, { cause: err });
-  });
+  const { repo, credential } = await registryOf(ctx, options, signal);
+  if (ctx.registry) say('preflight', `pushing to ${repo.registry}/${repo.repository} with a short-lived token`);
   const prepared = await prepare(ctx, options, signal);
   try {
     const tag = imageTag(revision);
@@ -154,6 +158,7 @@ export async function deploy(ctx: DeployContext, options: DeployOptions = {}): P
     });
     say('digest', `${image} is ${digest}`);
     return await rollOut(ctx, prepared, options, {
+      repo,
       digest,
       revision: { commit: revision.commit, dirty: revision.dirty, ...(revision.branch ? { branch: revision.branch } : {}) },
       trigger: options.trigger ?? 'manual',
@@ -166,7 +171,7 @@ export async function deploy(ctx: DeployContext, options: DeployOptions = {}): P
 /** Rolls the environment back to an earlier succeeded deploy's digest, with no build. */
 export async function rollback(ctx: DeployContext, deployId: string, options: DeployOptions = {}): Promise<DeployOutcome> {
   const signal = options.signal ?? noSignal;
-  repositoryOf(ctx);
+  if (!ctx.registry) repositoryOf(ctx);
   const prepared = await prepare(ctx, options, signal);
   try {
     const target = prepared.history.find((r) => r.id === deployId);
@@ -175,9 +180,9 @@ export async function rollback(ctx: DeployContext, deployId: string, options: De
       throw new DeployError('not-found', `environment "${ctx.environment}" has no deploy ${deployId} in its history${known.length ? `; its latest succeeded deploys are ${known.join(', ')}` : ''} (encore-env deploys --env ${ctx.environment})`);
     }
     if (target.result !== 'succeeded') throw new DeployError('not-found', `deploy ${deployId} ${target.result}: only a deploy that succeeded can be rolled back to`);
-    await requireDigest(ctx, target.image.repository, target.image.digest, options, signal);
+    const repo = await requireDigest(ctx, target.image.repository, target.image.digest, options, signal);
     if (target.appModelHash !== appModelHash(ctx.model())) prepared.notes.push(`deploy ${deployId} was built against another app model than the one applied now: its image may not match the infrastructure (services, databases, topics)`);
-    return await rollOut(ctx, prepared, options, { digest: target.image.digest, revision: target.revision, trigger: 'rollback', restores: target.id });
+    return await rollOut(ctx, prepared, options, { repo, digest: target.image.digest, revision: target.revision, trigger: 'rollback', restores: target.id });
   } finally {
     await prepared.lock.release().catch(() => undefined);
   }
@@ -186,9 +191,9 @@ export async function rollback(ctx: DeployContext, deployId: string, options: De
 /** Rolls out the digest another environment runs now (its newest succeeded deploy), with no build. */
 export async function promote(ctx: DeployContext, from: { environment: string; history: DeployRecord[] }, options: DeployOptions = {}): Promise<DeployOutcome> {
   const signal = options.signal ?? noSignal;
-  const repo = repositoryOf(ctx);
   const source = currentDeploy(from.history);
   if (!source) throw new DeployError('not-found', `environment "${from.environment}" has no succeeded deploy to promote`);
+  const { repo } = ctx.registry ? await registryOf(ctx, options, signal) : { repo: repositoryOf(ctx) };
   if (source.image.repository !== `${repo.registry}/${repo.repository}`) {
     throw new DeployError('preflight', `environment "${from.environment}" runs an image of ${source.image.repository}, and "${ctx.environment}" pulls from ${repo.registry}/${repo.repository}: a promote rolls out the same image, so both need the same registry setting`);
   }
@@ -197,6 +202,7 @@ export async function promote(ctx: DeployContext, from: { environment: string; h
     await requireDigest(ctx, source.image.repository, source.image.digest, options, signal);
     if (source.appModelHash !== appModelHash(ctx.model())) prepared.notes.push(`the deploy promoted from "${from.environment}" was built against another app model than the one applied to "${ctx.environment}"`);
     return await rollOut(ctx, prepared, options, {
+      repo,
       digest: source.image.digest,
       revision: source.revision,
       trigger: 'promote',
@@ -225,6 +231,27 @@ function repositoryOf(ctx: DeployContext): ImageRef {
   } catch (err) {
     throw new DeployError('preflight', `the registry setting of environment "${ctx.environment}": ${(err as Error).message}`, undefined, { cause: err });
   }
+}
+
+/** Where the image goes and the credential the build and the digest read get (one, short-lived, for that registry). */
+async function registryOf(ctx: DeployContext, options: DeployOptions, signal: AbortSignal): Promise<{ repo: ImageRef; credential: RegistryCredential | undefined }> {
+  if (ctx.registry) {
+    let got: { repository: string; credential: RegistryCredential };
+    try {
+      got = await ctx.registry(signal);
+    } catch (err) {
+      if (signal.aborted) throw cancelled(signal);
+      if (isDeployError(err)) throw err;
+      throw new DeployError('preflight', `the registry of environment "${ctx.environment}": ${(err as Error).message}`, undefined, { cause: err });
+    }
+    const ref = parseImageRef(got.repository);
+    return { repo: { registry: ref.registry, repository: ref.repository }, credential: got.credential };
+  }
+  const repo = repositoryOf(ctx);
+  const credential = await credentialFromDockerConfig(repo.registry, { env: options.env, signal }).catch((err: Error) => {
+    throw new DeployError('preflight', err.message, undefined, { cause: err });
+  });
+  return { repo, credential };
 }
 
 async function preflightEncore(appRoot: string, options: DeployOptions, signal: AbortSignal) {
@@ -348,9 +375,12 @@ async function buildWith<T>(registry: string, credential: RegistryCredential | u
   }
 }
 
-async function requireDigest(ctx: DeployContext, repository: string, digest: string, options: DeployOptions, signal: AbortSignal): Promise<void> {
+/** Checks the digest is still in `repository`; returns the repository as the deploy rolls it out. */
+async function requireDigest(ctx: DeployContext, repository: string, digest: string, options: DeployOptions, signal: AbortSignal): Promise<ImageRef> {
   const ref = parseImageRef(repository);
-  const credential = await credentialFromDockerConfig(ref.registry, { env: options.env, signal }).catch(() => undefined);
+  const own = ctx.registry ? await registryOf(ctx, options, signal) : undefined;
+  const mine = own && `${own.repo.registry}/${own.repo.repository}` === repository;
+  const credential = mine ? own.credential : await credentialFromDockerConfig(ref.registry, { env: options.env, signal }).catch(() => undefined);
   let present: boolean;
   try {
     present = await new RegistryClient(ref.registry, { credential }).hasDigest(ref.repository, digest, signal);
@@ -358,6 +388,7 @@ async function requireDigest(ctx: DeployContext, repository: string, digest: str
     throw new DeployError('registry', (err as Error).message, undefined, { cause: err });
   }
   if (!present) throw new DeployError('registry', `${repository}@${digest} is no longer in the registry (removed by garbage collection or a lifecycle rule?): it cannot be rolled out to "${ctx.environment}" without a build; deploy a revision instead`);
+  return { registry: ref.registry, repository: ref.repository };
 }
 
 function cancelled(signal: AbortSignal): DeployError {
@@ -366,6 +397,7 @@ function cancelled(signal: AbortSignal): DeployError {
 }
 
 interface RolloutInput {
+  repo: ImageRef;
   digest: string;
   revision: DeployRecord['revision'];
   trigger: DeployTrigger;
@@ -377,7 +409,7 @@ interface RolloutInput {
 async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOptions, input: RolloutInput): Promise<DeployOutcome> {
   const signal = options.signal ?? noSignal;
   const say = (step: DeployStep, message: string) => options.onEvent?.({ step, message });
-  const repo = repositoryOf(ctx);
+  const repo = input.repo;
   const repository = `${repo.registry}/${repo.repository}`;
   const image = pinnedRef(repo, input.digest);
   const graph = await ctx.graph(image);
@@ -418,7 +450,7 @@ async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOp
       await ctx.applyDeployment(d, resolution.resolved, signal);
       await prepared.target.annotate(d.name, { [DEPLOY_ID_ANNOTATION]: id, [REVISION_ANNOTATION]: `${input.revision.commit}${input.revision.dirty ? '-dirty' : ''}` }, signal);
       // State follows at once, so an apply of infrastructure after an interruption keeps the image that runs.
-      state = withDeployment(state, d, resolution.recordable);
+      state = withDeployment(state, d, resolution.recordable, { deployId: id, deployRevision: `${input.revision.commit}${input.revision.dirty ? '-dirty' : ''}` });
       version = await backend.commit(state, [{ at: new Date().toISOString(), operation: `deploy ${id}`, serial: state.serial, event: 'step-done', resourceId: d.id, action: 'update', message: `image ${image}` }], version);
       say('apply', `${d.name}: ${image}`);
     }
@@ -457,13 +489,16 @@ async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOp
   return { record, rollout: report.deployments, notes: prepared.notes };
 }
 
-/** The state record of a Deployment after a deploy changed its image. */
-function withDeployment(state: EnvState, d: DesiredResource, recordable: JsonObject): EnvState {
+/**
+ * The state record of a Deployment after a deploy changed its image; its outputs say which deploy and revision it
+ * runs (the CodeLens shows the revision from the local copy of state, with no cluster call).
+ */
+function withDeployment(state: EnvState, d: DesiredResource, recordable: JsonObject, deployed: { deployId: string; deployRevision: string }): EnvState {
   const now = new Date().toISOString();
   const old: ResourceState | undefined = state.resources[d.id];
   const record: ResourceState = {
     ...old,
-    outputs: old?.outputs ?? {},
+    outputs: { ...(old?.outputs ?? {}), ...deployed },
     secretOutputs: old?.secretOutputs ?? [],
     resource: { ...d, settings: recordable },
     status: 'ready',

@@ -11,6 +11,7 @@ export { estimateCost } from '../provisioning/cost/estimate';
 export { readMigrationSql } from './migrations';
 export { desiredGraph, PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES, type PlanOptions } from '../provisioning/planner';
 export { checkSizingAnswer, sizingQuestions, type SizingQuestion } from '../provisioning/planner/sizing';
+export { CI_IDENTITY } from '../provisioning/planner/ciIdentity';
 export { checkSecretValue, holdsTypedValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 export { isEngineError, type RunOutcome, type UnlockResult } from '../provisioning/engine';
 export type { ProviderRegistry } from '../provisioning/providers';

@@ -26,6 +26,9 @@ import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
 import type { DeployRecord } from '../provisioning/deploy/history';
 
+/** The app's ECR repository in an AWS environment's graph (planner/cluster.ts). */
+const ECR_ID = 'aws:ecr';
+
 export interface SizingAnswer {
   question: SizingQuestion;
   value: number;
@@ -285,6 +288,13 @@ export class EnvironmentSession {
     return promote(await this.deployContext(options.signal), { environment: from.env.name, history: source.records }, options);
   }
 
+  /** A kubeconfig for the environment's CI identity (Kubernetes, deploy on push): printed for a repository secret. */
+  async ciKubeconfig(signal?: AbortSignal): Promise<{ kubeconfig: string; expiresAt: string }> {
+    const target = await this.deployTarget(signal);
+    if (!target.ciKubeconfig) throw new DeployError('unavailable', `a CI kubeconfig is for Kubernetes environments; "${this.current.name}" is on ${this.current.provider.kind}`);
+    return target.ciKubeconfig(signal ?? new AbortController().signal);
+  }
+
   /** The environment's deploy history, oldest first, and the entries that do not validate. */
   async deploys(signal?: AbortSignal): Promise<{ records: DeployRecord[]; problems: string[]; location: string }> {
     const target = await this.deployTarget(signal);
@@ -325,6 +335,25 @@ export class EnvironmentSession {
         return target;
       },
       who: async (s) => (await this.identity(s)).principal,
+      ...(p.kind === 'aws'
+        ? {
+            // ECR: the repository the environment's plan made (recorded in state), an authorization token for it.
+            registry: async (s: AbortSignal) => {
+              const t = await (target ??= this.deployTarget(signal));
+              const state = (await (await this.state()).load()).state;
+              const uri = state?.resources[ECR_ID]?.outputs.uri;
+              if (typeof uri !== 'string' || uri === '') {
+                throw new DeployError('apply-first', `environment "${this.current.name}" has no ECR repository recorded yet: apply first (encore-env apply --env ${this.current.name}), then deploy`);
+              }
+              if (!t.registryCredential) throw new DeployError('unavailable', `the ${p.kind} provider has no registry credential`);
+              const { registry, credential } = await t.registryCredential(s);
+              if (registry && !uri.startsWith(`${registry}/`)) {
+                throw new DeployError('preflight', `the ECR repository ${uri} is not in the registry ECR gave a token for (${registry}): is the profile for another account or region?`);
+              }
+              return { repository: uri, credential };
+            },
+          }
+        : {}),
       applyDeployment: async (resource, resolved, s) => {
         const opened = await this.provider();
         await opened.driver.update({ ...resource, resolved }, { signal: s, progress: (message) => this.options.hooks?.note?.(`${resource.name}: ${message}`) });

@@ -5,6 +5,7 @@ import { benchAnalyzer } from './analyzer.bench';
 import { benchApply } from './apply.bench';
 import { benchAwsApply } from './awsApply.bench';
 import { benchCli } from './cli.bench';
+import { benchDeploy } from './deploy.bench';
 import { benchPlan } from './plan.bench';
 import { benchTree } from './tree.bench';
 
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   apply: benchApply,
   'aws-apply': benchAwsApply,
   cli: benchCli,
+  deploy: benchDeploy,
   plan: benchPlan,
   tree: benchTree,
 };

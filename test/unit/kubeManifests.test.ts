@@ -1,10 +1,7 @@
 // The Kubernetes provider's pure parts: label values, quantities, the settings diff, generated passwords, error
-// codes, and what the renderers decide (HPA-owned replicas, the placeholder image, Redis replicas, Job names, the
-// cron script's minute guard, run in a real shell with stub `date` and `curl`).
+// codes, and what the renderers decide (HPA-owned replicas, the placeholder image, Redis replicas, Job names). The
+// cron pod's script has its own tests (cronSignature.test.ts).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
@@ -15,7 +12,6 @@ import { diffSettings } from '../../src/provisioning/providers/kubernetes/diff';
 import { toDriverError } from '../../src/provisioning/providers/kubernetes/driverErrors';
 import { apiError, refreshHint } from '../../src/provisioning/providers/kubernetes/errors';
 import { generatePassword, labelValue, renderResource, secretValues } from '../../src/provisioning/providers/kubernetes/manifests';
-import { CRON_SCRIPT } from '../../src/provisioning/providers/kubernetes/manifests/cronJob';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
 import { microTime } from '../../src/provisioning/providers/kubernetes/microTime';
 import { parseQuantity, sameQuantity } from '../../src/provisioning/providers/kubernetes/quantity';
@@ -120,20 +116,3 @@ test('a Job is named after a hash of its template: the same settings give the sa
   assert.notEqual(again.metadata.name, bucket.manifest.metadata.name);
 });
 
-test('the cron script calls the endpoint with the cron header, and skips the minutes between "every 90 minutes" slots', () => {
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'kube-cron-'));
-  writeFileSync(path.join(bin, 'date'), '#!/bin/sh\ncase "$2" in +1%H) echo "1$FAKE_H";; +1%M) echo "1$FAKE_M";; esac\n');
-  writeFileSync(path.join(bin, 'curl'), '#!/bin/sh\necho "curl $*"\n');
-  chmodSync(path.join(bin, 'date'), 0o755);
-  chmodSync(path.join(bin, 'curl'), 0o755);
-  const run = (h: string, m: string, extra: Record<string, string> = {}) =>
-    execFileSync('sh', ['-c', CRON_SCRIPT], { env: { PATH: `${bin}:/usr/bin:/bin`, FAKE_H: h, FAKE_M: m, METHOD: 'POST', URL: 'http://svc:8080/svc.job', ...extra }, encoding: 'utf8' }).trim();
-  assert.equal(run('08', '00'), 'curl -fsS --max-time 600 -X POST -H X-Encore-Cron-Trigger: scheduled -H Content-Type: application/json http://svc:8080/svc.job');
-  const every90 = { ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF: '90', STEP_MINUTES: '30' };
-  assert.match(run('01', '30', every90), /^curl /, '01:30 is minute 90');
-  assert.match(run('01', '32', every90), /^curl /, 'a pod that starts two minutes late still runs its slot');
-  assert.equal(run('02', '00', every90), 'not a scheduled minute (120)');
-  assert.match(run('03', '00', every90), /^curl /, '03:00 is minute 180');
-  assert.match(run('09', '00', every90), /^curl /, '"09" is not read as octal');
-  assert.match(run('00', '00', every90), /^curl /, 'midnight runs (minute 0)');
-});

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { primaryResource, type DesiredGraph } from '../../src/model/desiredGraph';
+import type { Environment } from '../../src/model/environment';
 import { cronSchedule, desiredGraph } from '../../src/provisioning/planner';
 import { byId, COMBOS, env, everything, kindTable, ofKind, sample } from './plannerHelpers';
 
@@ -267,7 +268,7 @@ test('a CronJob per cron job, with Encore schedules as cron expressions', () => 
     method: 'POST',
     url: 'http://notifications.prod.svc.cluster.local:8080/notifications.dailyDigest',
     headers: { 'X-Encore-Cron-Trigger': 'scheduled' },
-    signWith: { secret: 'encore-service-auth', key: 'key' },
+    signWith: { secret: 'encore-service-auth', key: 'key', keyId: 1, appSlug: 'sample-app', envName: 'prod', caller: 'app:cron-daily-digest' },
   });
   assert.ok(digest.dependsOn.includes('k8s:deployment:notifications'));
   assert.equal(byId(g, 'k8s:cronjob:purge-counters').settings.schedule, '0 * * * *');
@@ -380,3 +381,19 @@ function matchesHourly(expression: string, m: number): boolean {
   const hours = expression === '0 * * * *' ? 1 : Number(/^0 \*\/(\d+) /.exec(expression)?.[1]);
   return m % 60 === 0 && (m / 60) % hours === 0;
 }
+
+test('deploy on push on a Kubernetes environment plans the CI identity: a ServiceAccount, a Role for its namespace only, the binding', () => {
+  const push: Environment = { name: 'staging', type: 'development', deploy: { trigger: 'push', branch: 'main' }, provider: { kind: 'kubernetes', context: 'kind-dev' } };
+  const g = desiredGraph(sample, push);
+  const ids = g.resources.map((r) => r.id);
+  for (const id of ['k8s:serviceaccount:encore-deployer', 'k8s:role:encore-deployer', 'k8s:rolebinding:encore-deployer']) assert.ok(ids.includes(id), id);
+  const role = byId(g, 'k8s:role:encore-deployer');
+  assert.equal(role.providerType, 'k8s/rbac.authorization.k8s.io/v1/Role', 'a Role, never a ClusterRole');
+  const verbs = (role.settings.rules as { resources: string[]; verbs: string[] }[]).flatMap((r) => r.resources.map((res) => `${res}:${r.verbs.join(',')}`));
+  assert.deepEqual(verbs, ['deployments:get,list,watch,patch', 'pods:get,list', 'events:get,list', 'secrets:get,list,create,update,patch', 'leases:get,create,update,patch,delete']);
+  assert.ok(!JSON.stringify(role.settings).includes('"*"'), 'no wildcards');
+  assert.deepEqual(byId(g, 'k8s:rolebinding:encore-deployer').dependsOn.slice(-2), ['k8s:serviceaccount:encore-deployer', 'k8s:role:encore-deployer']);
+  // A manual trigger has no CI, and an AWS environment's CI identity (an OIDC role) is not planned yet.
+  const manual = desiredGraph(sample, { ...push, deploy: { trigger: 'manual' } });
+  assert.ok(!manual.resources.some((r) => r.id.includes('encore-deployer')));
+});

@@ -90,3 +90,21 @@ test('summaries: most settled first, "not provisioned" alone when nothing is rec
   assert.equal(summarize(['not provisioned', 'not provisioned']), 'not provisioned');
   assert.equal(summarize(['failed', 'ready', 'not provisioned', 'ready', 'drifted']), '2 ready, 1 failed, 1 drifted, 1 not provisioned');
 });
+
+test("after a deploy a service's lens says the revision its Deployment runs, from the recorded state's outputs", () => {
+  const deployment = graph.resources.find((r) => r.id === 'k8s:deployment:orders');
+  assert.ok(deployment);
+  const live = new LiveStatuses();
+  const deployed = (revision: unknown): ResourceState => ({ ...record(deployment.id, 'ready'), outputs: { deployId: 'd-20261206-220000-abcd', deployRevision: revision } as ResourceState['outputs'] });
+  assert.equal(live.update(root, 'staging', stateWith([record(deployment.id, 'ready')])), true);
+  assert.deepEqual(live.statusOf(root, 'staging', deployment.id), { status: 'ready' }, 'no deploy yet: no revision');
+  assert.equal(live.update(root, 'staging', stateWith([deployed('0123456789abcdef0123456789abcdef01234567-dirty')])), true, 'a new revision is a change to show');
+  assert.deepEqual(live.statusOf(root, 'staging', deployment.id), { status: 'ready', revision: '0123456-dirty' });
+  const service = { kind: 'service' as const, name: 'orders', file: '', line: 0 };
+  const [lens] = lensStatuses(model, [env], service, graphFor, (r, e, id) => live.statusOf(r, e, id));
+  assert.equal(lens!.title, 'staging: Deployment · ready · runs 0123456-dirty');
+  assert.match(lens!.tooltip, /runs revision 0123456-dirty \(its last deploy\)/);
+  // Anything but a commit (a damaged state file) is not shown.
+  live.update(root, 'staging', stateWith([deployed('$(rm -rf)')]));
+  assert.deepEqual(live.statusOf(root, 'staging', deployment.id), { status: 'ready' });
+});

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { cachedGraphs } from '../../src/extension/tree/graphCache';
-import { buildTree, deployNodes, deploymentsId, itemData, type AppInput, type TreeNode } from '../../src/extension/tree/treeData';
+import { buildTree, deployNodes, deploymentsId, itemData, promoteTargets, type AppInput, type TreeNode } from '../../src/extension/tree/treeData';
 import type { Environment } from '../../src/model/environment';
 import { currentDeploy, type DeployRecord } from '../../src/provisioning/deploy/history';
 
@@ -24,12 +24,12 @@ const record = (id: string, result: DeployRecord['result'], extra: Partial<Deplo
   by: 'alice', at: '2026-12-06T19:00:00.000Z', trigger: 'manual', result, ...extra,
 });
 
-test('a Deployments node under each Kubernetes environment, only when the view asks for one', () => {
+test('a Deployments node under each Kubernetes and AWS environment, only when the view asks for one', () => {
   const without = buildTree([app], graphFor);
   assert.ok(![...without.nodes.values()].some((n) => n.kind === 'deployments'));
   const data = buildTree([app], graphFor, undefined, { deployments: true });
   const nodes = [...data.nodes.values()].filter((n) => n.kind === 'deployments');
-  assert.deepEqual(nodes.map((n) => n.id), [deploymentsId(root, 'staging')]);
+  assert.deepEqual(nodes.map((n) => n.id), [deploymentsId(root, 'staging'), deploymentsId(root, 'prod')]);
   assert.equal(data.parent.get(nodes[0]!.id), `env:${root}:staging`);
   const item = itemData(nodes[0]!, true);
   assert.deepEqual([item.label, item.collapsible, item.icon, item.contextValue], ['Deployments', 'collapsed', 'history', 'encore.deployments']);
@@ -51,4 +51,12 @@ test('entries newest first, the current one marked; Roll Back only on earlier su
   assert.match(items[0]!.tooltip!, /\(runs now\)/);
   assert.match(items[1]!.tooltip!, /exceeded its progress deadline/);
   assert.deepEqual(items.map((i) => i.icon), ['pass-filled', 'error', 'pass']);
+});
+
+test('Promote to… offers the other environments whose provider deploys', () => {
+  const k = (name: string): Environment => ({ name, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } });
+  const aws: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } };
+  const gcp: Environment = { name: 'eu', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1' } };
+  assert.deepEqual(promoteTargets([k('staging'), k('qa'), aws, gcp], 'staging').map((e) => e.name), ['qa', 'prod']);
+  assert.deepEqual(promoteTargets([k('staging')], 'staging'), []);
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { isDriverError } from '../../model/providerApi';
 import { isStateError } from '../../model/state';
 import {
-  currentDeploy, deployWorkflow, INSTALL_HINT, isDeployError, kubeconfigSecretName, MIN_ENCORE_VERSION, workflowPath,
+  CI_IDENTITY, currentDeploy, deployWorkflow, INSTALL_HINT, isDeployError, kubeconfigSecretName, MIN_ENCORE_VERSION, workflowPath,
   type DeployEvent, type DeployOptions, type DeployOutcome, type DeployRecord, type DeployTrigger, type EnvironmentSession,
 } from '../../session';
 import { EXIT, type ExitCode } from '../exitCodes';
@@ -27,7 +27,7 @@ const SPECS: Record<DeployCommand, FlagSpec> = {
   deploys: { values: ['env'], booleans: ['json'] },
   rollback: { values: ['env', 'to', 'rollout-timeout'], booleans: ['ci', 'json'] },
   promote: { values: ['from', 'to', 'rollout-timeout'], booleans: ['ci', 'json'] },
-  'setup-ci': { values: ['env', 'encore-version'], booleans: ['force'] },
+  'setup-ci': { values: ['env', 'encore-version'], booleans: ['force', 'print-kubeconfig'] },
 };
 
 /** The trigger of a deploy in a GitHub Actions run: a push, or CI otherwise (manual dispatch). */
@@ -79,6 +79,7 @@ export async function runDeployCommand(command: DeployCommand, args: string[], i
       case 'deploys':
         return await listDeploys(await open(v.env, 'env'), io, has('json'));
       default:
+        if (has('print-kubeconfig')) return await printCiKubeconfig(await open(v.env, 'env'), io);
         return await setupCi(await open(v.env, 'env'), io, { force: has('force'), encoreVersion: v['encore-version'], env });
     }
   } catch (err) {
@@ -180,10 +181,19 @@ async function setupCi(session: EnvironmentSession, io: CliIO, options: { force:
   renameSync(`${file}.tmp`, file);
   io.out(
     `Wrote ${path.relative(process.cwd(), file) || file}: on push to ${env.deploy.branch} (and on manual dispatch) it runs encore-env deploy --env ${env.name} --ci in the GitHub environment "${env.name}".\n` +
-      `Store a kubeconfig for the cluster as the environment secret ${kubeconfigSecretName(env.name)} (never commit it):\n` +
-      `  gh secret set ${kubeconfigSecretName(env.name)} --env ${env.name} < PATH/TO/KUBECONFIG\n` +
-      `Give it a user limited to namespace ${env.provider.namespace ?? env.name} (a ServiceAccount with a Role there).\n`,
+      `The workflow acts as the ServiceAccount ${CI_IDENTITY.name}, whose Role is limited to namespace ${env.provider.namespace ?? env.name}; the environment's plan creates it (apply first).\n` +
+      `Store its kubeconfig as the environment secret ${kubeconfigSecretName(env.name)}, straight from this command to GitHub (it is never written to a file):\n` +
+      `  encore-env setup-ci --env ${env.name} --print-kubeconfig | gh secret set ${kubeconfigSecretName(env.name)} --env ${env.name}\n`,
   );
+  return EXIT.ok;
+}
+
+/** Only the CI identity's kubeconfig on stdout, for a pipe into `gh secret set`; what it is goes to stderr. */
+async function printCiKubeconfig(session: EnvironmentSession, io: CliIO): Promise<ExitCode> {
+  if (session.env.deploy.trigger !== 'push') throw new CliError(EXIT.usage, `environment "${session.env.name}" deploys manually: its plan has no CI identity (give it a push trigger, apply, then run setup-ci)`);
+  const { kubeconfig, expiresAt } = await session.ciKubeconfig(io.signal);
+  io.out(kubeconfig);
+  io.err(`the kubeconfig of ServiceAccount ${CI_IDENTITY.name} (namespace-limited Role)${expiresAt ? `, valid until ${expiresAt}` : ''}: run setup-ci --print-kubeconfig again to renew it\n`);
   return EXIT.ok;
 }
 

@@ -16,7 +16,7 @@ export const DEPLOY_USAGE = `  encore-env deploy --env NAME [--revision REV] [--
                                    build); recorded as a new deploy that names the one it restores.
   encore-env promote --from A --to B [--ci] [--json] [DIR]
                                    Roll out the image environment A runs to environment B (same registry, no build).
-  encore-env setup-ci --env NAME [--encore-version X.Y.Z] [--force] [DIR]
+  encore-env setup-ci --env NAME [--encore-version X.Y.Z] [--force] [--print-kubeconfig] [DIR]
                                    Write .github/workflows/encore-deploy-NAME.yml: deploy on push to the environment's
                                    branch (and on manual dispatch), with encore-env deploy --ci.
 `;

@@ -1,13 +1,14 @@
 // Deploy and Roll Back in VS Code, over the session's deploy (src/session/deploy.ts), as the CLI's deploy and
 // rollback. Deploy says the revision and whether the tree has uncommitted changes before anything starts, then runs
 // in a cancellable progress notification with every step and build line in the log. Roll Back lists the
-// environment's deploy history (the current one marked) and rolls out the chosen earlier deploy's image.
+// environment's deploy history (the current one marked) and rolls out the chosen earlier deploy's image. Promote
+// to… on the deploy an environment runs rolls its image out to another environment of the app, with no build.
 import * as vscode from 'vscode';
 import type { Environment } from '../../model/environment';
 import type { AppModels } from '../appModels';
-import type { TreeNode } from '../tree/treeData';
+import { promoteTargets, type TreeNode } from '../tree/treeData';
 import type { WorkspaceApps } from '../workspaceApps';
-import { currentDeploy, gitRevision, isDeployError, rollbackCandidates, type DeployEvent, type DeployOutcome, type DeployRecord, type EnvironmentSession } from '../../session';
+import { currentDeploy, gitRevision, isDeployError, recordedState, rollbackCandidates, type DeployEvent, type DeployOutcome, type DeployRecord, type EnvironmentSession } from '../../session';
 import { log } from '../log';
 import { abortOn } from './abortOn';
 import type { ProvisionServices } from './provisionCommands';
@@ -40,6 +41,42 @@ export function registerDeploy(s: ProvisionServices, register: (id: string, run:
       go,
     );
     if (answer === go) await runWithProgress(s, { root: n.root, env: n.env }, `rolling "${n.env.name}" back to ${r.id}`, (session, options) => session.rollback(r.id, options));
+  });
+  register('encore.deploy.promoteTo', async (node: unknown) => {
+    if (!(await trusted('Promote'))) return;
+    const n = node as TreeNode | undefined;
+    if (n?.kind !== 'deploy' || !n.current) throw new Error('Promote to… works on the deploy an environment runs now (● in its Deployments)');
+    await runPromote(s, { root: n.root, env: n.env }, n.record);
+  });
+}
+
+async function runPromote(s: ProvisionServices, from: Target, record: DeployRecord): Promise<void> {
+  const app = (await s.apps.list()).find((a) => a.found.root === from.root);
+  const envs = app?.environments.ok ? promoteTargets(app.environments.environments, from.env.name) : [];
+  if (envs.length === 0) {
+    void vscode.window.showInformationMessage(`Encore: the app has no other environment to promote "${from.env.name}"'s deploy to.`);
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    envs.map((e) => ({ label: e.name, description: `${e.type} · ${e.provider.kind}`, env: e })),
+    { title: `Promote ${record.id} (${record.revision.commit.slice(0, 12)}${record.revision.dirty ? ', dirty' : ''}) from "${from.env.name}" to…`, placeHolder: 'Choose the environment to roll its image out to' },
+  );
+  if (!picked) return;
+  const go = 'Promote';
+  const answer = await vscode.window.showWarningMessage(
+    `Roll out ${record.image.digest.slice(0, 19)}… (${record.revision.commit.slice(0, 12)}), which "${from.env.name}" runs, to "${picked.env.name}"?`,
+    { modal: true, detail: 'The same image is rolled out with no build; the history of the target gets a new entry naming where it came from.' },
+    go,
+  );
+  if (answer !== go) return;
+  const to: Target = { root: from.root, env: picked.env };
+  await runWithProgress(s, to, `promoting ${record.id} from "${from.env.name}" to "${picked.env.name}"`, async (session, options) => {
+    const source = await openSession(s.apps, s.models, from);
+    try {
+      return await session.promote(source, options);
+    } finally {
+      await source.dispose();
+    }
   });
 }
 
@@ -124,6 +161,8 @@ async function runWithProgress(
       ),
     );
     for (const note of outcome.notes) log().warn(`deploy "${t.env.name}": ${note}`);
+    // The revision the services run, for the CodeLens, from the local copy of state the deploy just wrote.
+    await recordedState(t.root, t.env).then((loaded) => s.onState(t, loaded.state)).catch((err: Error) => log().warn(`recorded state of "${t.env.name}" not read: ${err.message}`));
     // The Deployments node reads the history again.
     void vscode.commands.executeCommand('encore.refresh');
     void vscode.window.showInformationMessage(`Encore: deploy ${outcome.record.id} to "${t.env.name}" succeeded (${outcome.record.image.digest.slice(0, 19)}…).`);

@@ -11,7 +11,7 @@ import type { EnvState } from '../../model/state';
 export type ShownStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
 
 interface EnvStatuses {
-  recorded: Map<string, { status: 'ready' | 'pending' | 'failed'; error: string | null; updatedAt: string }>;
+  recorded: Map<string, { status: 'ready' | 'pending' | 'failed'; error: string | null; updatedAt: string; revision?: string }>;
   drifted: Set<string>;
 }
 
@@ -25,7 +25,7 @@ export class LiveStatuses {
   update(root: string, env: string, state: EnvState | null, plan?: Plan): boolean {
     const key = keyOf(root, env);
     const before = this.byEnv.get(key);
-    const recorded = new Map(Object.entries(state?.resources ?? {}).map(([id, r]) => [id, { status: r.status, error: r.error, updatedAt: r.updatedAt }]));
+    const recorded = new Map(Object.entries(state?.resources ?? {}).map(([id, r]) => [id, { status: r.status, error: r.error, updatedAt: r.updatedAt, ...deployedRevision(r.outputs) }]));
     // An apply takes drift back: a resource recorded again since the plan is no longer drifted.
     const drifted = plan
       ? new Set(plan.entries.filter((e) => e.drifted).map((e) => e.id))
@@ -35,12 +35,13 @@ export class LiveStatuses {
     return changed;
   }
 
-  statusOf(root: string, env: string, id: string): { status: ShownStatus; error?: string } {
+  statusOf(root: string, env: string, id: string): { status: ShownStatus; error?: string; revision?: string } {
     const s = this.byEnv.get(keyOf(root, env));
     const r = s?.recorded.get(id);
     if (!r) return { status: 'not provisioned' };
-    if (r.status === 'ready' && s?.drifted.has(id)) return { status: 'drifted' };
-    return r.error ? { status: r.status, error: r.error } : { status: r.status };
+    const revision = r.revision ? { revision: r.revision } : {};
+    if (r.status === 'ready' && s?.drifted.has(id)) return { status: 'drifted', ...revision };
+    return r.error ? { status: r.status, error: r.error, ...revision } : { status: r.status, ...revision };
   }
 
   /** Counts per status for an environment's resource ids, for the environment's description and the lens. */
@@ -51,9 +52,16 @@ export class LiveStatuses {
   }
 }
 
+/** The short commit a deploy recorded on a Deployment's state (outputs `deployRevision`, session/deploy.ts). */
+function deployedRevision(outputs: Record<string, unknown> | undefined): { revision?: string } {
+  const rev = outputs?.deployRevision;
+  if (typeof rev !== 'string' || !/^[a-f0-9]{7,64}(-dirty)?$/.test(rev)) return {};
+  return { revision: rev.replace(/^([a-f0-9]{7})[a-f0-9]*/, '$1') };
+}
+
 function fingerprint(s: EnvStatuses | undefined): string {
   if (!s || (s.recorded.size === 0 && s.drifted.size === 0)) return '';
-  return JSON.stringify([[...s.recorded].map(([id, r]) => [id, r.status, r.error]).sort(), [...s.drifted].sort()]);
+  return JSON.stringify([[...s.recorded].map(([id, r]) => [id, r.status, r.error, r.revision ?? null]).sort(), [...s.drifted].sort()]);
 }
 
 function keyOf(root: string, env: string): string {

@@ -42,12 +42,15 @@ export function lensStatuses(model: AppModel, envs: readonly Environment[], d: D
     const n = resources.length;
     const statuses = resources.map((r) => statusOf?.(model.root, env.name, r.id).status ?? 'not provisioned');
     // The title says the primary resource's status once anything is recorded, e.g. "staging: StatefulSet postgres:16 · ready".
-    const primaryStatus = statusOf?.(model.root, env.name, primary.id).status ?? 'not provisioned';
+    const shown = statusOf?.(model.root, env.name, primary.id);
+    const primaryStatus = shown?.status ?? 'not provisioned';
     const recorded = statuses.some((st) => st !== 'not provisioned');
+    // A service's lens says what revision its Deployment runs since the last deploy.
+    const runs = shown?.revision ? ` · runs ${shown.revision}` : '';
     return {
       env: env.name,
-      title: `${env.name}: ${shortSummary(primary)}${recorded ? ` · ${primaryStatus}` : ''}`,
-      tooltip: `${env.name}: ${primary.summary} (${n} ${n === 1 ? 'resource' : 'resources'}), ${summarize(statuses)}. Click to show it in the Environments view.`,
+      title: `${env.name}: ${shortSummary(primary)}${recorded ? ` · ${primaryStatus}` : ''}${runs}`,
+      tooltip: `${env.name}: ${primary.summary} (${n} ${n === 1 ? 'resource' : 'resources'}), ${summarize(statuses)}${shown?.revision ? `; runs revision ${shown.revision} (its last deploy)` : ''}. Click to show it in the Environments view.`,
     };
   });
 }

@@ -65,7 +65,8 @@ export type TreeNode =
 export type ResourceStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | 'drifted';
 
 /** A resource's status in an environment; absent: everything is "not provisioned" (nothing recorded is known). */
-export type StatusFn = (root: string, envName: string, id: string) => { status: ResourceStatus; error?: string };
+/** A resource's shown status; `revision` is the commit a Deployment runs since a deploy (`abc1234`, `-dirty`). */
+export type StatusFn = (root: string, envName: string, id: string) => { status: ResourceStatus; error?: string; revision?: string };
 
 const NOT_PROVISIONED: StatusFn = () => ({ status: 'not provisioned' });
 
@@ -164,6 +165,16 @@ export function deploymentsId(root: string, envName: string): string {
   return `${environmentId(root, envName)}/deployments`;
 }
 
+/** Whether this version deploys to the environment's provider (GCP's deploy arrives with its provider). */
+export function deploys(env: Environment): boolean {
+  return env.provider.kind === 'kubernetes' || env.provider.kind === 'aws';
+}
+
+/** The other environments of the app a deploy can be promoted to: those whose provider deploys in this version. */
+export function promoteTargets(envs: readonly Environment[], from: string): Environment[] {
+  return envs.filter((e) => e.name !== from && deploys(e));
+}
+
 /** The nodes of an environment's deploy history, newest first, the one that runs now marked. */
 export function deployNodes(parent: Extract<TreeNode, { kind: 'deployments' }>, records: readonly DeployRecord[], current: DeployRecord | undefined): TreeNode[] {
   return [...records].reverse().map((record) => ({ kind: 'deploy', id: `${parent.id}/${record.id}`, root: parent.root, env: parent.env, record, current: record === current }));
@@ -182,7 +193,7 @@ function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environm
   for (const s of settings(env)) {
     add(envId, { kind: 'setting', id: `${envId}/setting:${s.key}`, root, envName: env.name, label: s.label, value: s.value, icon: s.icon, tooltip: s.tooltip });
   }
-  if (options.deployments && env.provider.kind === 'kubernetes') add(envId, { kind: 'deployments', id: deploymentsId(root, env.name), root, env });
+  if (options.deployments && deploys(env)) add(envId, { kind: 'deployments', id: deploymentsId(root, env.name), root, env });
   for (const p of planned.problems) add(envId, { ...p, id: `${envId}/${p.id}`, root });
   if (!planned.graph) return;
   for (const group of groupResources(planned.graph)) {

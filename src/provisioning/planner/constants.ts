@@ -7,7 +7,14 @@ export const PORT = 8080;
 export const GATEWAY_WORKLOAD = 'encore-gateway';
 
 /** The generated key private endpoints use to trust calls from other services (infra config `auth`). */
-export const SERVICE_AUTH = { id: 'k8s:secret:encore-service-auth', name: 'encore-service-auth', key: 'key', envVar: 'ENCORE_SERVICE_AUTH_KEY' };
+/** The service-auth key (infra config `auth`, id `keyId`): generated at apply into a Secret, never in state or output. */
+export const SERVICE_AUTH = { id: 'k8s:secret:encore-service-auth', name: 'encore-service-auth', key: 'key', keyId: 1, envVar: 'ENCORE_SERVICE_AUTH_KEY' };
+
+/** The NSQ Jobs' image (curl and sh). */
+export const CURL_IMAGE = 'curlimages/curl:8.14.1';
+
+/** The CronJobs' image: Node, for the call's SHA3-256 signature and fetch (the app's own base is node:slim too). */
+export const CRON_IMAGE = 'node:22-slim';
 
 /** Where Encore's infra.config.json lives: a ConfigMap mounted into every workload at this path. */
 export const INFRA_CONFIG = { id: 'k8s:configmap:encore-infra-config', name: 'encore-infra-config', key: 'infra.config.json', path: '/encore/infra.config.json' };

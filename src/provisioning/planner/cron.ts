@@ -2,16 +2,17 @@
  * Cron jobs. Encore Cloud calls cron endpoints from its control plane, so a self-hosted environment needs its own
  * scheduler (notes §1.3, §3.10): a Kubernetes CronJob per job that calls the endpoint on the service's in-cluster
  * address, marked as a scheduled call with Encore's `X-Encore-Cron-Trigger: scheduled` header and signed with the
- * service-to-service key (private endpoints accept only signed calls). Schedules run in UTC, as Encore's do.
+ * environment's service-auth key as Encore's runtime verifies an internal call (`encore-auth`, caller
+ * `app:cron-<job>`), so private endpoints accept it. Schedules run in UTC, as Encore's do.
  */
 
 import type { CronJob } from '../../model/appModel';
-import { PORT, SERVICE_AUTH } from './constants';
+import { CRON_IMAGE, PORT, SERVICE_AUTH } from './constants';
 import type { PlanContext } from './context';
 import { dnsLabel } from './names';
 import { workloadName } from './workloads';
 
-export const CRON_IMAGE = 'curlimages/curl:8.14.1';
+export { CRON_IMAGE };
 
 export interface CronSchedule {
   /** A 5-field cron expression. */
@@ -53,14 +54,14 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-export function planCronJobs(ctx: PlanContext): void {
+export function planCronJobs(ctx: PlanContext, appId: string): void {
   for (const job of ctx.model.cronJobs) {
     if (job.endpoint === null) ctx.warnings.push(`Cron job ${job.name} calls no endpoint Encore can resolve, so it is not scheduled.`);
   }
-  for (const job of ctx.needs.cronJobs) planCronJob(ctx, job);
+  for (const job of ctx.needs.cronJobs) planCronJob(ctx, job, appId);
 }
 
-function planCronJob(ctx: PlanContext, job: CronJob): void {
+function planCronJob(ctx: PlanContext, job: CronJob, appId: string): void {
   const target = job.endpoint as { service: string; name: string };
   const endpoint = ctx.model.endpoints.find((e) => e.service === target.service && e.name === target.name);
   if (!endpoint) {
@@ -92,7 +93,7 @@ function planCronJob(ctx: PlanContext, job: CronJob): void {
         method,
         url: `http://${ctx.names.serviceHost(workload)}:${PORT}${endpoint.path}`,
         headers: { 'X-Encore-Cron-Trigger': 'scheduled' },
-        signWith: { secret: SERVICE_AUTH.name, key: SERVICE_AUTH.key },
+        signWith: { secret: SERVICE_AUTH.name, key: SERVICE_AUTH.key, keyId: SERVICE_AUTH.keyId, appSlug: appId, envName: ctx.env.name, caller: `app:cron-${name}` },
       },
     },
     dependsOn: [...ctx.k8sBase, `k8s:deployment:${workload}`, `k8s:service:${workload}`, SERVICE_AUTH.id],

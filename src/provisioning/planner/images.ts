@@ -7,13 +7,12 @@
 import type { PlanContext } from './context';
 import { MINIO_IMAGE } from './buckets';
 import { REDIS_IMAGE } from './caches';
-import { PLACEHOLDER_IMAGE } from './constants';
-import { CRON_IMAGE } from './cron';
+import { CRON_IMAGE, CURL_IMAGE, PLACEHOLDER_IMAGE } from './constants';
 import { POSTGRES_IMAGE } from './databases';
 import { NSQ_IMAGE } from './pubsub';
 
 /** Every image the planner may name, in the order a person reads them. */
-export const PRODUCT_IMAGES: readonly string[] = [POSTGRES_IMAGE, REDIS_IMAGE, NSQ_IMAGE, MINIO_IMAGE, CRON_IMAGE, PLACEHOLDER_IMAGE];
+export const PRODUCT_IMAGES: readonly string[] = [POSTGRES_IMAGE, REDIS_IMAGE, NSQ_IMAGE, MINIO_IMAGE, CURL_IMAGE, CRON_IMAGE, PLACEHOLDER_IMAGE];
 
 /** What each of PRODUCT_IMAGES runs, for a person choosing which to replace. */
 export const PRODUCT_IMAGE_ROLES: Readonly<Record<string, string>> = {

@@ -13,6 +13,7 @@ import { planBuckets } from './buckets';
 import { planCaches } from './caches';
 import { planBase } from './cluster';
 import { PlanContext } from './context';
+import { planCiIdentity } from './ciIdentity';
 import { planCronJobs } from './cron';
 import { planDatabases } from './databases';
 import { checkImageOverride } from './images';
@@ -61,7 +62,8 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   if (ctx.needs.services.length > 0) planServiceAuth(ctx);
   planInfraConfig(ctx, appId);
   planWorkloads(ctx);
-  planCronJobs(ctx);
+  planCronJobs(ctx, appId);
+  planCiIdentity(ctx);
 
   const graph: DesiredGraph = { environment: env.name, provider: ctx.provider, type: env.type, namespace, resources: ctx.resources, warnings: ctx.warnings };
   dependencyOrder(graph); // a missing dependency or a cycle is a planner bug: fail here, not halfway through an apply

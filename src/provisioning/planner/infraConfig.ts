@@ -29,7 +29,7 @@ function baseUrl(ctx: PlanContext): string {
 }
 
 export function infraConfigDocument(ctx: PlanContext, appId: string): JsonObject {
-  const auth = [{ type: 'key', id: 1, key: { $env: SERVICE_AUTH.envVar } }];
+  const auth = [{ type: 'key', id: SERVICE_AUTH.keyId, key: { $env: SERVICE_AUTH.envVar } }];
   const doc: JsonObject = {
     $schema: INFRA_SCHEMA,
     metadata: { app_id: appId, env_name: ctx.env.name, env_type: ctx.env.type, cloud: cloud(ctx), base_url: baseUrl(ctx) },

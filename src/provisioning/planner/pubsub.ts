@@ -11,7 +11,7 @@
 import type { Subscription, Topic } from '../../model/appModel';
 import { outputRef, type JsonObject } from '../../model/desiredGraph';
 import type { PlanContext } from './context';
-import { CRON_IMAGE } from './cron';
+import { CURL_IMAGE } from './constants';
 import { planInCluster } from './inCluster';
 import { dnsLabel, shortHash } from './names';
 
@@ -209,7 +209,7 @@ function planNsq(ctx: PlanContext): void {
         deliveryGuarantee: 'at-least-once',
         orderingAttribute: topic.orderingAttribute,
         ordered: false,
-        job: { name: dnsLabel('encore-nsq-topic-', name, 43), image: ctx.image(CRON_IMAGE), nsqdHttp: nsqdHttp(nsqd.host) },
+        job: { name: dnsLabel('encore-nsq-topic-', name, 43), image: ctx.image(CURL_IMAGE), nsqdHttp: nsqdHttp(nsqd.host) },
       },
       dependsOn: nsqd.dependsOn,
       summary: `${topic.name} topic → NSQ topic on nsqd`,
@@ -232,7 +232,7 @@ function planNsq(ctx: PlanContext): void {
           retryPolicy: { minBackoffMs: sub.retryPolicy.minBackoffMs, maxBackoffMs: sub.retryPolicy.maxBackoffMs },
           maxConcurrency: sub.maxConcurrency,
           deadLetter: null,
-          job: { name: dnsLabel('encore-nsq-channel-', `${topic.name}/${sub.name}`, 43), image: ctx.image(CRON_IMAGE), nsqdHttp: nsqdHttp(nsqd.host) },
+          job: { name: dnsLabel('encore-nsq-channel-', `${topic.name}/${sub.name}`, 43), image: ctx.image(CURL_IMAGE), nsqdHttp: nsqdHttp(nsqd.host) },
         },
         dependsOn: [topicId],
         stateful: true,

@@ -8,7 +8,7 @@
 
 import type { DesiredResource } from '../../model/desiredGraph';
 import { DriverError, type DriverTiming, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../model/providerApi';
-import type { KubeEndpoint } from './kubernetes/client';
+import type { KubeClient, KubeEndpoint } from './kubernetes/client';
 import { KubernetesDriver, kubeDiff } from './kubernetes/driver';
 import { supportsType as inCluster } from './kubernetes/manifests';
 
@@ -64,6 +64,13 @@ export class ComposedDriver implements ProviderDriver {
     const driver = await this.inClusterDriver(signal);
     if (!driver) throw new DriverError('not-ready', `${r.id} goes into the environment's Kubernetes cluster, which does not exist yet`, { resourceId: r.id });
     return driver;
+  }
+
+  /** A client of the environment's cluster (a deploy's), refused while the cluster does not exist. */
+  async clusterClient(signal: AbortSignal): Promise<KubeClient> {
+    const driver = await this.inClusterDriver(signal);
+    if (!driver) throw new DriverError('not-ready', `the environment's Kubernetes cluster does not exist yet: apply the environment first`);
+    return driver.client();
   }
 
   async preflight(signal: AbortSignal): Promise<void> {

@@ -14,6 +14,7 @@ import { MigratingBackend, MirroredBackend, MirrorReader, mirrorFile } from '../
 import { ComposedDriver } from '../compose';
 import { openAwsConnection } from './connection';
 import { AwsDriver } from './driver';
+import { awsDeployTarget, ecrCredential } from './deployTarget';
 import { S3StateBackend, stateBucketName, type S3StateOptions } from './stateBackend';
 
 function settingsOf(env: Environment): { profile?: string; region: string } {
@@ -38,6 +39,12 @@ export const awsProvider: ProviderModule = {
     const aws = new AwsDriver({ ...options.timing, environment: env.name, connection });
     const driver = new ComposedDriver(aws, aws, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
     let state: Promise<StateBackend> | undefined;
+    let remote: Promise<S3StateBackend> | undefined;
+    const history = () =>
+      (remote ??= awsStateBackend(aws, env.name).catch((err) => {
+        remote = undefined;
+        throw err;
+      }));
     return {
       driver,
       state: () =>
@@ -52,6 +59,10 @@ export const awsProvider: ProviderModule = {
         return { principal: me.arn, scope: `AWS account ${me.account} in ${me.region}`, source: me.source };
       },
       dispose: () => driver.dispose(),
+      deployTarget: () => {
+        const target = awsDeployTarget(history, () => driver.clusterClient(new AbortController().signal), environmentNamespace(env), `environments/${env.name}/deploys.json in the state bucket of the account (${region})`);
+        return { ...target, registryCredential: (signal) => ecrCredential(aws.awsContext, signal) };
+      },
     };
   },
 

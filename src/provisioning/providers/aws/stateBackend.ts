@@ -8,6 +8,7 @@
  *   between is a 412, which is the engine's 'conflict'. The ETag is the version.
  * - `environments/<env>/journal.jsonl`: the journal, appended after the snapshot with the same conditional writes
  *   (a crash between the two loses journal lines, never state).
+ * - `environments/<env>/deploys.json`: the deploy history (aws/deployTarget.ts), with the same conditional writes.
  * - `environments/<env>/lock.json`: the lock, an object created with `If-None-Match: *` holding the holder (user,
  *   host, pid, start time, operation, a per-acquisition token) and when it was last renewed. It is renewed every
  *   third of its lease with `If-Match`; the same break rules as the Kubernetes Lease: a holder whose process is gone
@@ -66,7 +67,7 @@ export class S3StateBackend implements StateBackend {
     this.leaseSeconds = options.leaseDurationSeconds ?? 30;
   }
 
-  private key(name: 'state.json' | 'journal.jsonl' | 'lock.json'): string {
+  private key(name: 'state.json' | 'journal.jsonl' | 'lock.json' | 'deploys.json'): string {
     return `${this.prefix}${name}`;
   }
 
@@ -160,6 +161,26 @@ export class S3StateBackend implements StateBackend {
       if ((await this.put(this.key('journal.jsonl'), (current?.text ?? '') + lines, current?.etag ?? null, signal)) !== null) return;
     }
     throw new StateError('conflict', `the journal of ${this.environment} kept changing while it was appended to`);
+  }
+
+  // --- the deploy history, beside the state ---
+
+  /** Where the deploy history is kept, for messages. */
+  get historyLocation(): string {
+    return `s3://${this.bucket}/${this.key('deploys.json')} (${this.c.region})`;
+  }
+
+  /** The deploy history's text and ETag, or null when none is stored yet. */
+  async readHistory(signal: AbortSignal): Promise<{ text: string; etag: string } | null> {
+    return this.io('read the deploy history', () => this.get(this.key('deploys.json'), signal));
+  }
+
+  /** Writes the deploy history if it is still at `expected` (null: only if absent); the new ETag, or null when not. */
+  async writeHistory(text: string, expected: string | null, signal: AbortSignal): Promise<string | null> {
+    return this.io('write the deploy history', async () => {
+      await this.ensureBucket(signal);
+      return this.put(this.key('deploys.json'), text, expected, signal);
+    });
   }
 
   // --- the lock ---

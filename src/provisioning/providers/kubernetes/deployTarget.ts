@@ -6,6 +6,7 @@
 
 import type { DeployTarget } from '../../../model/providerApi';
 import { watchRollout } from '../../deploy/rollout';
+import { ciKubeconfig } from './ciKubeconfig';
 import type { KubeClient, KubeObject } from './client';
 import { KubeApiError } from './errors';
 
@@ -16,8 +17,19 @@ export const DEPLOY_FIELD_MANAGER = 'encore-environments-deploy';
 
 type SecretObject = KubeObject & { data?: Record<string, string>; type?: string };
 
-export function kubernetesDeployTarget(client: () => Promise<KubeClient>, namespace: string): DeployTarget {
+export function kubernetesDeployTarget(client: () => Promise<KubeClient>, namespace: string, ci?: { context: string; serviceAccount: string }): DeployTarget {
   return {
+    ...(ci
+      ? {
+          async ciKubeconfig(signal: AbortSignal) {
+            const c = await client();
+            if (!(await c.find('v1', 'ServiceAccount', namespace, ci.serviceAccount, signal))) {
+              throw new Error(`namespace ${namespace} has no ServiceAccount ${ci.serviceAccount} yet: apply the environment first (its plan creates the CI identity for a push trigger), then run setup-ci again`);
+            }
+            return ciKubeconfig(c, namespace, ci.serviceAccount, ci.context, signal);
+          },
+        }
+      : {}),
     historyLocation: `Secret ${HISTORY_SECRET} in namespace ${namespace}`,
 
     async loadHistory(signal) {

@@ -10,6 +10,7 @@ import type { DesiredResource } from '../../../model/desiredGraph';
 import { DriverError, type DriverTiming, type FieldChange, type LiveObject, type Outputs, type ProviderDriver, type ResolvedResource, type StepContext } from '../../../model/providerApi';
 import { FIELD_MANAGER, KubeClient, type KubeEndpoint, type KubeObject } from './client';
 import { diffSettings } from './diff';
+import { KubeApiError } from './errors';
 import { toDriverError } from './driverErrors';
 import { ANNOTATION, LABEL, labelValue, MANAGED_BY, renderResource, secretValues, supportsType, targetOf, type RenderContext } from './manifests';
 import { observe } from './observe';
@@ -77,8 +78,15 @@ export class KubernetesDriver implements ProviderDriver {
     const client = await this.client();
     try {
       await client.request('GET', '/version', { signal });
-      // Reading our namespace proves the credentials work for it (a 403 here names the missing right).
-      await client.find('v1', 'Namespace', undefined, this.namespace, signal);
+      // Reading our namespace proves the credentials work for it (a 403 here names the missing right). An identity
+      // limited to the namespace (a Role, such as deploy on push's) cannot read the Namespace object itself, so a
+      // read inside it proves as much.
+      try {
+        await client.find('v1', 'Namespace', undefined, this.namespace, signal);
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.code === 403)) throw err;
+        await client.list('apps/v1', 'Deployment', this.namespace, {}, signal);
+      }
     } catch (err) {
       throw toDriverError(err);
     }

@@ -9,6 +9,7 @@ import type { OpenedEnvironment, ProviderIdentity, ProviderModule, ProviderOpenO
 import type { StateBackend } from '../../../model/state';
 import { LocalFileBackend } from '../../state/localFile';
 import { MigratingBackend, MirroredBackend, MirrorReader, mirrorFile } from '../../state/mirror';
+import { CI_IDENTITY } from '../../planner/ciIdentity';
 import { connect } from './connection';
 import { kubernetesDeployTarget } from './deployTarget';
 import { KubernetesDriver, kubernetesStateBackend } from './driver';
@@ -55,7 +56,7 @@ export const kubernetesProvider: ProviderModule = {
         }
       },
       dispose: () => driver.dispose(),
-      deployTarget: () => kubernetesDeployTarget(() => driver.client(), namespace),
+      deployTarget: () => kubernetesDeployTarget(() => driver.client(), namespace, { context, serviceAccount: CI_IDENTITY.name }),
     };
   },
 

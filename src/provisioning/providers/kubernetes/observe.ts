@@ -162,6 +162,14 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
         request: { ...((s.request ?? {}) as JsonObject), method: envValue(c.env, 'METHOD') ?? null, url: envValue(c.env, 'URL') ?? null },
       };
     }
+    case 'k8s/rbac.authorization.k8s.io/v1/Role':
+      // The rules as the planner writes them (the server keeps them as given, with no defaults to tell apart).
+      return { ...s, rules: (o.rules ?? []).map((r: Any) => ({ apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], verbs: r.verbs ?? [], ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) })) };
+    case 'k8s/rbac.authorization.k8s.io/v1/RoleBinding': {
+      const subjects = (o.subjects ?? []) as Any[];
+      const only = subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' && subjects[0]?.namespace === ctx.namespace ? subjects[0].name : null;
+      return { ...s, role: o.roleRef?.kind === 'Role' ? (o.roleRef?.name ?? null) : null, serviceAccount: only };
+    }
     default: {
       // A Job-made object (database, topic, channel, bucket): the settings its latest Job was made from.
       const recorded = o.metadata.annotations?.[ANNOTATION.settings];

@@ -1,4 +1,4 @@
-/** The plain objects: Namespace, PersistentVolumeClaim, Service, ServiceAccount, HorizontalPodAutoscaler. */
+/** The plain objects: Namespace, PersistentVolumeClaim, Service, ServiceAccount, HorizontalPodAutoscaler, Role, RoleBinding. */
 
 import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
 import type { KubeObject } from '../client';
@@ -54,6 +54,24 @@ export function renderServiceAccount(r: DesiredResource, ctx: RenderContext): Ku
     // Encore apps do not call the Kubernetes API, so their pods get no API token (least privilege).
     automountServiceAccountToken: false,
   };
+}
+
+/** A namespaced Role with the planner's rules (the CI identity's, planner/ciIdentity.ts). */
+export function renderRole(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const rules = r.settings.rules;
+  if (!Array.isArray(rules) || rules.length === 0) throw new Error(`${r.id}: a Role needs rules`);
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(r, ctx), rules } as KubeObject;
+}
+
+/** Binds a Role of the namespace to a ServiceAccount of the same namespace, and nothing else. */
+export function renderRoleBinding(r: DesiredResource, ctx: RenderContext): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(r, ctx),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: str(r.settings, 'role', r.id) },
+    subjects: [{ kind: 'ServiceAccount', name: str(r.settings, 'serviceAccount', r.id), namespace: ctx.namespace }],
+  } as KubeObject;
 }
 
 export function renderHpa(r: DesiredResource, ctx: RenderContext): KubeObject {

@@ -1,32 +1,64 @@
 /**
  * A CronJob per Encore cron job (planner/cron.ts): at the schedule (UTC), a pod calls the endpoint on its service's
- * in-cluster address, as a scheduled call (`X-Encore-Cron-Trigger: scheduled`, the header Encore's runtime checks).
+ * in-cluster address, as a scheduled call (`X-Encore-Cron-Trigger: scheduled`, the header Encore's runtime checks),
+ * signed with the environment's service-auth key the way Encore's runtime verifies internal calls
+ * (`encore-auth`, ../shared/notes/encore-service-auth.md; deploy/serviceAuth.ts is the same scheme in TypeScript),
+ * so private (`expose: false`) cron endpoints accept it.
  *
- * The request's pieces go in as environment variables rather than into the script, so the script is the same for
- * every job and the values read back exactly (drift detection). When the interval cannot be one cron line (every
- * 90 minutes from midnight), the CronJob fires on a finer step and the script skips the runs in between; it rounds
- * the current minute down to the step first, so a pod that starts a little late still counts as its slot.
- *
- * The service-to-service key is given to the pod (ENCORE_SERVICE_AUTH_KEY) for the request signature that private
- * endpoints require. Encore's signature scheme is not in our notes, so no signature header is computed yet: a
- * private cron endpoint will refuse the call until it is (see the provider's README section).
+ * The pod runs Node (the image has it for SHA3-256 and fetch): the script is the same for every job, and the
+ * request's pieces go in as environment variables, so the values read back exactly (drift detection) and the key
+ * comes from the Secret only. When the interval cannot be one cron line (every 90 minutes from midnight), the
+ * CronJob fires on a finer step and the script skips the runs in between; it rounds the current minute down to the
+ * step first, so a pod that starts a little late still counts as its slot.
  */
 
 import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
 import type { KubeObject } from '../client';
-import { ANNOTATION, meta, obj, str, type EnvVar, type RenderContext } from './common';
+import { ANNOTATION, meta, num, obj, str, type EnvVar, type RenderContext } from './common';
 
-export const CRON_SCRIPT = [
-  'set -eu',
-  'if [ -n "${ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF:-}" ]; then',
-  // "1" before a two-digit hour or minute keeps "08" from reading as octal (108 - 100 = 8), with no expr (whose
-  // exit status is 1 for a result of 0, which `set -e` would take for a failure at midnight).
-  '  m=$(( ($(date -u +1%H) - 100) * 60 + $(date -u +1%M) - 100 ))',
-  '  slot=$(( m / STEP_MINUTES * STEP_MINUTES ))',
-  '  if [ $(( slot % ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF )) -ne 0 ]; then echo "not a scheduled minute ($slot)"; exit 0; fi',
-  'fi',
-  'exec curl -fsS --max-time 600 -X "$METHOD" -H "X-Encore-Cron-Trigger: scheduled" -H "Content-Type: application/json" "$URL"',
-].join('\n');
+/** The cron pod's program (`node -e`): the minute guard, the encore-auth signature, the call. */
+export const CRON_SCRIPT = String.raw`'use strict';
+const crypto = require('crypto');
+const e = process.env;
+const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+const multiple = Number(e.ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF || 0);
+if (multiple > 0) {
+  const step = Number(e.STEP_MINUTES);
+  const minute = now.getUTCHours() * 60 + now.getUTCMinutes();
+  const slot = Math.floor(minute / step) * step;
+  if (slot % multiple !== 0) { console.log('not a scheduled minute (' + slot + ')'); process.exit(0); }
+}
+const sha3 = (d) => crypto.createHash('sha3-256').update(d).digest();
+const hmac = (k, d) => crypto.createHmac('sha3-256', k).update(d).digest();
+const meta = { 'x-encore-meta-caller': e.ENCORE_CALLER, 'x-encore-meta-version': '1' };
+const p = crypto.createHash('sha3-256');
+for (const name of Object.keys(meta).sort()) p.update(name + '=' + meta[name] + '\n');
+const payload = p.digest();
+const len = Buffer.alloc(4);
+len.writeUInt32LE(payload.length);
+const op = sha3(Buffer.concat([Buffer.from('internal-api'), Buffer.from('call'), Buffer.from([0]), len, payload]));
+const day = now.toISOString().slice(0, 10).replace(/-/g, '');
+const cred = day + '/' + e.ENCORE_APP_SLUG + '/' + e.ENCORE_ENV_NAME + '/' + e.ENCORE_SERVICE_AUTH_KEY_ID;
+const k0 = Buffer.concat([Buffer.from('ENCORE1'), Buffer.from(e.ENCORE_SERVICE_AUTH_KEY || '', 'utf8')]);
+const key = hmac(hmac(hmac(hmac(k0, day), e.ENCORE_APP_SLUG), e.ENCORE_ENV_NAME), 'encore_request');
+const toSign = ['ENCORE1-HMAC-SHA3-256', now.toISOString().replace(/\.\d+Z$/, 'Z'), cred, op.toString('hex')].join('\n');
+const sig = hmac(key, toSign).toString('hex');
+const headers = {
+  ...meta,
+  'x-encore-meta-svc-auth-method': 'encore-auth',
+  'x-encore-meta-date': now.toUTCString(),
+  'x-encore-meta-svc-auth': 'ENCORE1-HMAC-SHA3-256 cred="' + cred + '", op=' + op.toString('hex') + ', sig=' + sig,
+  'X-Encore-Cron-Trigger': 'scheduled',
+  'Content-Type': 'application/json',
+};
+fetch(e.URL, { method: e.METHOD, headers, signal: AbortSignal.timeout(600000) })
+  .then(async (res) => {
+    const text = await res.text();
+    console.log(e.METHOD + ' ' + e.URL + ': ' + res.status + (text ? ' ' + text.slice(0, 500) : ''));
+    if (!res.ok) process.exit(22);
+  })
+  .catch((err) => { console.error(e.METHOD + ' ' + e.URL + ': ' + err.message); process.exit(7); });
+`;
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
@@ -43,6 +75,10 @@ export function renderCronJob(r: DesiredResource, ctx: RenderContext): KubeObjec
     { name: 'METHOD', value: str(request, 'method', r.id) },
     { name: 'URL', value: str(request, 'url', r.id) },
     ...(multiple ? [{ name: 'ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF', value: String(multiple) }, { name: 'STEP_MINUTES', value: String(gcd(multiple, 60)) }] : []),
+    { name: 'ENCORE_CALLER', value: str(sign, 'caller', r.id) },
+    { name: 'ENCORE_APP_SLUG', value: str(sign, 'appSlug', r.id) },
+    { name: 'ENCORE_ENV_NAME', value: str(sign, 'envName', r.id) },
+    { name: 'ENCORE_SERVICE_AUTH_KEY_ID', value: String(num(sign, 'keyId', r.id)) },
     { name: 'ENCORE_SERVICE_AUTH_KEY', valueFrom: { secretKeyRef: { name: str(sign, 'secret', r.id), key: str(sign, 'key', r.id) } } },
   ];
   const title = typeof s.title === 'string' ? s.title : null;
@@ -68,7 +104,7 @@ export function renderCronJob(r: DesiredResource, ctx: RenderContext): KubeObjec
             spec: {
               restartPolicy: 'Never',
               automountServiceAccountToken: false,
-              containers: [{ name: 'call', image: str(s, 'image', r.id), command: ['sh', '-c', CRON_SCRIPT], env }],
+              containers: [{ name: 'call', image: str(s, 'image', r.id), command: ['node', '-e', CRON_SCRIPT], env }],
             },
           },
         },

@@ -6,7 +6,7 @@
 
 import type { DesiredResource } from '../../../../model/desiredGraph';
 import type { KubeObject } from '../client';
-import { renderHpa, renderNamespace, renderPvc, renderService, renderServiceAccount } from './basic';
+import { renderHpa, renderNamespace, renderPvc, renderRole, renderRoleBinding, renderService, renderServiceAccount } from './basic';
 import type { RenderContext } from './common';
 import { renderCronJob } from './cronJob';
 import { JOB_TYPES, renderJob } from './jobs';
@@ -34,6 +34,8 @@ const TARGETS: Record<string, Target> = {
   'k8s/apps/v1/Deployment': { apiVersion: 'apps/v1', kind: 'Deployment', byLabel: false },
   'k8s/autoscaling/v2/HorizontalPodAutoscaler': { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', byLabel: false },
   'k8s/batch/v1/CronJob': { apiVersion: 'batch/v1', kind: 'CronJob', byLabel: false },
+  'k8s/rbac.authorization.k8s.io/v1/Role': { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', byLabel: false },
+  'k8s/rbac.authorization.k8s.io/v1/RoleBinding': { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', byLabel: false },
   ...Object.fromEntries(JOB_TYPES.map((t) => [t, { apiVersion: 'batch/v1', kind: 'Job', byLabel: true }])),
 };
 
@@ -71,6 +73,10 @@ export function renderResource(r: DesiredResource, ctx: RenderContext): KubeObje
       return renderHpa(r, ctx);
     case 'k8s/batch/v1/CronJob':
       return renderCronJob(r, ctx);
+    case 'k8s/rbac.authorization.k8s.io/v1/Role':
+      return renderRole(r, ctx);
+    case 'k8s/rbac.authorization.k8s.io/v1/RoleBinding':
+      return renderRoleBinding(r, ctx);
     default:
       if ((JOB_TYPES as readonly string[]).includes(r.providerType)) return renderJob(r, ctx);
       throw new Error(`${r.id}: the Kubernetes provider does not handle ${r.providerType}`);
