@@ -38,6 +38,23 @@ function analyzerBuild() {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * `import { ts } from 'ts-morph'` in a bundle takes TypeScript from ts-morph's own copy (the very same parser) without
+ * ts-morph and its helpers, which the analyzer never uses: half the code to load and compile (issue 13). Importing
+ * anything else from ts-morph fails the build.
+ */
+const typescriptOfTsMorph = {
+  name: 'typescript-of-ts-morph',
+  setup(build) {
+    build.onResolve({ filter: /^ts-morph$/ }, () => ({ path: 'ts-morph', namespace: 'typescript-of-ts-morph' }));
+    build.onLoad({ filter: /.*/, namespace: 'typescript-of-ts-morph' }, () => ({
+      contents: "export { default as ts } from '@ts-morph/common/dist/typescript.js';",
+      loader: 'js',
+      resolveDir: path.dirname(require.resolve('ts-morph/package.json')),
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   minify: production,
@@ -49,7 +66,7 @@ const common = {
     'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
     ENCORE_ANALYZER_BUILD: JSON.stringify(analyzerBuild()),
   },
-  plugins: watch ? [reporter] : [],
+  plugins: watch ? [reporter, typescriptOfTsMorph] : [typescriptOfTsMorph],
 };
 
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] };
