@@ -111,7 +111,7 @@ const bundles = [
   { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
   // neither TypeScript nor a provider). Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
-  { ...splitEsm, entryPoints: ['src/cli/main.ts'], outdir: 'dist/cli' },
+  { ...splitEsm, entryPoints: { main: 'src/cli/main.ts', extractWorker: 'src/analyzer/extractWorker.ts' }, outdir: 'dist/cli' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AppModel, Diagnostic } from '../model/appModel';
 import type { FactsCache } from './cache/factsCache';
-import type { FileFacts } from './facts';
+import { problemFacts, type FileFacts } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
 import { ENCORE_APP_FILE } from './findApps';
@@ -12,6 +12,24 @@ import { isSourceFile, listSourceFiles } from './walk';
 
 /** Per-file extraction (./extract.ts): given, so that a caller can load it (and TypeScript) only when needed. */
 export type Extraction = Pick<typeof import('./extract'), 'extractFile' | 'problemFacts'>;
+
+/** A file to extract, with the text that was read (and hashed) for it. */
+export interface ExtractionJob {
+  file: string;
+  text: string;
+}
+
+/** What extractFile gave for a job, with what it read beside the file. */
+export interface ExtractionResult {
+  facts: FileFacts;
+  probes: Probe[];
+}
+
+/** Extracts many files at once (on other threads, say): one result per job, in the jobs' order. */
+export type ExtractBatch = (jobs: ExtractionJob[], root: string) => Promise<ExtractionResult[]>;
+
+/** A file read from disk: its facts when they are known without extracting, else its text (and cache key). */
+type DiskRead = { facts: FileFacts | null } | { text: string; key: string | null };
 
 export interface AnalyzerOptions {
   /** Facts of files analysed before (kept on disk between runs by the caller); read and filled by analyze(). */
@@ -44,6 +62,36 @@ export class Analysis {
 
   /** Analyses the whole app from disk (a cold start, or after many changes). */
   analyze(): AppModel {
+    const files = this.walk();
+    for (const file of files) this.extract(file);
+    return this.finishAnalysis(files);
+  }
+
+  /**
+   * analyze(), with every file that the cache does not hold extracted in one call of `extractBatch` (so that it can
+   * spread them over threads); extraction is never loaded when the cache holds every file.
+   */
+  async analyzeBatched(extractBatch: ExtractBatch): Promise<AppModel> {
+    const files = this.walk();
+    const read = files.map((file) => this.readFromDisk(file));
+    const jobs: ExtractionJob[] = [];
+    read.forEach((r, i) => {
+      if ('text' in r) jobs.push({ file: files[i], text: r.text });
+    });
+    const results = jobs.length > 0 ? await extractBatch(jobs, this.root) : [];
+    if (results.length !== jobs.length) throw new Error(`extraction gave ${results.length} results for ${jobs.length} files`);
+    let next = 0;
+    read.forEach((r, i) => {
+      if ('facts' in r) return this.store(files[i], r.facts);
+      const { facts, probes } = results[next++];
+      if (r.key !== null) this.options.cache?.put(files[i], r.key, facts, probes);
+      this.store(files[i], facts);
+    });
+    return this.finishAnalysis(files);
+  }
+
+  /** Forgets what earlier analyses found and walks the app: its files, in the walk's order. */
+  private walk(): string[] {
     this.facts.clear();
     this.imports = new ImportTargets(this.facts);
     this.migrations.clear();
@@ -52,7 +100,10 @@ export class Analysis {
     const appFile = path.join(this.root, ENCORE_APP_FILE);
     const start = { line: 0, character: 0 };
     this.walkDiagnostics = problems.map((p) => ({ file: appFile, range: { start, end: start }, severity: 'warning', message: `${p.path}: ${p.message}` }));
-    for (const file of files) this.extract(file);
+    return files;
+  }
+
+  private finishAnalysis(files: string[]): AppModel {
     for (const file of this.overlays.keys()) this.extract(file);
     this.options.cache?.retain(new Set(files));
     return this.relink();
@@ -102,7 +153,11 @@ export class Analysis {
 
   private extract(file: string): void {
     const text = this.overlays.get(file);
-    const facts = text !== undefined ? this.extraction().extractFile(file, text, this.root) : this.extractFromDisk(file);
+    this.store(file, text !== undefined ? this.extraction().extractFile(file, text, this.root) : this.extractFromDisk(file));
+  }
+
+  /** Keeps `facts` as what `file` contributes; null: the file is gone. */
+  private store(file: string, facts: FileFacts | null): void {
     if (facts === null) {
       this.forget(file);
       return;
@@ -113,25 +168,31 @@ export class Analysis {
 
   /** The facts of the file on disk; null when it is gone. A file that cannot be read or decoded says so. */
   private extractFromDisk(file: string): FileFacts | null {
+    const read = this.readFromDisk(file);
+    if ('facts' in read) return read.facts;
+    const probes: Probe[] = [];
+    const facts = this.extraction().extractFile(file, read.text, this.root, probes);
+    if (read.key !== null) this.options.cache?.put(file, read.key, facts, probes);
+    return facts;
+  }
+
+  /** Reads `file`, and takes its facts from the cache when it holds them for these bytes. */
+  private readFromDisk(file: string): DiskRead {
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      return this.extraction().problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return { facts: null };
+      return { facts: problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`) };
     }
     const decoded = decodeSource(bytes);
-    if ('problem' in decoded) return this.extraction().problemFacts(file, decoded.problem);
+    if ('problem' in decoded) return { facts: problemFacts(file, decoded.problem) };
     const cache = this.options.cache;
-    if (!cache) return this.extraction().extractFile(file, decoded.text, this.root);
+    if (!cache) return { text: decoded.text, key: null };
     const key = cache.keyOf(file, bytes);
     const cached = cache.get(file, key);
-    if (cached) return cached;
-    const probes: Probe[] = [];
-    const facts = this.extraction().extractFile(file, decoded.text, this.root, probes);
-    cache.put(file, key, facts, probes);
-    return facts;
+    return cached ? { facts: cached } : { text: decoded.text, key };
   }
 
   private forget(file: string): void {
