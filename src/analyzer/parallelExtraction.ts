@@ -19,7 +19,7 @@ export function bundledWorkerScript(dir: string = __dirname): string | null {
 }
 
 /** An ExtractBatch that uses up to `threads` threads (this one included) when `workerScript` is given. */
-export function parallelExtraction(workerScript: string | null, threads = os.availableParallelism()): ExtractBatch {
+export function parallelExtraction(workerScript: string | null, threads = idleCores()): ExtractBatch {
   return async (jobs, root) => {
     const count = workerScript === null ? 1 : Math.max(1, Math.min(threads, Math.floor(jobs.length / MIN_FILES_PER_THREAD)));
     const [own, ...others] = shares(jobs, count);
@@ -29,6 +29,15 @@ export function parallelExtraction(workerScript: string | null, threads = os.ava
     for (const [i, pending] of fromWorkers.entries()) results.push(...((await pending) ?? (await inThisThread(others[i], root))));
     return results;
   };
+}
+
+/**
+ * The cores no other process keeps busy (by the load average; all of them where there is none, as on Windows), at
+ * least one. A worker pays for its own start, TypeScript's load and its own JIT warm-up (about a quarter of a cold
+ * run's CPU): on a machine already busy it only slows the run down, as measured here.
+ */
+export function idleCores(cores = os.availableParallelism(), load = os.loadavg()[0]): number {
+  return Math.max(1, Math.min(cores, Math.floor(cores + 0.5 - load)));
 }
 
 /** `count` runs of consecutive jobs, about even in text length; their concatenation is `jobs`. */

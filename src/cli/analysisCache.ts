@@ -15,7 +15,7 @@ import { writeTemp } from '../files/atomicWrite';
 import type { AppModel } from '../model/appModel';
 
 /** Relative to the app root. */
-export const ANALYSIS_CACHE_FILE = path.join('.encore', 'analysis-cache', 'facts.json');
+export const ANALYSIS_CACHE_FILE = path.join('.encore', 'analysis-cache', 'facts.cache');
 
 /** The user's cache folder for this tool: $XDG_CACHE_HOME, %LOCALAPPDATA% or ~/.cache, then encore-environments. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {

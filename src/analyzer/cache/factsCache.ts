@@ -1,7 +1,12 @@
 // Each file's extracted facts, kept between runs (an on-disk cache, see src/cli/analysisCache.ts), so a new process
 // re-parses only the files that changed. An entry is used only when it is for this file's exact bytes and this
-// analyzer (its key), was written by this user (its MAC, keyed by a secret kept outside the app), and everything
-// the extraction read beside the file still reads the same (its probes). Anything else is ignored, never trusted.
+// analyzer (its key), the whole cache was written by this user (its MAC, keyed by a secret kept outside the app),
+// and everything the extraction read beside the file still reads the same (its probes). Anything else is ignored,
+// never trusted.
+//
+// The text: a header line (format, analyzer, the MAC of the rest), then one line per file: its path (a JSON
+// string), tab, its key, tab, its payload (JSON). One MAC for the whole text and no JSON around the payloads keep a
+// warm run to one pass over the text: only the payloads of the files asked for are parsed, each once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FileFacts, ImportFact } from '../facts';
 import { probesHold, type Probe } from '../probes';
@@ -10,14 +15,13 @@ import { probesHold, type Probe } from '../probes';
 declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
-const FORMAT = 'encore-env-analysis-cache/1';
+const FORMAT = 'encore-env-analysis-cache/2';
 
 interface Entry {
   /** sha256 of the analyzer's version, the file's absolute path and its bytes. */
   key: string;
-  /** The facts and probes as JSON, exactly the text the MAC covers. */
+  /** The facts and probes as JSON. */
   payload: string;
-  mac: string;
 }
 
 interface Payload {
@@ -37,28 +41,39 @@ export class FactsCache {
     return new FactsCache(secret);
   }
 
-  /** The cache held in `text` (what serialize() wrote); whatever does not parse or is not this analyzer's is left out. */
+  /** The cache held in `text` (what serialize() wrote); nothing of it when it does not parse, is not this analyzer's or fails its MAC. */
   static parse(text: string, secret: Buffer): FactsCache {
     const cache = new FactsCache(secret);
-    let data: unknown;
+    const newline = text.indexOf('\n');
+    let header: { format?: unknown; analyzer?: unknown; mac?: unknown };
     try {
-      data = JSON.parse(text);
+      header = JSON.parse(newline === -1 ? text : text.slice(0, newline)) as typeof header;
     } catch {
       cache.rejected++;
       return cache;
     }
-    const d = data as { format?: unknown; analyzer?: unknown; entries?: unknown };
-    if (!isObject(d) || d.format !== FORMAT || d.analyzer !== ANALYZER_VERSION || !isObject(d.entries)) {
+    if (!isObject(header) || header.format !== FORMAT || header.analyzer !== ANALYZER_VERSION || typeof header.mac !== 'string') {
       cache.rejected++;
       return cache;
     }
-    for (const [file, e] of Object.entries(d.entries)) {
-      const entry = e as Partial<Entry>;
-      if (isObject(entry) && typeof entry.key === 'string' && typeof entry.payload === 'string' && typeof entry.mac === 'string') {
-        cache.entries.set(file, { key: entry.key, payload: entry.payload, mac: entry.mac });
-      } else {
-        cache.rejected++;
+    const body = newline === -1 ? '' : text.slice(newline + 1);
+    const want = Buffer.from(cache.mac(body), 'hex');
+    const got = Buffer.from(header.mac, 'hex');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      cache.rejected++;
+      return cache;
+    }
+    for (const line of body === '' ? [] : body.split('\n')) {
+      const tab = line.indexOf('\t');
+      const tab2 = line.indexOf('\t', tab + 1);
+      let file: unknown;
+      try {
+        file = tab > 0 && tab2 > tab ? JSON.parse(line.slice(0, tab)) : null;
+      } catch {
+        file = null;
       }
+      if (typeof file === 'string') cache.entries.set(file, { key: line.slice(tab + 1, tab2), payload: line.slice(tab2 + 1) });
+      else cache.rejected++;
     }
     return cache;
   }
@@ -72,7 +87,7 @@ export class FactsCache {
   get(file: string, key: string): FileFacts | null {
     const entry = this.entries.get(file);
     if (!entry || entry.key !== key) return null;
-    const payload = this.verified(file, entry);
+    const payload = this.payloadOf(file, entry);
     if (!payload || !probesHold(payload.probes)) {
       this.entries.delete(file);
       this.dirty = true;
@@ -82,13 +97,10 @@ export class FactsCache {
   }
 
   put(file: string, key: string, facts: FileFacts, probes: Probe[]): void {
-    let payload: string;
-    try {
-      payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload, finiteNumbers);
-    } catch {
-      return; // facts JSON cannot carry exactly (a non-finite number): not cached
-    }
-    this.entries.set(file, { key, payload, mac: this.mac(file, key, payload) });
+    const payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload);
+    // JSON writes a non-finite number as null: such facts are not cached (a walk is cheaper than a replacer function).
+    if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) return;
+    this.entries.set(file, { key, payload });
     this.dirty = true;
   }
 
@@ -108,20 +120,17 @@ export class FactsCache {
   }
 
   serialize(): string {
-    return JSON.stringify({ format: FORMAT, analyzer: ANALYZER_VERSION, entries: Object.fromEntries(this.entries) });
+    const body = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n');
+    return `${JSON.stringify({ format: FORMAT, analyzer: ANALYZER_VERSION, mac: this.mac(body) })}\n${body}`;
   }
 
-  private mac(file: string, key: string, payload: string): string {
-    return createHmac('sha256', this.secret).update(file).update('\0').update(key).update('\0').update(payload).digest('hex');
+  /** The MAC of a cache's body, for this format and analyzer. */
+  private mac(body: string): string {
+    return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(body).digest('hex');
   }
 
-  private verified(file: string, entry: Entry): Payload | null {
-    const want = Buffer.from(this.mac(file, entry.key, entry.payload), 'hex');
-    const got = Buffer.from(entry.mac, 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      this.rejected++;
-      return null;
-    }
+  /** The payload of an entry the MAC vouched for; null (and counted) if it still does not have the shape of one. */
+  private payloadOf(file: string, entry: Entry): Payload | null {
     try {
       const payload = JSON.parse(entry.payload) as Payload;
       const f = payload.facts;
@@ -138,7 +147,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function finiteNumbers(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('not finite');
-  return value;
+function finiteNumbers(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(finiteNumbers);
+  for (const key in value) if (!finiteNumbers((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
