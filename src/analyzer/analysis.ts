@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AppModel, Diagnostic } from '../model/appModel';
+import type { AppModel, Bucket, Diagnostic } from '../model/appModel';
 import type { FactsCache } from './cache/factsCache';
-import { problemFacts, type FileFacts } from './facts';
+import { problemFacts, type FileFacts, type MigrationSource } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
 import { ENCORE_APP_FILE } from './findApps';
-import type { Probe } from './probes';
+import { probesHold, type Probe } from './probes';
 import { decodeSource } from './sourceText';
 import { isSourceFile, listSourceFiles } from './walk';
 
@@ -73,7 +74,12 @@ export class Analysis {
    */
   async analyzeBatched(extractBatch: ExtractBatch): Promise<AppModel> {
     const files = this.walk();
-    const read = files.map((file) => this.readFromDisk(file));
+    const cache = this.options.cache;
+    const disk = files.map((file) => this.readFromDisk(file));
+    const inputs = cache && this.overlays.size === 0 ? this.linkInputs(files, disk) : null;
+    const reused = inputs !== null ? this.reuseLinked(cache!, inputs) : null;
+    if (reused) return reused;
+    const read = disk.map((r, i) => this.lookUp(files[i], r));
     const jobs: ExtractionJob[] = [];
     read.forEach((r, i) => {
       if ('text' in r) jobs.push({ file: files[i], text: r.text });
@@ -84,10 +90,50 @@ export class Analysis {
     read.forEach((r, i) => {
       if ('facts' in r) return this.store(files[i], r.facts);
       const { facts, probes } = results[next++];
-      if (r.key !== null) this.options.cache?.put(files[i], r.key, facts, probes);
+      if (r.key !== null) cache?.put(files[i], r.key, facts, probes);
       this.store(files[i], facts);
     });
-    return this.finishAnalysis(files);
+    const model = this.finishAnalysis(files);
+    if (inputs !== null) this.recordLinked(cache!, inputs, files, model);
+    return model;
+  }
+
+  /**
+   * What a link of the app from disk depends on besides the migrations it reads and the probes of the files' facts:
+   * the walk's files in order with their keys, and what the walk could not look at. Null when a file has no key.
+   */
+  private linkInputs(files: string[], disk: DiskRead[]): string | null {
+    const hash = createHash('sha256').update(this.root).update('\0').update(JSON.stringify(this.walkDiagnostics));
+    for (const [i, r] of disk.entries()) {
+      if (!('key' in r) || r.key === null) return null;
+      hash.update('\0').update(files[i]).update('\0').update(r.key);
+    }
+    return hash.digest('hex');
+  }
+
+  /** The model linked before from the same inputs, if what it read beside them still reads the same. */
+  private reuseLinked(cache: FactsCache, inputs: string): AppModel | null {
+    const linked = cache.linked(inputs);
+    if (!linked) return null;
+    const migrationsHold = linked.migrations.every((m) => JSON.stringify(readMigrations(m.dir, m.source as MigrationSource)) === m.read);
+    if (!migrationsHold || !probesHold(linked.probes)) {
+      cache.dropLinked();
+      return null;
+    }
+    // This analysis holds no facts then: it serves this one model (a CLI run), and analyze() starts over.
+    this.model = reviveModel(linked.model);
+    return this.model;
+  }
+
+  private recordLinked(cache: FactsCache, inputs: string, files: string[], model: AppModel): void {
+    const probes: Probe[] = [];
+    for (const file of files) {
+      const p = cache.probesOf(file);
+      if (!p) return cache.dropLinked(); // a file whose facts could not be cached
+      probes.push(...p);
+    }
+    const migrations = [...this.migrations].map(([dir, { source, read }]) => ({ dir, source, read: JSON.stringify(read) }));
+    cache.setLinked(inputs, { probes, migrations, model: JSON.stringify(model) });
   }
 
   /** Forgets what earlier analyses found and walks the app: its files, in the walk's order. */
@@ -168,7 +214,7 @@ export class Analysis {
 
   /** The facts of the file on disk; null when it is gone. A file that cannot be read or decoded says so. */
   private extractFromDisk(file: string): FileFacts | null {
-    const read = this.readFromDisk(file);
+    const read = this.lookUp(file, this.readFromDisk(file));
     if ('facts' in read) return read.facts;
     const probes: Probe[] = [];
     const facts = this.extraction().extractFile(file, read.text, this.root, probes);
@@ -176,7 +222,7 @@ export class Analysis {
     return facts;
   }
 
-  /** Reads `file`, and takes its facts from the cache when it holds them for these bytes. */
+  /** Reads `file`: its text and cache key, or its facts when it cannot be read or decoded (null: it is gone). */
   private readFromDisk(file: string): DiskRead {
     let bytes: Buffer;
     try {
@@ -188,11 +234,14 @@ export class Analysis {
     }
     const decoded = decodeSource(bytes);
     if ('problem' in decoded) return { facts: problemFacts(file, decoded.problem) };
-    const cache = this.options.cache;
-    if (!cache) return { text: decoded.text, key: null };
-    const key = cache.keyOf(file, bytes);
-    const cached = cache.get(file, key);
-    return cached ? { facts: cached } : { text: decoded.text, key };
+    return { text: decoded.text, key: this.options.cache?.keyOf(file, bytes) ?? null };
+  }
+
+  /** `read`, with the facts the cache holds for its bytes instead of its text when there are any. */
+  private lookUp(file: string, read: DiskRead): DiskRead {
+    if (!('text' in read) || read.key === null) return read;
+    const cached = this.options.cache!.get(file, read.key);
+    return cached ? { facts: cached } : read;
   }
 
   private forget(file: string): void {
@@ -208,6 +257,13 @@ export class Analysis {
     }, this.imports, this.walkDiagnostics);
     return this.model;
   }
+}
+
+/** The AppModel of its JSON: buckets' usage is keyed by service name, so null-prototype again (see model/reservedNames). */
+function reviveModel(json: string): AppModel {
+  const model = JSON.parse(json) as AppModel;
+  for (const bucket of model.buckets) bucket.usage = Object.assign(Object.create(null) as Bucket['usage'], bucket.usage);
+  return model;
 }
 
 function isDirectory(file: string): boolean {

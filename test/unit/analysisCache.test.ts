@@ -153,3 +153,44 @@ test('analyses at the same time each finish with the right model and leave a who
     assert.equal(readFileSync(cacheFile, 'utf8'), before.text);
   }
 });
+
+test('a warm run reuses the linked model only while the migrations it read read the same', async () => {
+  const root = copyApp();
+  assert.deepEqual(await cached(root), truth(root));
+  const cacheFile = path.join(root, ANALYSIS_CACHE_FILE);
+  const before = readFileSync(cacheFile, 'utf8');
+  assert.ok(before.split('\n').some((line) => line.startsWith('*\t')), 'the cache holds the linked model');
+  // Nothing changed: the linked model is used, and the cache is not written again.
+  assert.deepEqual(await cached(root), truth(root));
+  assert.equal(readFileSync(cacheFile, 'utf8'), before);
+  // A new migration changes no source file, only what the link reads.
+  writeFileSync(path.join(root, 'users', 'migrations', '9_more.up.sql'), 'SELECT 1;\n');
+  const now = truth(root);
+  assert.ok(JSON.stringify(now).includes('9_more.up.sql'));
+  assert.deepEqual(await cached(root), now);
+  rmSync(path.join(root, 'users', 'migrations', '9_more.up.sql'));
+  assert.deepEqual(await cached(root), truth(root));
+});
+
+test('extraction spread over worker threads gives what extraction on this thread gives', async () => {
+  const { generateSyntheticApp } = await import('../bench/synthetic-app');
+  const { root } = generateSyntheticApp(path.join(tmp, 'synthetic'), { services: 30, seed: 3 });
+  const { listSourceFiles } = await import('../../src/analyzer/walk');
+  const { extractFile } = await import('../../src/analyzer/extract');
+  const { parallelExtraction } = await import('../../src/analyzer/parallelExtraction');
+  const jobs = listSourceFiles(root).files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  assert.ok(jobs.length >= 300, `${jobs.length} files`);
+  const worker = path.join(repo, 'dist', 'cli', 'extractWorker.mjs');
+  const results = await parallelExtraction(worker, 2)(jobs, root);
+  assert.equal(results.length, jobs.length);
+  for (const [i, { file, text }] of jobs.entries()) {
+    const probes: typeof results[number]['probes'] = [];
+    assert.deepEqual(results[i], { facts: extractFile(file, text, root, probes), probes }, file);
+  }
+  // The CLI's cold and warm runs of the app give the model of the analyzer.
+  const cli = (await import('node:child_process')).spawnSync(process.execPath, [path.join(repo, 'dist', 'cli.js'), 'analyze', '--json', root], { env: process.env, encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const [app] = JSON.parse(cli.stdout) as object[];
+  assert.deepEqual(JSON.parse(JSON.stringify(app)), JSON.parse(JSON.stringify({ root, lang: 'typescript', ...truth(root) })));
+  assert.deepEqual(await cached(root), truth(root));
+});

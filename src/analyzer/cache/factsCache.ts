@@ -16,6 +16,20 @@ declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
 const FORMAT = 'encore-env-analysis-cache/2';
+/** Starts the line of the linked model (a file's line starts with its path as a JSON string, so with a quote). */
+const LINKED_LINE = '*\t';
+
+/**
+ * The model linked from every file's facts, with what the link read beside them, for a run in which nothing changed
+ * (see Analysis.analyzeBatched): it is used only when its inputs (every file's key, in the walk's order) are the same.
+ */
+export interface Linked {
+  /** What the model was linked from: every file's probes, and each migrations directory read with what it gave. */
+  probes: Probe[];
+  migrations: { dir: string; source: string; read: string }[];
+  /** The model as JSON. */
+  model: string;
+}
 
 interface Entry {
   /** sha256 of the analyzer's version, the file's absolute path and its bytes. */
@@ -31,6 +45,9 @@ interface Payload {
 
 export class FactsCache {
   private readonly entries = new Map<string, Entry>();
+  /** The probes of each entry served or put, for the linked model's record. */
+  private readonly probesByFile = new Map<string, Probe[]>();
+  private linkedRecord: { inputs: string; text: string } | null = null;
   private dirty = false;
   /** Entries read that failed a check (tampered, truncated, foreign): counted for tests and logs. */
   rejected = 0;
@@ -64,6 +81,12 @@ export class FactsCache {
       return cache;
     }
     for (const line of body === '' ? [] : body.split('\n')) {
+      if (line.startsWith(LINKED_LINE)) {
+        const tab = line.indexOf('\t', LINKED_LINE.length);
+        if (tab > 0) cache.linkedRecord = { inputs: line.slice(LINKED_LINE.length, tab), text: line.slice(tab + 1) };
+        else cache.rejected++;
+        continue;
+      }
       const tab = line.indexOf('\t');
       const tab2 = line.indexOf('\t', tab + 1);
       let file: unknown;
@@ -93,7 +116,40 @@ export class FactsCache {
       this.dirty = true;
       return null;
     }
+    this.probesByFile.set(file, payload.probes);
     return { ...payload.facts, imports: new Map(payload.facts.imports) };
+  }
+
+  /** The probes of `file`'s facts that get() or put() saw in this run. */
+  probesOf(file: string): Probe[] | undefined {
+    return this.probesByFile.get(file);
+  }
+
+  /** The linked model recorded for exactly these inputs (a hash, see Analysis), or null. */
+  linked(inputs: string): Linked | null {
+    if (this.linkedRecord?.inputs !== inputs) return null;
+    try {
+      const linked = JSON.parse(this.linkedRecord.text) as Linked;
+      if (!Array.isArray(linked.probes) || !Array.isArray(linked.migrations) || typeof linked.model !== 'string') throw new Error('shape');
+      return linked;
+    } catch {
+      this.rejected++;
+      return null;
+    }
+  }
+
+  setLinked(inputs: string, linked: Linked): void {
+    const text = JSON.stringify(linked);
+    if (this.linkedRecord?.inputs === inputs && this.linkedRecord.text === text) return;
+    this.linkedRecord = { inputs, text };
+    this.dirty = true;
+  }
+
+  /** Drops the linked model (it no longer holds). */
+  dropLinked(): void {
+    if (this.linkedRecord === null) return;
+    this.linkedRecord = null;
+    this.dirty = true;
   }
 
   put(file: string, key: string, facts: FileFacts, probes: Probe[]): void {
@@ -101,6 +157,7 @@ export class FactsCache {
     // JSON writes a non-finite number as null: such facts are not cached (a walk is cheaper than a replacer function).
     if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) return;
     this.entries.set(file, { key, payload });
+    this.probesByFile.set(file, probes);
     this.dirty = true;
   }
 
@@ -120,7 +177,9 @@ export class FactsCache {
   }
 
   serialize(): string {
-    const body = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n');
+    const lines = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`);
+    if (this.linkedRecord) lines.push(`${LINKED_LINE}${this.linkedRecord.inputs}\t${this.linkedRecord.text}`);
+    const body = lines.join('\n');
     return `${JSON.stringify({ format: FORMAT, analyzer: ANALYZER_VERSION, mac: this.mac(body) })}\n${body}`;
   }
 
