@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { ExtractBatch, ExtractionJob, ExtractionResult } from './analysis';
 
 /** Files per thread below which another thread costs more (starting it, loading TypeScript) than it saves. */
@@ -62,7 +61,9 @@ async function inThisThread(jobs: ExtractionJob[], root: string): Promise<Extrac
   });
 }
 
-function inWorker(script: string, jobs: ExtractionJob[], root: string): Promise<ExtractionResult[]> {
+async function inWorker(script: string, jobs: ExtractionJob[], root: string): Promise<ExtractionResult[]> {
+  // Loaded here: a run with nothing to extract does not even load the module.
+  const { Worker } = await import('node:worker_threads');
   return new Promise((resolve, reject) => {
     const worker = new Worker(script, { workerData: { jobs, root } });
     worker.once('message', (results: ExtractionResult[]) => {

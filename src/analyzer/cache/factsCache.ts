@@ -4,9 +4,10 @@
 // and everything the extraction read beside the file still reads the same (its probes). Anything else is ignored,
 // never trusted.
 //
-// The text: a header line (format, analyzer, the MAC of the rest), then one line per file: its path (a JSON
-// string), tab, its key, tab, its payload (JSON). One MAC for the whole text and no JSON around the payloads keep a
-// warm run to one pass over the text: only the payloads of the files asked for are parsed, each once.
+// The text: a header line (format, analyzer, the MACs of the two parts), the linked model's line (its inputs, tab,
+// its JSON; empty when there is none), then one line per file: its path (a JSON string), tab, its key, tab, its
+// payload (JSON). A run in which nothing changed reads the linked model alone; otherwise the entries are checked
+// with one MAC, and only the payloads of the files asked for are parsed, each once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FileFacts, ImportFact } from '../facts';
 import { probesHold, type Probe } from '../probes';
@@ -16,8 +17,6 @@ declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
 const FORMAT = 'encore-env-analysis-cache/2';
-/** Starts the line of the linked model (a file's line starts with its path as a JSON string, so with a quote). */
-const LINKED_LINE = '*\t';
 
 /**
  * The model linked from every file's facts, with what the link read beside them, for a run in which nothing changed
@@ -48,6 +47,8 @@ export class FactsCache {
   /** The probes of each entry served or put, for the linked model's record. */
   private readonly probesByFile = new Map<string, Probe[]>();
   private linkedRecord: { inputs: string; text: string } | null = null;
+  /** The entries' text and MAC until load() reads them. */
+  private unread: { body: string; mac: string } | null = null;
   private dirty = false;
   /** Entries read that failed a check (tampered, truncated, foreign): counted for tests and logs. */
   rejected = 0;
@@ -58,35 +59,42 @@ export class FactsCache {
     return new FactsCache(secret);
   }
 
-  /** The cache held in `text` (what serialize() wrote); nothing of it when it does not parse, is not this analyzer's or fails its MAC. */
+  /** The cache held in `text` (what serialize() wrote); nothing of a part that does not parse, is not this analyzer's or fails its MAC. */
   static parse(text: string, secret: Buffer): FactsCache {
     const cache = new FactsCache(secret);
-    const newline = text.indexOf('\n');
-    let header: { format?: unknown; analyzer?: unknown; mac?: unknown };
+    const first = text.indexOf('\n');
+    const second = first === -1 ? -1 : text.indexOf('\n', first + 1);
+    let header: { format?: unknown; analyzer?: unknown; linked?: unknown; mac?: unknown };
     try {
-      header = JSON.parse(newline === -1 ? text : text.slice(0, newline)) as typeof header;
+      header = JSON.parse(first === -1 ? text : text.slice(0, first)) as typeof header;
     } catch {
       cache.rejected++;
       return cache;
     }
-    if (!isObject(header) || header.format !== FORMAT || header.analyzer !== ANALYZER_VERSION || typeof header.mac !== 'string') {
+    if (!isObject(header) || header.format !== FORMAT || header.analyzer !== ANALYZER_VERSION || typeof header.mac !== 'string' || typeof header.linked !== 'string' || second === -1) {
       cache.rejected++;
       return cache;
     }
-    const body = newline === -1 ? '' : text.slice(newline + 1);
-    const want = Buffer.from(cache.mac(body), 'hex');
-    const got = Buffer.from(header.mac, 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      cache.rejected++;
-      return cache;
+    const linkedLine = text.slice(first + 1, second);
+    if (linkedLine !== '') {
+      const tab = linkedLine.indexOf('\t');
+      if (tab > 0 && macMatches(cache.mac('linked', linkedLine), header.linked)) cache.linkedRecord = { inputs: linkedLine.slice(0, tab), text: linkedLine.slice(tab + 1) };
+      else cache.rejected++;
+    }
+    cache.unread = { body: text.slice(second + 1), mac: header.mac };
+    return cache;
+  }
+
+  /** Reads the entries' lines, the first time they are needed (a run that reuses the linked model never needs them). */
+  private load(): void {
+    if (!this.unread) return;
+    const { body, mac } = this.unread;
+    this.unread = null;
+    if (!macMatches(this.mac('entries', body), mac)) {
+      this.rejected++;
+      return;
     }
     for (const line of body === '' ? [] : body.split('\n')) {
-      if (line.startsWith(LINKED_LINE)) {
-        const tab = line.indexOf('\t', LINKED_LINE.length);
-        if (tab > 0) cache.linkedRecord = { inputs: line.slice(LINKED_LINE.length, tab), text: line.slice(tab + 1) };
-        else cache.rejected++;
-        continue;
-      }
       const tab = line.indexOf('\t');
       const tab2 = line.indexOf('\t', tab + 1);
       let file: unknown;
@@ -95,10 +103,9 @@ export class FactsCache {
       } catch {
         file = null;
       }
-      if (typeof file === 'string') cache.entries.set(file, { key: line.slice(tab + 1, tab2), payload: line.slice(tab2 + 1) });
-      else cache.rejected++;
+      if (typeof file === 'string') this.entries.set(file, { key: line.slice(tab + 1, tab2), payload: line.slice(tab2 + 1) });
+      else this.rejected++;
     }
-    return cache;
   }
 
   /** The key of `file` with content `bytes`. */
@@ -108,6 +115,7 @@ export class FactsCache {
 
   /** The facts cached for `file` under `key`, or null when there are none that can be trusted. */
   get(file: string, key: string): FileFacts | null {
+    this.load();
     const entry = this.entries.get(file);
     if (!entry || entry.key !== key) return null;
     const payload = this.payloadOf(file, entry);
@@ -153,6 +161,7 @@ export class FactsCache {
   }
 
   put(file: string, key: string, facts: FileFacts, probes: Probe[]): void {
+    this.load();
     const payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload);
     // JSON writes a non-finite number as null: such facts are not cached (a walk is cheaper than a replacer function).
     if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) return;
@@ -163,6 +172,7 @@ export class FactsCache {
 
   /** Drops the entries of files that are no longer part of the app. */
   retain(files: ReadonlySet<string>): void {
+    this.load();
     for (const file of this.entries.keys()) {
       if (!files.has(file)) {
         this.entries.delete(file);
@@ -177,15 +187,16 @@ export class FactsCache {
   }
 
   serialize(): string {
-    const lines = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`);
-    if (this.linkedRecord) lines.push(`${LINKED_LINE}${this.linkedRecord.inputs}\t${this.linkedRecord.text}`);
-    const body = lines.join('\n');
-    return `${JSON.stringify({ format: FORMAT, analyzer: ANALYZER_VERSION, mac: this.mac(body) })}\n${body}`;
+    this.load();
+    const linked = this.linkedRecord ? `${this.linkedRecord.inputs}\t${this.linkedRecord.text}` : '';
+    const body = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n');
+    const header = { format: FORMAT, analyzer: ANALYZER_VERSION, linked: this.mac('linked', linked), mac: this.mac('entries', body) };
+    return `${JSON.stringify(header)}\n${linked}\n${body}`;
   }
 
-  /** The MAC of a cache's body, for this format and analyzer. */
-  private mac(body: string): string {
-    return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(body).digest('hex');
+  /** The MAC of one part of a cache (the linked model's line, or the entries' lines), for this format and analyzer. */
+  private mac(part: 'linked' | 'entries', text: string): string {
+    return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(part).update('\0').update(text).digest('hex');
   }
 
   /** The payload of an entry the MAC vouched for; null (and counted) if it still does not have the shape of one. */
@@ -200,6 +211,12 @@ export class FactsCache {
       return null;
     }
   }
+}
+
+function macMatches(want: string, got: string): boolean {
+  const a = Buffer.from(want, 'hex');
+  const b = Buffer.from(got, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
