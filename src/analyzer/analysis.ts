@@ -8,7 +8,7 @@ import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
 import { ENCORE_APP_FILE } from './findApps';
 import { probesHold, type Probe } from './probes';
-import { decodeSource } from './sourceText';
+import { sourceProblem } from './sourceText';
 import { isSourceFile, listSourceFiles } from './walk';
 
 /** Per-file extraction (./extract.ts): given, so that a caller can load it (and TypeScript) only when needed. */
@@ -30,7 +30,9 @@ export interface ExtractionResult {
 export type ExtractBatch = (jobs: ExtractionJob[], root: string) => Promise<ExtractionResult[]>;
 
 /** A file read from disk: its facts when they are known without extracting, else its text (and cache key). */
-type DiskRead = { facts: FileFacts | null } | { text: string; key: string | null };
+type DiskRead = { facts: FileFacts | null } | { bytes: Buffer; key: string | null };
+/** A DiskRead after the cache was asked: the facts, or the text to extract them from. */
+type Decoded = { facts: FileFacts | null } | { text: string; key: string | null };
 
 export interface AnalyzerOptions {
   /** Facts of files analysed before (kept on disk between runs by the caller); read and filled by analyze(). */
@@ -222,7 +224,7 @@ export class Analysis {
     return facts;
   }
 
-  /** Reads `file`: its text and cache key, or its facts when it cannot be read or decoded (null: it is gone). */
+  /** Reads `file`: its bytes and cache key, or its facts when it cannot be read or decoded (null: it is gone). */
   private readFromDisk(file: string): DiskRead {
     let bytes: Buffer;
     try {
@@ -232,16 +234,17 @@ export class Analysis {
       if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return { facts: null };
       return { facts: problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`) };
     }
-    const decoded = decodeSource(bytes);
-    if ('problem' in decoded) return { facts: problemFacts(file, decoded.problem) };
-    return { text: decoded.text, key: this.options.cache?.keyOf(file, bytes) ?? null };
+    const problem = sourceProblem(bytes);
+    if (problem !== null) return { facts: problemFacts(file, problem) };
+    // Decoded only if the cache does not hold the facts (see lookUp): a warm run never needs the text.
+    return { bytes, key: this.options.cache?.keyOf(file, bytes) ?? null };
   }
 
-  /** `read`, with the facts the cache holds for its bytes instead of its text when there are any. */
-  private lookUp(file: string, read: DiskRead): DiskRead {
-    if (!('text' in read) || read.key === null) return read;
-    const cached = this.options.cache!.get(file, read.key);
-    return cached ? { facts: cached } : read;
+  /** The facts the cache holds for the bytes read, or else their text. */
+  private lookUp(file: string, read: DiskRead): Decoded {
+    if (!('bytes' in read)) return read;
+    const cached = read.key !== null ? this.options.cache!.get(file, read.key) : null;
+    return cached ? { facts: cached } : { text: read.bytes.toString('utf8'), key: read.key };
   }
 
   private forget(file: string): void {
