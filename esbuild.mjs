@@ -38,6 +38,30 @@ function analyzerBuild() {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * `import { ts } from 'ts-morph'` in a bundle takes TypeScript from ts-morph's own copy (the very same parser) without
+ * ts-morph and its helpers, which the analyzer never uses: half the code to load and compile (issue 13). Importing
+ * anything else from ts-morph fails the build.
+ */
+const typescriptOfTsMorph = {
+  name: 'typescript-of-ts-morph',
+  setup(build) {
+    build.onResolve({ filter: /^ts-morph$/ }, () => ({ path: 'ts-morph', namespace: 'typescript-of-ts-morph' }));
+    build.onLoad({ filter: /.*/, namespace: 'typescript-of-ts-morph' }, () => ({
+      contents: "export { default as ts } from '@ts-morph/common/dist/typescript.js';",
+      loader: 'js',
+      resolveDir: path.dirname(require.resolve('ts-morph/package.json')),
+    }));
+    // TypeScript's CommonJS file, as a module whose top level is TypeScript's own: esbuild would wrap it in a function
+    // that V8 compiles lazily on every run, out of reach of Node's compile cache; its top-level arrow function called
+    // at once is compiled eagerly, so the cache holds it (about half of loading TypeScript).
+    build.onLoad({ filter: /[\\/]@ts-morph[\\/]common[\\/]dist[\\/]typescript\.js$/ }, (args) => ({
+      contents: `var module = { exports: {} };\n${readFileSync(args.path, 'utf8')}\nexport default module.exports;\n`,
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   minify: production,
@@ -49,7 +73,7 @@ const common = {
     'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
     ENCORE_ANALYZER_BUILD: JSON.stringify(analyzerBuild()),
   },
-  plugins: watch ? [reporter] : [],
+  plugins: watch ? [reporter, typescriptOfTsMorph] : [typescriptOfTsMorph],
 };
 
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] };
@@ -94,7 +118,7 @@ const bundles = [
   { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
   // neither TypeScript nor a provider). Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
-  { ...splitEsm, entryPoints: ['src/cli/main.ts'], outdir: 'dist/cli' },
+  { ...splitEsm, entryPoints: { main: 'src/cli/main.ts', extractWorker: 'src/analyzer/extractWorker.ts' }, outdir: 'dist/cli' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

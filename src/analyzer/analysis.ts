@@ -1,17 +1,38 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AppModel, Diagnostic } from '../model/appModel';
+import type { AppModel, Bucket, Diagnostic } from '../model/appModel';
 import type { FactsCache } from './cache/factsCache';
-import type { FileFacts } from './facts';
+import { problemFacts, type FileFacts, type MigrationSource } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
 import { ENCORE_APP_FILE } from './findApps';
-import type { Probe } from './probes';
-import { decodeSource } from './sourceText';
+import { probesHold, type Probe } from './probes';
+import { sourceProblem } from './sourceText';
 import { isSourceFile, listSourceFiles } from './walk';
 
 /** Per-file extraction (./extract.ts): given, so that a caller can load it (and TypeScript) only when needed. */
 export type Extraction = Pick<typeof import('./extract'), 'extractFile' | 'problemFacts'>;
+
+/** A file to extract, with the text that was read (and hashed) for it. */
+export interface ExtractionJob {
+  file: string;
+  text: string;
+}
+
+/** What extractFile gave for a job, with what it read beside the file. */
+export interface ExtractionResult {
+  facts: FileFacts;
+  probes: Probe[];
+}
+
+/** Extracts many files at once (on other threads, say): one result per job, in the jobs' order. */
+export type ExtractBatch = (jobs: ExtractionJob[], root: string) => Promise<ExtractionResult[]>;
+
+/** A file read from disk: its facts when they are known without extracting, else its text (and cache key). */
+type DiskRead = { facts: FileFacts | null } | { bytes: Buffer; key: string | null };
+/** A DiskRead after the cache was asked: the facts, or the text to extract them from. */
+type Decoded = { facts: FileFacts | null } | { text: string; key: string | null };
 
 export interface AnalyzerOptions {
   /** Facts of files analysed before (kept on disk between runs by the caller); read and filled by analyze(). */
@@ -44,6 +65,81 @@ export class Analysis {
 
   /** Analyses the whole app from disk (a cold start, or after many changes). */
   analyze(): AppModel {
+    const files = this.walk();
+    for (const file of files) this.extract(file);
+    return this.finishAnalysis(files);
+  }
+
+  /**
+   * analyze(), with every file that the cache does not hold extracted in one call of `extractBatch` (so that it can
+   * spread them over threads); extraction is never loaded when the cache holds every file.
+   */
+  async analyzeBatched(extractBatch: ExtractBatch): Promise<AppModel> {
+    const files = this.walk();
+    const cache = this.options.cache;
+    const disk = files.map((file) => this.readFromDisk(file));
+    const inputs = cache && this.overlays.size === 0 ? this.linkInputs(files, disk) : null;
+    const reused = inputs !== null ? this.reuseLinked(cache!, inputs) : null;
+    if (reused) return reused;
+    const read = disk.map((r, i) => this.lookUp(files[i], r));
+    const jobs: ExtractionJob[] = [];
+    read.forEach((r, i) => {
+      if ('text' in r) jobs.push({ file: files[i], text: r.text });
+    });
+    const results = jobs.length > 0 ? await extractBatch(jobs, this.root) : [];
+    if (results.length !== jobs.length) throw new Error(`extraction gave ${results.length} results for ${jobs.length} files`);
+    let next = 0;
+    read.forEach((r, i) => {
+      if ('facts' in r) return this.store(files[i], r.facts);
+      const { facts, probes } = results[next++];
+      if (r.key !== null) cache?.put(files[i], r.key, facts, probes);
+      this.store(files[i], facts);
+    });
+    const model = this.finishAnalysis(files);
+    if (inputs !== null) this.recordLinked(cache!, inputs, files, model);
+    return model;
+  }
+
+  /**
+   * What a link of the app from disk depends on besides the migrations it reads and the probes of the files' facts:
+   * the walk's files in order with their keys, and what the walk could not look at. Null when a file has no key.
+   */
+  private linkInputs(files: string[], disk: DiskRead[]): string | null {
+    const hash = createHash('sha256').update(this.root).update('\0').update(JSON.stringify(this.walkDiagnostics));
+    for (const [i, r] of disk.entries()) {
+      if (!('key' in r) || r.key === null) return null;
+      hash.update('\0').update(files[i]).update('\0').update(r.key);
+    }
+    return hash.digest('hex');
+  }
+
+  /** The model linked before from the same inputs, if what it read beside them still reads the same. */
+  private reuseLinked(cache: FactsCache, inputs: string): AppModel | null {
+    const linked = cache.linked(inputs);
+    if (!linked) return null;
+    const migrationsHold = linked.migrations.every((m) => JSON.stringify(readMigrations(m.dir, m.source as MigrationSource)) === m.read);
+    if (!migrationsHold || !probesHold(linked.probes)) {
+      cache.dropLinked();
+      return null;
+    }
+    // This analysis holds no facts then: it serves this one model (a CLI run), and analyze() starts over.
+    this.model = reviveModel(linked.model);
+    return this.model;
+  }
+
+  private recordLinked(cache: FactsCache, inputs: string, files: string[], model: AppModel): void {
+    const probes: Probe[] = [];
+    for (const file of files) {
+      const p = cache.probesOf(file);
+      if (!p) return cache.dropLinked(); // a file whose facts could not be cached
+      probes.push(...p);
+    }
+    const migrations = [...this.migrations].map(([dir, { source, read }]) => ({ dir, source, read: JSON.stringify(read) }));
+    cache.setLinked(inputs, { probes, migrations, model: JSON.stringify(model) });
+  }
+
+  /** Forgets what earlier analyses found and walks the app: its files, in the walk's order. */
+  private walk(): string[] {
     this.facts.clear();
     this.imports = new ImportTargets(this.facts);
     this.migrations.clear();
@@ -52,7 +148,10 @@ export class Analysis {
     const appFile = path.join(this.root, ENCORE_APP_FILE);
     const start = { line: 0, character: 0 };
     this.walkDiagnostics = problems.map((p) => ({ file: appFile, range: { start, end: start }, severity: 'warning', message: `${p.path}: ${p.message}` }));
-    for (const file of files) this.extract(file);
+    return files;
+  }
+
+  private finishAnalysis(files: string[]): AppModel {
     for (const file of this.overlays.keys()) this.extract(file);
     this.options.cache?.retain(new Set(files));
     return this.relink();
@@ -102,7 +201,11 @@ export class Analysis {
 
   private extract(file: string): void {
     const text = this.overlays.get(file);
-    const facts = text !== undefined ? this.extraction().extractFile(file, text, this.root) : this.extractFromDisk(file);
+    this.store(file, text !== undefined ? this.extraction().extractFile(file, text, this.root) : this.extractFromDisk(file));
+  }
+
+  /** Keeps `facts` as what `file` contributes; null: the file is gone. */
+  private store(file: string, facts: FileFacts | null): void {
     if (facts === null) {
       this.forget(file);
       return;
@@ -113,25 +216,35 @@ export class Analysis {
 
   /** The facts of the file on disk; null when it is gone. A file that cannot be read or decoded says so. */
   private extractFromDisk(file: string): FileFacts | null {
+    const read = this.lookUp(file, this.readFromDisk(file));
+    if ('facts' in read) return read.facts;
+    const probes: Probe[] = [];
+    const facts = this.extraction().extractFile(file, read.text, this.root, probes);
+    if (read.key !== null) this.options.cache?.put(file, read.key, facts, probes);
+    return facts;
+  }
+
+  /** Reads `file`: its bytes and cache key, or its facts when it cannot be read or decoded (null: it is gone). */
+  private readFromDisk(file: string): DiskRead {
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null;
-      return this.extraction().problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`);
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return { facts: null };
+      return { facts: problemFacts(file, `this file cannot be read (${(err as Error).message}), so it was not analysed`) };
     }
-    const decoded = decodeSource(bytes);
-    if ('problem' in decoded) return this.extraction().problemFacts(file, decoded.problem);
-    const cache = this.options.cache;
-    if (!cache) return this.extraction().extractFile(file, decoded.text, this.root);
-    const key = cache.keyOf(file, bytes);
-    const cached = cache.get(file, key);
-    if (cached) return cached;
-    const probes: Probe[] = [];
-    const facts = this.extraction().extractFile(file, decoded.text, this.root, probes);
-    cache.put(file, key, facts, probes);
-    return facts;
+    const problem = sourceProblem(bytes);
+    if (problem !== null) return { facts: problemFacts(file, problem) };
+    // Decoded only if the cache does not hold the facts (see lookUp): a warm run never needs the text.
+    return { bytes, key: this.options.cache?.keyOf(file, bytes) ?? null };
+  }
+
+  /** The facts the cache holds for the bytes read, or else their text. */
+  private lookUp(file: string, read: DiskRead): Decoded {
+    if (!('bytes' in read)) return read;
+    const cached = read.key !== null ? this.options.cache!.get(file, read.key) : null;
+    return cached ? { facts: cached } : { text: read.bytes.toString('utf8'), key: read.key };
   }
 
   private forget(file: string): void {
@@ -147,6 +260,13 @@ export class Analysis {
     }, this.imports, this.walkDiagnostics);
     return this.model;
   }
+}
+
+/** The AppModel of its JSON: buckets' usage is keyed by service name, so null-prototype again (see model/reservedNames). */
+function reviveModel(json: string): AppModel {
+  const model = JSON.parse(json) as AppModel;
+  for (const bucket of model.buckets) bucket.usage = Object.assign(Object.create(null) as Bucket['usage'], bucket.usage);
+  return model;
 }
 
 function isDirectory(file: string): boolean {

@@ -5,13 +5,15 @@ import path from 'node:path';
 import { ts } from 'ts-morph';
 import type { Diagnostic, EndpointKind, EvictionPolicy, Range, Severity } from '../model/appModel';
 import { isBuiltinPropertyName } from '../model/reservedNames';
-import type { FileFacts, ImportFact, MigrationSource, Ref, ResourceData, ResourceFact, UsageFact, UsageKind } from './facts';
+import { emptyFacts, problemFacts, type FileFacts, type ImportFact, type MigrationSource, type Ref, type ResourceData, type ResourceFact, type UsageFact, type UsageKind } from './facts';
 import {
   booleanLiteral, integerLiteral, objectLiteral, Problems, relativePath, stringArray, stringLiteral, unwrap,
 } from './literals';
 import { probe, type Probe } from './probes';
 import { BINARY_FILE } from './sourceText';
 import { builtinNameWarning, cronProblem, nameProblem, parseApiPath, parseDuration, routeShape } from './validate';
+
+export { problemFacts } from './facts';
 
 /** The specifiers Encore tracks, by module (a Map: module specifiers are app data, "constructor" included). */
 const TRACKED = new Map<string, readonly string[]>([
@@ -70,24 +72,6 @@ export function extractFile(file: string, text: string, appRoot: string, probes:
     return problemFacts(file, `this file could not be analysed: ${err.message} (is an expression nested thousands of levels deep?)`);
   }
   return facts;
-}
-
-function emptyFacts(file: string): FileFacts {
-  return {
-    file,
-    dir: path.dirname(file),
-    imports: new Map(),
-    resources: [],
-    usages: [],
-    diagnostics: [],
-    serviceFile: path.basename(file) === 'encore.service.ts',
-  };
-}
-
-/** The facts of a file that cannot be analysed: nothing but one error at its start saying why. */
-export function problemFacts(file: string, message: string): FileFacts {
-  const start = { line: 0, character: 0 };
-  return { ...emptyFacts(file), diagnostics: [{ file, severity: 'error', range: { start, end: start }, message }] };
 }
 
 /** Syntax errors reported per file before the rest are summed up (a binary-ish file can have thousands). */

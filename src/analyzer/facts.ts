@@ -1,5 +1,6 @@
 // What one file contributes to the app, computed from that file alone, so that an edit re-extracts only the file
 // it touched. link.ts joins the facts of all files into the AppModel.
+import path from 'node:path';
 import type { Diagnostic, EndpointKind, EvictionPolicy, Range, DeliveryGuarantee, MetricKind } from '../model/appModel';
 
 export type ResourceData =
@@ -93,4 +94,22 @@ export interface FileFacts {
   diagnostics: Diagnostic[];
   /** True for a file named encore.service.ts. */
   serviceFile: boolean;
+}
+
+export function emptyFacts(file: string): FileFacts {
+  return {
+    file,
+    dir: path.dirname(file),
+    imports: new Map(),
+    resources: [],
+    usages: [],
+    diagnostics: [],
+    serviceFile: path.basename(file) === 'encore.service.ts',
+  };
+}
+
+/** The facts of a file that cannot be analysed: nothing but one error at its start saying why. */
+export function problemFacts(file: string, message: string): FileFacts {
+  const start = { line: 0, character: 0 };
+  return { ...emptyFacts(file), diagnostics: [{ file, severity: 'error', range: { start, end: start }, message }] };
 }

@@ -9,9 +9,15 @@ export const NOT_UTF8_FILE = "this file is not valid UTF-8 text, so it was not a
 
 /** The file's text, or why it cannot be analysed. A byte-order mark is kept, as `readFileSync(file, 'utf8')` does. */
 export function decodeSource(bytes: Buffer): { text: string } | { problem: string } {
-  if (bytes.includes(0)) return { problem: BINARY_FILE };
-  if (!isUtf8(bytes)) return { problem: NOT_UTF8_FILE };
-  return { text: bytes.toString('utf8') };
+  const problem = sourceProblem(bytes);
+  return problem !== null ? { problem } : { text: bytes.toString('utf8') };
+}
+
+/** Why the file's bytes cannot be analysed, or null when they are UTF-8 text (decodeSource without decoding). */
+export function sourceProblem(bytes: Buffer): string | null {
+  if (bytes.includes(0)) return BINARY_FILE;
+  if (!isUtf8(bytes)) return NOT_UTF8_FILE;
+  return null;
 }
 
 /** A file name for messages: its valid UTF-8 as text, every other byte as `\xNN`. */

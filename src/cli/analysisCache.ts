@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Analysis, type Extraction } from '../analyzer/analysis';
+import { Analysis } from '../analyzer/analysis';
+import { bundledWorkerScript, parallelExtraction } from '../analyzer/parallelExtraction';
 import { FactsCache } from '../analyzer/cache/factsCache';
 import { writeTemp } from '../files/atomicWrite';
 import type { AppModel } from '../model/appModel';
 
 /** Relative to the app root. */
-export const ANALYSIS_CACHE_FILE = path.join('.encore', 'analysis-cache', 'facts.json');
+export const ANALYSIS_CACHE_FILE = path.join('.encore', 'analysis-cache', 'facts.cache');
 
 /** The user's cache folder for this tool: $XDG_CACHE_HOME, %LOCALAPPDATA% or ~/.cache, then encore-environments. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -44,39 +45,28 @@ async function userSecret(): Promise<Buffer | null> {
   return read();
 }
 
-/** Analyses the app at `root`, re-extracting only the files the cache has no trusted facts for, then saves the cache. */
+/**
+ * Analyses the app at `root`, extracting only the files the cache has no trusted facts for (spread over threads when
+ * there are many; TypeScript is not even loaded when there are none), then saves the cache.
+ */
 export async function analyzeCached(root: string): Promise<AppModel> {
   const secret = await userSecret();
-  if (!secret) {
-    const extraction: Extraction = await import('../analyzer/extract');
-    return new Analysis(root, () => extraction).analyze();
-  }
+  const extractBatch = parallelExtraction(bundledWorkerScript());
+  if (!secret) return analysis(root).analyzeBatched(extractBatch);
   const file = path.join(root, ANALYSIS_CACHE_FILE);
   // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk.
   const text = readOptionalSync(file)?.toString('utf8') ?? null;
   const cache = text === null ? FactsCache.empty(secret) : FactsCache.parse(text, secret);
-  const model = await analyzeLoadingExtraction(root, cache);
+  const model = await analysis(root, cache).analyzeBatched(extractBatch);
   if (cache.changed) await save(file, cache.serialize()).catch(() => undefined);
   return model;
 }
 
-/** Extraction is not loaded yet (nor TypeScript): thrown on the first file the cache does not have. */
-class ExtractionNeeded extends Error {}
-
-/**
- * Analyses from the cache alone first; at the first file it misses, loads extraction (and TypeScript, a chunk of its
- * own) and analyses again, now with every file's facts the first pass read still in the cache.
- */
-async function analyzeLoadingExtraction(root: string, cache: FactsCache): Promise<AppModel> {
-  try {
-    return new Analysis(root, () => {
-      throw new ExtractionNeeded();
-    }, { cache }).analyze();
-  } catch (err) {
-    if (!(err instanceof ExtractionNeeded)) throw err;
-  }
-  const extraction: Extraction = await import('../analyzer/extract');
-  return new Analysis(root, () => extraction, { cache }).analyze();
+/** An Analysis for analyzeBatched alone, which extracts through its batch: it has no extraction of its own. */
+function analysis(root: string, cache?: FactsCache): Analysis {
+  return new Analysis(root, () => {
+    throw new Error('this analysis extracts through analyzeBatched only');
+  }, { cache });
 }
 
 async function save(file: string, text: string): Promise<void> {

@@ -79,7 +79,7 @@ test('flipped bytes anywhere in the cache never change the model', async () => {
   // Positions spread over the whole file, and digits inside payloads: those keep the JSON valid but lie.
   const positions = Array.from({ length: 40 }, (_, i) => Math.floor((i * good.length) / 40));
   const text = good.toString('latin1');
-  for (const m of text.matchAll(/\\"line\\":(\d)/g)) if (positions.length < 80) positions.push(m.index + m[0].length - 1);
+  for (const m of text.matchAll(/"line":(\d)/g)) if (positions.length < 80) positions.push(m.index + m[0].length - 1);
   for (const at of positions) {
     const bad = Buffer.from(good);
     bad[at] = /[0-9]/.test(String.fromCharCode(bad[at])) ? ((bad[at] - 48 + 1) % 10) + 48 : bad[at] ^ 0x20;
@@ -88,7 +88,8 @@ test('flipped bytes anywhere in the cache never change the model', async () => {
   }
   // A payload that lies with valid JSON is rejected by its MAC, not by luck.
   const key = readFileSync(path.join(process.env.XDG_CACHE_HOME!, 'encore-environments', 'analysis-cache.key'));
-  const lie = text.replace(/\\"line\\":(\d)/, (_m, d: string) => `\\"line\\":${(Number(d) + 1) % 10}`);
+  const lie = text.replace(/"line":(\d)/, (_m, d: string) => `"line":${(Number(d) + 1) % 10}`);
+  assert.notEqual(lie, text);
   const cache = FactsCache.parse(lie, key);
   assert.deepEqual(modelJson(new AppAnalyzer(root, { cache }).analyze()), want);
   assert.equal(cache.rejected, 1);
@@ -151,4 +152,45 @@ test('analyses at the same time each finish with the right model and leave a who
     assert.deepEqual(statSync(cacheFile).mtimeMs, before.mtime);
     assert.equal(readFileSync(cacheFile, 'utf8'), before.text);
   }
+});
+
+test('a warm run reuses the linked model only while the migrations it read read the same', async () => {
+  const root = copyApp();
+  assert.deepEqual(await cached(root), truth(root));
+  const cacheFile = path.join(root, ANALYSIS_CACHE_FILE);
+  const before = readFileSync(cacheFile, 'utf8');
+  assert.match(before.split('\n')[1], /^[0-9a-f]{64}\t\{/, 'the cache holds the linked model');
+  // Nothing changed: the linked model is used, and the cache is not written again.
+  assert.deepEqual(await cached(root), truth(root));
+  assert.equal(readFileSync(cacheFile, 'utf8'), before);
+  // A new migration changes no source file, only what the link reads.
+  writeFileSync(path.join(root, 'users', 'migrations', '9_more.up.sql'), 'SELECT 1;\n');
+  const now = truth(root);
+  assert.ok(JSON.stringify(now).includes('9_more.up.sql'));
+  assert.deepEqual(await cached(root), now);
+  rmSync(path.join(root, 'users', 'migrations', '9_more.up.sql'));
+  assert.deepEqual(await cached(root), truth(root));
+});
+
+test('extraction spread over worker threads gives what extraction on this thread gives', async () => {
+  const { generateSyntheticApp } = await import('../bench/synthetic-app');
+  const { root } = generateSyntheticApp(path.join(tmp, 'synthetic'), { services: 30, seed: 3 });
+  const { listSourceFiles } = await import('../../src/analyzer/walk');
+  const { extractFile } = await import('../../src/analyzer/extract');
+  const { parallelExtraction } = await import('../../src/analyzer/parallelExtraction');
+  const jobs = listSourceFiles(root).files.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  assert.ok(jobs.length >= 300, `${jobs.length} files`);
+  const worker = path.join(repo, 'dist', 'cli', 'extractWorker.mjs');
+  const results = await parallelExtraction(worker, 2)(jobs, root);
+  assert.equal(results.length, jobs.length);
+  for (const [i, { file, text }] of jobs.entries()) {
+    const probes: typeof results[number]['probes'] = [];
+    assert.deepEqual(results[i], { facts: extractFile(file, text, root, probes), probes }, file);
+  }
+  // The CLI's cold and warm runs of the app give the model of the analyzer.
+  const cli = (await import('node:child_process')).spawnSync(process.execPath, [path.join(repo, 'dist', 'cli.js'), 'analyze', '--json', root], { env: process.env, encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const [app] = JSON.parse(cli.stdout) as object[];
+  assert.deepEqual(JSON.parse(JSON.stringify(app)), JSON.parse(JSON.stringify({ root, lang: 'typescript', ...truth(root) })));
+  assert.deepEqual(await cached(root), truth(root));
 });

@@ -1,7 +1,13 @@
 // Each file's extracted facts, kept between runs (an on-disk cache, see src/cli/analysisCache.ts), so a new process
 // re-parses only the files that changed. An entry is used only when it is for this file's exact bytes and this
-// analyzer (its key), was written by this user (its MAC, keyed by a secret kept outside the app), and everything
-// the extraction read beside the file still reads the same (its probes). Anything else is ignored, never trusted.
+// analyzer (its key), the whole cache was written by this user (its MAC, keyed by a secret kept outside the app),
+// and everything the extraction read beside the file still reads the same (its probes). Anything else is ignored,
+// never trusted.
+//
+// The text: a header line (format, analyzer, the MACs of the two parts), the linked model's line (its inputs, tab,
+// its JSON; empty when there is none), then one line per file: its path (a JSON string), tab, its key, tab, its
+// payload (JSON). A run in which nothing changed reads the linked model alone; otherwise the entries are checked
+// with one MAC, and only the payloads of the files asked for are parsed, each once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FileFacts, ImportFact } from '../facts';
 import { probesHold, type Probe } from '../probes';
@@ -10,14 +16,25 @@ import { probesHold, type Probe } from '../probes';
 declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
-const FORMAT = 'encore-env-analysis-cache/1';
+const FORMAT = 'encore-env-analysis-cache/2';
+
+/**
+ * The model linked from every file's facts, with what the link read beside them, for a run in which nothing changed
+ * (see Analysis.analyzeBatched): it is used only when its inputs (every file's key, in the walk's order) are the same.
+ */
+export interface Linked {
+  /** What the model was linked from: every file's probes, and each migrations directory read with what it gave. */
+  probes: Probe[];
+  migrations: { dir: string; source: string; read: string }[];
+  /** The model as JSON. */
+  model: string;
+}
 
 interface Entry {
   /** sha256 of the analyzer's version, the file's absolute path and its bytes. */
   key: string;
-  /** The facts and probes as JSON, exactly the text the MAC covers. */
+  /** The facts and probes as JSON. */
   payload: string;
-  mac: string;
 }
 
 interface Payload {
@@ -27,6 +44,11 @@ interface Payload {
 
 export class FactsCache {
   private readonly entries = new Map<string, Entry>();
+  /** The probes of each entry served or put, for the linked model's record. */
+  private readonly probesByFile = new Map<string, Probe[]>();
+  private linkedRecord: { inputs: string; text: string } | null = null;
+  /** The entries' text and MAC until load() reads them. */
+  private unread: { body: string; mac: string } | null = null;
   private dirty = false;
   /** Entries read that failed a check (tampered, truncated, foreign): counted for tests and logs. */
   rejected = 0;
@@ -37,30 +59,53 @@ export class FactsCache {
     return new FactsCache(secret);
   }
 
-  /** The cache held in `text` (what serialize() wrote); whatever does not parse or is not this analyzer's is left out. */
+  /** The cache held in `text` (what serialize() wrote); nothing of a part that does not parse, is not this analyzer's or fails its MAC. */
   static parse(text: string, secret: Buffer): FactsCache {
     const cache = new FactsCache(secret);
-    let data: unknown;
+    const first = text.indexOf('\n');
+    const second = first === -1 ? -1 : text.indexOf('\n', first + 1);
+    let header: { format?: unknown; analyzer?: unknown; linked?: unknown; mac?: unknown };
     try {
-      data = JSON.parse(text);
+      header = JSON.parse(first === -1 ? text : text.slice(0, first)) as typeof header;
     } catch {
       cache.rejected++;
       return cache;
     }
-    const d = data as { format?: unknown; analyzer?: unknown; entries?: unknown };
-    if (!isObject(d) || d.format !== FORMAT || d.analyzer !== ANALYZER_VERSION || !isObject(d.entries)) {
+    if (!isObject(header) || header.format !== FORMAT || header.analyzer !== ANALYZER_VERSION || typeof header.mac !== 'string' || typeof header.linked !== 'string' || second === -1) {
       cache.rejected++;
       return cache;
     }
-    for (const [file, e] of Object.entries(d.entries)) {
-      const entry = e as Partial<Entry>;
-      if (isObject(entry) && typeof entry.key === 'string' && typeof entry.payload === 'string' && typeof entry.mac === 'string') {
-        cache.entries.set(file, { key: entry.key, payload: entry.payload, mac: entry.mac });
-      } else {
-        cache.rejected++;
-      }
+    const linkedLine = text.slice(first + 1, second);
+    if (linkedLine !== '') {
+      const tab = linkedLine.indexOf('\t');
+      if (tab > 0 && macMatches(cache.mac('linked', linkedLine), header.linked)) cache.linkedRecord = { inputs: linkedLine.slice(0, tab), text: linkedLine.slice(tab + 1) };
+      else cache.rejected++;
     }
+    cache.unread = { body: text.slice(second + 1), mac: header.mac };
     return cache;
+  }
+
+  /** Reads the entries' lines, the first time they are needed (a run that reuses the linked model never needs them). */
+  private load(): void {
+    if (!this.unread) return;
+    const { body, mac } = this.unread;
+    this.unread = null;
+    if (!macMatches(this.mac('entries', body), mac)) {
+      this.rejected++;
+      return;
+    }
+    for (const line of body === '' ? [] : body.split('\n')) {
+      const tab = line.indexOf('\t');
+      const tab2 = line.indexOf('\t', tab + 1);
+      let file: unknown;
+      try {
+        file = tab > 0 && tab2 > tab ? JSON.parse(line.slice(0, tab)) : null;
+      } catch {
+        file = null;
+      }
+      if (typeof file === 'string') this.entries.set(file, { key: line.slice(tab + 1, tab2), payload: line.slice(tab2 + 1) });
+      else this.rejected++;
+    }
   }
 
   /** The key of `file` with content `bytes`. */
@@ -70,30 +115,64 @@ export class FactsCache {
 
   /** The facts cached for `file` under `key`, or null when there are none that can be trusted. */
   get(file: string, key: string): FileFacts | null {
+    this.load();
     const entry = this.entries.get(file);
     if (!entry || entry.key !== key) return null;
-    const payload = this.verified(file, entry);
+    const payload = this.payloadOf(file, entry);
     if (!payload || !probesHold(payload.probes)) {
       this.entries.delete(file);
       this.dirty = true;
       return null;
     }
+    this.probesByFile.set(file, payload.probes);
     return { ...payload.facts, imports: new Map(payload.facts.imports) };
   }
 
-  put(file: string, key: string, facts: FileFacts, probes: Probe[]): void {
-    let payload: string;
+  /** The probes of `file`'s facts that get() or put() saw in this run. */
+  probesOf(file: string): Probe[] | undefined {
+    return this.probesByFile.get(file);
+  }
+
+  /** The linked model recorded for exactly these inputs (a hash, see Analysis), or null. */
+  linked(inputs: string): Linked | null {
+    if (this.linkedRecord?.inputs !== inputs) return null;
     try {
-      payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload, finiteNumbers);
+      const linked = JSON.parse(this.linkedRecord.text) as Linked;
+      if (!Array.isArray(linked.probes) || !Array.isArray(linked.migrations) || typeof linked.model !== 'string') throw new Error('shape');
+      return linked;
     } catch {
-      return; // facts JSON cannot carry exactly (a non-finite number): not cached
+      this.rejected++;
+      return null;
     }
-    this.entries.set(file, { key, payload, mac: this.mac(file, key, payload) });
+  }
+
+  setLinked(inputs: string, linked: Linked): void {
+    const text = JSON.stringify(linked);
+    if (this.linkedRecord?.inputs === inputs && this.linkedRecord.text === text) return;
+    this.linkedRecord = { inputs, text };
+    this.dirty = true;
+  }
+
+  /** Drops the linked model (it no longer holds). */
+  dropLinked(): void {
+    if (this.linkedRecord === null) return;
+    this.linkedRecord = null;
+    this.dirty = true;
+  }
+
+  put(file: string, key: string, facts: FileFacts, probes: Probe[]): void {
+    this.load();
+    const payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload);
+    // JSON writes a non-finite number as null: such facts are not cached (a walk is cheaper than a replacer function).
+    if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) return;
+    this.entries.set(file, { key, payload });
+    this.probesByFile.set(file, probes);
     this.dirty = true;
   }
 
   /** Drops the entries of files that are no longer part of the app. */
   retain(files: ReadonlySet<string>): void {
+    this.load();
     for (const file of this.entries.keys()) {
       if (!files.has(file)) {
         this.entries.delete(file);
@@ -108,20 +187,20 @@ export class FactsCache {
   }
 
   serialize(): string {
-    return JSON.stringify({ format: FORMAT, analyzer: ANALYZER_VERSION, entries: Object.fromEntries(this.entries) });
+    this.load();
+    const linked = this.linkedRecord ? `${this.linkedRecord.inputs}\t${this.linkedRecord.text}` : '';
+    const body = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n');
+    const header = { format: FORMAT, analyzer: ANALYZER_VERSION, linked: this.mac('linked', linked), mac: this.mac('entries', body) };
+    return `${JSON.stringify(header)}\n${linked}\n${body}`;
   }
 
-  private mac(file: string, key: string, payload: string): string {
-    return createHmac('sha256', this.secret).update(file).update('\0').update(key).update('\0').update(payload).digest('hex');
+  /** The MAC of one part of a cache (the linked model's line, or the entries' lines), for this format and analyzer. */
+  private mac(part: 'linked' | 'entries', text: string): string {
+    return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(part).update('\0').update(text).digest('hex');
   }
 
-  private verified(file: string, entry: Entry): Payload | null {
-    const want = Buffer.from(this.mac(file, entry.key, entry.payload), 'hex');
-    const got = Buffer.from(entry.mac, 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      this.rejected++;
-      return null;
-    }
+  /** The payload of an entry the MAC vouched for; null (and counted) if it still does not have the shape of one. */
+  private payloadOf(file: string, entry: Entry): Payload | null {
     try {
       const payload = JSON.parse(entry.payload) as Payload;
       const f = payload.facts;
@@ -134,11 +213,20 @@ export class FactsCache {
   }
 }
 
+function macMatches(want: string, got: string): boolean {
+  const a = Buffer.from(want, 'hex');
+  const b = Buffer.from(got, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function finiteNumbers(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('not finite');
-  return value;
+function finiteNumbers(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(finiteNumbers);
+  for (const key in value) if (!finiteNumbers((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
