@@ -218,7 +218,7 @@ test('the sample app\'s Development environment, applied through the session, ru
       if (job.status?.failed) throw new Error(`the Job failed: ${kubectl(['logs', 'job/digest-now', '-n', namespace], { allowFail: true }).stdout}`);
       return job.status?.succeeded === 1;
     }, 120_000, () => describeNamespace(namespace));
-    assert.match(kubectl(['logs', 'job/digest-now', '-n', namespace]).stdout, /^encore placeholder on notifications-[^:]+: POST \/notifications\.dailyDigest/m);
+    assert.match(kubectl(['logs', 'job/digest-now', '-n', namespace]).stdout, /: 200 encore placeholder on notifications-[^:]+: POST \/notifications\.dailyDigest$/m);
 
     // A second apply changes nothing.
     const again = await session.plan();

@@ -83,7 +83,8 @@ test('the status bar\'s facts: who acts and what runs, from the saved environmen
   useShopProfile();
   const aws = await loadEnvironmentFacts(app, awsEnv, store, signal());
   assert.equal(aws.identity?.scope, `AWS account ${MOTO_ACCOUNT} in ${TEST_REGION}`);
-  // The history of an AWS environment is the deploy issue's: until then the status bar says why it has no revision.
-  assert.ok(aws.current !== undefined || aws.revisionProblem !== undefined);
+  // An AWS environment's history is in its S3 state bucket: nothing deployed yet, so no revision and no problem.
+  assert.equal(aws.current, undefined);
+  assert.equal(aws.revisionProblem, undefined, aws.revisionProblem);
   assert.ok(!JSON.stringify(aws).includes(SECRET), 'no credential in what the status bar gets');
 });

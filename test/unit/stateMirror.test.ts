@@ -233,7 +233,7 @@ test('offline state: Kubernetes, AWS and GCP read the local copy and reach nothi
     const gcp = (await providerModule('gcp')).offlineState({ ...env, provider: { kind: 'gcp', project: 'p', region: 'europe-west1' } }, { appRoot: root });
     assert.ok(gcp instanceof MirrorReader);
     assert.deepEqual(await gcp.load(), { state: null, version: null });
-    assert.match(gcp.location, /the GCS state bucket of project p/);
+    assert.match(gcp.location, /the GCS state bucket encore-state-p-europe-west1 of project p/);
     assert.equal(await readMirror(mirrorFile(root, 'dev')), null);
     assert.ok(!existsSync(path.join(root, '.encore')), 'reading wrote nothing');
   } finally {
