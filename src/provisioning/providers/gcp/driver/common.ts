@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredResource } from '../../../../model/desiredGraph';
-import { DriverError, type StepContext } from '../../../../model/providerApi';
+import { DriverError, type FieldChange, type LiveObject, type Outputs, type ResolvedResource, type StepContext } from '../../../../model/providerApi';
 import { loadArtifactRegistry, loadContainer, loadPubSub, loadRedis, loadSecretManager, loadSql, loadStorage } from '../clients';
 import type { GcpApi, GcpConnection } from '../connection';
 import { IamServiceAccounts } from '../iamRest';
@@ -160,6 +160,12 @@ export async function poll<T>(
   }
 }
 
+/** What the provider reads of a google.longrunning.Operation. */
+interface LongRunningOperation {
+  done?: boolean;
+  error?: { code?: number; message?: string } | null;
+}
+
 /** A google.longrunning operation (Memorystore, Artifact Registry): polled until done; its error thrown. */
 export async function waitOperation(
   c: GcpContext,
@@ -173,8 +179,7 @@ export async function waitOperation(
   timeoutMs: number,
 ): Promise<void> {
   await poll(c, step, what, async () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const [op] = (await c.call(api, 'GetOperation', () => client.operationsClient.getOperation({ name }), step.signal)) as any[];
+    const [op] = (await c.call(api, 'GetOperation', () => client.operationsClient.getOperation({ name }), step.signal)) as [LongRunningOperation];
     if (!op.done) return { done: false, state: 'in progress' };
     if (op.error && op.error.code) throw new DriverError('not-ready', `${what}: the operation failed: ${String(op.error.message)}`, { resourceId });
     return { done: true, value: undefined };
@@ -189,11 +194,11 @@ export function plainLabels(labels: unknown): Record<string, string> {
 export interface Handler {
   /** The settings paths (dotted) the handler reads back and compares; the rest are the planner's notes. */
   readonly managed: readonly string[];
-  read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<import('../../../../model/providerApi').LiveObject | null>;
+  read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<LiveObject | null>;
   /** Creates, or adopts and updates; waits only for what its outputs need. */
-  create(r: import('../../../../model/providerApi').ResolvedResource, c: GcpContext, step: StepContext): Promise<import('../../../../model/providerApi').Outputs>;
-  update(r: import('../../../../model/providerApi').ResolvedResource, c: GcpContext, step: StepContext): Promise<import('../../../../model/providerApi').Outputs>;
+  create(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs>;
+  update(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs>;
   delete(r: DesiredResource, c: GcpContext, step: StepContext): Promise<void>;
-  waitReady(r: import('../../../../model/providerApi').ResolvedResource, c: GcpContext, step: StepContext): Promise<void>;
-  diff?(desired: import('../../../../model/providerApi').ResolvedResource, live: import('../../../../model/providerApi').LiveObject): import('../../../../model/providerApi').FieldChange[];
+  waitReady(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<void>;
+  diff?(desired: ResolvedResource, live: LiveObject): FieldChange[];
 }
