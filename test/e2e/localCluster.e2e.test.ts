@@ -41,6 +41,13 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
     return JSON.parse(r.stdout) as Any;
   };
   const pods = () => kubectl('get', 'pods', '-n', NAMESPACE, '-o', 'wide').stdout;
+  /** The environment's namespace as the cluster has it: its objects, claims, volumes and latest events. */
+  const clusterNow = () => [
+    kubectl('get', 'namespace', NAMESPACE, '-o', 'jsonpath={.status}').stdout,
+    kubectl('get', 'all,pvc,jobs,cronjobs', '-n', NAMESPACE, '-o', 'wide').stdout,
+    kubectl('get', 'pv', '-o', 'wide').stdout,
+    kubectl('get', 'events', '-A', '--sort-by=.lastTimestamp').stdout.split('\n').slice(-30).join('\n'),
+  ].join('\n');
 
   before(async () => {
     await buildLocalCluster({ log: (m) => console.log(`[build] ${m}`) });
@@ -61,6 +68,8 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
   /** Plan from the tree row, then Apply This Plan from the plan's title bar; resolves to the final toast's text. */
   async function planAndApply(w: Workbench, screenshot: string): Promise<string> {
     const { page } = w;
+    // VS Code shows at most 3 toasts and queues the rest: the earlier ones go first, so this run's are seen.
+    await w.runCommand('Notifications: Clear All Notifications');
     const row = treeRow(page, ENV);
     await row.hover();
     await row.locator('.actions .action-label[aria-label="Plan"]').click();
@@ -142,6 +151,7 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
   step('Set Secret Value stores each secret in the cluster', get, async (w) => {
     const { page } = w;
     for (const name of SECRETS) {
+      await w.runCommand('Notifications: Clear All Notifications');
       await w.startCommand('Encore: Set Secret Value…');
       await quickPick(page, ENV);
       const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name });
@@ -194,12 +204,21 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
 
   step('Destroy asks for the typed name, deletes everything, and the namespace is gone', get, async (w) => {
     const { page } = w;
+    // VS Code shows at most 3 toasts and queues the rest: the earlier ones (a plan's, the stored secrets') go first.
+    await w.runCommand('Notifications: Clear All Notifications');
     await contextMenu(page, treeRow(page, ENV), 'Destroy');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(ENV);
     await page.keyboard.press('Enter');
-    await w.toast(`Destroy of "${ENV}" finished`).waitFor({ timeout: 600_000 });
+    // The typed name was accepted (the box closes) and the destroy runs (its progress notification).
+    const running = await w.toast(new RegExp(`Destroy (of )?"${ENV}"`)).first().waitFor({ timeout: 60_000 }).then(() => true, () => false);
+    if (!running) assert.fail(`Destroy of ${ENV} did not start after the typed name\n${await stillRunning(w)}`);
+    // Finished or not, the outcome's toast; a destroy still running after the wait is described, not just timed out.
+    const outcome = w.toast(new RegExp(`Destroy of "${ENV}" (finished|failed|did not run|was cancelled)`));
+    const ended = await outcome.waitFor({ timeout: 480_000 }).then(() => true, () => false);
+    const text = ended ? await outcome.innerText() : '(no outcome after 480 s)';
+    if (!/finished/.test(text)) assert.fail(`Destroy of ${ENV}: ${text}\n${await stillRunning(w)}\n${clusterNow()}`);
     assert.match(await environmentSummary(page), /\d+ resources, not provisioned/);
     await w.screenshot('destroyed');
     const started = Date.now();
@@ -211,6 +230,16 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
     assert.deepEqual(claims.map((pv) => pv.metadata.name), []);
   });
 });
+
+/** What a destroy that did not finish was doing: the visible notifications, the log's last lines, and the cluster. */
+async function stillRunning(w: Workbench): Promise<string> {
+  const toasts = await w.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
+  const dialogs = await w.page.locator('.monaco-dialog-box').allInnerTexts().catch(() => []);
+  const input = w.page.locator('.quick-input-widget').filter({ visible: true });
+  const quickInput = (await input.count()) > 0 ? `${await input.innerText()} [value: ${await input.locator('input').first().inputValue()}]` : '(hidden)';
+  const log = w.extensionLog().split('\n').slice(-40).join('\n');
+  return [`notifications: ${toasts.join(' | ') || '(none)'}`, `dialogs: ${dialogs.join(' | ') || '(none)'}`, `quick input: ${quickInput}`, `extension log (last 40 lines):\n${log}`].join('\n');
+}
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
