@@ -10,7 +10,7 @@
 // Run: npm test -- e2e test/e2e/localCluster.e2e.test.ts
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
@@ -218,6 +218,7 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
     const outcome = w.toast(new RegExp(`Destroy of "${ENV}" (finished|failed|did not run|was cancelled)`));
     const ended = await outcome.waitFor({ timeout: 480_000 }).then(() => true, () => false);
     const text = ended ? await outcome.innerText() : '(no outcome after 480 s)';
+    writeFileSync(path.join(w.artifacts, 'destroy.extension.log'), w.extensionLog());
     if (!/finished/.test(text)) assert.fail(`Destroy of ${ENV}: ${text}\n${await stillRunning(w)}\n${clusterNow()}`);
     assert.match(await environmentSummary(page), /\d+ resources, not provisioned/);
     await w.screenshot('destroyed');
