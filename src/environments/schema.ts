@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../schemas/encore.environments.schema.json';
 
 // The published schema is the single source of truth: the store validates with the same file that VS Code uses for
@@ -7,6 +7,10 @@ let compiled: { file: ValidateFunction; environment: ValidateFunction } | undefi
 
 function validators(): { file: ValidateFunction; environment: ValidateFunction } {
   if (!compiled) {
+    // Required here, not imported: a bundle then evaluates ajv on the first validation, not at its own load, which
+    // keeps ajv out of the extension's activation (issue 13).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: Ajv } = require('ajv') as typeof import('ajv');
     // `discriminator` makes a wrong provider or deploy report the errors of the branch its `kind`/`trigger` names,
     // instead of every branch of the oneOf; `verbose` puts the failing schema on each error, for the messages.
     const ajv = new Ajv({ strict: true, allErrors: true, discriminator: true, verbose: true });

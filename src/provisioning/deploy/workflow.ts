@@ -12,8 +12,6 @@
  * scripts read them from `env:`, so a crafted name cannot inject commands.
  */
 
-import { Document } from 'yaml';
-
 export const ACTIONS = {
   checkout: 'actions/checkout@v6',
   setupNode: 'actions/setup-node@v6',
@@ -172,6 +170,10 @@ export function deployWorkflow(input: WorkflowInput): string {
       },
     },
   };
+  // Required on first use, not imported: a bundle then evaluates yaml only here, which keeps it out of the
+  // extension's activation (issue 13).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Document } = require('yaml') as typeof import('yaml');
   const doc = new Document(workflow);
   doc.commentBefore = [
     ` Deploys the Encore app to the environment "${env}" on every push to ${input.branch}, and on demand (Run workflow).`,

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { findExecutable } from '../../../files/findExecutable';
 import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from '../../../files/readOptional';
 import type { KubeContext, KubeContexts, KubeExecPlugin } from '../../../model/discovery';
@@ -82,6 +81,10 @@ export async function discoverKubeContexts(options: KubeDiscoveryOptions = {}): 
 }
 
 function parseKubeconfig(file: string, text: string, problems: string[]): Obj | undefined {
+  // Required on first use, not imported: a bundle then evaluates yaml only here, which keeps it out of the
+  // extension's activation (issue 13).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LineCounter, parseDocument } = require('yaml') as typeof import('yaml');
   const lineCounter = new LineCounter();
   // prettyErrors off: its messages quote the offending source line, and kubeconfig lines can hold tokens.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
