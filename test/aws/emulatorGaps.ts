@@ -70,6 +70,8 @@ export interface GapContext {
   setEksCluster(region: string, name: string, extras: ClusterExtras | undefined): void;
   /** The endpoint and CA a test told DescribeCluster to answer for this cluster, if any. */
   eksConnection(name: string): { endpoint: string; caPem: string } | undefined;
+  /** The registry a test put behind ECR (host and the password its Basic auth wants from user AWS), if any. */
+  ecrRegistry(): { host: string; password: string } | undefined;
   /** A real PEM certificate, base64, for clusters the test gave no connection. */
   placeholderCaData(): string;
   /** ElastiCache parameter groups by `region/name`. */
@@ -188,7 +190,35 @@ function withoutMembers(body: string, member: string, idTag: string, hidden: (id
   });
 }
 
+/** moto's repository URI with its host replaced by the registry's (the path, `<name>`, stays). */
+function onRegistry(repository: Record<string, unknown>, host: string): Record<string, unknown> {
+  return { ...repository, repositoryUri: `${host}/${String(repository.repositoryName)}` };
+}
+
+const ECR_NO_REGISTRY = "moto's ECR has no registry behind it: its repository URIs name an unreachable *.dkr.ecr host and GetAuthorizationToken answers a token that expired in 2015 for it. When a test puts a real registry behind ECR (shim.ecr.registry: distribution with Basic auth for user AWS), the shim answers a token for it that expires in 12 hours, as AWS documents, and repository URIs on its host; else moto's answer stands.";
+
 export const EMULATOR_GAPS: EmulatorGap[] = [
+  // ---- ECR: a registry behind the repositories, when a test gives one ----
+  {
+    service: 'ecr', action: 'GetAuthorizationToken', gap: 'wrong', reason: ECR_NO_REGISTRY,
+    async answer(_req, ctx) {
+      const registry = ctx.ecrRegistry();
+      if (!registry) return undefined;
+      const expiresAt = Math.floor(Date.now() / 1000) + 12 * 3600;
+      return jsonAnswer(200, { authorizationData: [{ authorizationToken: Buffer.from(`AWS:${registry.password}`).toString('base64'), expiresAt, proxyEndpoint: `https://${registry.host}` }] });
+    },
+  },
+  ...(['CreateRepository', 'DescribeRepositories'] as const).map((action): EmulatorGap => ({
+    service: 'ecr', action, gap: 'wrong', reason: ECR_NO_REGISTRY,
+    async rewrite(_req, answer, ctx) {
+      const registry = ctx.ecrRegistry();
+      if (!registry || answer.status !== 200) return answer;
+      const parsed = JSON.parse(answer.body) as { repository?: Record<string, unknown>; repositories?: Record<string, unknown>[] };
+      if (parsed.repository) parsed.repository = onRegistry(parsed.repository, registry.host);
+      if (parsed.repositories) parsed.repositories = parsed.repositories.map((r) => onRegistry(r, registry.host));
+      return { ...answer, body: JSON.stringify(parsed) };
+    },
+  })),
   {
     service: 's3', action: 'CreateBucket', gap: 'wrong',
     reason: "moto 5.2.5 ignores CreateBucketConfiguration's Tags; AWS creates the bucket with them, so it is never without its tags (a crash right after the create would otherwise leave a bucket that looks foreign). The shim puts the same tags with PutBucketTagging once moto has made the bucket.",
@@ -591,7 +621,7 @@ function describeClusterRewrite(name: string, parsed: { cluster: Record<string, 
 export const KNOWN_UNCORRECTED: { service: string; action: string; reason: string }[] = [
   { service: 'rds', action: 'CreateDBInstance', reason: "With ManageMasterUserPassword the secret's user is 'admin' whatever MasterUsername says; moto accepts a delete with neither SkipFinalSnapshot nor FinalDBSnapshotIdentifier, and short passwords." },
   { service: 'elasticache', action: 'CreateReplicationGroup', reason: "Endpoints contain 'use1' in every region." },
-  { service: 'ecr', action: 'PutImage', reason: 'Records the digest of an empty string; GetAuthorizationToken answers a token that expired in 2015; there is no registry behind it.' },
+  { service: 'ecr', action: 'PutImage', reason: 'Records the digest of an empty string (images go to the registry a test puts behind ECR instead: see GetAuthorizationToken).' },
   { service: 'iam', action: 'CreateRole', reason: 'Accepts a trust policy that is not JSON: the product checks its policies itself.' },
   { service: 'sts', action: 'AssumeRoleWithWebIdentity', reason: 'Accepts any token.' },
   { service: 'eks', action: 'CreateNodegroup', reason: 'Accepts min > max and any role or subnets.' },

@@ -101,6 +101,10 @@ export interface AwsShim {
     connect(name: string, connection: { endpoint: string; caPem: string }): void;
     accessEntries(region: string, name: string): AccessEntry[];
   };
+  ecr: {
+    /** Puts a registry behind ECR: GetAuthorizationToken answers a token for it (user AWS, this password), repository URIs name its host. */
+    registry(registry: { host: string; password: string }): void;
+  };
   elastiCache: {
     /** The parameter group the shim keeps (moto has none), for a test's independent check. */
     parameterGroup(region: string, name: string): CacheParameterGroup | undefined;
@@ -152,6 +156,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
   const deletedAt = new Map<string, number>();
   const clusters = new Map<string, ClusterExtras>();
   const connections = new Map<string, { endpoint: string; caPem: string }>();
+  let ecrRegistry: { host: string; password: string } | undefined;
   const tombstones = new Set<string>();
   const ssoGrants: GapContext['ssoGrants'] = new Map();
   const cacheParameterGroups: GapContext['cacheParameterGroups'] = new Map();
@@ -211,6 +216,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
       else clusters.delete(`${region}/${name}`);
     },
     eksConnection: (name) => connections.get(name),
+    ecrRegistry: () => ecrRegistry,
     placeholderCaData: () => (placeholderCa ??= placeholderCertificate()),
     tombstones,
     ssoGrants,
@@ -423,6 +429,9 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
     eks: {
       connect: (name, connection) => connections.set(name, connection),
       accessEntries: (region, name) => [...(clusters.get(`${region}/${name}`)?.accessEntries.values() ?? [])],
+    },
+    ecr: {
+      registry: (r) => void (ecrRegistry = r),
     },
     elastiCache: {
       parameterGroup: (region, name) => cacheParameterGroups.get(`${region}/${name}`),

@@ -4,8 +4,8 @@
 // session's append on top of it (a record appended once, a second deploy after it), the Deployments' annotations and
 // rollout through the Kubernetes half, and ECR's authorization token turned into the one short-lived credential the
 // build gets in a temporary DOCKER_CONFIG (for the account's registry only, removed after).
-// Not here: a full deploy to an AWS environment, because moto's ECR has no registry behind it (notes: "there is no
-// registry behind it"), so nothing can be pushed to the repository URI it gives.
+// A whole deploy of an AWS environment (apply, deploy, rollback, with a registry the shim puts behind ECR because
+// moto's has none) is in awsDeployFull.test.ts.
 // Run: npm test -- integration test/integration/awsDeploy.test.ts
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
