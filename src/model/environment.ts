@@ -12,7 +12,13 @@ export type DeployTrigger = { trigger: 'push'; branch: string } | { trigger: 'ma
 
 export type ProviderSettings =
   | { kind: 'aws'; region: string; profile?: string }
-  | { kind: 'gcp'; project: string; region: string }
+  | {
+      kind: 'gcp';
+      project: string;
+      region: string;
+      /** GKE Autopilot: GKE runs the nodes (a regional cluster with no node pool of the environment's own). */
+      autopilot?: boolean;
+    }
   | {
       kind: 'kubernetes';
       context: string;

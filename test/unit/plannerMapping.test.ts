@@ -189,6 +189,25 @@ test('Production on GCP: regional Cloud SQL with backups, PITR and deletion prot
   assert.equal(byId(g, 'gcp:service-account:billing').settings.workloadIdentityUser, 'shop-prod-1.svc.id.goog[prod/billing]');
 });
 
+test('GKE Autopilot: a regional Autopilot cluster, no node pool of its own, the workloads waiting for the cluster', () => {
+  for (const type of ['production', 'development'] as const) {
+    const g = desiredGraph(sample, env('gcp', type, { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', autopilot: true } }));
+    const gke = byId(g, 'gcp:gke');
+    assert.equal(gke.settings.autopilot, true, type);
+    assert.equal(gke.settings.location, 'europe-west1', `${type}: Autopilot clusters are regional`);
+    assert.match(gke.summary, /GKE Autopilot .*regional \(europe-west1\), nodes run by GKE/);
+    assert.ok(!g.resources.some((r) => r.kind === 'nodePool'), `${type}: no node pool`);
+    const orders = byId(g, 'k8s:deployment:orders');
+    assert.ok(orders.dependsOn.includes('gcp:gke') && !orders.dependsOn.includes('gcp:gke-nodepool'), orders.dependsOn.join(', '));
+    for (const r of g.resources) for (const d of r.dependsOn) assert.ok(g.resources.some((x) => x.id === d), `${r.id} waits for ${d}, which is not planned`);
+  }
+  // Standard stays as it was: the setting only when Autopilot is asked for.
+  const standard = desiredGraph(sample, env('gcp', 'development'));
+  assert.equal(byId(standard, 'gcp:gke').settings.autopilot, undefined);
+  assert.equal(byId(standard, 'gcp:gke').settings.location, 'europe-west1-b');
+  assert.ok(byId(standard, 'gcp:gke-nodepool'));
+});
+
 test('Production on the kubernetes provider: the same split in the cluster, sized from the answers, backups not managed', () => {
   const e = env('kubernetes', 'production', {
     sizing: { databases: { users: { cpu: 2, memoryGiB: 8, diskGiB: 50 } }, caches: { notifications: { memoryGiB: 2, replicas: 2 } }, services: { orders: { minInstances: 3, maxInstances: 12 } } },

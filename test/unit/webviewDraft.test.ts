@@ -64,6 +64,17 @@ test('Edit: an environment becomes a draft and back unchanged, for every provide
   }
 });
 
+test('Edit keeps the provider settings the form has no field for (registry, base image, Autopilot), unless the provider changes', () => {
+  const kube: Environment = { ...staging, provider: { kind: 'kubernetes', context: 'kind-dev', registry: 'ghcr.io/acme/shop', baseImage: 'node:22-slim' } };
+  const autopilot: Environment = { ...gcp, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1', autopilot: true } };
+  for (const env of [kube, autopilot]) assert.deepEqual(environmentFromDraft(draftFromEnvironment(env), [], env), env, env.name);
+  // An edited context keeps the registry; a switch to AWS takes none of the Kubernetes settings along.
+  const moved = environmentFromDraft({ ...draftFromEnvironment(kube), kubeContext: 'prod' }, [], kube);
+  assert.deepEqual(moved.provider, { kind: 'kubernetes', context: 'prod', registry: 'ghcr.io/acme/shop', baseImage: 'node:22-slim' });
+  const switched = environmentFromDraft({ ...draftFromEnvironment(kube), provider: 'aws', awsRegion: 'eu-west-1' }, [], kube);
+  assert.deepEqual(switched.provider, { kind: 'aws', region: 'eu-west-1' });
+});
+
 test('the name is checked as typed: a DNS label, unique, and a plain message when empty', () => {
   const d = { ...draftFromEnvironment(staging) };
   assert.match(fields({ ...d, name: 'Staging_1' }).name, /^Must be a DNS label/);

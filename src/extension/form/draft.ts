@@ -79,6 +79,8 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
   } else {
     provider = { kind: 'kubernetes', context: t(draft.kubeContext), ...(t(draft.kubeNamespace) && { namespace: t(draft.kubeNamespace) }) };
   }
+  // Settings the form does not show (a Kubernetes registry and base image, GKE Autopilot) stay as the file has them.
+  if (original?.provider.kind === provider.kind) provider = { ...provider, ...unshownSettings(original.provider) } as ProviderSettings;
   const env: Environment = {
     name: t(draft.name),
     type: draft.type,
@@ -91,6 +93,13 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
   const replace = replaceFromRows(draft.imageReplacements);
   if (mirror !== '' || replace !== undefined) env.images = { ...(mirror !== '' && { mirror }), ...(replace !== undefined && { replace }) };
   return env;
+}
+
+/** The provider settings the form has no field for, which an Edit keeps. */
+function unshownSettings(p: ProviderSettings): Partial<ProviderSettings> {
+  if (p.kind === 'kubernetes') return { ...(p.registry !== undefined && { registry: p.registry }), ...(p.baseImage !== undefined && { baseImage: p.baseImage }) };
+  if (p.kind === 'gcp') return p.autopilot !== undefined ? { autopilot: p.autopilot } : {};
+  return {};
 }
 
 function productionSizing(draft: FormDraft, questions: readonly SizingQuestion[], stored: Sizing | undefined): Sizing {

@@ -159,16 +159,32 @@ function planGcp(ctx: PlanContext): void {
     summary: `network → VPC ${cidr} in ${region}${storage ? ', private services access' : ''}`,
   });
   // Production: a regional cluster (control plane and nodes in three zones). Development: one zone, cheaper.
-  const location = ctx.production ? region : `${region}-b`;
+  // Autopilot clusters are always regional.
+  const autopilot = ctx.autopilot;
+  const regional = ctx.production || autopilot;
+  const location = regional ? region : `${region}-b`;
   ctx.add({
     id: 'gcp:gke',
     kind: 'cluster',
     providerType: 'container.googleapis.com/Cluster',
     name: ctx.names.cloud('cluster'),
-    settings: { project, location, version: KUBERNETES_VERSION, releaseChannel: 'REGULAR', privateNodes: true, workloadIdentityPool: `${project}.svc.id.goog` },
+    settings: { project, location, version: KUBERNETES_VERSION, releaseChannel: 'REGULAR', privateNodes: true, workloadIdentityPool: `${project}.svc.id.goog`, ...(autopilot && { autopilot: true }) },
     dependsOn: ['gcp:network'],
-    summary: `cluster → GKE ${KUBERNETES_VERSION}, ${ctx.production ? `regional (${region})` : `zonal (${location})`}`,
+    summary: `cluster → GKE ${autopilot ? 'Autopilot ' : ''}${KUBERNETES_VERSION}, ${regional ? `regional (${region})` : `zonal (${location})`}${autopilot ? ', nodes run by GKE' : ''}`,
   });
+  if (!autopilot) planGkeNodePool(ctx);
+  ctx.add({
+    id: 'gcp:artifact-registry',
+    kind: 'registry',
+    providerType: 'artifactregistry.googleapis.com/Repository',
+    name: ctx.names.cloud('images'),
+    settings: { project, location: region, format: 'DOCKER' },
+    summary: `images → Artifact Registry repository in ${region}`,
+  });
+}
+
+/** GKE Standard's node pool: autoscaling between the sizing answers in Production, fixed in Development. */
+function planGkeNodePool(ctx: PlanContext): void {
   const machineType = ctx.production ? 'n2-standard-2' : 'e2-standard-2';
   const nodes = nodeRange(ctx, 6);
   ctx.add({
@@ -181,13 +197,5 @@ function planGcp(ctx: PlanContext): void {
       : { machineType, nodeCount: nodes.min, autoscaling: null, workloadMetadata: 'GKE_METADATA' },
     dependsOn: ['gcp:gke'],
     summary: ctx.production ? `nodes → ${machineType}, autoscaling ${nodes.min}–${nodes.max}` : `nodes → ${nodes.min} × ${machineType}, fixed`,
-  });
-  ctx.add({
-    id: 'gcp:artifact-registry',
-    kind: 'registry',
-    providerType: 'artifactregistry.googleapis.com/Repository',
-    name: ctx.names.cloud('images'),
-    settings: { project, location: region, format: 'DOCKER' },
-    summary: `images → Artifact Registry repository in ${region}`,
   });
 }

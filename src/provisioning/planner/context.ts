@@ -98,7 +98,15 @@ export class PlanContext {
 
   /** What a new Kubernetes object waits for: the namespace, and on AWS/GCP the nodes that run it. */
   get k8sBase(): string[] {
-    return this.provider === 'aws' ? [this.namespaceId, 'aws:eks-nodegroup'] : this.provider === 'gcp' ? [this.namespaceId, 'gcp:gke-nodepool'] : [this.namespaceId];
+    if (this.provider === 'aws') return [this.namespaceId, 'aws:eks-nodegroup'];
+    // Autopilot has no node pool of the environment's: GKE adds nodes for the pods once the cluster runs.
+    if (this.provider === 'gcp') return [this.namespaceId, this.autopilot ? 'gcp:gke' : 'gcp:gke-nodepool'];
+    return [this.namespaceId];
+  }
+
+  /** A GCP environment on GKE Autopilot. */
+  get autopilot(): boolean {
+    return this.env.provider.kind === 'gcp' && this.env.provider.autopilot === true;
   }
 
   /** Adds a resource. It also waits for every resource whose outputs its settings use, so no such edge is forgotten. */
