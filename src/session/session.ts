@@ -26,7 +26,6 @@ import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
 import type { DeployRecord } from '../provisioning/deploy/history';
 
-/** The app's ECR repository in an AWS environment's graph (planner/cluster.ts). */
 /** Where a cloud provider's deploy registry is recorded in state, and how to name it in messages. */
 const PROVIDER_REGISTRY = {
   aws: { id: 'aws:ecr', output: 'uri', what: 'ECR repository', issuer: 'ECR', hint: 'is the profile for another account or region?' },
@@ -351,7 +350,7 @@ export class EnvironmentSession {
                 throw new DeployError('apply-first', `environment "${this.current.name}" has no ${what} recorded yet: apply first (encore-env apply --env ${this.current.name}), then deploy`);
               }
               if (!t.registryCredential) throw new DeployError('unavailable', `the ${p.kind} provider has no registry credential`);
-              const { registry, credential } = await t.registryCredential(s);
+              const { registry, credential } = await t.registryCredential(s, uri);
               if (registry && !uri.startsWith(`${registry}/`)) {
                 throw new DeployError('preflight', `the ${what} ${uri} is not in the registry ${issuer} gave a token for (${registry}): ${hint}`);
               }

@@ -44,13 +44,36 @@ export function gcpDeployTarget(history: () => Promise<GcsStateBackend>, cluster
   };
 }
 
-/** The Docker host of Artifact Registry in `region` (`europe-west1-docker.pkg.dev`), where the plan's repository is. */
+/** The Docker host of Artifact Registry in `region` (`europe-west1-docker.pkg.dev`). */
 export const artifactRegistryHost = (region: string) => `${region}-docker.pkg.dev`;
 
-/** A credential for the region's Artifact Registry host: the connection's current ADC access token. */
-export async function artifactRegistryCredential(connection: Pick<GcpConnection, 'accessToken' | 'region'>, signal: AbortSignal): Promise<{ registry: string; credential: { username: string; password: string } }> {
+/**
+ * A credential for the environment's Artifact Registry repository (`HOST/PROJECT/REPOSITORY`, as its state records
+ * it): the connection's current ADC access token. The token is good on every Artifact Registry host, so it goes only
+ * to the Docker location Artifact Registry itself reports for that repository (`registryLocation`), never to a host
+ * named in state alone.
+ */
+export async function artifactRegistryCredential(
+  connection: Pick<GcpConnection, 'accessToken' | 'region' | 'project'>,
+  repository: string,
+  registryLocation: (name: string, signal: AbortSignal) => Promise<string | null>,
+  signal: AbortSignal,
+): Promise<{ registry: string; credential: { username: string; password: string } }> {
+  const parts = repository.split('/');
+  if (parts.length !== 3 || parts.some((p) => p === '')) throw new Error(`the Artifact Registry repository ${repository} is not HOST/PROJECT/REPOSITORY`);
+  const [host, project, name] = parts as [string, string, string];
+  if (project !== connection.project) {
+    throw new Error(`the Artifact Registry repository ${repository} is in project ${project}, and the credentials are for project ${connection.project}: is the environment for another project?`);
+  }
+  const reported = await registryLocation(name, signal);
+  if (reported === null) {
+    throw new Error(`Artifact Registry has no repository ${name} in project ${project}, ${connection.region}: apply the environment again (encore-env apply), then deploy`);
+  }
+  if (reported !== repository) {
+    throw new Error(`the Artifact Registry repository recorded in state (${repository}) is not where Artifact Registry says it is (${reported}): apply the environment again, then deploy; the access token is sent only to the registry Google reports`);
+  }
   signal.throwIfAborted();
   const token = await connection.accessToken();
   if (!token) throw new Error('Application Default Credentials gave no access token for Artifact Registry');
-  return { registry: artifactRegistryHost(connection.region), credential: { username: ACCESS_TOKEN_USER, password: token } };
+  return { registry: host, credential: { username: ACCESS_TOKEN_USER, password: token } };
 }

@@ -71,7 +71,7 @@ export const gcpProvider: ProviderModule = {
       dispose: () => driver.dispose(),
       deployTarget: () => {
         const target = gcpDeployTarget(history, () => driver.clusterClient(new AbortController().signal), environmentNamespace(env), `environments/${env.name}/deploys.json in the project's GCS state bucket (${region})`);
-        return { ...target, registryCredential: (signal) => artifactRegistryCredential(connection, signal) };
+        return { ...target, registryCredential: (signal, repository) => artifactRegistryCredential(connection, repository, (name, s) => gcp.artifactRegistryLocation(name, s), signal) };
       },
     };
   },
