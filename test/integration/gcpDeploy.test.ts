@@ -275,6 +275,27 @@ test("a deploy of the sample app's GCP Production environment: pushed to Artifac
     const list = io();
     assert.equal(await runDeployCommand('deploys', ['--env', 'prod', '--json', dir], list, deps), EXIT.ok, list.stderr());
     assert.equal((JSON.parse(list.stdout()) as { current: string }).current, r.id);
+
+    // A second deploy of a new commit, then a rollback to the first: its digest found in the registry with the token, no build.
+    writeFileSync(path.join(dir, 'users', 'CHANGELOG.md'), 'a change\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'a change');
+    const ci = async (command: 'deploy' | 'rollback', args: string[]) => {
+      const i = io();
+      const exit = await runDeployCommand(command, [...args, '--ci', dir], i, deps);
+      const out = i.stdout().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Any);
+      assert.equal(exit, EXIT.ok, `${i.stderr()}\n${JSON.stringify(out.slice(-3), null, 2)}`);
+      return out;
+    };
+    const r2 = (await ci('deploy', ['--env', 'prod'])).at(-1)!.record as DeployRecord;
+    assert.notEqual(r2.image.digest, r.image.digest);
+    const back = await ci('rollback', ['--env', 'prod', '--to', r.id]);
+    assert.ok(!back.some((l) => l.step === 'build'), 'a rollback built something');
+    const r3 = back.at(-1)!.record as DeployRecord;
+    assert.equal(r3.restores, r.id);
+    for (const d of (await admin.list('apps/v1', 'Deployment', 'prod')).items as Any[]) assert.equal(d.spec.template.spec.containers[0].image, `${repository}@${r.image.digest}`);
+    const [again] = await storage.bucket(stateBucketName(TEST_PROJECT, TEST_REGION)).file('environments/prod/deploys.json').download();
+    assert.deepEqual(parseHistory(JSON.parse(again.toString('utf8'))).records.map((x) => x.id), [r.id, r2.id, r3.id], 'append-only in GCS');
   } finally {
     for (const s of stops) await s.stop().catch(() => undefined);
     await docker?.close();
