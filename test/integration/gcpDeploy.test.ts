@@ -241,6 +241,8 @@ test("a deploy of the sample app's GCP Production environment: pushed to Artifac
     const repository = `${dockerHost}/${TEST_PROJECT}/${bed.registry.repositories.values().next().value!.name.split('/').at(-1)}`;
     assert.equal(r.image.repository, repository, 'the repository Artifact Registry reported');
     assert.ok(lines.some((l) => l.step === 'preflight' && /pushing to .* with a short-lived token/.test(l.message ?? '')));
+    const historyObject = `gs://${stateBucketName(TEST_PROJECT, TEST_REGION)}/environments/prod/deploys.json (project ${TEST_PROJECT})`;
+    assert.ok(lines.some((l) => l.step === 'record' && String(l.message).endsWith(`in ${historyObject}`)), JSON.stringify(lines.filter((l) => l.step === 'record')));
     const issued = bed.bed.tokens.issued();
     assert.ok(issued.length > 0);
     for (const token of issued) assert.ok(!run.stdout().includes(token) && !run.stderr().includes(token), 'an access token in the output');

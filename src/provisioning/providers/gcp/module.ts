@@ -12,7 +12,7 @@ import { ComposedDriver } from '../compose';
 import { openGcpConnection } from './connection';
 import { artifactRegistryCredential, gcpDeployTarget } from './deployTarget';
 import { GcpDriver } from './driver';
-import { gcpMirroredState, gcpOfflineState, gcpStateBackend as gcsStateBackend, type GcsStateBackend, type GcsStateOptions } from './stateBackend';
+import { gcpMirroredState, gcpOfflineState, gcpStateBackend as gcsStateBackend, stateBucketName, type GcsStateBackend, type GcsStateOptions } from './stateBackend';
 
 function settingsOf(env: Environment): { project: string; region: string } {
   if (env.provider.kind !== 'gcp') throw new Error(`environment "${env.name}" is not a GCP environment`);
@@ -70,7 +70,7 @@ export const gcpProvider: ProviderModule = {
       },
       dispose: () => driver.dispose(),
       deployTarget: () => {
-        const target = gcpDeployTarget(history, () => driver.clusterClient(new AbortController().signal), environmentNamespace(env), `environments/${env.name}/deploys.json in the project's GCS state bucket (${region})`);
+        const target = gcpDeployTarget(history, () => driver.clusterClient(new AbortController().signal), environmentNamespace(env), `gs://${stateBucketName(project, region)}/environments/${env.name}/deploys.json (project ${project})`);
         return { ...target, registryCredential: (signal, repository) => artifactRegistryCredential(connection, repository, (name, s) => gcp.artifactRegistryLocation(name, s), signal) };
       },
     };
