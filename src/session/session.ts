@@ -26,7 +26,10 @@ import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
 import type { DeployRecord } from '../provisioning/deploy/history';
 
-/** Where a cloud provider's deploy registry is recorded in state, and how to name it in messages. */
+/**
+ * Where a cloud provider's deploy registry is recorded in state, and how to name it in messages. (GCP's credential
+ * checks the recorded repository against Artifact Registry itself, gcp/deployTarget.ts, and names its host.)
+ */
 const PROVIDER_REGISTRY = {
   aws: { id: 'aws:ecr', output: 'uri', what: 'ECR repository', issuer: 'ECR', hint: 'is the profile for another account or region?' },
   gcp: { id: 'gcp:artifact-registry', output: 'registry', what: 'Artifact Registry repository', issuer: 'Application Default Credentials', hint: 'is the environment for another region?' },
