@@ -271,10 +271,11 @@ export interface DeployTarget {
     options: { timeoutMs: number; pollMs?: number; signal: AbortSignal; expectImages: Record<string, string>; onProgress?: (name: string, message: string) => void },
   ): Promise<{ ok: boolean; summary: string; deployments: RolloutResult[] }>;
   /**
-   * The provider's own registry (ECR): its host and one short-lived credential for it. Absent: the registry is the
-   * environment's setting, with the user's Docker credentials.
+   * The provider's own registry (ECR, Artifact Registry): its host and one short-lived credential for it, for the
+   * `repository` the environment's state records. Absent: the registry is the environment's setting, with the user's
+   * Docker credentials.
    */
-  registryCredential?(signal: AbortSignal): Promise<{ registry: string; credential: { username: string; password: string } }>;
+  registryCredential?(signal: AbortSignal, repository: string): Promise<{ registry: string; credential: { username: string; password: string } }>;
   /** A kubeconfig for the environment's CI identity (deploy on push), to store as a repository secret; never a file. */
   ciKubeconfig?(signal: AbortSignal): Promise<{ kubeconfig: string; expiresAt: string }>;
 }

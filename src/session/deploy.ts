@@ -510,7 +510,7 @@ function withDeployment(state: EnvState, d: DesiredResource, recordable: JsonObj
 }
 
 /** Appends `record`, reading again when another writer got there first; a record already there is not added twice. */
-async function appendToHistory(target: DeployTarget, record: DeployRecord): Promise<void> {
+export async function appendToHistory(target: DeployTarget, record: DeployRecord): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     // The record is written even when the deploy was cancelled: what changed must be in the history.
     const { doc, version } = await target.loadHistory(noSignal);

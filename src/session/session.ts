@@ -26,8 +26,14 @@ import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
 import type { DeployRecord } from '../provisioning/deploy/history';
 
-/** The app's ECR repository in an AWS environment's graph (planner/cluster.ts). */
-const ECR_ID = 'aws:ecr';
+/**
+ * Where a cloud provider's deploy registry is recorded in state, and how to name it in messages. (GCP's credential
+ * checks the recorded repository against Artifact Registry itself, gcp/deployTarget.ts, and names its host.)
+ */
+const PROVIDER_REGISTRY = {
+  aws: { id: 'aws:ecr', output: 'uri', what: 'ECR repository', issuer: 'ECR', hint: 'is the profile for another account or region?' },
+  gcp: { id: 'gcp:artifact-registry', output: 'registry', what: 'Artifact Registry repository', issuer: 'Application Default Credentials', hint: 'is the environment for another region?' },
+} as const;
 
 export interface SizingAnswer {
   question: SizingQuestion;
@@ -335,20 +341,21 @@ export class EnvironmentSession {
         return target;
       },
       who: async (s) => (await this.identity(s)).principal,
-      ...(p.kind === 'aws'
+      ...(p.kind === 'aws' || p.kind === 'gcp'
         ? {
-            // ECR: the repository the environment's plan made (recorded in state), an authorization token for it.
+            // The provider's registry: the repository the environment's plan made (recorded in state), a short-lived credential for it.
             registry: async (s: AbortSignal) => {
+              const { id, output, what, issuer, hint } = PROVIDER_REGISTRY[p.kind as 'aws' | 'gcp'];
               const t = await (target ??= this.deployTarget(signal));
               const state = (await (await this.state()).load()).state;
-              const uri = state?.resources[ECR_ID]?.outputs.uri;
+              const uri = state?.resources[id]?.outputs[output];
               if (typeof uri !== 'string' || uri === '') {
-                throw new DeployError('apply-first', `environment "${this.current.name}" has no ECR repository recorded yet: apply first (encore-env apply --env ${this.current.name}), then deploy`);
+                throw new DeployError('apply-first', `environment "${this.current.name}" has no ${what} recorded yet: apply first (encore-env apply --env ${this.current.name}), then deploy`);
               }
               if (!t.registryCredential) throw new DeployError('unavailable', `the ${p.kind} provider has no registry credential`);
-              const { registry, credential } = await t.registryCredential(s);
+              const { registry, credential } = await t.registryCredential(s, uri);
               if (registry && !uri.startsWith(`${registry}/`)) {
-                throw new DeployError('preflight', `the ECR repository ${uri} is not in the registry ECR gave a token for (${registry}): is the profile for another account or region?`);
+                throw new DeployError('preflight', `the ${what} ${uri} is not in the registry ${issuer} gave a token for (${registry}): ${hint}`);
               }
               return { repository: uri, credential };
             },

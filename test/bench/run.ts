@@ -6,6 +6,7 @@ import { benchApply } from './apply.bench';
 import { benchAwsApply } from './awsApply.bench';
 import { benchCli } from './cli.bench';
 import { benchDeploy } from './deploy.bench';
+import { benchGcpApply } from './gcpApply.bench';
 import { benchPlan } from './plan.bench';
 import { benchTree } from './tree.bench';
 
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<Record<string, number>>> = {
   'aws-apply': benchAwsApply,
   cli: benchCli,
   deploy: benchDeploy,
+  'gcp-apply': benchGcpApply,
   plan: benchPlan,
   tree: benchTree,
 };

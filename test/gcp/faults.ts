@@ -30,9 +30,27 @@ export class Faults {
    */
   operationDeadlineMs: number | undefined;
 
-  /** Whether an operation started at `started` has run past the deadline. */
-  overdue(started: number): boolean {
-    return this.operationDeadlineMs !== undefined && Date.now() - started >= this.operationDeadlineMs;
+  private durations = new Map<string, number>();
+
+  /** Whether an operation started at `started` has run past its deadline (its method's own, else the default). */
+  overdue(started: number, deadlineMs = this.operationDeadlineMs): boolean {
+    return deadlineMs !== undefined && Date.now() - started >= deadlineMs;
+  }
+
+  /**
+   * Operations started by `method` are done `ms` after they start and not before, however often they are polled
+   * (as a benchmark's creation times need). Cleared by `clear()`.
+   */
+  operationTakes(method: string, ms: number): this {
+    this.durations.set(method, ms);
+    this.polls.set(method, Infinity);
+    return this;
+  }
+
+  /** The deadline of an operation `method` starts now: its own duration, else the default deadline. */
+  deadlineFor(service: string, method: string): number | undefined {
+    for (const [name, ms] of this.durations) if (methodMatcher(name)(service, method)) return ms;
+    return this.operationDeadlineMs;
   }
 
   constructor(private readonly api: { service: string; title: string; projectNumber: string }) {}
@@ -88,6 +106,7 @@ export class Faults {
   clear(): void {
     this.rules = [];
     this.polls.clear();
+    this.durations.clear();
   }
 
   /** The error this call must fail with, if a rule says so (consuming one of its times). */

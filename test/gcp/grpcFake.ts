@@ -71,6 +71,8 @@ interface PendingOperation {
   polls: number;
   seen: number;
   started: number;
+  /** When it is done unpolled (faults.ts); undefined: by polls alone. */
+  deadlineMs?: number;
   done: boolean;
   finish: () => { type: string; value: Message } | FakeError | undefined;
   result?: { type: string; value: Message } | FakeError;
@@ -184,7 +186,7 @@ export class GrpcFake {
   ): Message {
     this.operationCount += 1;
     const name = `${parent}/operations/operation-${Date.now()}-${this.operationCount}`;
-    const op: PendingOperation = { name, metadata, polls: this.faults.pollsFor(ctx.service.split('.').pop() as string, ctx.method), seen: 0, started: Date.now(), done: false, finish };
+    const op: PendingOperation = { name, metadata, polls: this.faults.pollsFor(ctx.service.split('.').pop() as string, ctx.method), seen: 0, started: Date.now(), deadlineMs: this.faults.deadlineFor(ctx.service.split('.').pop() as string, ctx.method), done: false, finish };
     this.operations.set(name, op);
     this.advance(op);
     return this.operationMessage(op);
@@ -192,7 +194,7 @@ export class GrpcFake {
 
   /** Finishes the operations that ran past the faults' deadline (none unless one is set). */
   protected settle(): void {
-    for (const op of this.operations.values()) if (!op.done && this.faults.overdue(op.started)) {
+    for (const op of this.operations.values()) if (!op.done && this.faults.overdue(op.started, op.deadlineMs)) {
       op.seen = op.polls;
       this.advance(op);
     }

@@ -1,6 +1,6 @@
 // The generated "Deploy on Push" workflows pass actionlint v1.7.12 (built from the Go module proxy into the cache by
-// scripts/actionlint.mjs), which knows the inputs of actions/checkout, actions/setup-node and
-// aws-actions/configure-aws-credentials; a deliberately broken copy fails it, so the check is known to bite.
+// scripts/actionlint.mjs), which knows the inputs of actions/checkout, actions/setup-node,
+// aws-actions/configure-aws-credentials and google-github-actions/auth; a deliberately broken copy fails it, so the check is known to bite.
 // Run: node --import tsx --test test/integration/deployWorkflow.test.ts
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { deployWorkflow, workflowPath } from '../../src/provisioning/deploy/workflow';
 import { runActionlint } from '../../scripts/actionlint.mjs';
-import { AWS_INPUT, KUBE_INPUT } from '../deploy/workflowInputs';
+import { AWS_INPUT, GCP_INPUT, KUBE_INPUT } from '../deploy/workflowInputs';
 
 const repo = mkdtempSync(path.join(os.tmpdir(), 'deploy-workflow-'));
 after(() => rmSync(repo, { recursive: true, force: true }));
@@ -21,8 +21,8 @@ function write(relative: string, text: string): string {
   return relative;
 }
 
-test('the AWS and the Kubernetes workflows pass actionlint', async () => {
-  const files = [AWS_INPUT, KUBE_INPUT].map((input) => write(workflowPath(input.environment), deployWorkflow(input)));
+test('the AWS, the GCP and the Kubernetes workflows pass actionlint', async () => {
+  const files = [AWS_INPUT, GCP_INPUT, KUBE_INPUT].map((input) => write(workflowPath(input.environment), deployWorkflow(input)));
   const { code, output } = await runActionlint(files, { cwd: repo });
   assert.equal(output, '');
   assert.equal(code, 0);
@@ -35,4 +35,12 @@ test('actionlint does catch a broken workflow (a misspelt input, a permission th
   assert.equal(code, 1, output);
   assert.match(output, /role-to-asume/);
   assert.match(output, /id-tokens/);
+});
+
+test('actionlint knows the inputs of google-github-actions/auth: a misspelt one fails', async () => {
+  const broken = deployWorkflow(GCP_INPUT).replace('workload_identity_provider:', 'workload_identity_providr:');
+  const file = write('.github/workflows/encore-deploy-broken-gcp.yml', broken);
+  const { code, output } = await runActionlint([file], { cwd: repo });
+  assert.equal(code, 1, output);
+  assert.match(output, /workload_identity_providr/);
 });

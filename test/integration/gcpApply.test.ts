@@ -113,6 +113,12 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     }
     const network = byId('gcp:network').name;
     assert.deepEqual([...compute.connections.keys()], [`projects/${TEST_PROJECT_NUMBER}/global/networks/${network}`], 'private services access is peered');
+    // The private nodes' egress: a Cloud Router on the network in the region, with a NAT for every subnet range.
+    const routers = [...compute.routers.values()];
+    assert.equal(routers.length, 1, 'one Cloud Router');
+    assert.equal(routers[0].network, compute.networks.get(network)!.selfLink, 'the router is on the environment network');
+    assert.ok(String(routers[0].region).endsWith(`/regions/${TEST_REGION}`), 'in the environment region');
+    assert.deepEqual((routers[0].nats as Any[]).map((n) => [n.natIpAllocateOption, n.sourceSubnetworkIpRangesToNat]), [['AUTO_ONLY', 'ALL_SUBNETWORKS_ALL_IP_RANGES']], 'one Cloud NAT over all the subnet ranges');
     const cluster = gke.clusters.get(`projects/${TEST_PROJECT}/locations/${TEST_REGION}/clusters/${byId('gcp:gke').name}`)!;
     assert.equal(cluster.workloadIdentityConfig.workloadPool, `${TEST_PROJECT}.svc.id.goog`);
     assert.equal(cluster.privateClusterConfig.enablePrivateNodes, true);
@@ -198,7 +204,7 @@ test("the sample app's GCP Production graph: apply, read what exists independent
     assert.equal(gke.clusters.size, 0);
     assert.equal(redis.instances.size, 0);
     assert.equal(iam.accounts.size, 0);
-    assert.equal(compute.networks.size + compute.subnetworks.size + compute.addresses.size + compute.connections.size, 0, 'the network and its parts are gone');
+    assert.equal(compute.networks.size + compute.subnetworks.size + compute.addresses.size + compute.connections.size + compute.routers.size, 0, 'the network and its parts are gone');
     assert.deepEqual((await pubsub.getTopics())[0].map((t) => t.name), []);
     // Only the state bucket is kept, holding the environment's (now empty) state, written through the same credentials.
     assert.deepEqual((await storage.getBuckets())[0].map((b) => b.name), [stateBucketName(TEST_PROJECT, TEST_REGION)]);
@@ -231,13 +237,14 @@ test('the sample app on GCP Development: a zonal cluster with a fixed pool, no p
     assert.equal(pool.autoscaling?.enabled ?? false, false, 'a fixed pool');
     assert.equal(Number(pool.initialNodeCount), nodes.settings.nodeCount);
     assert.equal(compute.connections.size, 0, 'no private services access in Development');
+    assert.equal([...compute.routers.values()].filter((r) => (r.nats as Any[]).length === 1).length, 1, 'Development\'s private nodes get their Cloud NAT too');
     assert.ok(await admin.find('apps/v1', 'StatefulSet', 'dev', 'encore-postgres-orders'), 'the database runs in the cluster');
     const again = await planChanges(devGraph, await backend.load(), opened.driver);
     assert.deepEqual(again.entries.filter((e) => e.action !== 'keep').map((e) => `${e.id}: ${JSON.stringify(e.changes)}`), []);
     const gone = await destroy('dev', 'gcp', { backend, driver: opened.driver, confirm: 'dev', retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
     assert.equal(gke.clusters.size, 0);
-    assert.equal(compute.networks.size, 0);
+    assert.equal(compute.networks.size + compute.routers.size, 0);
   } finally {
     await lbs.stop();
     await controllers.stop();

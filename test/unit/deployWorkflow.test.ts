@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { deployWorkflow, kubeconfigSecretName, workflowPath, WorkflowInputError, type WorkflowInput } from '../../src/provisioning/deploy/workflow';
-import { AWS_INPUT, KUBE_INPUT } from '../deploy/workflowInputs';
+import { AWS_INPUT, GCP_INPUT, KUBE_INPUT } from '../deploy/workflowInputs';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'deploy');
 
@@ -17,11 +17,12 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 test('the workflows match the expected files byte for byte', () => {
   assert.equal(deployWorkflow(AWS_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-production.yml'), 'utf8'));
   assert.equal(deployWorkflow(KUBE_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-staging.yml'), 'utf8'));
+  assert.equal(deployWorkflow(GCP_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-prod.yml'), 'utf8'));
   assert.equal(workflowPath('production'), '.github/workflows/encore-deploy-production.yml');
 });
 
 test('on push to the branch and on dispatch; id-token write and contents read only; one deploy at a time, never cancelled', () => {
-  for (const input of [AWS_INPUT, KUBE_INPUT]) {
+  for (const input of [AWS_INPUT, KUBE_INPUT, GCP_INPUT]) {
     const wf = parse(deployWorkflow(input)) as Any;
     assert.deepEqual(Object.keys(wf.on).sort(), ['push', 'workflow_dispatch']);
     assert.deepEqual(Object.keys(wf.on.push), ['branches']);
@@ -49,6 +50,19 @@ test('AWS: the deploy role is assumed by OIDC, with no stored keys', () => {
   const aws = steps.find((s) => s.uses === 'aws-actions/configure-aws-credentials@v6')!;
   assert.deepEqual(aws.with, { 'role-to-assume': AWS_INPUT.cloud.kind === 'aws' && AWS_INPUT.cloud.roleArn, 'aws-region': 'eu-west-1', 'role-session-name': 'encore-deploy-production' });
   assert.ok(!/secrets\./.test(deployWorkflow(AWS_INPUT)), 'the AWS workflow reads a repository secret');
+});
+
+test('GCP: the deploy service account by Workload Identity Federation from the job\'s OIDC token, with no stored key', () => {
+  const text = deployWorkflow(GCP_INPUT);
+  const steps = (parse(text) as Any).jobs.deploy.steps as Any[];
+  const auth = steps.findIndex((s) => s.uses === 'google-github-actions/auth@v3');
+  assert.ok(auth > 0, 'the auth step is there');
+  assert.deepEqual(steps[auth].with, {
+    workload_identity_provider: 'projects/123456789012/locations/global/workloadIdentityPools/encore-deploy/providers/github',
+    service_account: 'encore-deploy-prod@shop-prod-1.iam.gserviceaccount.com',
+  });
+  assert.ok(auth < steps.findIndex((s) => s.id === 'deploy'), 'credentials before the deploy');
+  assert.ok(!/secrets\.|credentials_json/.test(text), 'the GCP workflow reads a repository secret or a key');
 });
 
 test('Kubernetes: the kubeconfig comes from a repository secret through env, written 0600 outside the checkout', () => {
@@ -83,6 +97,9 @@ test('inputs that are not safe in a workflow are refused, saying which and why',
     [{ cloud: { kind: 'aws', roleArn: 'arn:aws:iam::123:role/x', region: 'eu-west-1' } }, /not an IAM role ARN/],
     [{ cloud: { kind: 'aws', roleArn: 'arn:aws:iam::123456789012:role/x', region: 'Europe' } }, /not an AWS region/],
     [{ cloud: { kind: 'kubernetes', kubeconfigSecret: 'lower' } }, /not a GitHub secret name/],
+    [{ cloud: { kind: 'gcp', workloadIdentityProvider: 'github', serviceAccount: 'encore-deploy-prod@shop-prod-1.iam.gserviceaccount.com' } }, /"github" is not a Workload Identity Federation provider/],
+    [{ cloud: { kind: 'gcp', workloadIdentityProvider: 'projects/1/locations/global/workloadIdentityPools/pool-1/providers/gh\nx', serviceAccount: 'encore-deploy-prod@shop-prod-1.iam.gserviceaccount.com' } }, /not a Workload Identity Federation provider/],
+    [{ cloud: { kind: 'gcp', workloadIdentityProvider: GCP_INPUT.cloud.kind === 'gcp' ? GCP_INPUT.cloud.workloadIdentityProvider : '', serviceAccount: 'deploy@gmail.com' } }, /"deploy@gmail\.com" is not a service account email/],
   ];
   for (const [change, why] of bad) {
     assert.throws(() => deployWorkflow({ ...AWS_INPUT, ...change }), (err: Error) => err instanceof WorkflowInputError && why.test(err.message), JSON.stringify(change));

@@ -57,6 +57,6 @@ test('Promote to… offers the other environments whose provider deploys', () =>
   const k = (name: string): Environment => ({ name, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'kind-dev' } });
   const aws: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1' } };
   const gcp: Environment = { name: 'eu', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1' } };
-  assert.deepEqual(promoteTargets([k('staging'), k('qa'), aws, gcp], 'staging').map((e) => e.name), ['qa', 'prod']);
+  assert.deepEqual(promoteTargets([k('staging'), k('qa'), aws, gcp], 'staging').map((e) => e.name), ['qa', 'prod', 'eu']);
   assert.deepEqual(promoteTargets([k('staging')], 'staging'), []);
 });

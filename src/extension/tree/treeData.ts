@@ -165,9 +165,9 @@ export function deploymentsId(root: string, envName: string): string {
   return `${environmentId(root, envName)}/deployments`;
 }
 
-/** Whether this version deploys to the environment's provider (GCP's deploy arrives with its provider). */
+/** Whether this version deploys to the environment's provider (Kubernetes, AWS and GCP all do). */
 export function deploys(env: Environment): boolean {
-  return env.provider.kind === 'kubernetes' || env.provider.kind === 'aws';
+  return env.provider.kind === 'kubernetes' || env.provider.kind === 'aws' || env.provider.kind === 'gcp';
 }
 
 /** The other environments of the app a deploy can be promoted to: those whose provider deploys in this version. */

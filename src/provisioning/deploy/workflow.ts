@@ -4,7 +4,7 @@
  * mint an OIDC token and read the repository (`id-token: write`, `contents: read`, nothing else); one deploy per
  * environment runs at a time and a running one is never cancelled; it runs in the GitHub environment of the same
  * name (so production can require a reviewer); it gets cloud credentials by OIDC (AWS: assume the deploy role with
- * a web identity token) or, for Kubernetes, a kubeconfig from a repository secret; installs the pinned Encore
+ * a web identity token; GCP: Workload Identity Federation as the deploy service account) or, for Kubernetes, a kubeconfig from a repository secret; installs the pinned Encore
  * version; and runs `encore-env deploy --env <env> --ci`, which writes the deploy record to the job summary (a
  * last step writes one when the job failed before the deploy began).
  *
@@ -16,11 +16,14 @@ export const ACTIONS = {
   checkout: 'actions/checkout@v6',
   setupNode: 'actions/setup-node@v6',
   awsCredentials: 'aws-actions/configure-aws-credentials@v6',
+  googleAuth: 'google-github-actions/auth@v3',
 } as const;
 
 export type WorkflowCloud =
   | { kind: 'aws'; roleArn: string; region: string }
-  | { kind: 'kubernetes'; kubeconfigSecret?: string };
+  | { kind: 'kubernetes'; kubeconfigSecret?: string }
+  /** The Workload Identity Federation provider GitHub's OIDC token is exchanged at, and the service account it acts as. */
+  | { kind: 'gcp'; workloadIdentityProvider: string; serviceAccount: string };
 
 export interface WorkflowInput {
   /** The environment's name (also the GitHub environment's). */
@@ -45,6 +48,9 @@ const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+// IAM's rules: pool and provider ids 4–32 characters, a service account id 6–30 in a project id of 6–30.
+const WIF_PROVIDER = /^projects\/\d{1,19}\/locations\/global\/workloadIdentityPools\/[a-z0-9-]{4,32}\/providers\/[a-z0-9-]{4,32}$/;
+const SERVICE_ACCOUNT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/;
 
 /** Where the workflow file goes, relative to the repository's top. */
 export function workflowPath(environment: string): string {
@@ -87,6 +93,11 @@ function check(input: WorkflowInput): void {
   if (input.cloud.kind === 'aws') {
     if (!ROLE_ARN.test(input.cloud.roleArn)) fail(`"${input.cloud.roleArn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/name)`);
     if (!REGION.test(input.cloud.region)) fail(`"${input.cloud.region}" is not an AWS region such as eu-west-1`);
+  } else if (input.cloud.kind === 'gcp') {
+    if (!WIF_PROVIDER.test(input.cloud.workloadIdentityProvider)) {
+      fail(`"${input.cloud.workloadIdentityProvider}" is not a Workload Identity Federation provider (projects/123456789012/locations/global/workloadIdentityPools/POOL/providers/PROVIDER)`);
+    }
+    if (!SERVICE_ACCOUNT.test(input.cloud.serviceAccount)) fail(`"${input.cloud.serviceAccount}" is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)`);
   } else if (input.cloud.kubeconfigSecret !== undefined && !SECRET_NAME.test(input.cloud.kubeconfigSecret)) {
     fail(`"${input.cloud.kubeconfigSecret}" is not a GitHub secret name (uppercase letters, digits and _)`);
   }
@@ -110,6 +121,14 @@ export function deployWorkflow(input: WorkflowInput): string {
       name: 'Get AWS credentials (OIDC)',
       uses: ACTIONS.awsCredentials,
       with: { 'role-to-assume': input.cloud.roleArn, 'aws-region': input.cloud.region, 'role-session-name': `encore-deploy-${env}` },
+    });
+  } else if (input.cloud.kind === 'gcp') {
+    // The action exchanges the job's OIDC token for the service account's credentials and points
+    // GOOGLE_APPLICATION_CREDENTIALS at an external-account file: Application Default Credentials for encore-env.
+    steps.push({
+      name: 'Get Google Cloud credentials (Workload Identity Federation)',
+      uses: ACTIONS.googleAuth,
+      with: { workload_identity_provider: input.cloud.workloadIdentityProvider, service_account: input.cloud.serviceAccount },
     });
   } else {
     const secret = input.cloud.kubeconfigSecret ?? kubeconfigSecretName(env);

@@ -12,6 +12,11 @@ const REPOSITORY = 'google.devtools.artifactregistry.v1.Repository';
 export class ArtifactRegistryFake extends GrpcFake {
   readonly repositories = new Map<string, Message>();
   readonly policies: IamPolicies;
+  /**
+   * The Docker host the repositories' `registryUri` names (Artifact Registry: `LOCATION-docker.pkg.dev`). The fake
+   * has no Docker endpoint: a test that pushes sets the host of a local registry standing in (artifactRegistryDocker.ts).
+   */
+  dockerHost: ((location: string) => string) | undefined;
 
   constructor() {
     const policies = new IamPolicies();
@@ -51,7 +56,7 @@ export class ArtifactRegistryFake extends GrpcFake {
       name,
       createTime: timestampNow(),
       updateTime: timestampNow(),
-      registryUri: `${location}-docker.pkg.dev/${project}/${id}`,
+      registryUri: `${this.dockerHost?.(location) ?? `${location}-docker.pkg.dev`}/${project}/${id}`,
     };
     return this.startOperation(ctx, `projects/${project}/locations/${location}`, {
       metadata: { type: 'google.devtools.artifactregistry.v1.OperationMetadata', value: {} },

@@ -32,6 +32,7 @@ interface SqlOperation {
   polls: number;
   seen: number;
   started: number;
+  deadlineMs?: number;
   instance: string;
   finish: () => FakeError | undefined;
 }
@@ -123,6 +124,8 @@ export class CloudSqlFake extends RestFake {
 
   private startSql(project: string, instance: string, type: string, finish: SqlOperation['finish'], method: string): Message {
     const key = this.key(project, instance);
+    // Databases and users are their own services in the proto, so a fault can name their operations apart.
+    const service = type.endsWith('_DATABASE') ? 'SqlDatabasesService' : type.endsWith('_USER') ? 'SqlUsersService' : 'SqlInstancesService';
     if (this.busy.has(key)) {
       throw new FakeError(GrpcStatus.ABORTED, 'Operation failed because another operation was already in progress. Try your request after the current operation is complete.');
     }
@@ -139,7 +142,7 @@ export class CloudSqlFake extends RestFake {
       insertTime: new Date().toISOString(),
       user: 'fake@example.com',
     };
-    const pending: SqlOperation = { op, polls: this.faults.pollsFor('SqlInstancesService', method), seen: 0, started: Date.now(), instance: key, finish };
+    const pending: SqlOperation = { op, polls: this.faults.pollsFor(service, method), seen: 0, started: Date.now(), deadlineMs: this.faults.deadlineFor(service, method), instance: key, finish };
     this.operations.set(`${project}/${id}`, pending);
     this.busy.set(key, id);
     this.advance(pending);
@@ -158,7 +161,7 @@ export class CloudSqlFake extends RestFake {
   }
 
   protected override settle(): void {
-    for (const pending of this.operations.values()) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started)) {
+    for (const pending of this.operations.values()) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started, pending.deadlineMs)) {
       pending.seen = pending.polls;
       this.advance(pending);
     }

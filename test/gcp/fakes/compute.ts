@@ -1,9 +1,10 @@
 // Compute Engine networking (compute.googleapis.com v1) and Service Networking (servicenetworking.googleapis.com v1)
 // over REST, with routes written from Google's REST reference (no Node client here covers them): VPC networks,
-// regional subnetworks and global internal address ranges, each change a Compute Operation (PENDING → RUNNING →
+// regional subnetworks, global internal address ranges and regional Cloud Routers with their Cloud NAT configs,
+// each change a Compute Operation (PENDING → RUNNING →
 // DONE after N polls); private services access connections (a peering of the consumer network, named by project
 // number, to a reserved range), each a google.longrunning-style Operation. A network with subnets, ranges or a
-// peering refuses deletion, and a peering needs its reserved range, as Google's APIs do. Everything else is 501.
+// peering or a router refuses deletion, a router patch must carry its current fingerprint, and a peering needs its reserved range, as Google's APIs do. Everything else is 501.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { alreadyExists, FakeError, invalidArgument, notFound } from '../googleErrors';
 import type { Message } from '../grpcFake';
@@ -18,6 +19,7 @@ interface Pending {
   polls: number;
   seen: number;
   started: number;
+  deadlineMs?: number;
   finish: () => FakeError | undefined;
 }
 
@@ -25,6 +27,8 @@ export class ComputeFake extends RestFake {
   readonly networks = new Map<string, Message>();
   readonly subnetworks = new Map<string, Message>();
   readonly addresses = new Map<string, Message>();
+  /** Cloud Routers by region/name; their `nats` are the Cloud NAT configs. */
+  readonly routers = new Map<string, Message>();
   /** Private services access peerings by consumer network (projects/NUMBER/global/networks/NAME). */
   readonly connections = new Map<string, Message>();
   private readonly operations = new Map<string, Pending>();
@@ -49,6 +53,10 @@ export class ComputeFake extends RestFake {
         c('GlobalAddressesInsert', 'POST', `${base}/global/addresses`, '*'),
         c('GlobalAddressesGet', 'GET', `${base}/global/addresses/{address}`),
         c('GlobalAddressesDelete', 'DELETE', `${base}/global/addresses/{address}`),
+        c('RoutersInsert', 'POST', `${base}/regions/{region}/routers`, '*'),
+        c('RoutersGet', 'GET', `${base}/regions/{region}/routers/{router}`),
+        c('RoutersPatch', 'PATCH', `${base}/regions/{region}/routers/{router}`, '*'),
+        c('RoutersDelete', 'DELETE', `${base}/regions/{region}/routers/{router}`),
         c('GlobalOperationsGet', 'GET', `${base}/global/operations/{operation}`),
         c('RegionOperationsGet', 'GET', `${base}/regions/{region}/operations/{operation}`),
         s('ConnectionsCreate', 'POST', '/v1/services/{service}/connections', '*'),
@@ -67,6 +75,10 @@ export class ComputeFake extends RestFake {
         GlobalAddressesInsert: (req) => this.insertAddress(req),
         GlobalAddressesGet: (req) => strip(this.address(req.project, req.address)),
         GlobalAddressesDelete: (req) => this.deleteAddress(req),
+        RoutersInsert: (req) => this.insertRouter(req),
+        RoutersGet: (req) => strip(this.router(req.project, req.region, req.router)),
+        RoutersPatch: (req) => this.patchRouter(req),
+        RoutersDelete: (req) => this.deleteRouter(req),
         GlobalOperationsGet: (req) => this.getOperation(`global/${String(req.operation)}`),
         RegionOperationsGet: (req) => this.getOperation(`${String(req.region)}/${String(req.operation)}`),
         ConnectionsCreate: (req) => this.createConnection(req),
@@ -107,6 +119,68 @@ export class ComputeFake extends RestFake {
     return a;
   }
 
+  private router(project: unknown, region: unknown, name: unknown): Message {
+    this.check(project);
+    const r = this.routers.get(`${String(region)}/${String(name)}`);
+    if (!r) throw notFound(`The resource 'projects/${this.project.id}/regions/${String(region)}/routers/${String(name)}' was not found`);
+    return r;
+  }
+
+  /** Cloud NAT configs as Compute checks them: named, with an allocation option and a source-ranges choice. */
+  private checkNats(nats: unknown): Message[] {
+    if (nats === undefined) return [];
+    if (!Array.isArray(nats)) throw invalidArgument(`Invalid value for field 'resource.nats': '${String(nats)}'.`);
+    const seen = new Set<string>();
+    return nats.map((n: Message, i) => {
+      const name = checkId('RouterNat', n.name, 63);
+      if (seen.has(name)) throw invalidArgument(`Invalid value for field 'resource.nats[${i}].name': '${name}'. Duplicate NAT name.`);
+      seen.add(name);
+      if (!['AUTO_ONLY', 'MANUAL_ONLY'].includes(String(n.natIpAllocateOption))) throw invalidArgument(`Invalid value for field 'resource.nats[${i}].natIpAllocateOption': '${String(n.natIpAllocateOption)}'.`);
+      if (n.natIpAllocateOption === 'MANUAL_ONLY' && !(Array.isArray(n.natIps) && n.natIps.length > 0)) throw invalidArgument(`Invalid value for field 'resource.nats[${i}].natIps': a MANUAL_ONLY NAT needs at least one IP.`);
+      if (!['ALL_SUBNETWORKS_ALL_IP_RANGES', 'ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES', 'LIST_OF_SUBNETWORKS'].includes(String(n.sourceSubnetworkIpRangesToNat))) {
+        throw invalidArgument(`Invalid value for field 'resource.nats[${i}].sourceSubnetworkIpRangesToNat': '${String(n.sourceSubnetworkIpRangesToNat)}'.`);
+      }
+      return structuredClone(n);
+    });
+  }
+
+  private insertRouter(req: Message): Message {
+    this.check(req.project);
+    const name = checkId('Router', req.name, 63);
+    const region = String(req.region);
+    if (this.routers.has(`${region}/${name}`)) throw alreadyExists(`The resource 'projects/${this.project.id}/regions/${region}/routers/${name}' already exists`);
+    const network = [...this.networks.values()].find((n) => n.selfLink === req.network);
+    if (!network) throw invalidArgument(`Invalid value for field 'resource.network': '${String(req.network)}'. The referenced network resource cannot be found.`);
+    const router: Message = {
+      kind: 'compute#router', id: String(Date.now()), name, region: this.link(`regions/${region}`), network: network.selfLink, description: req.description ?? '',
+      nats: this.checkNats(req.nats), fingerprint: fingerprint(), selfLink: this.link(`regions/${region}/routers/${name}`), creationTimestamp: new Date().toISOString(),
+    };
+    return this.computeOperation(region, 'insert', `regions/${region}/routers/${name}`, 'RoutersInsert', () => {
+      this.routers.set(`${region}/${name}`, router);
+      return undefined;
+    });
+  }
+
+  /** PATCH replaces the fields it names; the fingerprint guards against a lost update, as Compute's does. */
+  private patchRouter(req: Message): Message {
+    const router = this.router(req.project, req.region, req.router);
+    if (req.fingerprint !== router.fingerprint) throw new FakeError(GrpcStatus.FAILED_PRECONDITION, `Supplied fingerprint does not match current metadata fingerprint.`);
+    const nats = req.nats === undefined ? undefined : this.checkNats(req.nats);
+    return this.computeOperation(String(req.region), 'patch', `regions/${String(req.region)}/routers/${String(router.name)}`, 'RoutersPatch', () => {
+      if (nats) router.nats = nats;
+      router.fingerprint = fingerprint();
+      return undefined;
+    });
+  }
+
+  private deleteRouter(req: Message): Message {
+    const router = this.router(req.project, req.region, req.router);
+    return this.computeOperation(String(req.region), 'delete', `regions/${String(req.region)}/routers/${String(router.name)}`, 'RoutersDelete', () => {
+      this.routers.delete(`${String(req.region)}/${String(router.name)}`);
+      return undefined;
+    });
+  }
+
   /** A Compute Operation on `scope` (global or a region) that is DONE after the polls the faults say. */
   private computeOperation(scope: string, type: string, target: string, method: string, finish: () => FakeError | undefined): Message {
     this.count += 1;
@@ -116,7 +190,7 @@ export class ComputeFake extends RestFake {
       insertTime: new Date().toISOString(), selfLink: this.link(`${scope === 'global' ? 'global' : `regions/${scope}`}/operations/${name}`),
       ...(scope === 'global' ? {} : { region: this.link(`regions/${scope}`) }),
     };
-    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, started: Date.now(), finish };
+    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, started: Date.now(), deadlineMs: this.faults.deadlineFor('v1', method), finish };
     this.operations.set(`${scope}/${name}`, pending);
     this.advance(pending);
     return structuredClone(op);
@@ -126,7 +200,7 @@ export class ComputeFake extends RestFake {
     this.count += 1;
     const id = `pssn.p24-${this.project.number}-${this.count}`;
     const op: Message = { name: `operations/${id}`, done: false };
-    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, started: Date.now(), finish };
+    const pending: Pending = { op, polls: this.faults.pollsFor('v1', method), seen: 0, started: Date.now(), deadlineMs: this.faults.deadlineFor('v1', method), finish };
     this.operations.set(`sn/${id}`, pending);
     this.advance(pending);
     return structuredClone(op);
@@ -149,7 +223,7 @@ export class ComputeFake extends RestFake {
   }
 
   protected override settle(): void {
-    for (const p of this.operations.values()) if (!(p.op.status === 'DONE' || p.op.done === true) && this.faults.overdue(p.started)) {
+    for (const p of this.operations.values()) if (!(p.op.status === 'DONE' || p.op.done === true) && this.faults.overdue(p.started, p.deadlineMs)) {
       p.seen = p.polls;
       this.advance(p);
     }
@@ -183,6 +257,7 @@ export class ComputeFake extends RestFake {
     const users = [
       ...[...this.subnetworks.values()].filter((s) => s.network === network.selfLink).map((s) => s.selfLink),
       ...[...this.addresses.values()].filter((a) => a.network === network.selfLink).map((a) => a.selfLink),
+      ...[...this.routers.values()].filter((r) => r.network === network.selfLink).map((r) => r.selfLink),
       ...[...this.connections.keys()].filter((k) => k.endsWith(`/global/networks/${String(network.name)}`)).map(() => 'servicenetworking-googleapis-com (peering)'),
     ];
     if (users.length > 0) throw new FakeError(GrpcStatus.INVALID_ARGUMENT, `The network resource '${String(network.selfLink)}' is already being used by '${String(users[0])}'`);
@@ -276,6 +351,9 @@ export class ComputeFake extends RestFake {
     });
   }
 }
+
+let fingerprints = 0;
+const fingerprint = () => Buffer.from(`fp-${(fingerprints += 1)}-${Date.now()}`).toString('base64');
 
 /** The stored object without the fake's own bookkeeping. */
 function strip(m: Message): Message {

@@ -23,6 +23,7 @@ interface PendingOperation {
   polls: number;
   seen: number;
   started: number;
+  deadlineMs?: number;
   finish: () => FakeError | undefined;
   cluster: string;
 }
@@ -158,7 +159,7 @@ export class GkeFake extends GrpcFake {
       startTime: new Date().toISOString(),
     };
     const opName = `projects/${project}/locations/${location}/operations/${id}`;
-    const pending: PendingOperation = { op, polls: this.faults.pollsFor('ClusterManager', ctx.method), seen: 0, started: Date.now(), finish, cluster: clusterName };
+    const pending: PendingOperation = { op, polls: this.faults.pollsFor('ClusterManager', ctx.method), seen: 0, started: Date.now(), deadlineMs: this.faults.deadlineFor('ClusterManager', ctx.method), finish, cluster: clusterName };
     this.gkeOperations.set(opName, pending);
     this.busy.set(clusterName, opName);
     this.advanceGke(opName, pending);
@@ -176,7 +177,7 @@ export class GkeFake extends GrpcFake {
 
   protected override settle(): void {
     super.settle();
-    for (const [name, pending] of this.gkeOperations) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started)) {
+    for (const [name, pending] of this.gkeOperations) if (pending.op.status !== 'DONE' && this.faults.overdue(pending.started, pending.deadlineMs)) {
       pending.seen = pending.polls;
       this.advanceGke(name, pending);
     }

@@ -10,8 +10,9 @@ import type { OpenedEnvironment, ProviderIdentity, ProviderModule, ProviderOpenO
 import type { StateBackend } from '../../../model/state';
 import { ComposedDriver } from '../compose';
 import { openGcpConnection } from './connection';
+import { artifactRegistryCredential, gcpDeployTarget } from './deployTarget';
 import { GcpDriver } from './driver';
-import { gcpMirroredState, gcpOfflineState, gcpStateBackend as gcsStateBackend, type GcsStateOptions } from './stateBackend';
+import { gcpMirroredState, gcpOfflineState, gcpStateBackend as gcsStateBackend, stateBucketName, type GcsStateBackend, type GcsStateOptions } from './stateBackend';
 
 function settingsOf(env: Environment): { project: string; region: string } {
   if (env.provider.kind !== 'gcp') throw new Error(`environment "${env.name}" is not a GCP environment`);
@@ -23,10 +24,15 @@ function settingsOf(env: Environment): { project: string; region: string } {
  * on the driver's own credentials and storage endpoint, mirrored to the app folder for offline plans.
  */
 export async function gcpStateBackend(driver: GcpDriver, env: Environment, appRoot: string): Promise<StateBackend> {
+  return gcpMirroredState(await gcsRemote(driver, env), appRoot, env.name);
+}
+
+/** The environment's folder in the GCS state bucket itself (no mirror): the state's and the deploy history's. */
+async function gcsRemote(driver: GcpDriver, env: Environment): Promise<GcsStateBackend> {
   const { connection } = driver;
   const storage = connection.endpoint('storage');
   const account = await driver.whoAmI().then((me) => me.email, () => undefined);
-  const remote = await gcsStateBackend({
+  return gcsStateBackend({
     authClient: connection.auth as GcsStateOptions['authClient'],
     ...(storage.from === 'Google' ? {} : { apiEndpoint: storage.url }),
     projectId: connection.project,
@@ -34,7 +40,6 @@ export async function gcpStateBackend(driver: GcpDriver, env: Environment, appRo
     environment: env.name,
     ...(account ? { account } : {}),
   });
-  return gcpMirroredState(remote, appRoot, env.name);
 }
 
 export const gcpProvider: ProviderModule = {
@@ -46,6 +51,12 @@ export const gcpProvider: ProviderModule = {
     const gcp = new GcpDriver({ ...options.timing, environment: env.name, connection });
     const driver = new ComposedDriver(gcp, gcp, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
     let state: Promise<StateBackend> | undefined;
+    let remote: Promise<GcsStateBackend> | undefined;
+    const history = () =>
+      (remote ??= gcsRemote(gcp, env).catch((err) => {
+        remote = undefined;
+        throw err;
+      }));
     return {
       driver,
       state: () =>
@@ -58,6 +69,10 @@ export const gcpProvider: ProviderModule = {
         return { principal: me.email ?? me.label, scope: `GCP project ${project} in ${region}`, source: me.label };
       },
       dispose: () => driver.dispose(),
+      deployTarget: () => {
+        const target = gcpDeployTarget(history, () => driver.clusterClient(new AbortController().signal), environmentNamespace(env), `gs://${stateBucketName(project, region)}/environments/${env.name}/deploys.json (project ${project})`);
+        return { ...target, registryCredential: (signal, repository) => artifactRegistryCredential(connection, repository, (name, s) => gcp.artifactRegistryLocation(name, s), signal) };
+      },
     };
   },
 

@@ -28,6 +28,7 @@ const ROLE_BY_PERMISSION_PREFIX: [prefix: string, role: string][] = [
   ['compute.networks.', 'roles/compute.networkAdmin'],
   ['compute.subnetworks.', 'roles/compute.networkAdmin'],
   ['compute.globalAddresses.', 'roles/compute.networkAdmin'],
+  ['compute.routers.', 'roles/compute.networkAdmin'],
   ['compute.globalOperations.', 'roles/compute.networkAdmin'],
   ['compute.regionOperations.', 'roles/compute.networkAdmin'],
   ['servicenetworking.', 'roles/servicenetworking.networksAdmin'],

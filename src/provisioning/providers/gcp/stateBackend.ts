@@ -116,6 +116,9 @@ export function gcpOfflineState(environment: string, projectId: string, region: 
   return new MirrorReader(mirrorFile(appRoot, environment), { environment, source, legacy: LocalFileBackend.forApp(appRoot, environment) });
 }
 
+/** The objects of an environment's folder in the state bucket. */
+type ObjectName = 'state.json' | 'journal.jsonl' | 'lock.json' | 'deploys.json';
+
 export class GcsStateBackend implements StateBackend {
   readonly location: string;
   readonly bucketName: string;
@@ -137,7 +140,7 @@ export class GcsStateBackend implements StateBackend {
     this.leaseSeconds = options.leaseDurationSeconds ?? 30;
   }
 
-  private file(name: 'state.json' | 'journal.jsonl' | 'lock.json', generation?: string): File {
+  private file(name: ObjectName, generation?: string): File {
     return this.bucket.file(`${this.prefix}${name}`, generation ? { generation: Number(generation) } : {});
   }
 
@@ -168,7 +171,7 @@ export class GcsStateBackend implements StateBackend {
   }
 
   /** The object's text and generation, or null when it (or the bucket) does not exist. */
-  private async get(name: 'state.json' | 'journal.jsonl' | 'lock.json'): Promise<{ text: string; generation: string } | null> {
+  private async get(name: ObjectName): Promise<{ text: string; generation: string } | null> {
     // The body of the generation the metadata named: a write in between cannot pair one object's body with another's number.
     for (let attempt = 0; attempt < 3; attempt++) {
       let generation: string;
@@ -191,7 +194,7 @@ export class GcsStateBackend implements StateBackend {
   }
 
   /** A conditional write: `expected` null means "only if absent". Returns the new generation, or null when the precondition failed. */
-  private async put(name: 'state.json' | 'journal.jsonl' | 'lock.json', body: string, expected: string | null): Promise<string | null> {
+  private async put(name: ObjectName, body: string, expected: string | null): Promise<string | null> {
     const file = this.file(name);
     const writeId = randomUUID();
     try {
@@ -225,6 +228,24 @@ export class GcsStateBackend implements StateBackend {
       if (codeOf(err) === 412) return false;
       throw err;
     }
+  }
+
+  /** Where the deploy history is kept, for messages. */
+  get historyLocation(): string {
+    return `gs://${this.bucketName}/${this.prefix}deploys.json (project ${this.options.projectId})`;
+  }
+
+  /** The deploy history's text and generation, or null when none is stored yet. */
+  async readHistory(): Promise<{ text: string; generation: string } | null> {
+    return this.io('read the deploy history', () => this.get('deploys.json'));
+  }
+
+  /** Writes the deploy history if it is still at generation `expected` (null: only if absent); the new generation, or null when not. */
+  async writeHistory(text: string, expected: string | null): Promise<string | null> {
+    return this.io('write the deploy history', async () => {
+      await this.ensureBucket();
+      return this.put('deploys.json', text, expected);
+    });
   }
 
   async load(): Promise<LoadedState> {

@@ -23,22 +23,33 @@ async function getRepo(c: GcpContext, location: string, name: string, signal: Ab
   }
 }
 
-const outputsOf = (c: GcpContext, location: string, name: string): Outputs => ({
+/** Where Docker pushes to: the `registryUri` Artifact Registry reports, or its documented form when it reports none. */
+const registryOf = (c: GcpContext, location: string, name: string, repo: Json | null) =>
+  typeof repo?.registryUri === 'string' && repo.registryUri !== '' ? repo.registryUri : `${location}-docker.pkg.dev/${c.project}/${name}`;
+
+const outputsOf = (c: GcpContext, location: string, name: string, repo: Json | null): Outputs => ({
   name: out(repoPath(c, location, name)),
-  registry: out(`${location}-docker.pkg.dev/${c.project}/${name}`),
+  registry: out(registryOf(c, location, name, repo)),
 });
+
+/** The Docker location Artifact Registry reports for repository `name` in `location`, or null when there is none. */
+export async function repositoryRegistry(c: GcpContext, location: string, name: string, signal: AbortSignal): Promise<string | null> {
+  const repo = await getRepo(c, location, name, signal);
+  return repo ? registryOf(c, location, name, repo) : null;
+}
 
 async function read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<LiveObject | null> {
   const location = str(r.settings, 'location', r.id);
   const repo = await getRepo(c, location, r.name, signal);
   if (!repo) return null;
-  return { externalId: String(repo.name), observed: { format: String(repo.format) }, outputs: outputsOf(c, location, r.name), status: { state: 'ready' }, ours: marked(plainLabels(repo.labels), r, c) };
+  return { externalId: String(repo.name), observed: { format: String(repo.format) }, outputs: outputsOf(c, location, r.name, repo), status: { state: 'ready' }, ours: marked(plainLabels(repo.labels), r, c) };
 }
 
 async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs> {
   const client = await c.clients.get('artifactregistry');
   const location = str(r.resolved, 'location', r.id);
-  if (!(await getRepo(c, location, r.name, step.signal))) {
+  let repo = await getRepo(c, location, r.name, step.signal);
+  if (!repo) {
     try {
       const [op] = (await c.call('artifactregistry', 'repositories.create', () => client.createRepository({
         parent: `projects/${c.project}/locations/${location}`, repositoryId: r.name,
@@ -48,8 +59,9 @@ async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Pr
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
+    repo = await getRepo(c, location, r.name, step.signal);
   }
-  return outputsOf(c, location, r.name);
+  return outputsOf(c, location, r.name, repo);
 }
 
 export const artifactRegistryHandler: Handler = {

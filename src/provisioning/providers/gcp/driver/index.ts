@@ -11,7 +11,7 @@ import type { KubeEndpoint } from '../../kubernetes/client';
 import { diffSettings } from '../../kubernetes/diff';
 import type { GcpConnection } from '../connection';
 import { describeIdentity, type GcpIdentity } from '../identity';
-import { artifactRegistryHandler } from './artifactRegistry';
+import { artifactRegistryHandler, repositoryRegistry } from './artifactRegistry';
 import { at, GcpClients, pick, type GcpContext, type Handler } from './common';
 import { bucketHandler } from './gcs';
 import { clusterConnection, clusterHandler, nodePoolHandler } from './gke';
@@ -69,6 +69,11 @@ export class GcpDriver implements ProviderDriver, ClusterHost {
   /** The connection (ADC and endpoints) the driver calls Google with; the state backend uses the same. */
   get connection(): GcpConnection {
     return this.options.connection;
+  }
+
+  /** The Docker location Artifact Registry reports for the environment's repository `name` in the region (null: none). */
+  artifactRegistryLocation(name: string, signal: AbortSignal): Promise<string | null> {
+    return repositoryRegistry(this.context, this.context.region, name, signal);
   }
 
   /** Who the credentials act as, once (again after a failure); fetching it proves they work. */

@@ -1,9 +1,11 @@
 /**
  * compute.googleapis.com/Network: the environment's VPC (custom subnets), one regional subnet for the nodes with
  * Private Google Access, and, when Cloud SQL or Memorystore are on private IPs, private services access: a reserved
- * internal range peered to Google's service producer network (Service Networking). Compute and Service Networking
- * are called over their REST APIs with the connection's auth client; networks carry no labels, so the mark is in
- * the description. Deleted in reverse: the peering, the range, the subnet, the network.
+ * internal range peered to Google's service producer network (Service Networking); and, when `cloudNat` is set, a
+ * Cloud Router in the region with a Cloud NAT config, the private GKE nodes' only way out (image pulls from outside
+ * Google, webhooks). Compute and Service Networking are called over their REST APIs with the connection's auth
+ * client; networks carry no labels, so the mark is in the description. Deleted in reverse: the router (and its NAT),
+ * the peering, the range, the subnet, the network.
  */
 
 import type { DesiredResource } from '../../../../model/desiredGraph';
@@ -15,6 +17,8 @@ type Json = Record<string, unknown>;
 
 export const subnetName = (network: string) => `${network}-nodes`.slice(0, 63);
 export const rangeName = (network: string) => `${network}-services`.slice(0, 63);
+export const routerName = (network: string) => `${network}-router`.slice(0, 63);
+export const natName = (network: string) => `${network}-nat`.slice(0, 63);
 const SERVICE = 'services/servicenetworking.googleapis.com';
 
 export async function rest<T = Json>(c: GcpContext, api: GcpApi, operation: string, method: 'GET' | 'POST' | 'DELETE' | 'PATCH', path: string, signal: AbortSignal, data?: unknown): Promise<T> {
@@ -99,17 +103,49 @@ async function read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Pro
   const subnet = await getOrNull(c, 'compute', 'subnetworks.get', `${computeBase(c)}/regions/${region}/subnetworks/${subnetName(r.name)}`, signal);
   const range = bool(r.settings, 'privateServicesAccess') ? await getOrNull(c, 'compute', 'globalAddresses.get', `${computeBase(c)}/global/addresses/${rangeName(r.name)}`, signal) : null;
   const peered = range ? await peering(c, r.name, signal) : null;
+  const router = bool(r.settings, 'cloudNat') ? await getOrNull(c, 'compute', 'routers.get', `${computeBase(c)}/regions/${region}/routers/${routerName(r.name)}`, signal) : null;
   return {
     externalId: String(network.selfLink ?? network.id),
     observed: {
       autoCreateSubnetworks: network.autoCreateSubnetworks === true,
       ...(subnet ? { subnetCidr: String(subnet.ipCidrRange) } : {}),
       privateServicesAccess: Boolean(range && peered),
+      cloudNat: router !== null && hasNat(router, r.name),
     },
     outputs: outputsOf(r, network, subnet),
     status: subnet ? { state: 'ready' } : { state: 'pending', reason: 'its subnet does not exist yet' },
     ours: network.description === descriptionMark(r, c),
   };
+}
+
+function hasNat(router: Json, network: string): boolean {
+  return ((router.nats ?? []) as Json[]).some((n) => n.name === natName(network));
+}
+
+/** Auto-allocated external IPs for every range of every subnet: all of the environment's egress, nothing to manage. */
+const natConfig = (network: string): Json => ({
+  name: natName(network),
+  natIpAllocateOption: 'AUTO_ONLY',
+  sourceSubnetworkIpRangesToNat: 'ALL_SUBNETWORKS_ALL_IP_RANGES',
+  logConfig: { enable: true, filter: 'ERRORS_ONLY' },
+});
+
+/** The Cloud Router of the network in its region, with the NAT config added when a router of ours lacks it. */
+async function ensureNat(r: ResolvedResource, c: GcpContext, step: StepContext, networkLink: unknown, region: string): Promise<void> {
+  const path = `${computeBase(c)}/regions/${region}/routers`;
+  const router = await getOrNull(c, 'compute', 'routers.get', `${path}/${routerName(r.name)}`, step.signal);
+  if (!router) {
+    const op = await rest(c, 'compute', 'routers.insert', 'POST', path, step.signal, {
+      name: routerName(r.name), network: networkLink, region, description: descriptionMark(r, c), nats: [natConfig(r.name)],
+    });
+    await computeOperation(c, step, op, `Cloud Router and NAT ${routerName(r.name)}`, r.id);
+    return;
+  }
+  if (hasNat(router, r.name)) return;
+  const op = await rest(c, 'compute', 'routers.patch', 'PATCH', `${path}/${routerName(r.name)}`, step.signal, {
+    nats: [...((router.nats ?? []) as Json[]), natConfig(r.name)], fingerprint: router.fingerprint,
+  });
+  await computeOperation(c, step, op, `Cloud NAT ${natName(r.name)}`, r.id);
 }
 
 function outputsOf(r: DesiredResource, network: Json, subnet: Json | null): Outputs {
@@ -163,6 +199,7 @@ async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Pr
       await snOperation(c, step, op, `private services access for ${r.name}`, r.id);
     }
   }
+  if (r.resolved.cloudNat === true) await ensureNat(r, c, step, created.selfLink, region);
   return outputsOf(r, created, subnet);
 }
 
@@ -182,6 +219,7 @@ async function remove(r: DesiredResource, c: GcpContext, step: StepContext): Pro
     await computeOperation(c, step, op, `deleting range ${rangeName(r.name)}`, r.id);
   }
   for (const [what, path, operation] of [
+    [`Cloud Router ${routerName(r.name)}`, `${base}/regions/${region}/routers/${routerName(r.name)}`, 'routers'],
     [`subnet ${subnetName(r.name)}`, `${base}/regions/${region}/subnetworks/${subnetName(r.name)}`, 'subnetworks'],
     [`VPC network ${r.name}`, `${base}/global/networks/${r.name}`, 'networks'],
   ] as const) {
@@ -196,7 +234,7 @@ async function remove(r: DesiredResource, c: GcpContext, step: StepContext): Pro
 }
 
 export const networkHandler: Handler = {
-  managed: ['autoCreateSubnetworks', 'subnetCidr', 'privateServicesAccess'],
+  managed: ['autoCreateSubnetworks', 'subnetCidr', 'privateServicesAccess', 'cloudNat'],
   read,
   create: ensure,
   update: ensure,
