@@ -38,6 +38,11 @@ Usage:
                                    Store a secret's value in the environment (its Kubernetes Secret), read from stdin:
                                    typed with no echo on a terminal, or piped (one trailing newline is dropped). Never
                                    an argument, never in state or output.
+  encore-env secret rotate-service-auth --env NAME [--finish] [--yes] [--json] [DIR]
+                                   Rotate the service-auth key private endpoints trust calls with (CronJobs sign with
+                                   it): start adds a new generated key that signs while both verify, --finish drops the
+                                   old one. Applied like apply (refused when other changes are pending; --yes without a
+                                   terminal); the keys stay in the cluster, never in state or output.
   encore-env unlock --env NAME [--force] [DIR]
                                    Break the lock of an apply or destroy that is gone (its process no longer runs);
                                    --force breaks a lock whose holder may still be running.
