@@ -84,8 +84,9 @@ async function secretKeys(): Promise<Record<string, string>> {
 }
 
 async function infraConfigAuth(): Promise<{ type: string; id: number; key: { $env: string } }[]> {
-  const cm = await client.get<Any & { apiVersion: string; kind: string; metadata: { name: string } }>('v1', 'ConfigMap', namespace, 'encore-infra-config');
-  const doc = JSON.parse(cm.data['infra.config.json']);
+  // A Secret, not a ConfigMap: it names every host of the environment (manifests/secrets.ts).
+  const s = await client.get<Any & { apiVersion: string; kind: string; metadata: { name: string } }>('v1', 'Secret', namespace, 'encore-infra-config');
+  const doc = JSON.parse(Buffer.from(s.data['infra.config.json'], 'base64').toString('utf8'));
   // Every service's discovery entry carries the same list.
   for (const entry of Object.values(doc.service_discovery as Record<string, { auth: unknown }>)) assert.deepEqual(entry.auth, doc.auth);
   return doc.auth;
