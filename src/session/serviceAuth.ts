@@ -34,3 +34,8 @@ export function rotatedKeyIds(ids: readonly number[], step: RotationStep, envNam
   if (ids.length < 2) throw new SessionError('conflict', `no service-auth key rotation is in progress in "${envName}" (it has key ${ids.join(', ')} only): start one first`);
   return [newest];
 }
+
+/** Whether the recorded state has a rotation in progress (two keys verify), for the front ends' "Finish" action. */
+export function serviceAuthRotationInProgress(state: EnvState | null): boolean {
+  return (serviceAuthKeyIdsOf(state)?.length ?? 0) >= 2;
+}

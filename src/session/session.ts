@@ -280,7 +280,7 @@ export class EnvironmentSession {
    * during the rotation, every service's pods get both, and the CronJobs sign with the newest. Refused with "apply
    * first" when anything else is pending, so the run changes the rotation's objects only. The keys stay in the cluster.
    */
-  async rotateServiceAuth(step: RotationStep, hooks: RunHooks = {}): Promise<{ outcome: RunOutcome; keyIds: number[] }> {
+  async rotateServiceAuth(step: RotationStep, hooks: Pick<RunHooks, 'signal' | 'onProgress' | 'onState' | 'approve'> = {}): Promise<{ outcome: RunOutcome; keyIds: number[] }> {
     const opened = await this.provider();
     const signal = hooks.signal ?? new AbortController().signal;
     await opened.driver.preflight(signal);
@@ -300,7 +300,14 @@ export class EnvironmentSession {
     }
     const keyIds = rotatedKeyIds(ids, step, this.current.name);
     const rotated = this.graphWith(this.model(), appImageOf(loaded.state), keyIds);
-    const outcome = await apply(rotated, { ...hooks, backend, driver: opened.driver });
+    // The check above ran without the lock: under it, the fresh plan may change only what the rotation changes.
+    const rotation = rotationResourceIds(graph, rotated);
+    const approve: RunHooks['approve'] = async (plan) => {
+      const other = plan.entries.filter((e) => e.action !== 'keep' && !rotation.has(e.id)).map((e) => `  ${e.action} ${e.id}`);
+      if (other.length > 0) throw new SessionError('apply-first', `"${this.current.name}" changed since the rotation was checked, and a key rotation changes nothing else: apply first. The other changes:\n${other.slice(0, 10).join('\n')}`);
+      return hooks.approve ? hooks.approve(plan) : true;
+    };
+    const outcome = await apply(rotated, { signal: hooks.signal, onProgress: hooks.onProgress, onState: hooks.onState, approve, backend, driver: opened.driver });
     // The next graph is read from the state the run wrote.
     this.graphValue = undefined;
     this.recorded = undefined;
@@ -441,4 +448,10 @@ function findEnvironment(loaded: Awaited<ReturnType<EnvStore['load']>>, name: st
 
 function newResources(questions: SizingQuestion[]): string {
   return [...new Set(questions.map((q) => `${q.resource.kind} ${q.resource.name}`))].join(', ');
+}
+
+/** The ids of the resources a rotation changes: those whose planned form differs between the two graphs. */
+function rotationResourceIds(before: DesiredGraph, after: DesiredGraph): Set<string> {
+  const was = new Map(before.resources.map((r) => [r.id, JSON.stringify(r)]));
+  return new Set(after.resources.filter((r) => was.get(r.id) !== JSON.stringify(r)).map((r) => r.id));
 }
