@@ -59,7 +59,8 @@ quits at once.
 Exit codes: 0 ok (plan: no changes, or any with no --detailed-exitcode), 1 the command failed (for analyze: an app
 has errors; for apply and destroy: a step failed), 2 usage error, 3 not available in this version (e.g. the
 environment's provider), 4 plan --detailed-exitcode found changes, 5 the environment is locked by another apply or
-destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 130 cancelled (Ctrl+C, SIGTERM or SIGHUP).
+destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 7 apply first (secret rotate-service-auth
+with other changes pending), 130 cancelled (Ctrl+C, SIGTERM or SIGHUP).
 ${DEPLOY_EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {
