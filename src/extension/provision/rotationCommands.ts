@@ -73,7 +73,7 @@ async function runRotation(s: ProvisionServices, t: Target, step: RotationStep):
     }
     const first = result.failed[0];
     const why = result.outcome === 'cancelled' ? 'was cancelled' : `failed: ${first ? `${first.id}: ${first.error}` : (result.error ?? 'unknown error')}`;
-    await said('warn', `${TITLE[step]} of "${name}" ${why} (${result.done.length} done). Plan shows what is left; Apply completes it.`);
+    await said(result.outcome === 'cancelled' ? 'warn' : 'error', `${TITLE[step]} of "${name}" ${why} (${result.done.length} done). Plan shows what is left; Apply completes it.`);
   } catch (err) {
     if (isSessionError(err) && err.code === 'apply-first') {
       log().warn(`rotate "${name}": ${err.message}`);
@@ -102,9 +102,9 @@ function isCancellation(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.message === 'cancelled in VS Code');
 }
 
-async function said(level: 'info' | 'warn', text: string): Promise<void> {
+async function said(level: 'warn' | 'error', text: string): Promise<void> {
   log()[level](text);
-  const show = level === 'warn' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  const show = level === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
   if ((await show(`Encore: ${text}`, 'Show Logs')) === 'Show Logs') log().show();
 }
 
