@@ -6,6 +6,8 @@
  * finishRotation, on ids, since no key material is in hand here.
  */
 
+import type { DesiredGraph } from '../model/desiredGraph';
+import type { Plan } from '../model/plan';
 import type { EnvState } from '../model/state';
 import { SERVICE_AUTH, serviceAuthKeyIds } from '../provisioning/planner/constants';
 import { SessionError } from './errors';
@@ -38,4 +40,15 @@ export function rotatedKeyIds(ids: readonly number[], step: RotationStep, envNam
 /** Whether the recorded state has a rotation in progress (two keys verify), for the front ends' "Finish" action. */
 export function serviceAuthRotationInProgress(state: EnvState | null): boolean {
   return (serviceAuthKeyIdsOf(state)?.length ?? 0) >= 2;
+}
+
+/** The ids of the resources a rotation changes: those whose planned form differs between the two graphs. */
+export function rotationResourceIds(before: DesiredGraph, after: DesiredGraph): Set<string> {
+  const was = new Map(before.resources.map((r) => [r.id, JSON.stringify(r)]));
+  return new Set(after.resources.filter((r) => was.get(r.id) !== JSON.stringify(r)).map((r) => r.id));
+}
+
+/** The plan's changes outside `allowed`, as "  action id" lines: what a rotation's run must not carry along. */
+export function changesBeyond(plan: Plan, allowed: ReadonlySet<string>): string[] {
+  return plan.entries.filter((e) => e.action !== 'keep' && !allowed.has(e.id)).map((e) => `  ${e.action} ${e.id}`);
 }

@@ -26,7 +26,7 @@ import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
 import type { DeployRecord } from '../provisioning/deploy/history';
 import { hasChanges } from '../model/plan';
-import { rotatedKeyIds, serviceAuthKeyIdsOf, SERVICE_AUTH_ID, type RotationStep } from './serviceAuth';
+import { changesBeyond, rotatedKeyIds, rotationResourceIds, serviceAuthKeyIdsOf, SERVICE_AUTH_ID, type RotationStep } from './serviceAuth';
 
 /** The app's ECR repository in an AWS environment's graph (planner/cluster.ts). */
 const ECR_ID = 'aws:ecr';
@@ -303,7 +303,7 @@ export class EnvironmentSession {
     // The check above ran without the lock: under it, the fresh plan may change only what the rotation changes.
     const rotation = rotationResourceIds(graph, rotated);
     const approve: RunHooks['approve'] = async (plan) => {
-      const other = plan.entries.filter((e) => e.action !== 'keep' && !rotation.has(e.id)).map((e) => `  ${e.action} ${e.id}`);
+      const other = changesBeyond(plan, rotation);
       if (other.length > 0) throw new SessionError('apply-first', `"${this.current.name}" changed since the rotation was checked, and a key rotation changes nothing else: apply first. The other changes:\n${other.slice(0, 10).join('\n')}`);
       return hooks.approve ? hooks.approve(plan) : true;
     };
@@ -448,10 +448,4 @@ function findEnvironment(loaded: Awaited<ReturnType<EnvStore['load']>>, name: st
 
 function newResources(questions: SizingQuestion[]): string {
   return [...new Set(questions.map((q) => `${q.resource.kind} ${q.resource.name}`))].join(', ');
-}
-
-/** The ids of the resources a rotation changes: those whose planned form differs between the two graphs. */
-function rotationResourceIds(before: DesiredGraph, after: DesiredGraph): Set<string> {
-  const was = new Map(before.resources.map((r) => [r.id, JSON.stringify(r)]));
-  return new Set(after.resources.filter((r) => was.get(r.id) !== JSON.stringify(r)).map((r) => r.id));
 }

@@ -9,7 +9,8 @@ import { emptyState, type EnvState } from '../../src/model/state';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { serviceAuthKey, serviceAuthKeyIds } from '../../src/provisioning/planner/constants';
 import { isSessionError } from '../../src/session/errors';
-import { rotatedKeyIds, serviceAuthKeyIdsOf, serviceAuthRotationInProgress } from '../../src/session/serviceAuth';
+import type { Plan, PlanEntry } from '../../src/model/plan';
+import { changesBeyond, rotatedKeyIds, rotationResourceIds, serviceAuthKeyIdsOf, serviceAuthRotationInProgress } from '../../src/session/serviceAuth';
 import { byId, COMBOS, env, ofKind, sample } from './plannerHelpers';
 
 const SECRET = 'k8s:secret:encore-service-auth';
@@ -93,4 +94,26 @@ test('start adds the next id, finish keeps the newest; a start during a rotation
     assert.throws(() => rotatedKeyIds(ids, step, 'staging'), (err: unknown) => isSessionError(err) && err.code === 'conflict' && message.test(err.message));
   refused([1, 2], 'start', /already in progress in "staging" \(keys 1 and 2\): finish it first/);
   refused([2], 'finish', /no service-auth key rotation is in progress in "staging" \(it has key 2 only\)/);
+});
+
+test('what a rotation may change: the Secret, the infra config, the workloads and the CronJobs; anything else in its run is refused', () => {
+  const e = env('kubernetes', 'development');
+  const before = desiredGraph(sample, e, { serviceAuthKeyIds: [1] });
+  const during = desiredGraph(sample, e, { serviceAuthKeyIds: [1, 2] });
+  const ids = rotationResourceIds(before, during);
+  assert.ok(ids.has(SECRET) && ids.has('k8s:configmap:encore-infra-config') && ids.has('k8s:cronjob:daily-digest'));
+  const deployments = ofKind(during, 'deployment').map((d) => d.id);
+  for (const d of deployments) assert.ok(ids.has(d), d);
+  // Nothing that does not carry the key: no database, no Service, no namespace.
+  for (const r of during.resources) {
+    if (!['secret', 'infraConfig', 'deployment', 'cronJob'].includes(r.kind)) assert.ok(!ids.has(r.id), r.id);
+  }
+  // Finishing: the same, but the CronJobs, which already sign with the new key.
+  assert.deepEqual([...rotationResourceIds(during, desiredGraph(sample, e, { serviceAuthKeyIds: [2] }))].sort(), [...ids].filter((id) => !id.startsWith('k8s:cronjob:')).sort());
+  const entry = (id: string, action: PlanEntry['action']) => ({ id, action } as PlanEntry);
+  const plan = (entries: PlanEntry[]) => ({ entries } as Plan);
+  assert.deepEqual(changesBeyond(plan([entry(SECRET, 'update'), entry(deployments[0]!, 'update'), entry('k8s:namespace', 'keep')]), ids), []);
+  const database = during.resources.find((r) => r.kind === 'database' || r.kind === 'statefulSet')!;
+  assert.ok(database, 'the sample app has a database');
+  assert.deepEqual(changesBeyond(plan([entry(SECRET, 'update'), entry(database.id, 'update')]), ids), [`  update ${database.id}`]);
 });
