@@ -12,7 +12,7 @@ export const EXIT = {
   locked: 5,
   /** A confirmation is missing or wrong: --yes, or --confirm with the environment's name. */
   confirmation: 6,
-  /** deploy, rollback, promote: the environment was never applied, or last applied for another app model. */
+  /** deploy, rollback, promote: never applied, or last applied for another app model; secret rotate-service-auth: other changes are pending. */
   applyFirst: 7,
   /** deploy: a preflight failed (the encore CLI missing or too old, no commit, no registry setting, credentials). */
   preflight: 8,

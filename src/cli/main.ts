@@ -38,6 +38,11 @@ Usage:
                                    Store a secret's value in the environment (its Kubernetes Secret), read from stdin:
                                    typed with no echo on a terminal, or piped (one trailing newline is dropped). Never
                                    an argument, never in state or output.
+  encore-env secret rotate-service-auth --env NAME [--finish] [--yes] [--json] [DIR]
+                                   Rotate the service-auth key private endpoints trust calls with (CronJobs sign with
+                                   it): start adds a new generated key that signs while both verify, --finish drops the
+                                   old one. Applied like apply (refused when other changes are pending; --yes without a
+                                   terminal); the keys stay in the cluster, never in state or output.
   encore-env unlock --env NAME [--force] [DIR]
                                    Break the lock of an apply or destroy that is gone (its process no longer runs);
                                    --force breaks a lock whose holder may still be running.
@@ -54,7 +59,8 @@ quits at once.
 Exit codes: 0 ok (plan: no changes, or any with no --detailed-exitcode), 1 the command failed (for analyze: an app
 has errors; for apply and destroy: a step failed), 2 usage error, 3 not available in this version (e.g. the
 environment's provider), 4 plan --detailed-exitcode found changes, 5 the environment is locked by another apply or
-destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 130 cancelled (Ctrl+C, SIGTERM or SIGHUP).
+destroy, 6 a confirmation is missing or wrong (--yes, --confirm NAME), 7 apply first (secret rotate-service-auth
+with other changes pending), 130 cancelled (Ctrl+C, SIGTERM or SIGHUP).
 ${DEPLOY_EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {

@@ -38,7 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const appModels = models;
     lensHook.decorate = environmentLensDecorator(apps, models, graphFor, (root, env, id) => live.statusOf(root, env, id));
     const live = new LiveStatuses();
-    const tree = new EnvironmentsTree(apps, models, graphFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id), (root, env) => loadDeploys(apps, models, root, env));
+    const tree = new EnvironmentsTree(apps, models, graphFor, context.extensionUri, 100, (root, env, id) => live.statusOf(root, env, id), (root, env) => loadDeploys(apps, models, root, env), (root, env) => live.rotating(root, env));
     const view = vscode.window.createTreeView('encore.environments', { treeDataProvider: tree, showCollapseAll: true });
     const status = new EnvironmentStatus(context.workspaceState, apps, loadEnvironmentFacts);
     // The language server starts once the workspace has an Encore app (now or later), after activation returns.

@@ -8,7 +8,11 @@ export type SessionErrorCode =
   /** The app has errors Encore would refuse to build, or its model is not known yet. */
   | 'app'
   /** The user cancelled a question (sizing, MFA code). */
-  | 'cancelled';
+  | 'cancelled'
+  /** The environment is not applied as the app is now: apply first (a key rotation needs no other change pending). */
+  | 'apply-first'
+  /** The request does not fit the environment's state (a key rotation started twice, or finished with none started). */
+  | 'conflict';
 
 /** A session failure with a code to branch on (no instanceof across bundles). */
 export class SessionError extends Error {

@@ -6,6 +6,7 @@
 export { EnvironmentSession, type PlanResult, type RunHooks, type SessionHooks, type SessionOptions, type SizingAnswer } from './session';
 export { SessionError, isSessionError, type SessionErrorCode } from './errors';
 export { recordedState } from './recorded';
+export { serviceAuthKeyIdsOf, serviceAuthRotationInProgress, type RotationStep } from './serviceAuth';
 export { identityKey, probeIdentity, type IdentityProbeOptions } from './identityProbe';
 export { estimateCost } from '../provisioning/cost/estimate';
 export { readMigrationSql } from './migrations';

@@ -25,6 +25,8 @@ import { appImageOf } from './images';
 import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
 import type { DeployRecord } from '../provisioning/deploy/history';
+import { hasChanges } from '../model/plan';
+import { changesBeyond, rotatedKeyIds, rotationResourceIds, serviceAuthKeyIdsOf, SERVICE_AUTH_ID, type RotationStep } from './serviceAuth';
 
 /**
  * Where a cloud provider's deploy registry is recorded in state, and how to name it in messages. (GCP's credential
@@ -131,7 +133,7 @@ export class EnvironmentSession {
       throw new SessionError('app', `the app has ${errors.length} error${errors.length === 1 ? '' : 's'} that Encore would refuse to build; fix them first:\n${lines.join('\n')}${more}`);
     }
     const recorded = await this.recordedStateForImage();
-    this.graphValue = this.graphWith(model, appImageOf(recorded));
+    this.graphValue = this.graphWith(model, appImageOf(recorded), serviceAuthKeyIdsOf(recorded));
     return this.graphValue;
   }
 
@@ -278,6 +280,46 @@ export class EnvironmentSession {
     return setSecretValue(await this.graph(), opened.driver, name, value, signal);
   }
 
+  /**
+   * Starts or finishes a rotation of the environment's service-auth key (session/serviceAuth.ts), as an apply of the
+   * graph with the rotated key ids: the Secret gets (or loses) a generated key, the infra config lists both keys
+   * during the rotation, every service's pods get both, and the CronJobs sign with the newest. Refused with "apply
+   * first" when anything else is pending, so the run changes the rotation's objects only. The keys stay in the cluster.
+   */
+  async rotateServiceAuth(step: RotationStep, hooks: Pick<RunHooks, 'signal' | 'onProgress' | 'onState' | 'approve'> = {}): Promise<{ outcome: RunOutcome; keyIds: number[] }> {
+    const opened = await this.provider();
+    const signal = hooks.signal ?? new AbortController().signal;
+    await opened.driver.preflight(signal);
+    const backend = await this.state();
+    const loaded = await backend.load();
+    this.noteRecorded(loaded.state);
+    const graph = await this.graph();
+    if (!graph.resources.some((r) => r.id === SERVICE_AUTH_ID)) throw new SessionError('not-found', `the app has no services, so "${this.current.name}" has no service-auth key to rotate`);
+    const ids = serviceAuthKeyIdsOf(loaded.state);
+    if (!ids || loaded.state?.resources[SERVICE_AUTH_ID]?.status !== 'ready') {
+      throw new SessionError('apply-first', `"${this.current.name}" has no service-auth key yet: apply first (encore-env apply --env ${this.current.name})`);
+    }
+    const pending = await planChanges(graph, loaded, opened.driver, { signal });
+    if (hasChanges(pending)) {
+      const changed = pending.entries.filter((e) => e.action !== 'keep').slice(0, 10).map((e) => `  ${e.action} ${e.id}`);
+      throw new SessionError('apply-first', `"${this.current.name}" has changes to apply, and a key rotation changes nothing else: apply first (encore-env plan --env ${this.current.name}, then apply). The changes:\n${changed.join('\n')}`);
+    }
+    const keyIds = rotatedKeyIds(ids, step, this.current.name);
+    const rotated = this.graphWith(this.model(), appImageOf(loaded.state), keyIds);
+    // The check above ran without the lock: under it, the fresh plan may change only what the rotation changes.
+    const rotation = rotationResourceIds(graph, rotated);
+    const approve: RunHooks['approve'] = async (plan) => {
+      const other = changesBeyond(plan, rotation);
+      if (other.length > 0) throw new SessionError('apply-first', `"${this.current.name}" changed since the rotation was checked, and a key rotation changes nothing else: apply first. The other changes:\n${other.slice(0, 10).join('\n')}`);
+      return hooks.approve ? hooks.approve(plan) : true;
+    };
+    const outcome = await apply(rotated, { signal: hooks.signal, onProgress: hooks.onProgress, onState: hooks.onState, approve, backend, driver: opened.driver });
+    // The next graph is read from the state the run wrote.
+    this.graphValue = undefined;
+    this.recorded = undefined;
+    return { outcome, keyIds };
+  }
+
   /** Builds the checked-out revision with the user's encore CLI, pushes it, and rolls it out (src/session/deploy.ts). */
   async deploy(options: DeployOptions = {}): Promise<DeployOutcome> {
     return deploy(await this.deployContext(options.signal), options);
@@ -316,12 +358,14 @@ export class EnvironmentSession {
 
   /** What a deploy needs; the cluster is reached only when a step needs it, so local preflights come first. */
   /** The planner's graph for this environment, with the image that runs and the migrations the database Jobs apply. */
-  private graphWith(model: AppModel, appImage: string | null): DesiredGraph {
-    return desiredGraph(model, this.current, { appId: this.options.appId, appImage, migrationSql: readMigrationSql(model) });
+  private graphWith(model: AppModel, appImage: string | null, serviceAuthKeyIds: readonly number[] | undefined): DesiredGraph {
+    return desiredGraph(model, this.current, { appId: this.options.appId, appImage, migrationSql: readMigrationSql(model), serviceAuthKeyIds });
   }
 
   private async deployContext(signal?: AbortSignal): Promise<DeployContext> {
     let target: ReturnType<EnvironmentSession['deployTarget']> | undefined;
+    // The key ids from the state as the deploy reads it (first asked for with the deploy's lock held).
+    let keyIds: Promise<number[] | undefined> | undefined;
     const p = this.current.provider;
     return {
       environment: this.current.name,
@@ -332,7 +376,8 @@ export class EnvironmentSession {
       graph: async (appImage) => {
         // The app's own errors are refused here as for a plan.
         await this.graph();
-        return this.graphWith(this.model(), appImage);
+        keyIds ??= this.state().then(async (b) => serviceAuthKeyIdsOf((await b.load()).state));
+        return this.graphWith(this.model(), appImage, await keyIds);
       },
       model: () => this.model(),
       backend: () => this.state(),
@@ -379,7 +424,8 @@ export class EnvironmentSession {
   private recorded: EnvState | null | undefined;
 
   private noteRecorded(state: EnvState | null): void {
-    if (this.recorded !== undefined && appImageOf(this.recorded) !== appImageOf(state)) this.graphValue = undefined;
+    const inputs = (s: EnvState | null) => JSON.stringify([appImageOf(s), serviceAuthKeyIdsOf(s) ?? null]);
+    if (this.recorded !== undefined && inputs(this.recorded) !== inputs(state)) this.graphValue = undefined;
     this.recorded = state;
   }
 

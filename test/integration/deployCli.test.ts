@@ -15,6 +15,7 @@ import { runDeployCommand } from '../../src/cli/deploy/commands';
 import { EXIT } from '../../src/cli/exitCodes';
 import type { CliIO } from '../../src/cli/provision/commands';
 import { runProvisionCommand } from '../../src/cli/provision/commands';
+import { runSecretCommand } from '../../src/cli/provision/secretCommand';
 import type { ProvisionDeps } from '../../src/cli/provision/context';
 import type { Environment } from '../../src/model/environment';
 import { parseHistory, type DeployRecord } from '../../src/provisioning/deploy/history';
@@ -112,6 +113,41 @@ async function history(namespace: string): Promise<{ records: DeployRecord[]; pr
 async function deployments(namespace: string): Promise<Any[]> {
   return (await client.list('apps/v1', 'Deployment', namespace)).items as Any[];
 }
+
+/** The service-auth variables each Deployment gets, by Deployment name. */
+async function serviceAuthVars(namespace: string): Promise<Record<string, string[]>> {
+  return Object.fromEntries((await deployments(namespace)).map((d) => [
+    d.metadata.name as string,
+    (d.spec.template.spec.containers[0].env as Any[]).map((e) => e.name as string).filter((n) => n.startsWith('ENCORE_SERVICE_AUTH_KEY')).sort(),
+  ]));
+}
+
+test('a deploy during a service-auth key rotation keeps both keys in every Deployment; finishing after it leaves the new one', async () => {
+  const app = sampleApp();
+  const controllers = simulateControllers(client, app.staging, { intervalMs: 50 });
+  const rotate = async (...args: string[]) => {
+    const i = { ...io(), readSecret: () => Promise.reject(new Error('no values are read here')) };
+    assert.equal(await runSecretCommand(['rotate-service-auth', '--env', 'staging', '--yes', ...args, app.dir], i, app.deps), EXIT.ok, i.stderr());
+  };
+  try {
+    await applyEnv(app, 'staging');
+    await rotate();
+    const both = await serviceAuthVars(app.staging);
+    for (const [name, vars] of Object.entries(both)) assert.deepEqual(vars, ['ENCORE_SERVICE_AUTH_KEY', 'ENCORE_SERVICE_AUTH_KEY_2'], name);
+    const deployed = await ciRun(app, 'deploy', ['--env', 'staging']);
+    assert.equal(deployed.code, EXIT.ok, deployed.stderr);
+    // The deploy's graph has the recorded key ids: no Deployment lost the new key (or the old one) mid-rotation.
+    assert.deepEqual(await serviceAuthVars(app.staging), both);
+    const digest = (deployed.result.record as DeployRecord).image.digest;
+    await rotate('--finish');
+    for (const d of await deployments(app.staging)) {
+      assert.equal(d.spec.template.spec.containers[0].image, `${registry.host}/sample-app@${digest}`, 'the finish kept the deployed image');
+    }
+    for (const [name, vars] of Object.entries(await serviceAuthVars(app.staging))) assert.deepEqual(vars, ['ENCORE_SERVICE_AUTH_KEY_2'], name);
+  } finally {
+    await controllers.stop();
+  }
+});
 
 test('deploy, deploys, a second deploy, rollback and promote pick and run the right digests', async () => {
   const app = sampleApp();

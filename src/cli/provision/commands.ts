@@ -197,7 +197,8 @@ export function failed(command: string, err: unknown, io: CliIO): ExitCode {
   }
   if (isSessionError(err)) {
     say(err.message);
-    return err.code === 'not-found' ? EXIT.usage : err.code === 'cancelled' ? EXIT.confirmation : EXIT.failure;
+    if (err.code === 'apply-first') return EXIT.applyFirst;
+    return err.code === 'not-found' || err.code === 'conflict' ? EXIT.usage : err.code === 'cancelled' ? EXIT.confirmation : EXIT.failure;
   }
   if (isStateError(err) && err.code === 'locked') {
     say(err.message);

@@ -1,7 +1,9 @@
 /**
- * encore-env secret list|set: the values of the app's secrets (`secret("Name")`) in an environment. `set` reads the
- * value from stdin (typed with no echo on a terminal, or piped: one trailing newline is dropped), never from an
- * argument, which would land in shell history and in the process list. The value goes to the provider only.
+ * encore-env secret list|set|rotate-service-auth: the values of the app's secrets (`secret("Name")`) in an
+ * environment. `set` reads the value from stdin (typed with no echo on a terminal, or piped: one trailing newline is
+ * dropped), never from an argument, which would land in shell history and in the process list. The value goes to
+ * the provider only. `rotate-service-auth` starts (or with --finish ends) a rotation of the environment's
+ * service-auth key; the keys are generated in the cluster and never printed.
  */
 
 import { EXIT, type ExitCode } from '../exitCodes';
@@ -9,16 +11,22 @@ import type { EnvironmentSession, SecretValueStatus } from '../../session';
 import { parseArgs, type FlagSpec } from './args';
 import { failed, type CliIO } from './commands';
 import { CliError, openSession, type ProvisionDeps } from './context';
+import { renderEvent, renderPlan, renderResult } from './render';
 
 export interface SecretIO extends CliIO {
   /** The value: typed with no echo when stdin is a terminal (after `prompt` on stderr), else all of stdin. */
   readSecret(prompt: string): Promise<string>;
 }
 
-const SPECS: Record<'list' | 'set', FlagSpec> = {
+type Sub = 'list' | 'set' | 'rotate-service-auth';
+
+const SPECS: Record<Sub, FlagSpec> = {
   list: { values: ['env'], booleans: ['json'] },
   set: { values: ['env', 'secret'], booleans: [] },
+  'rotate-service-auth': { values: ['env'], booleans: ['finish', 'yes', 'json'] },
 };
+
+const isSub = (s: string | undefined): s is Sub => s !== undefined && Object.hasOwn(SPECS, s);
 
 const STATUS_TEXT: Record<SecretValueStatus, string> = { set: 'set', unset: 'not set', missing: 'not provisioned (apply first)' };
 
@@ -26,12 +34,16 @@ export async function runSecretCommand(args: string[], io: SecretIO, deps: Provi
   const [sub, ...rest] = args;
   let session: EnvironmentSession | undefined;
   try {
-    if (sub !== 'list' && sub !== 'set') throw new CliError(EXIT.usage, 'use "encore-env secret list --env NAME" or "encore-env secret set --env NAME --secret SECRET"');
+    if (!isSub(sub)) throw new CliError(EXIT.usage, 'use "encore-env secret list --env NAME", "encore-env secret set --env NAME --secret SECRET" or "encore-env secret rotate-service-auth --env NAME [--finish]"');
     const parsed = parseArgs(rest, SPECS[sub]);
     if (!parsed.ok) throw new CliError(EXIT.usage, parsed.error);
     const name = parsed.values.env;
     if (!name) throw new CliError(EXIT.usage, '--env NAME is required (the environment, as named in encore.environments.json)');
-    session = await openSession(parsed.dir, name, deps);
+    if (sub === 'rotate-service-auth' && !parsed.flags.has('yes') && !io.interactive) {
+      throw new CliError(EXIT.confirmation, `a key rotation restarts the services of "${name}" and there is no terminal to ask for a confirmation in: run it with --yes`);
+    }
+    session = await openSession(parsed.dir, name, deps, { hooks: { note: (text) => io.err(`note: ${text}\n`) } });
+    if (sub === 'rotate-service-auth') return await rotate(session, parsed.flags, io);
     if (sub === 'set') {
       const secret = parsed.values.secret;
       const known = (await session.secrets()).map((s) => s.name);
@@ -57,8 +69,40 @@ export async function runSecretCommand(args: string[], io: SecretIO, deps: Provi
     }
     return EXIT.ok;
   } catch (err) {
-    return failed(`secret${sub === 'list' || sub === 'set' ? ` ${sub}` : ''}`, err, io);
+    return failed(`secret${isSub(sub) ? ` ${sub}` : ''}`, err, io);
   } finally {
     await session?.dispose();
   }
+}
+
+async function rotate(session: EnvironmentSession, flags: ReadonlySet<string>, io: CliIO): Promise<ExitCode> {
+  const step = flags.has('finish') ? 'finish' : 'start';
+  const opened = await session.provider();
+  let declined = false;
+  const { outcome, keyIds } = await session.rotateServiceAuth(step, {
+    signal: io.signal,
+    onProgress: (e) => io.err(`${renderEvent(e)}\n`),
+    approve: async (plan) => {
+      io.err(renderPlan(plan, opened.driver.target));
+      if (flags.has('yes')) return true;
+      const answer = await io.ask(`\n${step === 'start' ? 'Start' : 'Finish'} the service-auth key rotation of "${session.env.name}"? Only "yes" goes ahead: `);
+      declined = answer.trim() !== 'yes';
+      return !declined;
+    },
+  });
+  if (declined) {
+    io.err('Nothing was changed.\n');
+    return EXIT.confirmation;
+  }
+  const { result } = outcome;
+  const env = session.env.name;
+  const said = step === 'start'
+    ? `Started the service-auth key rotation of "${env}": keys ${keyIds.join(' and ')} both verify, key ${Math.max(...keyIds)} signs. When every caller has the new key (the services and CronJobs restarted), finish it with: encore-env secret rotate-service-auth --env ${env} --finish`
+    : `Finished the service-auth key rotation of "${env}": only key ${keyIds[0]} verifies now.`;
+  if (flags.has('json')) io.out(`${JSON.stringify({ step, keyIds, outcome: result.outcome, done: result.done.length, failed: result.failed }, null, 2)}\n`);
+  else if (result.outcome === 'succeeded') io.out(`${said}\n`);
+  else io.out(renderResult(result));
+  if (result.outcome === 'succeeded') return EXIT.ok;
+  if (result.outcome === 'cancelled') return io.signal.aborted ? EXIT.cancelled : EXIT.confirmation;
+  return EXIT.failure;
 }

@@ -3,6 +3,7 @@
 // each commit, so no step re-plans the app; the view rebuilds once a burst of commits settles (environmentsTree.ts).
 import type { Plan } from '../../model/plan';
 import type { EnvState } from '../../model/state';
+import { serviceAuthRotationInProgress } from '../../session';
 
 /**
  * A resource's status as the tree and the CodeLens show it: the recorded status (model/state.ts ResourceStatus),
@@ -13,6 +14,8 @@ export type ShownStatus = 'not provisioned' | 'ready' | 'pending' | 'failed' | '
 interface EnvStatuses {
   recorded: Map<string, { status: 'ready' | 'pending' | 'failed'; error: string | null; updatedAt: string; revision?: string }>;
   drifted: Set<string>;
+  /** A service-auth key rotation is in progress (two keys verify): the environment offers Finish Key Rotation. */
+  rotating: boolean;
 }
 
 export class LiveStatuses {
@@ -30,8 +33,9 @@ export class LiveStatuses {
     const drifted = plan
       ? new Set(plan.entries.filter((e) => e.drifted).map((e) => e.id))
       : new Set([...(before?.drifted ?? [])].filter((id) => before?.recorded.get(id)?.updatedAt === recorded.get(id)?.updatedAt));
-    const changed = fingerprint(before) !== fingerprint({ recorded, drifted });
-    this.byEnv.set(key, { recorded, drifted });
+    const rotating = serviceAuthRotationInProgress(state);
+    const changed = fingerprint(before) !== fingerprint({ recorded, drifted, rotating });
+    this.byEnv.set(key, { recorded, drifted, rotating });
     return changed;
   }
 
@@ -42,6 +46,11 @@ export class LiveStatuses {
     const revision = r.revision ? { revision: r.revision } : {};
     if (r.status === 'ready' && s?.drifted.has(id)) return { status: 'drifted', ...revision };
     return r.error ? { status: r.status, error: r.error, ...revision } : { status: r.status, ...revision };
+  }
+
+  /** Whether the environment's recorded state has a service-auth key rotation in progress. */
+  rotating(root: string, env: string): boolean {
+    return this.byEnv.get(keyOf(root, env))?.rotating ?? false;
   }
 
   /** Counts per status for an environment's resource ids, for the environment's description and the lens. */
@@ -61,7 +70,7 @@ function deployedRevision(outputs: Record<string, unknown> | undefined): { revis
 
 function fingerprint(s: EnvStatuses | undefined): string {
   if (!s || (s.recorded.size === 0 && s.drifted.size === 0)) return '';
-  return JSON.stringify([[...s.recorded].map(([id, r]) => [id, r.status, r.error, r.revision ?? null]).sort(), [...s.drifted].sort()]);
+  return JSON.stringify([[...s.recorded].map(([id, r]) => [id, r.status, r.error, r.revision ?? null]).sort(), [...s.drifted].sort(), s.rotating]);
 }
 
 function keyOf(root: string, env: string): string {

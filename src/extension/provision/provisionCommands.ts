@@ -17,6 +17,7 @@ import { askSizingInVsCode } from './newSizing';
 import { planText } from './planText';
 import { runSetSecretValue } from './secretValue';
 import { registerDeploy } from './deployCommands';
+import { registerRotation } from './rotationCommands';
 import { chooseTarget, openSession, type Target } from './target';
 
 export const PLAN_SCHEME = 'encore-plan';
@@ -97,6 +98,7 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   register('encore.setSecretValue', secretCmd);
   register('encore.resource.setSecretValue', secretCmd);
   registerDeploy(s, register, trusted);
+  registerRotation(s, register, trusted);
 }
 
 /** Opens a session on the target for one command, and closes it after. */

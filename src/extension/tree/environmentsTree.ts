@@ -31,6 +31,8 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
     private readonly debounceMs = 100,
     private readonly statusOf?: StatusFn,
     private readonly loadDeploys?: DeploysLoader,
+    /** Whether an environment has a service-auth key rotation in progress (its node's context value says so). */
+    private readonly rotatingOf?: (root: string, envName: string) => boolean,
   ) {
     this.disposables.push(apps.onDidChange(() => this.schedule()), models.onDidChange(() => this.schedule()));
   }
@@ -57,7 +59,7 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private build(): TreeData {
     const started = performance.now();
-    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.graphFor, this.statusOf, { deployments: this.loadDeploys !== undefined });
+    const data = buildTree(this.apps.current().map((a) => this.input(a)), this.graphFor, this.statusOf, { deployments: this.loadDeploys !== undefined, rotating: this.rotatingOf });
     log().debug(`built the Environments view (${data.nodes.size} nodes) in ${(performance.now() - started).toFixed(1)} ms`);
     return data;
   }

@@ -52,7 +52,8 @@ interface Base {
 
 export type TreeNode =
   | (Base & { kind: 'app'; label: string; description: string })
-  | (Base & { kind: 'environment'; env: Environment; resourceCount: number | undefined; statusSummary?: string })
+  /** `rotating`: its recorded state has a service-auth key rotation in progress (Finish Key Rotation is offered). */
+  | (Base & { kind: 'environment'; env: Environment; resourceCount: number | undefined; statusSummary?: string; rotating?: boolean })
   | (Base & { kind: 'setting'; envName: string; label: string; value: string; icon: string; tooltip?: string })
   | (Base & { kind: 'group'; envName: string; group: ResourceGroup })
   | (Base & { kind: 'resource'; envName: string; resource: DesiredResource; status: ResourceStatus; error?: string })
@@ -83,6 +84,8 @@ export type GraphFn = (model: AppModel, env: Environment) => DesiredGraph;
 export interface TreeOptions {
   /** Add a Deployments node to each environment whose provider can deploy (its entries load on expand). */
   deployments?: boolean;
+  /** Whether an environment's recorded state has a service-auth key rotation in progress (provision/liveStatus.ts). */
+  rotating?: (root: string, envName: string) => boolean;
 }
 
 export function buildTree(apps: readonly AppInput[], graphFor: GraphFn, statusOf: StatusFn = NOT_PROVISIONED, options: TreeOptions = {}): TreeData {
@@ -189,7 +192,8 @@ function addEnvironment(add: Add, parentId: string, app: AppInput, env: Environm
   const envId = environmentId(root, env.name);
   const planned = environmentGraph(app.model, env, graphFor);
   const statuses = new Map((planned.graph?.resources ?? []).map((r) => [r.id, statusOf(root, env.name, r.id)]));
-  add(parentId, { kind: 'environment', id: envId, root, env, resourceCount: planned.graph?.resources.length, statusSummary: summarize([...statuses.values()].map((x) => x.status)) });
+  const rotating = options.rotating?.(root, env.name) === true;
+  add(parentId, { kind: 'environment', id: envId, root, env, resourceCount: planned.graph?.resources.length, statusSummary: summarize([...statuses.values()].map((x) => x.status)), ...(rotating && { rotating }) });
   for (const s of settings(env)) {
     add(envId, { kind: 'setting', id: `${envId}/setting:${s.key}`, root, envName: env.name, label: s.label, value: s.value, icon: s.icon, tooltip: s.tooltip });
   }
@@ -317,6 +321,8 @@ export interface ItemData {
   action?: Action;
 }
 
+const ROTATING_NOTE = '\n\nA service-to-service key rotation is in progress: both keys are accepted, the new one signs. Finish Key Rotation once every service and CronJob runs with the new key.';
+
 export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
   const collapsed = hasChildren ? 'collapsed' : 'none';
   switch (node.kind) {
@@ -329,10 +335,11 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
       return {
         label: env.name,
         description: describeEnvironment(env),
-        tooltip: `**${escapeMarkdown(env.name)}**\n\n${escapeMarkdown(describeEnvironment(env))}\n\n${resources}`,
+        tooltip: `**${escapeMarkdown(env.name)}**\n\n${escapeMarkdown(describeEnvironment(env))}\n\n${resources}${node.rotating ? ROTATING_NOTE : ''}`,
         collapsible: collapsed,
         icon: `env:${env.provider.kind}-${env.type}`,
-        contextValue: `encore.environment.${env.type}`,
+        // `.rotating` shows Finish Key Rotation (package.json when-clauses) and hides a second Rotate.
+        contextValue: `encore.environment.${env.type}${node.rotating ? '.rotating' : ''}`,
       };
     }
     case 'setting':

@@ -6,9 +6,22 @@ export const PORT = 8080;
 /** The API gateway's own Deployment and Service (see workloads.ts). */
 export const GATEWAY_WORKLOAD = 'encore-gateway';
 
-/** The generated key private endpoints use to trust calls from other services (infra config `auth`). */
 /** The service-auth key (infra config `auth`, id `keyId`): generated at apply into a Secret, never in state or output. */
 export const SERVICE_AUTH = { id: 'k8s:secret:encore-service-auth', name: 'encore-service-auth', key: 'key', keyId: 1, envVar: 'ENCORE_SERVICE_AUTH_KEY' };
+
+/**
+ * Where service-auth key `id` lives: its key in the Secret and the variable the pods read it from. Key 1 keeps the
+ * first names, so environments applied before rotation existed plan no change; a rotation's key N is `key-N`.
+ */
+export function serviceAuthKey(id: number): { key: string; envVar: string } {
+  return id === SERVICE_AUTH.keyId ? { key: SERVICE_AUTH.key, envVar: SERVICE_AUTH.envVar } : { key: `key-${id}`, envVar: `${SERVICE_AUTH.envVar}_${id}` };
+}
+
+/** The key ids a Secret's recorded `keys` setting holds (`key` is 1, `key-N` is N), ascending. */
+export function serviceAuthKeyIds(keys: readonly string[]): number[] {
+  const ids = keys.map((k) => (k === SERVICE_AUTH.key ? SERVICE_AUTH.keyId : /^key-([1-9]\d{0,9})$/.test(k) ? Number(k.slice(4)) : NaN));
+  return ids.filter((n) => Number.isSafeInteger(n)).sort((a, b) => a - b);
+}
 
 /** The NSQ Jobs' image (curl and sh). */
 export const CURL_IMAGE = 'curlimages/curl:8.14.1';

@@ -64,6 +64,11 @@ export class PlanContext {
   readonly serviceNeeds = new Map<string, Set<string>>();
   readonly config: InfraConfigParts = { sql_servers: [], redis: {}, pubsub: [], object_storage: [], secrets: {}, dependsOn: [] };
   private readonly ids = new Set<string>();
+  /**
+   * The service-auth key ids the environment has, ascending: one, or two while a rotation is in progress (both
+   * verify, the newest signs). Set by desiredGraph from PlanOptions.
+   */
+  serviceAuthKeyIds: readonly number[] = [1];
 
   constructor(
     readonly model: AppModel,

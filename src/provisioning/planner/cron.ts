@@ -7,7 +7,7 @@
  */
 
 import type { CronJob } from '../../model/appModel';
-import { CRON_IMAGE, PORT, SERVICE_AUTH } from './constants';
+import { CRON_IMAGE, PORT, SERVICE_AUTH, serviceAuthKey } from './constants';
 import type { PlanContext } from './context';
 import { dnsLabel } from './names';
 import { workloadName } from './workloads';
@@ -76,6 +76,8 @@ function planCronJob(ctx: PlanContext, job: CronJob, appId: string): void {
   const workload = workloadName(target.service);
   const method = endpoint.methods.includes('POST') ? 'POST' : endpoint.methods[0];
   const name = dnsLabel('', job.name, 52); // CronJob names are at most 52 characters (Job names add 11)
+  // The newest key signs: during a rotation every service already verifies it (they get both keys first).
+  const signingId = Math.max(...ctx.serviceAuthKeyIds);
   ctx.add({
     id: `k8s:cronjob:${name}`,
     kind: 'cronJob',
@@ -93,7 +95,7 @@ function planCronJob(ctx: PlanContext, job: CronJob, appId: string): void {
         method,
         url: `http://${ctx.names.serviceHost(workload)}:${PORT}${endpoint.path}`,
         headers: { 'X-Encore-Cron-Trigger': 'scheduled' },
-        signWith: { secret: SERVICE_AUTH.name, key: SERVICE_AUTH.key, keyId: SERVICE_AUTH.keyId, appSlug: appId, envName: ctx.env.name, caller: `app:cron-${name}` },
+        signWith: { secret: SERVICE_AUTH.name, key: serviceAuthKey(signingId).key, keyId: signingId, appSlug: appId, envName: ctx.env.name, caller: `app:cron-${name}` },
       },
     },
     dependsOn: [...ctx.k8sBase, `k8s:deployment:${workload}`, `k8s:service:${workload}`, SERVICE_AUTH.id],

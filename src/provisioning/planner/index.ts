@@ -39,6 +39,11 @@ export interface PlanOptions {
    * caller (the planner does no I/O). Absent: the database Jobs create the databases and apply no migration (a graph for display only).
    */
   migrationSql?: MigrationSql;
+  /**
+   * The service-auth key ids the environment has (recorded state says; session/serviceAuth.ts): one, or two during
+   * a rotation. Absent: key 1 alone.
+   */
+  serviceAuthKeyIds?: readonly number[];
 }
 
 export type MigrationSql = Record<string, Record<string, string>>;
@@ -51,6 +56,7 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   const sizing = effectiveSizing(model, env);
   const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace), options.appImage ?? null, options.migrationSql);
   ctx.warnings.push(...sizing.adjustments);
+  ctx.serviceAuthKeyIds = checkedKeyIds(options.serviceAuthKeyIds ?? [1]);
   checkImageOverride(ctx);
 
   planBase(ctx);
@@ -68,6 +74,14 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   const graph: DesiredGraph = { environment: env.name, provider: ctx.provider, type: env.type, namespace, resources: ctx.resources, warnings: ctx.warnings };
   dependencyOrder(graph); // a missing dependency or a cycle is a planner bug: fail here, not halfway through an apply
   return graph;
+}
+
+function checkedKeyIds(ids: readonly number[]): number[] {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  if (sorted.length < 1 || sorted.length > 2 || sorted.some((id) => !Number.isInteger(id) || id < 1 || id > 0xffff_ffff)) {
+    throw new Error(`the service-auth key ids must be one or two integers from 1 to 4294967295, not [${ids.join(', ')}]`);
+  }
+  return sorted;
 }
 
 function lastSegment(root: string): string {

@@ -7,7 +7,7 @@
  */
 
 import { outputRef, type JsonObject } from '../../model/desiredGraph';
-import { GATEWAY_WORKLOAD, INFRA_CONFIG, PORT, SERVICE_AUTH } from './constants';
+import { GATEWAY_WORKLOAD, INFRA_CONFIG, PORT, serviceAuthKey } from './constants';
 import type { PlanContext } from './context';
 import { plural } from './databases';
 import { workloadName } from './workloads';
@@ -29,7 +29,8 @@ function baseUrl(ctx: PlanContext): string {
 }
 
 export function infraConfigDocument(ctx: PlanContext, appId: string): JsonObject {
-  const auth = [{ type: 'key', id: SERVICE_AUTH.keyId, key: { $env: SERVICE_AUTH.envVar } }];
+  // Every key verifies (both during a rotation); Encore's runtime signs with the newest.
+  const auth = ctx.serviceAuthKeyIds.map((id) => ({ type: 'key', id, key: { $env: serviceAuthKey(id).envVar } }));
   const doc: JsonObject = {
     $schema: INFRA_SCHEMA,
     metadata: { app_id: appId, env_name: ctx.env.name, env_type: ctx.env.type, cloud: cloud(ctx), base_url: baseUrl(ctx) },

@@ -10,7 +10,7 @@
 import { outputRef, type JsonObject, type JsonValue } from '../../model/desiredGraph';
 import { DEVELOPMENT_SIZES, productionDefaults, type ServiceScale } from './sizing';
 import type { PlanContext } from './context';
-import { GATEWAY_WORKLOAD, INFRA_CONFIG, PLACEHOLDER_IMAGE, PORT, SERVICE_AUTH } from './constants';
+import { GATEWAY_WORKLOAD, INFRA_CONFIG, PLACEHOLDER_IMAGE, PORT, SERVICE_AUTH, serviceAuthKey } from './constants';
 import { dnsLabel } from './names';
 import { own } from '../../model/records';
 
@@ -37,16 +37,20 @@ export function workloadName(service: string): string {
 
 /** The key private endpoints use to trust calls from other services (infra config `auth`), generated at apply. */
 export function planServiceAuth(ctx: PlanContext): void {
+  const ids = ctx.serviceAuthKeyIds;
   ctx.add({
     id: SERVICE_AUTH.id,
     kind: 'secret',
     providerType: 'k8s/v1/Secret',
     name: SERVICE_AUTH.name,
-    settings: { keys: { [SERVICE_AUTH.key]: { generate: 'password', length: 64 } } },
+    settings: { keys: Object.fromEntries(ids.map((id) => [serviceAuthKey(id).key, { generate: 'password', length: 64 }])) },
     dependsOn: ctx.k8sBase,
-    summary: `service-to-service auth → Secret ${SERVICE_AUTH.name} (generated key)`,
+    summary: `service-to-service auth → Secret ${SERVICE_AUTH.name} (${ids.length === 1 ? `generated key ${ids[0]}` : `generated keys ${ids.join(' and ')}: a rotation is in progress`})`,
   });
-  ctx.secretEnv.push({ envVar: SERVICE_AUTH.envVar, secretId: SERVICE_AUTH.id, secretName: SERVICE_AUTH.name, key: SERVICE_AUTH.key, services: 'all' });
+  for (const id of ids) {
+    const { key, envVar } = serviceAuthKey(id);
+    ctx.secretEnv.push({ envVar, secretId: SERVICE_AUTH.id, secretName: SERVICE_AUTH.name, key, services: 'all' });
+  }
 }
 
 export function planWorkloads(ctx: PlanContext): void {
