@@ -1,7 +1,7 @@
-// Deploy and Roll Back from the Environments view in real VS Code (code-server), on the sample app's Kubernetes
-// environment: the extension host has the stand-in `encore` (test/deploy/encore-standin) first on its PATH, the
-// environment's registry is a real local one (crane registry serve), and its cluster is the test kube-apiserver,
-// reached through KUBECONFIG only. The environment is applied beforehand (the CLI, in process, with the controller
+// Deploy, Roll Back and Promote from the Environments view in real VS Code (code-server), on the sample app's
+// Kubernetes environments (a development one and a production one, in two namespaces): the extension host has the stand-in `encore` (test/deploy/encore-standin) first on its PATH, the
+// environments' registry is a real local one (crane registry serve), and their cluster is the test kube-apiserver,
+// reached through KUBECONFIG only. The environments are applied beforehand (the CLI, in process, with the controller
 // stand-in); during the deploys the test plays the Deployment controller itself: a Deployment on a new image is
 // first reported progressing (updated, none available yet), then rolled out a few seconds later, so the progress
 // notification shows the rollout being watched.
@@ -21,11 +21,13 @@ import { HISTORY_SECRET } from '../../src/provisioning/providers/kubernetes/depl
 import { STANDIN_DIR } from '../deploy/encoreStandin';
 import { simulateControllers } from '../integration/kubeControllers';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
-import { contextMenu, openWorkbench, sampleApp, step, treeRow, type Workbench } from './harness';
+import { contextMenu, escapeRegExp, openWorkbench, quickPick, sampleApp, step, treeRow, type Workbench } from './harness';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
 
 const ENV = 'e2e';
+/** The second deployable environment, which the deploy ENV runs is promoted to. */
+const PROD = 'e2e-prod';
 const GIT = ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false'];
 const git = (dir: string, ...args: string[]) => execFileSync('git', [...GIT, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_DIR: undefined, GIT_WORK_TREE: undefined } }).trim();
 
@@ -33,18 +35,19 @@ const git = (dir: string, ...args: string[]) => execFileSync('git', [...GIT, ...
  * The Deployment controller's part of a rollout: a Deployment on an image pinned by digest whose new generation is
  * not yet observed is reported updated with no replica available, then, `delayMs` later, rolled out.
  */
-function playRollouts(client: KubeClient, namespace: string, delayMs: number) {
+function playRollouts(client: KubeClient, namespaces: string[], delayMs: number) {
   let stopped = false;
   const progressing = new Map<string, number>();
   const seen: string[] = [];
   const loop = (async () => {
     while (!stopped) {
-      for (const d of (await client.list('apps/v1', 'Deployment', namespace).catch(() => ({ items: [] }))).items as Any[]) {
+      for (const d of (await Promise.all(namespaces.map(async (ns) => (await client.list('apps/v1', 'Deployment', ns).catch(() => ({ items: [] }))).items as Any[]))).flat()) {
         const name = d.metadata.name as string;
+        const namespace = d.metadata.namespace as string;
         const generation = d.metadata.generation as number;
         const n = d.spec.replicas ?? 1;
         if (!String(d.spec.template.spec.containers[0].image).includes('@sha256:') || d.status?.observedGeneration === generation && d.status?.availableReplicas === n) continue;
-        const key = `${name}@${generation}`;
+        const key = `${namespace}/${name}@${generation}`;
         const since = progressing.get(key);
         if (since === undefined) {
           progressing.set(key, Date.now());
@@ -72,48 +75,56 @@ function quietIO(): CliIO & { stderr: () => string } {
   };
 }
 
-describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll Back', { timeout: 600_000 }, () => {
+describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll Back, Promote', { timeout: 600_000 }, () => {
   let wb: Workbench;
   let kube: TestKube;
   let registry: TestRegistry;
   let client: KubeClient;
   let rollouts: ReturnType<typeof playRollouts> | undefined;
   const namespace = uniqueName('e2edeploy');
+  const prodNamespace = uniqueName('e2eprod');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'encore-e2e-deploy-app-'));
   const app = path.join(tmp, 'sample-app');
   const get = () => wb;
   /** The deploys made from the UI, oldest first. */
   const made: { short: string; record?: DeployRecord }[] = [];
 
-  const history = async (): Promise<DeployRecord[]> => {
-    const secret = await client.get<Any & { apiVersion: string; kind: string; metadata: { name: string } }>('v1', 'Secret', namespace, HISTORY_SECRET);
+  const history = async (ns = namespace): Promise<DeployRecord[]> => {
+    const secret = await client.get<Any & { apiVersion: string; kind: string; metadata: { name: string } }>('v1', 'Secret', ns, HISTORY_SECRET);
     const parsed = parseHistory(JSON.parse(Buffer.from(secret.data['history.json'], 'base64').toString('utf8')));
     assert.deepEqual(parsed.problems, []);
     return parsed.records;
   };
-  const images = async () => ((await client.list('apps/v1', 'Deployment', namespace)).items as Any[]).map((d) => String(d.spec.template.spec.containers[0].image));
+  const images = async (ns = namespace) => ((await client.list('apps/v1', 'Deployment', ns)).items as Any[]).map((d) => String(d.spec.template.spec.containers[0].image));
 
   before(async () => {
     [kube, registry] = await Promise.all([startTestKube(), startRegistry()]);
     client = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
-    // The sample app in a git repository of its own, its environment applied (state in the cluster, the local copy
-    // in .encore/, which git ignores so the tree is clean); the workbench opens a copy of it.
+    // The sample app in a git repository of its own, its environments applied (state in the cluster, the local copy
+    // in .encore/, which git ignores so the tree is clean); the workbench opens a copy of it. Both environments pull
+    // from the same registry, as a promote needs.
     cpSync(sampleApp, app, { recursive: true });
-    const env: Environment = { name: ENV, type: 'development', deploy: { trigger: 'manual' }, provider: { kind: 'kubernetes', context: 'encore-test', namespace, registry: `${registry.host}/sample-app` } };
-    writeFileSync(path.join(app, 'encore.environments.json'), `${JSON.stringify({ environments: [env] }, null, 2)}\n`);
+    const kubernetes = (ns: string) => ({ kind: 'kubernetes' as const, context: 'encore-test', namespace: ns, registry: `${registry.host}/sample-app` });
+    const envs: Environment[] = [
+      { name: ENV, type: 'development', deploy: { trigger: 'manual' }, provider: kubernetes(namespace) },
+      { name: PROD, type: 'production', deploy: { trigger: 'manual' }, provider: kubernetes(prodNamespace) },
+    ];
+    writeFileSync(path.join(app, 'encore.environments.json'), `${JSON.stringify({ environments: envs }, null, 2)}\n`);
     writeFileSync(path.join(app, '.gitignore'), '.encore/\nnode_modules/\n');
     git(app, 'init', '-q', '-b', 'main');
     git(app, 'add', '-A');
     git(app, 'commit', '-q', '-m', 'the sample app');
-    const controllers = simulateControllers(client, namespace, { intervalMs: 50 });
-    try {
-      const io = quietIO();
-      const code = await runProvisionCommand('apply', ['--env', ENV, '--yes', app], io, { provider: { kubeconfig: kube.kubeconfigPath, timing: { pollIntervalMs: 50 } } });
-      assert.equal(code, EXIT.ok, io.stderr());
-    } finally {
-      await controllers.stop();
+    for (const [name, ns] of [[ENV, namespace], [PROD, prodNamespace]] as const) {
+      const controllers = simulateControllers(client, ns, { intervalMs: 50 });
+      try {
+        const io = quietIO();
+        const code = await runProvisionCommand('apply', ['--env', name, '--yes', app], io, { provider: { kubeconfig: kube.kubeconfigPath, timing: { pollIntervalMs: 50 } } });
+        assert.equal(code, EXIT.ok, io.stderr());
+      } finally {
+        await controllers.stop();
+      }
     }
-    rollouts = playRollouts(client, namespace, 4000);
+    rollouts = playRollouts(client, [namespace, prodNamespace], 4000);
     wb = await openWorkbench('deploy', app, {
       env: (_workspace, scratch) => ({
         KUBECONFIG: kube.kubeconfigPath,
@@ -146,9 +157,18 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     return text;
   }
 
-  /** The Deployments node of the environment, expanded; its entries' rows once `count` are listed. */
-  async function deployEntries(w: Workbench, count: number) {
+  /**
+   * The Deployments node of environment `env`, expanded, the other environments collapsed (their entries are rows of
+   * the same level); its entries' rows once `count` are listed.
+   */
+  async function deployEntries(w: Workbench, count: number, env = ENV) {
     const { page } = w;
+    await w.showEnvironmentsView();
+    for (const name of [ENV, PROD]) {
+      const row = treeRow(page, name).and(page.locator('[aria-level="1"]'));
+      await row.waitFor();
+      if (((await row.getAttribute('aria-expanded')) === 'true') !== (name === env)) await row.click();
+    }
     const node = page.locator('.part.sidebar .monaco-list-row[role="treeitem"][aria-level="2"]', { has: page.locator('.label-name', { hasText: /^\s*Deployments\s*$/ }) });
     await node.waitFor({ timeout: 60_000 });
     if ((await node.getAttribute('aria-expanded')) !== 'true') await node.click();
@@ -193,7 +213,7 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
   step('Deploy from the tree: the revision asked about, the rollout watched in the progress notification', get, async (w) => {
     const record = await deployFromTree(w);
     assert.ok(rollouts!.seen.length >= 2, `the test's controller saw ${rollouts!.seen.join(', ')}`);
-    assert.match(w.extensionLog(), new RegExp(`deploy "${ENV}" \\[rollout\\] Waiting for deployment`));
+    assert.match(w.extensionLog(), new RegExp(`deploy "${ENV}" \\[rollout\\] [\\w-]+: Waiting for deployment "[\\w-]+" rollout to finish`));
     assert.match(w.extensionLog(), new RegExp(`deploy "${ENV}" \\| `), 'the build output did not reach the log');
     assert.ok(record.image.digest.startsWith('sha256:'));
   });
@@ -249,5 +269,36 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     assert.match(await after.first().locator('.label-description').innerText(), / · rollback · .+ · succeeded$/);
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: new RegExp(`^${ENV}: .* · runs ${first!.revision.commit.slice(0, 7)}$`) }).waitFor({ timeout: 60_000 });
     await w.screenshot('rolled-back');
+  });
+
+  step('Promote to… on the deploy "e2e" runs: its image rolled out to "e2e-prod" with no build, a promote entry there', get, async (w) => {
+    const { page } = w;
+    await w.runCommand('Notifications: Clear All Notifications');
+    const runs = (await history()).at(-1)!;
+    const short = runs.revision.commit.slice(0, 7);
+    const entries = await deployEntries(w, 3);
+    await contextMenu(page, entries.first(), 'Promote to…');
+    await quickPick(page, PROD);
+    const logBefore = w.extensionLog().length;
+    await answerDialog(w, new RegExp(`^Roll out ${escapeRegExp(runs.image.digest.slice(0, 19))}… \\(${runs.revision.commit.slice(0, 12)}\\), which "${ENV}" runs, to "${PROD}"\\?`), 'Promote');
+    await w.toast(`promoting ${runs.id} from "${ENV}" to "${PROD}"`).filter({ hasText: /rollout to finish/ }).waitFor({ timeout: 120_000 });
+    await w.toast(new RegExp(`deploy d-[\\w-]+ to "${PROD}" succeeded`)).waitFor({ timeout: 120_000 });
+    const records = await history(prodNamespace);
+    assert.equal(records.length, 1);
+    const promoted = records[0]!;
+    assert.equal(promoted.result, 'succeeded');
+    assert.equal(promoted.trigger, 'promote');
+    assert.deepEqual(promoted.promotedFrom, { environment: ENV, deployId: runs.id });
+    assert.equal(promoted.image.digest, runs.image.digest);
+    assert.equal(promoted.revision.commit, runs.revision.commit);
+    for (const image of await images(prodNamespace)) assert.equal(image, `${registry.host}/sample-app@${runs.image.digest}`);
+    // Nothing was built, and the source environment's history is as it was.
+    assert.doesNotMatch(w.extensionLog().slice(logBefore), new RegExp(`deploy "${PROD}" (\\||\\[build\\])`));
+    assert.equal((await history()).length, 3);
+    const prod = await deployEntries(w, 1, PROD);
+    assert.equal((await prod.first().locator('.label-name').innerText()).trim(), `● ${short}`);
+    assert.match(await prod.first().locator('.label-description').innerText(), / · promote · .+ · succeeded$/);
+    await page.locator('.monaco-editor .codelens-decoration a', { hasText: new RegExp(`^${PROD}: .* · runs ${short}$`) }).waitFor({ timeout: 60_000 });
+    await w.screenshot('promoted');
   });
 });
