@@ -7,7 +7,7 @@
 // notification shows the rollout being watched.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
@@ -18,7 +18,7 @@ import type { Environment } from '../../src/model/environment';
 import { parseHistory, type DeployRecord } from '../../src/provisioning/deploy/history';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { HISTORY_SECRET } from '../../src/provisioning/providers/kubernetes/deployTarget';
-import { STANDIN_DIR } from '../deploy/encoreStandin';
+import { STANDIN, STANDIN_DIR } from '../deploy/encoreStandin';
 import { simulateControllers } from '../integration/kubeControllers';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
 import { contextMenu, escapeRegExp, openWorkbench, quickPick, sampleApp, step, treeRow, type Workbench } from './harness';
@@ -146,6 +146,9 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     rmSync(tmp, { recursive: true, force: true });
   });
 
+  /** The Encore CLIs the deploys' preflights ran, as the extension's log says. */
+  const encoreUsed = (w: Workbench) => [...w.extensionLog().matchAll(new RegExp(`deploy "${ENV}" \\[preflight\\] Encore CLI \\S+ at (.+)`, 'g'))].map((m) => m[1]!.trim());
+
   /** Answers a modal dialog: its message must match `message`; presses `button`. */
   async function answerDialog(w: Workbench, message: RegExp, button: string): Promise<string> {
     const dialog = w.page.locator('.monaco-dialog-box');
@@ -215,6 +218,8 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     assert.ok(rollouts!.seen.length >= 2, `the test's controller saw ${rollouts!.seen.join(', ')}`);
     assert.match(w.extensionLog(), new RegExp(`deploy "${ENV}" \\[rollout\\] [\\w-]+: Waiting for deployment "[\\w-]+" rollout to finish`));
     assert.match(w.extensionLog(), new RegExp(`deploy "${ENV}" \\| `), 'the build output did not reach the log');
+    // No setting yet: the encore first on the extension host's PATH.
+    assert.deepEqual(encoreUsed(w), [STANDIN]);
     assert.ok(record.image.digest.startsWith('sha256:'));
   });
 
@@ -235,12 +240,22 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     await w.screenshot('codelens-runs');
   });
 
-  step('a second commit deployed: two entries, the newest current', get, async (w) => {
+  step('a second commit deployed with the Encore CLI the encore.deploy.encorePath setting names: two entries, the newest current', get, async (w) => {
+    // The setting is machine-scoped, so in code-server it is a remote setting (Machine/settings.json); the window is
+    // reloaded so that the new extension host reads it. The CLI it names is the stand-in under another path.
+    const configured = path.join(w.scratch, 'tools', 'encore');
+    mkdirSync(path.dirname(configured), { recursive: true });
+    symlinkSync(STANDIN, configured);
+    mkdirSync(path.join(w.userDataDir, 'Machine'), { recursive: true });
+    writeFileSync(path.join(w.userDataDir, 'Machine', 'settings.json'), `${JSON.stringify({ 'encore.deploy.encorePath': configured }, null, 2)}\n`);
+    await w.openFolder(w.workspace);
     writeFileSync(path.join(w.workspace, 'users', 'CHANGELOG.md'), 'a change\n');
     git(w.workspace, 'add', '-A');
     git(w.workspace, 'commit', '-q', '-m', 'a change');
     const r2 = await deployFromTree(w);
     assert.notEqual(r2.image.digest, made[0]!.record!.image.digest);
+    assert.deepEqual(encoreUsed(w).filter((p) => p !== STANDIN), [configured], 'this deploy did not run the CLI the setting names');
+    await w.openFile('users/encore.service.ts');
     const entries = await deployEntries(w, 2);
     assert.deepEqual((await entries.locator('.label-name').allInnerTexts()).map((t) => t.trim()), [`● ${r2.revision.commit.slice(0, 7)}`, made[0]!.record!.revision.commit.slice(0, 7)]);
     await w.page.locator('.monaco-editor .codelens-decoration a', { hasText: new RegExp(`^${ENV}: .* · runs ${r2.revision.commit.slice(0, 7)}$`) }).waitFor({ timeout: 60_000 });
