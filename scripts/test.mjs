@@ -84,6 +84,8 @@ if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('t
   try {
     // Installed before the tests start, so a first install's two minutes never count against a test's timeout.
     ensureCodeServer();
+    // test/e2e/deploy.e2e.test.ts pushes to a local registry with crane (built once, as for the integration tests).
+    if (files.some((f) => path.basename(f).startsWith('deploy'))) await ensureRegistryTools();
     // test/e2e/localCluster.e2e.test.ts runs on the local cluster (built once, as for the integration tests).
     if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
     mkdirSync(path.join(root, 'test-results'), { recursive: true });

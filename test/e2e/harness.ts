@@ -28,6 +28,8 @@ export interface Workbench {
   /** A scratch folder for workspaces other than the sample app. */
   scratch: string;
   artifacts: string;
+  /** code-server's --user-data-dir (its Machine/settings.json holds the remote, machine-scoped settings). */
+  userDataDir: string;
   /** Opens another folder in the same window. */
   openFolder(folder: string): Promise<void>;
   /** Runs a command from the command palette by its full title, e.g. "Encore: Plan". */
@@ -108,6 +110,7 @@ export async function openWorkbench(suite: string, app = sampleApp, options: Wor
     workspace,
     scratch,
     artifacts,
+    userDataDir: profile.userDataDir,
     async openFolder(folder) {
       await page.goto(server.url(folder));
       await waitForWorkbench(page);

@@ -123,10 +123,10 @@ test('the local preflights refuse with exit 8 before any cluster is reached: reg
   const noRegistry = await runWith(standinEnv(), 'deploy', '--env', 'manual', app);
   assert.equal(noRegistry.code, EXIT.preflight, noRegistry.stderr);
   assert.match(noRegistry.stderr, /names no registry to push the app's image to: add "registry"/);
-  // No encore on PATH (git is still there): how to install it.
-  const missing = await runWith({ ...process.env, PATH: '/usr/bin:/bin' }, 'deploy', '--env', 'staging', app);
+  // No encore on PATH (git is still there) nor where the installer puts it: how to install it.
+  const missing = await runWith({ ...process.env, PATH: '/usr/bin:/bin', HOME: path.join(top, 'no-home'), ENCORE_INSTALL: undefined }, 'deploy', '--env', 'staging', app);
   assert.equal(missing.code, EXIT.preflight, missing.stderr);
-  assert.match(missing.stderr, /The Encore CLI \(`encore`\) is not installed, or not on PATH.*curl -L https:\/\/encore\.dev\/install\.sh \| bash/s);
+  assert.match(missing.stderr, /The Encore CLI \(`encore`\) is not installed, or not on PATH \(nor in .*no-home\/\.encore\/bin, where its installer puts it\).*curl -L https:\/\/encore\.dev\/install\.sh \| bash/s);
   // Too old.
   const old = await runWith(standinEnv({ ENCORE_STANDIN_VERSION: 'v1.49.9' }), 'deploy', '--env', 'staging', app);
   assert.equal(old.code, EXIT.preflight, old.stderr);

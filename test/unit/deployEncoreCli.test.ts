@@ -3,19 +3,20 @@
 // stand-in (test/deploy/encore-standin/encore), on this test's PATH only.
 // Run: node --import tsx --test test/unit/deployEncoreCli.test.ts
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import {
-  buildArgs, checkEncore, compareVersions, EncoreCliError, findEncore, MIN_ENCORE_VERSION, parseEncoreVersion,
+  buildArgs, checkEncore, compareVersions, EncoreCliError, findEncore, installedEncoreDir, MIN_ENCORE_VERSION, parseEncoreVersion,
 } from '../../src/provisioning/deploy/encoreCli';
 import { STANDIN, standinEnv } from '../deploy/encoreStandin';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'deploy-encore-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const withStandin = standinEnv;
-const emptyPath = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: path.join(tmp, 'nothing') });
+// No encore on PATH, and a home without Encore's installer folder (the machine's own ~/.encore is never looked at).
+const emptyPath = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: path.join(tmp, 'nothing'), HOME: path.join(tmp, 'no-home'), ENCORE_INSTALL: undefined });
 
 test('encore version output is parsed, with pre-releases and trailing text', () => {
   assert.deepEqual(parseEncoreVersion('encore version v1.58.6\n'), { raw: 'v1.58.6', major: 1, minor: 58, patch: 6 });
@@ -46,6 +47,26 @@ test('the encore on PATH is found; a configured path wins; none says how to inst
   writeFileSync(path.join(dir, 'encore'), '#!/bin/sh\n');
   chmodSync(path.join(dir, 'encore'), 0o644);
   assert.throws(() => findEncore({ env: { PATH: dir } }), /not installed/);
+});
+
+test("the encore Encore's installer put in ~/.encore/bin (or $ENCORE_INSTALL/bin) is found when it is not on PATH", async () => {
+  const home = path.join(tmp, 'home');
+  const installed = path.join(home, '.encore', 'bin', 'encore');
+  mkdirSync(path.dirname(installed), { recursive: true });
+  symlinkSync(STANDIN, installed);
+  const env = { ...emptyPath(), HOME: home };
+  assert.equal(installedEncoreDir(env), path.dirname(installed));
+  assert.equal(findEncore({ env }), installed);
+  // The stand-in runs from there: the preflight reads its version (its `env node` needs only Node on PATH).
+  assert.equal((await checkEncore({ env: { ...standinEnv(), PATH: path.dirname(process.execPath), HOME: home } })).path, installed);
+  // One on PATH comes first.
+  assert.equal(findEncore({ env: { ...withStandin(), HOME: home } }), STANDIN);
+  // ENCORE_INSTALL moves the installer's folder; ~/.encore is then not looked at.
+  const custom = path.join(tmp, 'custom-install');
+  assert.throws(() => findEncore({ env: { ...env, ENCORE_INSTALL: custom } }), (err: EncoreCliError) => err.message.includes(`nor in ${path.join(custom, 'bin')}`));
+  mkdirSync(path.join(custom, 'bin'), { recursive: true });
+  symlinkSync(STANDIN, path.join(custom, 'bin', 'encore'));
+  assert.equal(findEncore({ env: { ...env, ENCORE_INSTALL: custom } }), path.join(custom, 'bin', 'encore'));
 });
 
 test('checkEncore: the version of a current CLI is accepted', async () => {

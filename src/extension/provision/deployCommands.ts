@@ -3,6 +3,7 @@
 // in a cancellable progress notification with every step and build line in the log. Roll Back lists the
 // environment's deploy history (the current one marked) and rolls out the chosen earlier deploy's image. Promote
 // to… on the deploy an environment runs rolls its image out to another environment of the app, with no build.
+import os from 'node:os';
 import * as vscode from 'vscode';
 import type { Environment } from '../../model/environment';
 import type { AppModels } from '../appModels';
@@ -122,7 +123,13 @@ async function runDeploy(s: ProvisionServices, t: Target): Promise<void> {
     go,
   );
   if (answer !== go) return;
-  await runWithProgress(s, t, `deploying ${revision.shortCommit} to "${t.env.name}"`, (session, options) => session.deploy(options));
+  await runWithProgress(s, t, `deploying ${revision.shortCommit} to "${t.env.name}"`, (session, options) => session.deploy({ ...options, encorePath: configuredEncore() }));
+}
+
+/** The encore.deploy.encorePath setting (machine scope, so a workspace cannot set it), `~/` expanded; undefined when empty. */
+function configuredEncore(): string | undefined {
+  const configured = vscode.workspace.getConfiguration('encore').get<string>('deploy.encorePath', '').trim();
+  return configured ? configured.replace(/^~(?=$|[\\/])/, os.homedir()) : undefined;
 }
 
 async function runRollback(s: ProvisionServices, t: Target): Promise<void> {

@@ -82,8 +82,18 @@ function isExecutable(file: string): boolean {
 }
 
 /**
- * The `encore` executable: `configured` when given (a path from the settings), else the first on PATH. Throws a
- * `missing` EncoreCliError that says how to install it.
+ * Where Encore's installer puts the CLI: `$ENCORE_INSTALL/bin`, by default `~/.encore/bin`. The installer adds it to
+ * the shell's profile only, so an editor started from a desktop launcher may not have it on PATH.
+ */
+export function installedEncoreDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.ENCORE_INSTALL) return path.join(env.ENCORE_INSTALL, 'bin');
+  const home = env.HOME ?? env.USERPROFILE;
+  return home ? path.join(home, '.encore', 'bin') : undefined;
+}
+
+/**
+ * The `encore` executable: `configured` when given (a path from the settings), else the first on PATH, else the one
+ * Encore's installer put in installedEncoreDir(). Throws a `missing` EncoreCliError that says how to install it.
  */
 export function findEncore(options: { configured?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const env = options.env ?? process.env;
@@ -92,13 +102,16 @@ export function findEncore(options: { configured?: string; env?: NodeJS.ProcessE
     throw new EncoreCliError(`The Encore CLI set in the settings, ${options.configured}, does not exist or is not executable. Fix the path, or clear it to use the \`encore\` on PATH. ${INSTALL_HINT}`, 'missing');
   }
   const names = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';').map((ext) => `encore${ext.toLowerCase()}`) : ['encore'];
-  for (const dir of (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean)) {
+  const installed = installedEncoreDir(env);
+  const dirs = [...(env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean), ...(installed ? [installed] : [])];
+  for (const dir of dirs) {
     for (const name of names) {
       const candidate = path.join(dir, name);
       if (isExecutable(candidate)) return candidate;
     }
   }
-  throw new EncoreCliError(`The Encore CLI (\`encore\`) is not installed, or not on PATH: a deploy builds the app with it. ${INSTALL_HINT}`, 'missing');
+  const where = installed ? ` (nor in ${installed}, where its installer puts it)` : '';
+  throw new EncoreCliError(`The Encore CLI (\`encore\`) is not installed, or not on PATH${where}: a deploy builds the app with it. ${INSTALL_HINT}`, 'missing');
 }
 
 /** Runs a short command and resolves to its exit code and output (for `encore version`). */
