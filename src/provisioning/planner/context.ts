@@ -64,6 +64,8 @@ export class PlanContext {
   readonly serviceNeeds = new Map<string, Set<string>>();
   readonly config: InfraConfigParts = { sql_servers: [], redis: {}, pubsub: [], object_storage: [], secrets: {}, dependsOn: [] };
   private readonly ids = new Set<string>();
+  /** The app's GitHub repository (`owner/name`, from its git remote), for the AWS CI identity's trust. */
+  ciRepository?: string;
 
   constructor(
     readonly model: AppModel,

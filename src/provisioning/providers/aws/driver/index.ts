@@ -13,6 +13,7 @@ import type { AwsConnection } from '../connection';
 import { callerIdentity, type CallerIdentity } from '../identity';
 import { AwsClients, at, marked, pick, type AwsContext, type Handler } from './common';
 import { clusterConnection, clusterHandler, describeCluster, nodegroupHandler } from './eks';
+import { accessEntryHandler, deployRoleHandler, githubOidcHandler } from './ciIdentity';
 import { ecrHandler } from './ecr';
 import { elastiCacheHandler } from './elasticache';
 import { serviceRoleHandler } from './iam';
@@ -28,6 +29,9 @@ export const HANDLERS: Record<string, Handler> = {
   'AWS::EKS::Nodegroup': nodegroupHandler,
   'AWS::ECR::Repository': ecrHandler,
   'AWS::IAM::Role': serviceRoleHandler,
+  'AWS::IAM::OIDCProvider': githubOidcHandler,
+  'AWS::IAM::GitHubDeployRole': deployRoleHandler,
+  'AWS::EKS::AccessEntry': accessEntryHandler,
   'AWS::RDS::DBInstance': rdsHandler,
   'AWS::ElastiCache::ReplicationGroup': elastiCacheHandler,
   'AWS::SNS::Topic': topicHandler,
