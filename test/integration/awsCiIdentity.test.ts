@@ -32,7 +32,9 @@ import { MIN_ENCORE_VERSION } from '../../src/provisioning/deploy/encoreCli';
 import { deployWorkflow, workflowPath } from '../../src/provisioning/deploy/workflow';
 import { apply, destroy, isEngineError, planChanges } from '../../src/provisioning/engine';
 import { AWS_CI_IDENTITY, desiredGraph } from '../../src/provisioning/planner';
+import { providerModule } from '../../src/provisioning/providers';
 import { openAwsConnection } from '../../src/provisioning/providers/aws/connection';
+import type { ComposedDriver } from '../../src/provisioning/providers/compose';
 import { AwsDriver } from '../../src/provisioning/providers/aws/driver';
 import { awsStateBackend } from '../../src/provisioning/providers/aws/module';
 import { githubTrust } from '../../src/provisioning/providers/aws/driver/policies';
@@ -201,6 +203,22 @@ test('apply makes the OIDC provider, the deploy role and its access entry; they 
     }
     // The gap the shim closes: moto itself lets a fork's token in (if this fails, moto now checks the trust itself).
     assert.equal(await assume({ aud, sub: 'repo:mallory/shop:ref:refs/heads/main' }, bed.motoEndpoint), `arn:aws:sts::${MOTO_ACCOUNT}:assumed-role/${roleName}/encore-deploy-prod`, "moto's STS accepts any token");
+    // --- a deploy in CI, as the role: the cluster found by the name in state, never by listing the account's clusters ---
+    // (the role may describe its own cluster only; moto does not enforce the role's policy, so the calls are checked)
+    const ciToken = home.file('ci.jwt', githubToken({ aud, sub: 'repo:acme/shop:environment:prod' }));
+    home.use({ AWS_ROLE_ARN: role.Arn, AWS_WEB_IDENTITY_TOKEN_FILE: ciToken, AWS_ROLE_SESSION_NAME: 'encore-deploy-prod', AWS_ENDPOINT_URL: bed.endpoint, AWS_REGION: TEST_REGION });
+    const ci = await (await providerModule('aws')).open(env, { appRoot: app, timing: { pollIntervalMs: 30 } });
+    try {
+      const signal = new AbortController().signal;
+      assert.equal((await ci.identity(signal)).principal, `arn:aws:sts::${MOTO_ACCOUNT}:assumed-role/${roleName}/encore-deploy-prod`, 'the CI acts as the deploy role');
+      const seen = bed.shim.callsTo('eks').length;
+      await (ci.driver as ComposedDriver).clusterClient(signal);
+      assert.deepEqual(bed.shim.callsTo('eks').slice(seen).map((c) => `${c.action} ${c.resource ?? ''}`), [`DescribeCluster ${cluster}`]);
+      assert.ok(bed.shim.callsTo('s3', 'GetObject').some((c) => c.path.endsWith('/environments/prod/state.json')), 'the name came from state');
+    } finally {
+      await ci.dispose();
+    }
+
     // Back to the developer for the destroy.
     bed.awsHome({ config: `[profile shop]\nregion = ${TEST_REGION}\nendpoint_url = ${bed.endpoint}\n`, credentials: `[shop]\naws_access_key_id = ${me.credentials.accessKeyId}\naws_secret_access_key = ${me.credentials.secretAccessKey}\n` }).use();
 

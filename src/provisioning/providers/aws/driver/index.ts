@@ -138,6 +138,16 @@ export class AwsDriver implements ProviderDriver, ClusterHost {
     return name ? clusterConnection(this.context, name, signal) : null;
   }
 
+  /** Whether a read, a create or the recorded state has told the cluster's name yet. */
+  knowsCluster(): boolean {
+    return this.context.names.has('aws:eks');
+  }
+
+  /** The cluster's name as the last apply recorded it, when no read has told it (a deploy reads no resource). */
+  rememberCluster(name: string): void {
+    if (!this.context.names.has('aws:eks')) this.context.names.set('aws:eks', name);
+  }
+
   private async findTaggedCluster(signal: AbortSignal): Promise<string | null> {
     const { ListClustersCommand } = await import('@aws-sdk/client-eks');
     let nextToken: string | undefined;
