@@ -382,7 +382,6 @@ export class EnvironmentSession {
     await (await opened?.catch(() => undefined))?.env.dispose().catch(() => undefined);
   }
 
-  /** State as last read by this session, for the app image that runs; read from the local copy when none was. */
   private repositoryValue: GithubRepository | undefined;
 
   /** The app's GitHub repository, for the AWS deploy role (only an AWS environment that deploys on push needs it). */
@@ -396,6 +395,7 @@ export class EnvironmentSession {
     return this.githubRepository().repository ?? undefined;
   }
 
+  /** State as last read by this session, for the app image that runs; read from the local copy when none was. */
   private recorded: EnvState | null | undefined;
 
   private noteRecorded(state: EnvState | null): void {

@@ -225,3 +225,16 @@ test("the CI identity is planned only for a push trigger with a GitHub repositor
     assert.ok(g.warnings.some((w) => /names no GitHub repository.*git remote add origin/.test(w)), g.warnings.join('\n'));
   }
 });
+
+test('the trust evaluator bites: a StringLike wildcard would let any branch in, an explicit Deny wins, an unknown operator refuses', () => {
+  const statement = (condition: Record<string, Record<string, string | string[]>>, effect: 'Allow' | 'Deny' = 'Allow') => ({
+    Effect: effect, Action: 'sts:AssumeRoleWithWebIdentity', Principal: { Federated: PROVIDER_ARN }, Condition: condition,
+  });
+  const claims = { aud: 'sts.amazonaws.com', sub: 'repo:acme/shop:ref:refs/heads/attacker' };
+  const decide = (...Statement: ReturnType<typeof statement>[]) => webIdentityDecision({ Statement }, { providerArn: PROVIDER_ARN, claims });
+  assert.equal(decide(statement({ StringLike: { [`${GITHUB}:sub`]: 'repo:acme/shop:*' } })).allowed, true, 'why the product never writes StringLike');
+  assert.equal(decide(statement({ StringEquals: { [`${GITHUB}:sub`]: 'repo:acme/shop:ref:refs/heads/main' } })).allowed, false);
+  assert.equal(decide(statement({ StringLike: { [`${GITHUB}:sub`]: 'repo:acme/shop:*' } }), statement({ StringLike: { [`${GITHUB}:sub`]: '*/attacker' } }, 'Deny')).allowed, false, 'Deny wins');
+  assert.equal(decide(statement({ StringEqualsIgnoreCase: { [`${GITHUB}:sub`]: claims.sub } })).allowed, false, 'an operator it does not know refuses');
+  assert.equal(decide(statement({})).allowed, true, 'no condition: any token of the provider (so the product always writes one)');
+});

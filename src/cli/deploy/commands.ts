@@ -179,7 +179,8 @@ async function setupCi(session: EnvironmentSession, io: CliIO, options: { force:
     cloud = { kind: 'aws', roleArn, region };
     next =
       `The workflow assumes the role ${roleArn} by OIDC (aws-actions/configure-aws-credentials): its trust allows only ${repository ?? 'the repository'} on ${env.deploy.branch} or in the GitHub environment "${env.name}", and it may only push to the app's ECR repository, describe its cluster (namespace ${env.name} only) and use its state. No secret is stored.\n` +
-      `Limit the GitHub environment "${env.name}" to the branch ${env.deploy.branch} (Settings → Environments → Deployment branches), since a job in it may assume the role.\n`;
+      `Limit the GitHub environment "${env.name}" to the branch ${env.deploy.branch} (Settings → Environments → Deployment branches), since a job in it may assume the role.\n` +
+      `The repository and branch are compared exactly, letter case too: if GitHub spells the repository otherwise than the git remote, fix the remote and apply again.\n`;
   } else {
     cloud = { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(env.name) };
     next =
