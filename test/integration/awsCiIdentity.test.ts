@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { DescribeAccessEntryCommand, EKSClient, ListAssociatedAccessPoliciesCommand } from '@aws-sdk/client-eks';
 import {
-  CreateOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, ListRolesCommand,
+  CreateOpenIDConnectProviderCommand, CreateRoleCommand, GetOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTokenFile } from '@aws-sdk/credential-providers';
@@ -28,6 +28,7 @@ import { EXIT } from '../../src/cli/exitCodes';
 import type { CliIO } from '../../src/cli/provision/commands';
 import type { DesiredGraph } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
+import type { ProgressEvent } from '../../src/model/plan';
 import { MIN_ENCORE_VERSION } from '../../src/provisioning/deploy/encoreCli';
 import { deployWorkflow, workflowPath } from '../../src/provisioning/deploy/workflow';
 import { apply, destroy, isEngineError, planChanges } from '../../src/provisioning/engine';
@@ -262,6 +263,30 @@ test("an account's own GitHub OIDC provider is adopted only when confirmed, gets
     const left = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: PROVIDER_ARN }));
     assert.ok(left.ClientIDList?.includes('https://github.com/acme'), "the account's provider is still there");
     await assert.rejects(iam.send(new GetRoleCommand({ RoleName: roleName })), /NoSuchEntity|cannot be found/, 'the role is gone');
+  } finally {
+    iam.destroy();
+    await opened.dispose();
+  }
+});
+
+test('a GitHub OIDC provider this environment made stays on destroy while another role still trusts it', { timeout: 300_000 }, async () => {
+  const me = await deployer(bed, secrets);
+  const iam = new IAMClient(clientConfig(me.credentials));
+  const graph = ciGraph(desiredGraph(model(), env, { appId: 'sample-app', ciRepository: 'acme/shop' }));
+  const opened = await awsOnly();
+  const backend = await awsStateBackend(opened.driver, 'prod');
+  try {
+    const applied = await apply(graph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(applied.result.outcome, 'succeeded', JSON.stringify(applied.result.failed, null, 2));
+    // Another project's role in the account came to trust the same provider.
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${GITHUB}:sub`]: 'repo:acme/other:ref:refs/heads/main' } } }] };
+    await iam.send(new CreateRoleCommand({ RoleName: 'other-project-deploy', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    const events: ProgressEvent[] = [];
+    const gone = await destroy('prod', 'aws', { backend, driver: opened.driver, confirm: 'prod', onProgress: (e) => events.push(e), retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
+    assert.deepEqual(await githubProviders(iam), [PROVIDER_ARN], 'the provider stays');
+    assert.ok(events.some((e) => /the GitHub OIDC provider stays: other-project-deploy still trusts it/.test(e.message)), JSON.stringify(events.map((e) => e.message)));
+    await assert.rejects(iam.send(new GetRoleCommand({ RoleName: graph.resources.find((r) => r.id === AWS_CI_IDENTITY.roleId)!.name })), /NoSuchEntity|cannot be found/, "this environment's role is gone");
   } finally {
     iam.destroy();
     await opened.dispose();
