@@ -3,7 +3,8 @@
 // the cluster, the ECR repository) applied by the engine, then read back with independent calls; a re-plan changes
 // nothing; setup-ci writes the workflow naming the role from state; GitHub's OIDC path (AWS_ROLE_ARN +
 // AWS_WEB_IDENTITY_TOKEN_FILE through the SDK's fromTokenFile) assumes the role with the right token only; destroy
-// removes what it made. And an account that already has GitHub's provider: adopted only when confirmed, and left.
+// removes what it made. An account that already has GitHub's provider: adopted only when confirmed, and left; and
+// a provider this environment made that another role came to trust: left too.
 //
 // Emulator gap, visible: moto's STS accepts any token for any role (asserted below, straight to moto). The shim
 // decides AssumeRoleWithWebIdentity as IAM does from the role's trust (test/aws/emulatorGaps.ts, webIdentityTrust.ts),
