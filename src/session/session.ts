@@ -16,11 +16,12 @@ import type { EnvState, StateBackend } from '../model/state';
 import { EnvStore, formatProblem } from '../environments';
 import { appSecrets, secretStatuses, setSecretValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 import { apply, destroy, planChanges, unlock, type RunOptions, type RunOutcome, type UnlockResult } from '../provisioning/engine';
-import { desiredGraph } from '../provisioning/planner';
+import { AWS_CI_IDENTITY, desiredGraph } from '../provisioning/planner';
 import { sizingQuestions, withSizingAnswers, type SizingQuestion } from '../provisioning/planner/sizing';
 import { providerModule, type ProviderRegistry } from '../provisioning/providers';
 import { LocalFileBackend } from '../provisioning/state/localFile';
 import { SessionError } from './errors';
+import { githubRepository, type GithubRepository } from './gitRemote';
 import { appImageOf } from './images';
 import { readMigrationSql } from './migrations';
 import { DeployError, deploy, promote, readHistory, rollback, type DeployContext, type DeployOptions, type DeployOutcome } from './deploy';
@@ -343,6 +344,19 @@ export class EnvironmentSession {
     return target.ciKubeconfig(signal ?? new AbortController().signal);
   }
 
+  /** The AWS deploy role the last apply made (deploy on push): its ARN from state, for the workflow. */
+  async ciRole(): Promise<{ roleArn: string; region: string }> {
+    const p = this.current.provider;
+    if (p.kind !== 'aws') throw new DeployError('unavailable', `a deploy role is for AWS environments; "${this.current.name}" is on ${p.kind}`);
+    const { state } = await (await this.state()).load();
+    const arn = state?.resources[AWS_CI_IDENTITY.roleId]?.outputs.arn;
+    if (typeof arn !== 'string' || !arn) {
+      const repo = this.githubRepository();
+      throw new DeployError('apply-first', `environment "${this.current.name}" has no deploy role yet: ${repo.repository !== null ? `apply it first (its plan makes the role that ${repo.repository} may assume)` : `${repo.problem}; add the GitHub remote, then apply (the plan makes the role the repository may assume)`}`);
+    }
+    return { roleArn: arn, region: p.region };
+  }
+
   /** The environment's deploy history, oldest first, and the entries that do not validate. */
   async deploys(signal?: AbortSignal): Promise<{ records: DeployRecord[]; problems: string[]; location: string }> {
     const target = await this.deployTarget(signal);
@@ -359,7 +373,7 @@ export class EnvironmentSession {
   /** What a deploy needs; the cluster is reached only when a step needs it, so local preflights come first. */
   /** The planner's graph for this environment, with the image that runs and the migrations the database Jobs apply. */
   private graphWith(model: AppModel, appImage: string | null, serviceAuthKeyIds: readonly number[] | undefined): DesiredGraph {
-    return desiredGraph(model, this.current, { appId: this.options.appId, appImage, migrationSql: readMigrationSql(model), serviceAuthKeyIds });
+    return desiredGraph(model, this.current, { appId: this.options.appId, appImage, migrationSql: readMigrationSql(model), serviceAuthKeyIds, ciRepository: this.ciRepository() });
   }
 
   private async deployContext(signal?: AbortSignal): Promise<DeployContext> {
@@ -418,6 +432,19 @@ export class EnvironmentSession {
     this.opened = undefined;
     this.backend = undefined;
     await (await opened?.catch(() => undefined))?.env.dispose().catch(() => undefined);
+  }
+
+  private repositoryValue: GithubRepository | undefined;
+
+  /** The app's GitHub repository, for the AWS deploy role (only an AWS environment that deploys on push needs it). */
+  githubRepository(): GithubRepository {
+    this.repositoryValue ??= githubRepository(this.options.appRoot);
+    return this.repositoryValue;
+  }
+
+  private ciRepository(): string | undefined {
+    if (this.current.provider.kind !== 'aws' || this.current.deploy.trigger !== 'push') return undefined;
+    return this.githubRepository().repository ?? undefined;
   }
 
   /** State as last read by this session, for the app image that runs; read from the local copy when none was. */

@@ -14,7 +14,7 @@ import { DescribeNodegroupCommand, EKSClient, ListClustersCommand } from '@aws-s
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, GetBucketVersioningCommand, GetObjectCommand, GetPublicAccessBlockCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -44,8 +44,9 @@ const env: Environment = { name: 'prod', type: 'production', deploy: { trigger: 
 const graph: DesiredGraph = desiredGraph(sample, env, { appId: 'sample-app' });
 const byId = (id: string): DesiredResource => graph.resources.find((r) => r.id === id)!;
 const CLUSTER = byId('aws:eks').name;
-const devEnv: Environment = { ...env, name: 'dev', type: 'development' };
-const devGraph = desiredGraph(sample, devEnv, { appId: 'sample-app' });
+// Development deploys on push: its graph has the CI identity too (GitHub's OIDC provider, the deploy role, its access entry).
+const devEnv: Environment = { ...env, name: 'dev', type: 'development', deploy: { trigger: 'push', branch: 'main' } };
+const devGraph = desiredGraph(sample, devEnv, { appId: 'sample-app', ciRepository: 'acme/shop' });
 const DEV_CLUSTER = devGraph.resources.find((r) => r.id === 'aws:eks')!.name;
 
 let bed: AwsTestbed;
@@ -267,6 +268,11 @@ test('the sample app on AWS Development: one NAT gateway, no storage tier, a fix
     assert.ok(!devGraph.resources.some((r) => r.providerType === 'AWS::RDS::DBInstance' || r.providerType === 'AWS::ElastiCache::ReplicationGroup'));
     const applied = await apply(devGraph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(applied.result.outcome, 'succeeded', JSON.stringify(applied.result.failed, null, 2));
+    assert.equal(applied.result.done.length, devGraph.resources.length);
+    assert.deepEqual(devGraph.resources.filter((r) => ['AWS::IAM::OIDCProvider', 'AWS::IAM::GitHubDeployRole', 'AWS::EKS::AccessEntry'].includes(r.providerType)).map((r) => r.id), ['aws:github-oidc', 'aws:ci-role', 'aws:ci-access-entry']);
+    const iam = new IAMClient(config);
+    const deployRole = (await iam.send(new GetRoleCommand({ RoleName: devGraph.resources.find((r) => r.id === 'aws:ci-role')!.name }))).Role!;
+    assert.deepEqual(bed.shim.eks.accessEntries(TEST_REGION, DEV_CLUSTER).map((e) => e.principalArn).sort(), [me.arn, deployRole.Arn].sort(), "the creator's access entry and the deploy role's");
     const nodes = devGraph.resources.find((r) => r.id === 'aws:eks-nodegroup')!;
     const ng = (await new EKSClient(config).send(new DescribeNodegroupCommand({ clusterName: DEV_CLUSTER, nodegroupName: nodes.name }))).nodegroup!;
     assert.deepEqual([ng.scalingConfig?.minSize, ng.scalingConfig?.desiredSize, ng.scalingConfig?.maxSize], [nodes.settings.minSize, nodes.settings.minSize, nodes.settings.minSize], 'a fixed pool');
@@ -280,7 +286,10 @@ test('the sample app on AWS Development: one NAT gateway, no storage tier, a fix
     const gone = await destroy('dev', 'aws', { backend, driver: opened.driver, confirm: 'dev', retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
     assert.deepEqual((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:encore.dev/env', Values: ['dev'] }] }))).Vpcs, []);
+    const providers = ((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map((p) => p.Arn!);
+    assert.deepEqual(providers.filter((arn) => arn.endsWith('/token.actions.githubusercontent.com')), [], "GitHub's provider, made by this environment, is gone");
     ec2.destroy();
+    iam.destroy();
   } finally {
     await lbs.stop();
     await controllers.stop();

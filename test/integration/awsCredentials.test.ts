@@ -6,10 +6,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { openAwsConnection, type AwsConnectionOptions } from '../../src/provisioning/providers/aws/connection';
 import { isAwsError, type AwsError } from '../../src/provisioning/providers/aws/errors';
 import { callerIdentity } from '../../src/provisioning/providers/aws/identity';
 import { MOTO_ACCOUNT, TEST_REGION, startAwsTestbed, type AwsTestbed } from '../aws/harness';
+import { githubToken } from '../aws/webIdentityTrust';
 
 let bed: AwsTestbed;
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -139,8 +141,14 @@ test('credential_process', async () => {
 });
 
 test('web_identity_token_file in a profile, and AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC)', async () => {
+  // The shim decides the assumption from the role's trust (moto accepts any token): a provider and two roles that trust it.
+  const iam = new IAMClient({ region: TEST_REGION, endpoint: bed.endpoint, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'bootstrap' } });
+  const provider = (await iam.send(new CreateOpenIDConnectProviderCommand({ Url: 'https://token.actions.githubusercontent.com', ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['6938fd4d98bab03faadb97b34396831e3780aea1'] }))).OpenIDConnectProviderArn!;
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: provider }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' } } }] });
+  for (const name of ['ci', 'gha']) await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
+  iam.destroy();
   const home = bed.awsHome({});
-  const token = home.file('token.jwt', 'web-identity-jwt');
+  const token = home.file('token.jwt', githubToken({ aud: 'sts.amazonaws.com', sub: 'repo:acme/shop:ref:refs/heads/main' }));
   writeFileSync(home.configFile, `[profile oidc]\nrole_arn = arn:aws:iam::${MOTO_ACCOUNT}:role/ci\nweb_identity_token_file = ${token}\nrole_session_name = ci-run\nendpoint_url = ${bed.endpoint}\n`);
   home.use();
   const fromProfile = await identity({ profile: 'oidc' });

@@ -13,8 +13,10 @@ import { env, everything, sample } from './plannerHelpers';
 
 test('every resource of an AWS graph goes to the AWS driver or to the in-cluster one, none to neither', () => {
   for (const model of [sample, everything]) {
-    for (const type of ['production', 'development'] as const) {
-      const graph = desiredGraph(model, env('aws', type));
+    for (const [type, deploy] of [['production', undefined], ['development', undefined], ['production', { trigger: 'push', branch: 'main' }]] as const) {
+      // A push trigger adds the CI identity (GitHub's OIDC provider, the deploy role, its EKS access entry).
+      const graph = desiredGraph(model, env('aws', type, deploy ? { deploy } : {}), { ciRepository: 'acme/shop' });
+      if (deploy) assert.equal(graph.resources.filter((r) => r.id.startsWith('aws:ci-') || r.id === 'aws:github-oidc').length, 3);
       const orphans = graph.resources.filter((r) => !(r.providerType in HANDLERS) && !inCluster(r.providerType)).map((r) => `${r.id} (${r.providerType})`);
       assert.deepEqual(orphans, [], `${model.root} ${type}`);
       for (const r of graph.resources.filter((x) => x.providerType.startsWith('AWS::'))) assert.ok(r.providerType in HANDLERS, r.providerType);

@@ -1,14 +1,19 @@
 // Every IAM policy document the AWS driver writes, for both analysed apps' AWS Production graphs, parsed and checked
 // here, because moto accepts any text as a policy: valid JSON with the 2012-10-17 grammar, no wildcard action or
 // resource, each action of the service that owns the resource it names, IRSA trust bound to one ServiceAccount,
-// queue policies open to their own topic only, and the public-read policy only for public buckets.
+// queue policies open to their own topic only, the public-read policy only for public buckets, and the deploy-on-push
+// role: trusted by GitHub's OIDC tokens of one repository and branch (or GitHub environment) only, judged by an
+// evaluator of IAM's conditions (test/aws/webIdentityTrust.ts), and allowed only what a deploy does.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredGraph, DesiredResource, JsonValue } from '../../src/model/desiredGraph';
 import { resolveSettings } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
+import { deployRoleDocuments } from '../../src/provisioning/providers/aws/driver/ciIdentity';
 import { serviceRoleDocuments } from '../../src/provisioning/providers/aws/driver/iam';
 import { CLUSTER_POLICIES, NODE_POLICIES, publicReadPolicy, queuePolicy, serviceTrust, type PolicyDocument } from '../../src/provisioning/providers/aws/driver/policies';
+import { stateBucketName } from '../../src/provisioning/providers/aws/stateBackend';
+import { webIdentityDecision, type TrustDocument } from '../aws/webIdentityTrust';
 import { env, everything, sample } from './plannerHelpers';
 
 const ACCOUNT = '123456789012';
@@ -21,6 +26,10 @@ function arnOf(r: DesiredResource): string {
     case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${r.name}`;
     case 'AWS::S3::Bucket': return `arn:aws:s3:::${r.name}`;
     case 'AWS::SecretsManager::Secret': return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${r.name}-AbCdEf`;
+    case 'AWS::ECR::Repository': return `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${r.name}`;
+    case 'AWS::EKS::Cluster': return `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${r.name}`;
+    case 'AWS::IAM::OIDCProvider': return `arn:aws:iam::${ACCOUNT}:oidc-provider/${r.name}`;
+    case 'AWS::IAM::GitHubDeployRole': return `arn:aws:iam::${ACCOUNT}:role/${r.name}`;
     default: return `arn:aws:iam::${ACCOUNT}:thing/${r.name}`;
   }
 }
@@ -121,4 +130,111 @@ test('the cluster and node roles: trusted by their AWS service only, with the ma
   }
   assert.deepEqual(CLUSTER_POLICIES, ['AmazonEKSClusterPolicy']);
   assert.deepEqual(NODE_POLICIES, ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'service-role/AmazonEBSCSIDriverPolicy']);
+});
+
+// --- deploy on push ---
+
+const GITHUB = 'token.actions.githubusercontent.com';
+const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/${GITHUB}`;
+const push = (type: 'production' | 'development') => env('aws', type, { deploy: { trigger: 'push', branch: 'main' } });
+
+for (const [name, model] of [['sample app', sample], ['everything fixture', everything]] as const) {
+  for (const type of ['production', 'development'] as const) {
+    test(`${name}, ${type}: the deploy role is trusted by GitHub's tokens of acme/shop on main (or its GitHub environment) only`, () => {
+      const graph = desiredGraph(model, push(type), { ciRepository: 'acme/shop' });
+      const role = graph.resources.find((r) => r.providerType === 'AWS::IAM::GitHubDeployRole');
+      assert.ok(role, 'a push-triggered AWS environment plans the deploy role');
+      assert.ok(role.name.length <= 64);
+      const { trust } = deployRoleDocuments(resolved(graph, role), ACCOUNT);
+      const t = parse(trust, 'deploy role trust');
+      assert.equal(t.Statement.length, 1);
+      const [s] = t.Statement;
+      assert.deepEqual(s!.Principal, { Federated: PROVIDER_ARN });
+      assert.equal(s!.Action, 'sts:AssumeRoleWithWebIdentity');
+      // Exact values only: a StringLike (or any wildcard) could widen the repository or the branch.
+      assert.deepEqual(Object.keys(s!.Condition ?? {}), ['StringEquals']);
+      assert.ok(!JSON.stringify(s!.Condition).includes('*'), 'no wildcard in the condition');
+
+      const env = role.settings.githubEnvironment as string;
+      const decide = (claims: Record<string, unknown>, providerArn = PROVIDER_ARN) => webIdentityDecision(t as unknown as TrustDocument, { providerArn, claims }).allowed;
+      const aud = 'sts.amazonaws.com';
+      assert.equal(decide({ aud, sub: `repo:acme/shop:environment:${env}` }), true, "the deploy workflow's job (it runs in the GitHub environment)");
+      assert.equal(decide({ aud, sub: 'repo:acme/shop:ref:refs/heads/main' }), true, 'a job on main without an environment');
+      assert.equal(decide({ aud: [aud, 'https://github.com/acme'], sub: 'repo:acme/shop:ref:refs/heads/main' }), true, 'a token with several audiences, one of them STS');
+      for (const [why, claims] of [
+        ["a fork's run", { aud, sub: 'repo:mallory/shop:ref:refs/heads/main' }],
+        ['a repository whose name starts the same', { aud, sub: 'repo:acme/shop-fork:ref:refs/heads/main' }],
+        ['another branch', { aud, sub: 'repo:acme/shop:ref:refs/heads/feature' }],
+        ['a branch whose name starts the same', { aud, sub: 'repo:acme/shop:ref:refs/heads/main-old' }],
+        ['a tag', { aud, sub: 'repo:acme/shop:ref:refs/tags/v1.0.0' }],
+        ['a pull request', { aud, sub: 'repo:acme/shop:pull_request' }],
+        ['another GitHub environment', { aud, sub: 'repo:acme/shop:environment:staging-of-someone' }],
+        ['the wrong audience', { aud: 'https://github.com/acme', sub: `repo:acme/shop:environment:${env}` }],
+        ['no audience', { sub: `repo:acme/shop:environment:${env}` }],
+        ['no subject', { aud }],
+      ] as const) {
+        assert.equal(decide(claims), false, `refused: ${why}`);
+      }
+      assert.equal(decide({ aud, sub: `repo:acme/shop:environment:${env}` }, `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.example.com`), false, 'another OIDC provider');
+    });
+  }
+
+  test(`${name}: the deploy role may push to the app's ECR repository, describe its cluster and use its state, nothing more`, () => {
+    const graph = desiredGraph(model, push('production'), { ciRepository: 'acme/shop' });
+    const role = graph.resources.find((r) => r.providerType === 'AWS::IAM::GitHubDeployRole')!;
+    const ecr = graph.resources.find((r) => r.providerType === 'AWS::ECR::Repository')!;
+    const eks = graph.resources.find((r) => r.providerType === 'AWS::EKS::Cluster')!;
+    const a = parse(deployRoleDocuments(resolved(graph, role), ACCOUNT).access, 'deploy role access');
+    const bucket = `arn:aws:s3:::${stateBucketName(ACCOUNT, REGION)}`;
+    const folder = `${bucket}/environments/${graph.environment}/`;
+    const table = a.Statement.map((st) => [[st.Action].flat().join(','), [st.Resource].flat().join(',')]);
+    assert.deepEqual(table, [
+      ['ecr:GetAuthorizationToken', '*'],
+      ['ecr:BatchCheckLayerAvailability,ecr:BatchGetImage,ecr:CompleteLayerUpload,ecr:DescribeImages,ecr:GetDownloadUrlForLayer,ecr:InitiateLayerUpload,ecr:PutImage,ecr:UploadLayerPart', arnOf(ecr)],
+      ['eks:DescribeCluster', arnOf(eks)],
+      ['s3:ListBucket', bucket],
+      ['s3:GetObject,s3:PutObject', `${folder}state.json,${folder}journal.jsonl,${folder}deploys.json`],
+      ['s3:DeleteObject,s3:GetObject,s3:PutObject', `${folder}lock.json`],
+    ]);
+    for (const st of a.Statement) {
+      const resources = [st.Resource].flat() as string[];
+      // GetAuthorizationToken has no resource-level permission (AWS's design): the one `*`.
+      if (resources.includes('*')) assert.deepEqual(st.Action, 'ecr:GetAuthorizationToken');
+      assert.ok(resources.every((r) => !r.includes('*') || r === '*'), `no wildcard in ${resources.join(', ')}`);
+      assert.equal(st.Condition, undefined);
+      assert.equal(st.Principal, undefined);
+    }
+    assert.ok(!JSON.stringify(a).match(/iam:|sts:|s3:DeleteBucket|ecr:Delete|eks:(Create|Delete|Update)/), 'no IAM, STS or destructive action');
+  });
+}
+
+test("the CI identity is planned only for a push trigger with a GitHub repository: the OIDC provider, the role, the role's access entry in the namespace only", () => {
+  const graph = desiredGraph(sample, push('production'), { ciRepository: 'acme/shop' });
+  const provider = graph.resources.find((r) => r.providerType === 'AWS::IAM::OIDCProvider')!;
+  assert.deepEqual(provider.settings, { url: `https://${GITHUB}`, clientIds: ['sts.amazonaws.com'] });
+  const entry = resolved(graph, graph.resources.find((r) => r.providerType === 'AWS::EKS::AccessEntry')!);
+  assert.deepEqual(entry.resolved.namespaces, [graph.namespace]);
+  assert.equal(entry.resolved.policyArn, 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy', 'edit, never cluster admin');
+  assert.equal(entry.resolved.principalArn, `arn:aws:iam::${ACCOUNT}:role/${graph.resources.find((r) => r.providerType === 'AWS::IAM::GitHubDeployRole')!.name}`);
+
+  const ci = (g: DesiredGraph) => g.resources.filter((r) => ['AWS::IAM::OIDCProvider', 'AWS::IAM::GitHubDeployRole', 'AWS::EKS::AccessEntry'].includes(r.providerType));
+  assert.deepEqual(ci(desiredGraph(sample, env('aws', 'production'), { ciRepository: 'acme/shop' })), [], 'a manual trigger has no CI identity');
+  for (const repository of [undefined, 'acme', 'acme/shop.git', 'acme/shop/extra', 'ac me/shop']) {
+    const g = desiredGraph(sample, push('production'), { ciRepository: repository });
+    assert.deepEqual(ci(g), [], `no CI identity without a GitHub repository (${repository})`);
+    assert.ok(g.warnings.some((w) => /names no GitHub repository.*git remote add origin/.test(w)), g.warnings.join('\n'));
+  }
+});
+
+test('the trust evaluator bites: a StringLike wildcard would let any branch in, an explicit Deny wins, an unknown operator refuses', () => {
+  const statement = (condition: Record<string, Record<string, string | string[]>>, effect: 'Allow' | 'Deny' = 'Allow') => ({
+    Effect: effect, Action: 'sts:AssumeRoleWithWebIdentity', Principal: { Federated: PROVIDER_ARN }, Condition: condition,
+  });
+  const claims = { aud: 'sts.amazonaws.com', sub: 'repo:acme/shop:ref:refs/heads/attacker' };
+  const decide = (...Statement: ReturnType<typeof statement>[]) => webIdentityDecision({ Statement }, { providerArn: PROVIDER_ARN, claims });
+  assert.equal(decide(statement({ StringLike: { [`${GITHUB}:sub`]: 'repo:acme/shop:*' } })).allowed, true, 'why the product never writes StringLike');
+  assert.equal(decide(statement({ StringEquals: { [`${GITHUB}:sub`]: 'repo:acme/shop:ref:refs/heads/main' } })).allowed, false);
+  assert.equal(decide(statement({ StringLike: { [`${GITHUB}:sub`]: 'repo:acme/shop:*' } }), statement({ StringLike: { [`${GITHUB}:sub`]: '*/attacker' } }, 'Deny')).allowed, false, 'Deny wins');
+  assert.equal(decide(statement({ StringEqualsIgnoreCase: { [`${GITHUB}:sub`]: claims.sub } })).allowed, false, 'an operator it does not know refuses');
+  assert.equal(decide(statement({})).allowed, true, 'no condition: any token of the provider (so the product always writes one)');
 });

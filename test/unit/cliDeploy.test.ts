@@ -5,7 +5,7 @@
 // Run: npm test -- unit test/unit/cliDeploy.test.ts
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -107,6 +107,16 @@ test('setup-ci refuses an environment that deploys manually', async () => {
   const r = await run('setup-ci', '--env', 'manual', app);
   assert.equal(r.code, EXIT.usage);
   assert.match(r.stderr, /deploys manually: give it a push trigger/);
+});
+
+test('setup-ci for a GCP environment is not available in this version (exit 3), and writes nothing', async () => {
+  const { top, app } = monorepo();
+  const environments = [{ name: 'eu', type: 'production', deploy: { trigger: 'push', branch: 'main' }, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1' } }];
+  writeFileSync(path.join(app, 'encore.environments.json'), JSON.stringify({ environments }));
+  const r = await run('setup-ci', '--env', 'eu', app);
+  assert.equal(r.code, EXIT.unavailable);
+  assert.match(r.stderr, /setup-ci for a gcp environment is not available in this version/);
+  assert.equal(existsSync(path.join(top, '.github')), false);
 });
 
 const GIT = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false'];

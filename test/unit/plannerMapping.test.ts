@@ -412,7 +412,7 @@ test('deploy on push on a Kubernetes environment plans the CI identity: a Servic
   assert.deepEqual(verbs, ['deployments:get,list,watch,patch', 'pods:get,list', 'events:get,list', 'secrets:get,list,create,update,patch', 'leases:get,create,update,patch,delete']);
   assert.ok(!JSON.stringify(role.settings).includes('"*"'), 'no wildcards');
   assert.deepEqual(byId(g, 'k8s:rolebinding:encore-deployer').dependsOn.slice(-2), ['k8s:serviceaccount:encore-deployer', 'k8s:role:encore-deployer']);
-  // A manual trigger has no CI, and an AWS environment's CI identity (an OIDC role) is not planned yet.
+  // A manual trigger has no CI (the AWS CI identity, a GitHub OIDC role, is tested in awsPolicies.test.ts).
   const manual = desiredGraph(sample, { ...push, deploy: { trigger: 'manual' } });
   assert.ok(!manual.resources.some((r) => r.id.includes('encore-deployer')));
 });

@@ -11,7 +11,7 @@ import { isDriverError } from '../../model/providerApi';
 import { isStateError } from '../../model/state';
 import {
   CI_IDENTITY, currentDeploy, deployWorkflow, INSTALL_HINT, isDeployError, kubeconfigSecretName, MIN_ENCORE_VERSION, workflowPath,
-  type DeployEvent, type DeployOptions, type DeployOutcome, type DeployRecord, type DeployTrigger, type EnvironmentSession,
+  type DeployEvent, type DeployOptions, type WorkflowCloud, type DeployOutcome, type DeployRecord, type DeployTrigger, type EnvironmentSession,
 } from '../../session';
 import { EXIT, type ExitCode } from '../exitCodes';
 import { parseArgs, wholeNumber, type FlagSpec } from '../provision/args';
@@ -167,10 +167,28 @@ async function setupCi(session: EnvironmentSession, io: CliIO, options: { force:
   if (env.deploy.trigger !== 'push') {
     throw new CliError(EXIT.usage, `environment "${env.name}" deploys manually: give it a push trigger (deploy: {"trigger": "push", "branch": "main"}) in encore.environments.json, then run setup-ci`);
   }
-  if (env.provider.kind !== 'kubernetes') throw new CliError(EXIT.unavailable, `setup-ci for a ${env.provider.kind} environment is not available in this version (its CI identity is provisioned with the ${env.provider.kind} provider)`);
+  if (env.provider.kind === 'gcp') throw new CliError(EXIT.unavailable, `setup-ci for a gcp environment is not available in this version (its CI identity is provisioned with the gcp provider)`);
   const top = gitTop(session.appRoot);
   const appPath = path.relative(top, session.appRoot).split(path.sep).join('/') || '.';
-  const text = deployWorkflow({ environment: env.name, branch: env.deploy.branch, appPath, encoreVersion: options.encoreVersion ?? MIN_ENCORE_VERSION, cloud: { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(env.name) } });
+  let cloud: WorkflowCloud;
+  let next: string;
+  if (env.provider.kind === 'aws') {
+    // The role's ARN is the apply's output: the workflow names the role the plan made, never a guess.
+    const { roleArn, region } = await session.ciRole();
+    const repository = session.githubRepository().repository;
+    cloud = { kind: 'aws', roleArn, region };
+    next =
+      `The workflow assumes the role ${roleArn} by OIDC (aws-actions/configure-aws-credentials): its trust allows only ${repository ?? 'the repository'} on ${env.deploy.branch} or in the GitHub environment "${env.name}", and it may only push to the app's ECR repository, describe its cluster (namespace ${env.name} only) and use its state. No secret is stored.\n` +
+      `Limit the GitHub environment "${env.name}" to the branch ${env.deploy.branch} (Settings → Environments → Deployment branches), since a job in it may assume the role.\n` +
+      `The repository and branch are compared exactly, letter case too: if GitHub spells the repository otherwise than the git remote, fix the remote and apply again.\n`;
+  } else {
+    cloud = { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(env.name) };
+    next =
+      `The workflow acts as the ServiceAccount ${CI_IDENTITY.name}, whose Role is limited to namespace ${env.provider.namespace ?? env.name}; the environment's plan creates it (apply first).\n` +
+      `Store its kubeconfig as the environment secret ${kubeconfigSecretName(env.name)}, straight from this command to GitHub (it is never written to a file):\n` +
+      `  encore-env setup-ci --env ${env.name} --print-kubeconfig | gh secret set ${kubeconfigSecretName(env.name)} --env ${env.name}\n`;
+  }
+  const text = deployWorkflow({ environment: env.name, branch: env.deploy.branch, appPath, encoreVersion: options.encoreVersion ?? MIN_ENCORE_VERSION, cloud });
   const file = path.join(top, workflowPath(env.name));
   if (existsSync(file) && !options.force && readFileSync(file, 'utf8') !== text) {
     throw new CliError(EXIT.confirmation, `${path.relative(process.cwd(), file)} exists and differs from the workflow this version writes: review it, then run setup-ci again with --force to replace it`);
@@ -179,12 +197,7 @@ async function setupCi(session: EnvironmentSession, io: CliIO, options: { force:
   writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
   // Atomic: a reader never sees half a workflow.
   renameSync(`${file}.tmp`, file);
-  io.out(
-    `Wrote ${path.relative(process.cwd(), file) || file}: on push to ${env.deploy.branch} (and on manual dispatch) it runs encore-env deploy --env ${env.name} --ci in the GitHub environment "${env.name}".\n` +
-      `The workflow acts as the ServiceAccount ${CI_IDENTITY.name}, whose Role is limited to namespace ${env.provider.namespace ?? env.name}; the environment's plan creates it (apply first).\n` +
-      `Store its kubeconfig as the environment secret ${kubeconfigSecretName(env.name)}, straight from this command to GitHub (it is never written to a file):\n` +
-      `  encore-env setup-ci --env ${env.name} --print-kubeconfig | gh secret set ${kubeconfigSecretName(env.name)} --env ${env.name}\n`,
-  );
+  io.out(`Wrote ${path.relative(process.cwd(), file) || file}: on push to ${env.deploy.branch} (and on manual dispatch) it runs encore-env deploy --env ${env.name} --ci in the GitHub environment "${env.name}".\n${next}`);
   return EXIT.ok;
 }
 

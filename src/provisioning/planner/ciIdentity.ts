@@ -4,10 +4,17 @@
  * the environment's namespace that allows only what `encore-env deploy` does there: read and apply the
  * Deployments, read the pods and events a failed rollout is explained with, read and write the state and the deploy
  * history (Secrets), and hold the lock (a Lease). `encore-env setup-ci` mints a token for it and prints a kubeconfig
- * the user stores as a repository secret; nothing is written into the repository. (AWS's CI identity, a GitHub OIDC
- * role, is not planned yet.)
+ * the user stores as a repository secret; nothing is written into the repository.
+ *
+ * On AWS: GitHub's OIDC provider in the account (adopted when the account has one, and then never deleted), a role
+ * only that repository's pushes to that branch (or jobs in the GitHub environment of the environment's name) may
+ * assume by web identity, whose policy allows only what a deploy does (policies.ts `ciAccessPolicy`), and an EKS
+ * access entry for the role limited to the environment's namespace. The repository (`owner/name`) comes from the
+ * app's git remote, read by the caller (the planner does no I/O); without one the identity is not planned and a
+ * warning says why.
  */
 
+import { outputRef } from '../../model/desiredGraph';
 import type { PlanContext } from './context';
 
 export const CI_IDENTITY = { name: 'encore-deployer', serviceAccountId: 'k8s:serviceaccount:encore-deployer', roleId: 'k8s:role:encore-deployer', bindingId: 'k8s:rolebinding:encore-deployer' };
@@ -20,7 +27,22 @@ export const CI_RULES = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'patch', 'delete'] },
 ];
 
+export const AWS_CI_IDENTITY = {
+  oidcProviderId: 'aws:github-oidc',
+  roleId: 'aws:ci-role',
+  accessEntryId: 'aws:ci-access-entry',
+  /** EKS's access policy for editing a namespace's workloads (Deployments, their pods and events). */
+  accessPolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+} as const;
+
+/** `owner/name` of a GitHub repository, as GitHub allows them. */
+export const GITHUB_REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+
 export function planCiIdentity(ctx: PlanContext): void {
+  if (ctx.env.provider.kind === 'aws') {
+    planAwsCiIdentity(ctx);
+    return;
+  }
   if (ctx.env.provider.kind !== 'kubernetes' || ctx.env.deploy.trigger !== 'push' || ctx.needs.services.length === 0) return;
   const branch = ctx.env.deploy.branch;
   ctx.add({
@@ -49,5 +71,49 @@ export function planCiIdentity(ctx: PlanContext): void {
     settings: { role: CI_IDENTITY.name, serviceAccount: CI_IDENTITY.name },
     dependsOn: [...ctx.k8sBase, CI_IDENTITY.serviceAccountId, CI_IDENTITY.roleId],
     summary: `deploy on push → RoleBinding ${CI_IDENTITY.name}`,
+  });
+}
+
+function planAwsCiIdentity(ctx: PlanContext): void {
+  if (ctx.env.provider.kind !== 'aws' || ctx.env.deploy.trigger !== 'push' || ctx.needs.services.length === 0) return;
+  const branch = ctx.env.deploy.branch;
+  const repository = ctx.ciRepository;
+  if (!repository || !GITHUB_REPOSITORY.test(repository) || repository.endsWith('.git')) {
+    ctx.warnings.push(`deploy on push to ${branch}: the app's git remote names no GitHub repository${repository ? ` ("${repository}" is not owner/name)` : ''}, so the CI identity (GitHub OIDC role) is not planned; add the remote (git remote add origin https://github.com/OWNER/REPO) and plan again`);
+    return;
+  }
+  ctx.add({
+    id: AWS_CI_IDENTITY.oidcProviderId,
+    kind: 'iamRole',
+    providerType: 'AWS::IAM::OIDCProvider',
+    name: 'token.actions.githubusercontent.com',
+    settings: { url: 'https://token.actions.githubusercontent.com', clientIds: ['sts.amazonaws.com'] },
+    summary: "deploy on push → GitHub's OIDC provider in the account (the account's own one is reused)",
+  });
+  ctx.add({
+    id: AWS_CI_IDENTITY.roleId,
+    kind: 'iamRole',
+    providerType: 'AWS::IAM::GitHubDeployRole',
+    name: ctx.names.cloud('deploy', 64),
+    settings: {
+      repository, branch, githubEnvironment: ctx.env.name, environment: ctx.env.name, region: ctx.env.provider.region,
+      oidcProviderArn: outputRef(AWS_CI_IDENTITY.oidcProviderId, 'arn'),
+      repositoryArn: outputRef('aws:ecr', 'arn'),
+      clusterArn: outputRef('aws:eks', 'arn'),
+    },
+    summary: `deploy on push to ${branch} → IAM role for ${repository} (push to the app's ECR repository, its cluster, its state)`,
+  });
+  ctx.add({
+    id: AWS_CI_IDENTITY.accessEntryId,
+    kind: 'iamRole',
+    providerType: 'AWS::EKS::AccessEntry',
+    name: ctx.names.cloud('deploy', 64),
+    settings: {
+      cluster: outputRef('aws:eks', 'name'),
+      principalArn: outputRef(AWS_CI_IDENTITY.roleId, 'arn'),
+      policyArn: AWS_CI_IDENTITY.accessPolicyArn,
+      namespaces: [ctx.names.namespace],
+    },
+    summary: `deploy on push → EKS access entry for the deploy role, namespace ${ctx.names.namespace} only`,
   });
 }

@@ -69,6 +69,8 @@ export class PlanContext {
    * verify, the newest signs). Set by desiredGraph from PlanOptions.
    */
   serviceAuthKeyIds: readonly number[] = [1];
+  /** The app's GitHub repository (`owner/name`, from its git remote), for the AWS CI identity's trust. */
+  ciRepository?: string;
 
   constructor(
     readonly model: AppModel,

@@ -28,6 +28,7 @@ export { environmentNeeds, type EnvironmentNeeds } from './needs';
 export { cronSchedule, type CronSchedule } from './cron';
 export { PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from './images';
 export { MIGRATION_LIMITS } from './databases';
+export { AWS_CI_IDENTITY, GITHUB_REPOSITORY } from './ciIdentity';
 
 export interface PlanOptions {
   /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */
@@ -44,6 +45,8 @@ export interface PlanOptions {
    * a rotation. Absent: key 1 alone.
    */
   serviceAuthKeyIds?: readonly number[];
+  /** The app's GitHub repository (`owner/name`, read from its git remote by the caller): the AWS CI identity trusts it. */
+  ciRepository?: string;
 }
 
 export type MigrationSql = Record<string, Record<string, string>>;
@@ -55,6 +58,7 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   const namespace = environmentNamespace(env);
   const sizing = effectiveSizing(model, env);
   const ctx = new PlanContext(model, env, environmentNeeds(model), sizing, naming(appId, env.name, namespace), options.appImage ?? null, options.migrationSql);
+  ctx.ciRepository = options.ciRepository;
   ctx.warnings.push(...sizing.adjustments);
   ctx.serviceAuthKeyIds = checkedKeyIds(options.serviceAuthKeyIds ?? [1]);
   checkImageOverride(ctx);

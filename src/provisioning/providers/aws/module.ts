@@ -11,11 +11,13 @@ import type { OpenedEnvironment, ProviderIdentity, ProviderModule, ProviderOpenO
 import type { StateBackend } from '../../../model/state';
 import { LocalFileBackend } from '../../state/localFile';
 import { MigratingBackend, MirroredBackend, MirrorReader, mirrorFile } from '../../state/mirror';
-import { ComposedDriver } from '../compose';
+import { ComposedDriver, type ClusterHost } from '../compose';
 import { openAwsConnection } from './connection';
 import { AwsDriver } from './driver';
 import { awsDeployTarget, ecrCredential } from './deployTarget';
 import { S3StateBackend, stateBucketName, type S3StateOptions } from './stateBackend';
+
+const EKS_ID = 'aws:eks';
 
 function settingsOf(env: Environment): { profile?: string; region: string } {
   if (env.provider.kind !== 'aws') throw new Error(`environment "${env.name}" is not an AWS environment`);
@@ -29,6 +31,12 @@ export async function awsStateBackend(driver: AwsDriver, environment: string, op
   return new S3StateBackend(driver.awsContext, bucket, environment, options);
 }
 
+/** The EKS cluster's name the last apply recorded in the environment's state, or null. */
+export async function recordedClusterName(backend: () => Promise<Pick<S3StateBackend, 'load'>>): Promise<string | null> {
+  const name = (await (await backend()).load()).state?.resources[EKS_ID]?.outputs.name;
+  return typeof name === 'string' && name ? name : null;
+}
+
 export const awsProvider: ProviderModule = {
   kind: 'aws',
 
@@ -37,7 +45,6 @@ export const awsProvider: ProviderModule = {
     const mfa = options.prompts?.mfaCode;
     const connection = await openAwsConnection({ profile, region, env: options.env, homedir: options.homedir, mfaCode: mfa ? (q) => mfa(q) : undefined });
     const aws = new AwsDriver({ ...options.timing, environment: env.name, connection });
-    const driver = new ComposedDriver(aws, aws, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
     let state: Promise<StateBackend> | undefined;
     let remote: Promise<S3StateBackend> | undefined;
     const history = () =>
@@ -45,6 +52,18 @@ export const awsProvider: ProviderModule = {
         remote = undefined;
         throw err;
       }));
+    const host: ClusterHost = {
+      async clusterEndpoint(signal) {
+        // A deploy reads no resource, and the CI's deploy role may describe its own cluster only (no eks:ListClusters):
+        // the name comes from state when no read told it. Without state, the tags find it (apply, plan).
+        if (!aws.knowsCluster()) {
+          const name = await recordedClusterName(history).catch(() => null);
+          if (name) aws.rememberCluster(name);
+        }
+        return aws.clusterEndpoint(signal);
+      },
+    };
+    const driver = new ComposedDriver(aws, host, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
     return {
       driver,
       state: () =>

@@ -24,7 +24,7 @@ const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSCl
 const clusterRoleName = (cluster: string) => `${cluster}-cluster`.slice(0, 64);
 const nodeRoleName = (nodegroup: string) => `${nodegroup}-node`.slice(0, 64);
 /** The thumbprint field is required by the API; IAM ignores it for EKS's OIDC issuers (it trusts their CA itself). */
-const IGNORED_THUMBPRINT = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
+export const IGNORED_THUMBPRINT = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
 
 export async function describeCluster(c: AwsContext, name: string, signal: AbortSignal) {
   const { DescribeClusterCommand } = await eksSdk();
@@ -242,7 +242,7 @@ async function describeNodegroup(c: AwsContext, cluster: string, name: string, s
  * The node group's cluster: the resolved reference, or, when a plan reads the graph before references resolve, the
  * cluster of the referenced resource, found by its tags (and remembered).
  */
-async function clusterOf(r: DesiredResource, c: AwsContext, signal: AbortSignal): Promise<string | null> {
+export async function clusterOf(r: DesiredResource, c: AwsContext, signal: AbortSignal): Promise<string | null> {
   const v = r.settings.cluster;
   if (typeof v !== 'string') return null;
   const ref = /^\$\{([^{}]+)\.name\}$/.exec(v);

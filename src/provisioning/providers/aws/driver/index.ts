@@ -13,6 +13,7 @@ import type { AwsConnection } from '../connection';
 import { callerIdentity, type CallerIdentity } from '../identity';
 import { AwsClients, at, marked, pick, type AwsContext, type Handler } from './common';
 import { clusterConnection, clusterHandler, describeCluster, nodegroupHandler } from './eks';
+import { accessEntryHandler, deployRoleHandler, githubOidcHandler } from './ciIdentity';
 import { ecrHandler } from './ecr';
 import { elastiCacheHandler } from './elasticache';
 import { serviceRoleHandler } from './iam';
@@ -28,6 +29,9 @@ export const HANDLERS: Record<string, Handler> = {
   'AWS::EKS::Nodegroup': nodegroupHandler,
   'AWS::ECR::Repository': ecrHandler,
   'AWS::IAM::Role': serviceRoleHandler,
+  'AWS::IAM::OIDCProvider': githubOidcHandler,
+  'AWS::IAM::GitHubDeployRole': deployRoleHandler,
+  'AWS::EKS::AccessEntry': accessEntryHandler,
   'AWS::RDS::DBInstance': rdsHandler,
   'AWS::ElastiCache::ReplicationGroup': elastiCacheHandler,
   'AWS::SNS::Topic': topicHandler,
@@ -132,6 +136,16 @@ export class AwsDriver implements ProviderDriver, ClusterHost {
     let name = this.context.names.get('aws:eks') ?? null;
     if (!name) name = await this.findTaggedCluster(signal);
     return name ? clusterConnection(this.context, name, signal) : null;
+  }
+
+  /** Whether a read, a create or the recorded state has told the cluster's name yet. */
+  knowsCluster(): boolean {
+    return this.context.names.has('aws:eks');
+  }
+
+  /** The cluster's name as the last apply recorded it, when no read has told it (a deploy reads no resource). */
+  rememberCluster(name: string): void {
+    if (!this.context.names.has('aws:eks')) this.context.names.set('aws:eks', name);
   }
 
   private async findTaggedCluster(signal: AbortSignal): Promise<string | null> {

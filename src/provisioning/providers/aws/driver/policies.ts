@@ -37,6 +37,53 @@ export function irsaTrust(irsa: { oidcProviderArn: string; oidcIssuer: string; n
   });
 }
 
+/** GitHub Actions' OIDC issuer, and the audience configure-aws-credentials asks its tokens for. */
+export const GITHUB_OIDC = { host: 'token.actions.githubusercontent.com', url: 'https://token.actions.githubusercontent.com', audience: 'sts.amazonaws.com' } as const;
+
+/**
+ * The `sub` claims GitHub gives a job of `repository` (owner/name): a run on `branch`, and a job that runs in the
+ * GitHub environment `environment` (the deploy workflow's job does; GitHub then names the environment, not the ref).
+ */
+export function githubSubjects(ci: { repository: string; branch: string; environment: string }): string[] {
+  return [`repo:${ci.repository}:ref:refs/heads/${ci.branch}`, `repo:${ci.repository}:environment:${ci.environment}`];
+}
+
+/** Deploy on push: only GitHub's OIDC tokens for this repository and branch (or GitHub environment), for STS. */
+export function githubTrust(ci: { oidcProviderArn: string; repository: string; branch: string; environment: string }): PolicyDocument {
+  return doc({
+    Sid: 'GitHubDeployOnly',
+    Effect: 'Allow',
+    Principal: { Federated: ci.oidcProviderArn },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    // StringEquals, never StringLike: no wildcard can widen the repository or the branch.
+    Condition: { StringEquals: { [`${GITHUB_OIDC.host}:aud`]: GITHUB_OIDC.audience, [`${GITHUB_OIDC.host}:sub`]: githubSubjects(ci) } },
+  });
+}
+
+/** The objects of an environment's folder in the state bucket that a deploy reads and writes (stateBackend.ts). */
+export const CI_STATE_OBJECTS = { readWrite: ['state.json', 'journal.jsonl', 'deploys.json'], lock: 'lock.json' } as const;
+
+/**
+ * What `encore-env deploy --ci` does and nothing more: push to the app's ECR repository (the registry's token is
+ * account-wide by AWS's design, so `*`), describe its EKS cluster, and read and write its state, journal, deploy
+ * history and lock in the state bucket (HeadBucket, and a 404 rather than a 403 for an object not yet written, need ListBucket on the bucket itself, with no prefix).
+ */
+export function ciAccessPolicy(ci: { repositoryArn: string; clusterArn: string; stateBucket: string; environment: string; partition?: string }): PolicyDocument {
+  const bucketArn = `arn:${ci.partition ?? 'aws'}:s3:::${ci.stateBucket}`;
+  const folder = `${bucketArn}/environments/${ci.environment}/`;
+  return doc(
+    { Sid: 'RegistryToken', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+    {
+      Sid: 'PushAppImage', Effect: 'Allow', Resource: ci.repositoryArn,
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:DescribeImages', 'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart'],
+    },
+    { Sid: 'DescribeCluster', Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: ci.clusterArn },
+    { Sid: 'StateBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+    { Sid: 'StateAndHistory', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: CI_STATE_OBJECTS.readWrite.map((o) => `${folder}${o}`) },
+    { Sid: 'Lock', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], Resource: `${folder}${CI_STATE_OBJECTS.lock}` },
+  );
+}
+
 /** A service's access: each grant's actions on that one resource; S3 object actions on the bucket's objects. */
 export function accessPolicy(statements: { actions: string[]; resourceArn: string }[]): PolicyDocument {
   return doc(
