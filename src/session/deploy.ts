@@ -345,8 +345,9 @@ function currentImage(state: EnvState): string | null {
   return null;
 }
 
+/** The app's Deployments: not a cluster add-on's (the cluster autoscaler), which runs its own image. */
 function deploymentsOf(graph: DesiredGraph): DesiredResource[] {
-  return graph.resources.filter((r) => r.providerType === DEPLOYMENT_TYPE);
+  return graph.resources.filter((r) => r.providerType === DEPLOYMENT_TYPE && r.settings.addon === undefined);
 }
 
 /**
