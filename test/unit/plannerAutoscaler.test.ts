@@ -7,6 +7,9 @@ import { resolveSettings } from '../../src/provisioning/engine';
 import { AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE, desiredGraph } from '../../src/provisioning/planner';
 import { KUBERNETES_VERSION } from '../../src/provisioning/planner/cluster';
 import { renderResource } from '../../src/provisioning/providers/kubernetes/manifests';
+import { emptyState, type ResourceState } from '../../src/model/state';
+import { appDeployments } from '../../src/session/deploy';
+import { appImageOf } from '../../src/session/images';
 import { byId, env, everything, sample } from './plannerHelpers';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- manifests are plain JSON
@@ -88,4 +91,25 @@ test('no autoscaler on a fixed node group (AWS Development) or where the cloud s
     const graph = desiredGraph(sample, env(kind, type));
     assert.equal(graph.resources.some((r) => r.id === AUTOSCALER.deploymentId || r.id === AUTOSCALER.roleId), false, `${kind} ${type}`);
   }
+});
+
+test('a deploy rolls out the app\'s Deployments only, and the app image is never read from the autoscaler\'s', () => {
+  const graph = desiredGraph(sample, env('aws', 'production'));
+  const all = graph.resources.filter((r) => r.providerType === 'k8s/apps/v1/Deployment');
+  assert.ok(all.some((r) => r.id === AUTOSCALER.deploymentId));
+  const rolled = appDeployments(graph);
+  assert.deepEqual(rolled.map((r) => r.id), all.filter((r) => r.id !== AUTOSCALER.deploymentId).map((r) => r.id));
+  assert.ok(rolled.length > 0 && rolled.every((r) => r.source !== null), 'every one is a service\'s or the gateway\'s');
+  // On the Kubernetes provider there is no add-on: every Deployment is the app's.
+  const kube = desiredGraph(sample, env('kubernetes', 'production'));
+  assert.deepEqual(appDeployments(kube).map((r) => r.id), kube.resources.filter((r) => r.providerType === 'k8s/apps/v1/Deployment').map((r) => r.id));
+
+  const record = (resource: DesiredResource): ResourceState => ({ resource, status: 'ready', lastAction: 'create', outputs: {}, secretOutputs: [], updatedAt: '2026-12-07T00:00:00.000Z', error: null });
+  const state = emptyState('prod', 'aws');
+  const addon = byId(graph, AUTOSCALER.deploymentId);
+  state.resources[addon.id] = record(addon);
+  assert.equal(appImageOf(state), null, 'the autoscaler\'s image is not the app\'s');
+  const app = rolled[0]!;
+  state.resources[app.id] = record({ ...app, settings: { ...app.settings, placeholder: false, image: 'registry.example.com/app@sha256:' + 'a'.repeat(64) } });
+  assert.equal(appImageOf(state), 'registry.example.com/app@sha256:' + 'a'.repeat(64));
 });
