@@ -270,6 +270,14 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     const changing = again.entries.filter((e) => e.action !== 'keep').map((e) => `${e.id}: ${e.action} ${JSON.stringify(e.changes)}`);
     assert.deepEqual(changing, [], 'a re-plan right after apply changes nothing');
 
+    // --- drift on the autoscaler (someone scaled it by hand): the plan shows it, apply takes it back ---
+    await admin.mergePatch('apps/v1', 'Deployment', 'kube-system', 'cluster-autoscaler', { spec: { replicas: 3 } });
+    const drifted = (await planChanges(graph, await backend.load(), opened.driver)).entries.filter((e) => e.action !== 'keep');
+    assert.deepEqual(drifted.map((e) => [e.id, e.action, e.changes.map((c) => [c.path, c.before, c.after])]), [[AUTOSCALER.deploymentId, 'update', [['replicas', 3, 1]]]]);
+    const fixed = await apply(graph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(fixed.result.outcome, 'succeeded', JSON.stringify(fixed.result.failed, null, 2));
+    assert.equal(((await admin.find('apps/v1', 'Deployment', 'kube-system', 'cluster-autoscaler')) as Any).spec.replicas, 1);
+
     // --- destroy: everything but the final snapshots ---
     const gone = await destroy('prod', 'aws', { backend, driver: opened.driver, confirm: 'prod', retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
