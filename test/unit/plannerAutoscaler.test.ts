@@ -59,6 +59,7 @@ for (const [name, model] of [['sample app', sample], ['everything fixture', ever
     assert.equal(nsBinding.metadata.namespace, 'kube-system');
     assert.deepEqual(nsBinding.subjects, [{ kind: 'ServiceAccount', name: 'cluster-autoscaler', namespace: 'kube-system' }]);
 
+    assert.equal(byId(graph, AUTOSCALER.deploymentId).kind, 'clusterAddon', 'not one of the app\'s workloads');
     const d = render(graph, byId(graph, AUTOSCALER.deploymentId));
     assert.equal(d.metadata.namespace, 'kube-system');
     assert.equal(d.spec.replicas, 1, 'one replica, even in Production where the HPAs own the app\'s counts');

@@ -152,7 +152,7 @@ test('every $env the config uses reaches the Deployments that need it, from a Se
     assert.deepEqual([...provided.get('ENCORE_SECRET_SharedToken')!].sort(), ['catalog', 'worker']);
     assert.deepEqual([...provided.get('ENCORE_REDIS_AUTH_products')!].sort(), ['catalog', 'worker']);
     assert.equal(provided.get('ENCORE_SERVICE_AUTH_KEY')!.size, 6, 'every service and the gateway');
-    // Every Deployment of the app mounts the config (a cluster add-on, EKS's cluster autoscaler, is not the app's).
-    for (const dep of ofKind(graph, 'deployment').filter((d) => d.settings.addon === undefined)) assert.ok(dep.dependsOn.includes('k8s:configmap:encore-infra-config'), dep.id);
+    // Every Deployment mounts the config.
+    for (const dep of ofKind(graph, 'deployment')) assert.ok(dep.dependsOn.includes('k8s:configmap:encore-infra-config'));
   }
 });

@@ -133,7 +133,7 @@ export function planClusterAutoscaler(ctx: PlanContext): void {
   });
   ctx.add({
     id: AUTOSCALER.deploymentId,
-    kind: 'deployment',
+    kind: 'clusterAddon',
     providerType: 'k8s/apps/v1/Deployment',
     name,
     settings: {
