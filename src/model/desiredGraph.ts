@@ -27,6 +27,8 @@ export type ResourceKind =
   | 'secret'
   | 'serviceAccount'
   | 'deployment'
+  /** A cluster add-on's workload (EKS's cluster autoscaler, in kube-system): the cluster's, not the app's. */
+  | 'clusterAddon'
   | 'service'
   | 'hpa'
   | 'cronJob'

@@ -302,7 +302,7 @@ async function prepare(ctx: DeployContext, options: DeployOptions, signal: Abort
     const { records, problems } = await readHistory(target, signal);
     const notes = problems.map((p) => `the deploy history has an entry that is not valid and is ignored: ${p}`);
     const graph = await ctx.graph(null);
-    const names = deploymentsOf(graph).map((d) => d.name);
+    const names = appDeployments(graph).map((d) => d.name);
     const live = await target.workloadAnnotations(names, signal);
     const known = new Set(records.map((r) => r.id));
     const stray = [...new Set(Object.values(live).map((a) => a[DEPLOY_ID_ANNOTATION]).filter((id): id is string => id !== undefined && !known.has(id)))];
@@ -345,8 +345,9 @@ function currentImage(state: EnvState): string | null {
   return null;
 }
 
-function deploymentsOf(graph: DesiredGraph): DesiredResource[] {
-  return graph.resources.filter((r) => r.providerType === DEPLOYMENT_TYPE);
+/** The app's Deployments, which a deploy rolls out: not a cluster add-on's (the cluster autoscaler), which runs its own image. */
+export function appDeployments(graph: DesiredGraph): DesiredResource[] {
+  return graph.resources.filter((r) => r.providerType === DEPLOYMENT_TYPE && r.settings.addon === undefined);
 }
 
 /**
@@ -413,7 +414,7 @@ async function rollOut(ctx: DeployContext, prepared: Prepared, options: DeployOp
   const repository = `${repo.registry}/${repo.repository}`;
   const image = pinnedRef(repo, input.digest);
   const graph = await ctx.graph(image);
-  const deployments = deploymentsOf(graph);
+  const deployments = appDeployments(graph);
   const started = new Date();
   const id = newDeployId(started);
   const base: Omit<DeployRecord, 'result'> = {

@@ -151,6 +151,8 @@ export async function benchAwsApply(): Promise<Record<string, number>> {
   await buildMoto();
   const model = sample();
   // Two environments of the same shape (the same graph but for names), one per run, side by side in moto and the cluster.
+  // On AWS each has its own EKS cluster; here one kube-apiserver stands for both, so the second run takes over the
+  // first's cluster autoscaler objects (kube-system and cluster-scoped, fixed names as in the upstream chart).
   const runs = [{ env: envNamed('prod'), concurrency: undefined as number | undefined }, { env: envNamed('prodwide'), concurrency: -1 }];
   const graphs = runs.map((r) => desiredGraph(model, r.env, { appId: 'sample-app' }));
   const clusters = graphs.map((g) => g.resources.find((r) => r.id === 'aws:eks')!.name);

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { DescribeNodegroupCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
@@ -26,7 +26,7 @@ import type { Environment } from '../../src/model/environment';
 import type { ProgressEvent } from '../../src/model/plan';
 import { secretStatuses, setSecretValue } from '../../src/provisioning/appSecrets';
 import { apply, destroy, planChanges } from '../../src/provisioning/engine';
-import { desiredGraph } from '../../src/provisioning/planner';
+import { AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE, desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { MOTO_ACCOUNT, TEST_REGION, startAwsTestbed, type AwsTestbed } from '../aws/harness';
@@ -209,6 +209,47 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     assert.equal(infra.pubsub[0].topics['order-placed'].subscriptions['notify-customer'].url, queueUrl);
     assert.ok(webhook.reviews.some((r) => r.authenticated && r.username === me.arn), 'the in-cluster half authenticated with the EKS token');
 
+    // --- the cluster autoscaler: its Deployment in kube-system, its ServiceAccount's IRSA role, that role's trust and policy ---
+    const autoscaler = (await admin.find('apps/v1', 'Deployment', 'kube-system', 'cluster-autoscaler')) as Any;
+    assert.ok(autoscaler, 'the cluster autoscaler runs in kube-system');
+    const caPod = autoscaler.spec.template.spec;
+    assert.equal(caPod.serviceAccountName, 'cluster-autoscaler');
+    assert.equal(caPod.containers[0].image, CLUSTER_AUTOSCALER_IMAGE);
+    const described = (await eks.send(new DescribeClusterCommand({ name: CLUSTER }))).cluster!;
+    assert.match(caPod.containers[0].image, new RegExp(`^registry\\.k8s\\.io/autoscaling/cluster-autoscaler:v${described.version!.replace('.', '\\.')}\\.\\d+$`), `the release of the cluster's minor version ${described.version}`);
+    for (const flag of ['--cloud-provider=aws', `--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/${CLUSTER}`, '--balance-similar-node-groups', '--skip-nodes-with-system-pods=false']) {
+      assert.ok(caPod.containers[0].command.includes(flag), `${flag} in ${caPod.containers[0].command.join(' ')}`);
+    }
+    assert.deepEqual(caPod.containers[0].resources.requests, { cpu: '100m', memory: '600Mi' });
+    const caRole = (await iam.send(new GetRoleCommand({ RoleName: byId(AUTOSCALER.roleId).name }))).Role!;
+    const caSa = (await admin.find('v1', 'ServiceAccount', 'kube-system', 'cluster-autoscaler')) as Any;
+    assert.equal(caSa.metadata.annotations['eks.amazonaws.com/role-arn'], caRole.Arn, 'the autoscaler\'s ServiceAccount takes its IRSA role');
+    const issuer = described.identity!.oidc!.issuer!;
+    const issuerHost = issuer.replace(/^https:\/\//, '');
+    const oidcArn = ((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map((p) => p.Arn!).find((a) => a.endsWith(`:oidc-provider/${issuerHost}`));
+    assert.ok(oidcArn, `the cluster's OIDC provider for ${issuer} exists`);
+    const caTrust = JSON.parse(decodeURIComponent(caRole.AssumeRolePolicyDocument!)) as Any;
+    assert.deepEqual(caTrust.Statement.map((st: Any) => [st.Effect, st.Action, st.Principal, st.Condition]), [
+      ['Allow', 'sts:AssumeRoleWithWebIdentity', { Federated: oidcArn }, { StringEquals: { [`${issuerHost}:aud`]: 'sts.amazonaws.com', [`${issuerHost}:sub`]: 'system:serviceaccount:kube-system:cluster-autoscaler' } }],
+    ], 'only the kube-system/cluster-autoscaler ServiceAccount, through this cluster\'s OIDC provider, may take the role');
+    const caAccess = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: caRole.RoleName, PolicyName: 'encore-access' }))).PolicyDocument!)) as Any;
+    const nodegroupArn = ng.nodegroupArn!;
+    const bySid = Object.fromEntries((caAccess.Statement as Any[]).map((st) => [st.Sid, st]));
+    assert.deepEqual(Object.keys(bySid).sort(), ['Discover', 'OwnNodegroup', 'ScaleOwnGroups']);
+    assert.equal(bySid.Discover.Resource, '*');
+    assert.ok((bySid.Discover.Action as string[]).every((a) => /^(autoscaling|ec2):(Describe|Get)/.test(a)), 'only reads on *');
+    assert.equal(bySid.Discover.Condition, undefined);
+    assert.deepEqual([bySid.OwnNodegroup.Action, bySid.OwnNodegroup.Resource], ['eks:DescribeNodegroup', nodegroupArn], 'its own node group only');
+    assert.deepEqual(bySid.ScaleOwnGroups.Action, ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup']);
+    assert.equal(bySid.ScaleOwnGroups.Resource, `arn:aws:autoscaling:${TEST_REGION}:${MOTO_ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*`);
+    assert.deepEqual(bySid.ScaleOwnGroups.Condition, { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${CLUSTER}`]: 'owned', 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true' } }, 'scaling only the groups tagged for this cluster');
+    // The node group carries the tags the condition and the auto-discovery name.
+    assert.equal(ng.tags?.[`k8s.io/cluster-autoscaler/${CLUSTER}`], 'owned');
+    const caBinding = (await admin.find('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', undefined, 'cluster-autoscaler')) as Any;
+    assert.deepEqual([caBinding.roleRef.name, caBinding.subjects], ['cluster-autoscaler', [{ kind: 'ServiceAccount', name: 'cluster-autoscaler', namespace: 'kube-system' }]]);
+    const caClusterRole = (await admin.find('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'cluster-autoscaler')) as Any;
+    assert.deepEqual([caClusterRole.metadata.labels['app.kubernetes.io/managed-by'], caClusterRole.metadata.labels['encore.dev/environment']], ['encore-environments', 'prod'], 'the ClusterRole is the environment\'s own');
+
     // --- state: in the S3 state bucket, without a secret value ---
     const stateBucket = `encore-state-${MOTO_ACCOUNT}-${TEST_REGION}`;
     assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: stateBucket }))).Status, 'Enabled');
@@ -230,6 +271,14 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     const changing = again.entries.filter((e) => e.action !== 'keep').map((e) => `${e.id}: ${e.action} ${JSON.stringify(e.changes)}`);
     assert.deepEqual(changing, [], 'a re-plan right after apply changes nothing');
 
+    // --- drift on the autoscaler (someone scaled it by hand): the plan shows it, apply takes it back ---
+    await admin.mergePatch('apps/v1', 'Deployment', 'kube-system', 'cluster-autoscaler', { spec: { replicas: 3 } });
+    const drifted = (await planChanges(graph, await backend.load(), opened.driver)).entries.filter((e) => e.action !== 'keep');
+    assert.deepEqual(drifted.map((e) => [e.id, e.action, e.changes.map((c) => [c.path, c.before, c.after])]), [[AUTOSCALER.deploymentId, 'update', [['replicas', 3, 1]]]]);
+    const fixed = await apply(graph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(fixed.result.outcome, 'succeeded', JSON.stringify(fixed.result.failed, null, 2));
+    assert.equal(((await admin.find('apps/v1', 'Deployment', 'kube-system', 'cluster-autoscaler')) as Any).spec.replicas, 1);
+
     // --- destroy: everything but the final snapshots ---
     const gone = await destroy('prod', 'aws', { backend, driver: opened.driver, confirm: 'prod', retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
@@ -244,6 +293,12 @@ test("the sample app's AWS Production graph: apply, describe what exists, plan a
     const ec2 = new EC2Client(config('ec2'));
     assert.deepEqual(((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:encore.dev/env', Values: ['prod'] }] }))).Vpcs ?? []).map((v) => v.VpcId), []);
     assert.deepEqual(((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName).filter((n) => n?.startsWith('sample-app-prod')), []);
+    // The autoscaler's objects outside the environment's namespace go with it: cluster-scoped and in kube-system.
+    for (const [apiVersion, kind, ns] of [
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole', undefined], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', undefined],
+      ['rbac.authorization.k8s.io/v1', 'Role', 'kube-system'], ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'kube-system'],
+      ['v1', 'ServiceAccount', 'kube-system'], ['apps/v1', 'Deployment', 'kube-system'],
+    ] as const) assert.equal(await admin.find(apiVersion, kind, ns, 'cluster-autoscaler'), null, `${kind} cluster-autoscaler is gone`);
     const left = ((await sm.send(new ListSecretsCommand({}))).SecretList ?? []).filter((s) => !s.DeletedDate && s.Name?.startsWith('encore'));
     assert.deepEqual(left.map((s) => s.Name), [], 'app secrets are scheduled for deletion (with their recovery window), the driver\'s own are deleted');
     for (const c of [rdsClient, eks, sqs, sns, s3, sm, iam, ec, ecr, ec2]) c.destroy();
@@ -277,6 +332,7 @@ test('the sample app on AWS Development: one NAT gateway, no storage tier, a fix
     const ng = (await new EKSClient(config).send(new DescribeNodegroupCommand({ clusterName: DEV_CLUSTER, nodegroupName: nodes.name }))).nodegroup!;
     assert.deepEqual([ng.scalingConfig?.minSize, ng.scalingConfig?.desiredSize, ng.scalingConfig?.maxSize], [nodes.settings.minSize, nodes.settings.minSize, nodes.settings.minSize], 'a fixed pool');
     assert.equal(ng.tags?.['k8s.io/cluster-autoscaler/enabled'], undefined);
+    assert.equal(await admin.find('apps/v1', 'Deployment', 'kube-system', 'cluster-autoscaler'), null, 'no autoscaler for a fixed node group');
     const ec2 = new EC2Client(config);
     const vpc = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:encore.dev/env', Values: ['dev'] }] }))).Vpcs!;
     assert.equal(vpc.length, 1);

@@ -109,12 +109,16 @@ test('an AWS apply SIGKILLed at step boundaries, one run after another, converge
     assert.equal((await new SQSClient(config).send(new ListQueuesCommand({}))).QueueUrls?.length, 2);
     assert.equal((await new RDSClient(config).send(new DescribeDBInstancesCommand({}))).DBInstances?.length, 2);
     const iam = new IAMClient(config);
-    assert.equal(((await iam.send(new ListRolesCommand({}))).Roles ?? []).filter((r) => r.RoleName?.startsWith('sample-app-prod')).length, 4);
+    // The cluster and node roles, a role per service, and the cluster autoscaler's.
+    assert.equal(((await iam.send(new ListRolesCommand({}))).Roles ?? []).filter((r) => r.RoleName?.startsWith('sample-app-prod')).length, 5);
+    assert.deepEqual((await admin.list('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, { labelSelector: 'encore.dev/environment=prod' })).items.map((o) => o.metadata.name), ['cluster-autoscaler']);
+    assert.deepEqual((await admin.list('apps/v1', 'Deployment', 'kube-system', { labelSelector: 'encore.dev/environment=prod' })).items.map((o) => o.metadata.name), ['cluster-autoscaler']);
 
     const gone = await destroy('prod', 'aws', { backend, driver: opened.driver, confirm: 'prod', retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
     assert.deepEqual((await ec2.send(new DescribeVpcsCommand({ Filters: mine }))).Vpcs, []);
     assert.deepEqual(((await iam.send(new ListRolesCommand({}))).Roles ?? []).filter((r) => r.RoleName?.startsWith('sample-app-prod')), []);
+    assert.deepEqual((await admin.list('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', undefined, { labelSelector: 'encore.dev/environment=prod' })).items, [], 'no orphan outside the namespace');
     t.diagnostic(`crash safety on AWS: ${reports.length} killed applies of ${steps} steps, then converged (${reports.join('; ')})`);
   } finally {
     await lbs.stop();

@@ -100,7 +100,11 @@ test(`applies cancelled after ${CUTS.join(', ')} more steps, then run to the end
     assert.equal((await sqs.send(new ListQueuesCommand({}))).QueueUrls?.length, 2);
     const iam = new IAMClient(config);
     const roles = ((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName!).filter((n) => n.startsWith('sample-app-prod')).sort();
-    assert.deepEqual(roles, ['sample-app-prod-cluster-cluster', 'sample-app-prod-nodes-node', 'sample-app-prod-svc-notifications', 'sample-app-prod-svc-orders']);
+    assert.deepEqual(roles, ['sample-app-prod-cluster-autoscaler', 'sample-app-prod-cluster-cluster', 'sample-app-prod-nodes-node', 'sample-app-prod-svc-notifications', 'sample-app-prod-svc-orders']);
+    // The cluster autoscaler's objects outside the environment's namespace: one of each.
+    const autoscalerBindings = (await admin.list('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', undefined, { labelSelector: 'encore.dev/environment=prod' })).items.map((o) => o.metadata.name);
+    assert.deepEqual(autoscalerBindings, ['cluster-autoscaler']);
+    assert.deepEqual((await admin.list('apps/v1', 'Deployment', 'kube-system', { labelSelector: 'encore.dev/environment=prod' })).items.map((o) => o.metadata.name), ['cluster-autoscaler']);
     const rds = new RDSClient(config);
     assert.equal((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances?.length, 2);
 
@@ -111,6 +115,10 @@ test(`applies cancelled after ${CUTS.join(', ')} more steps, then run to the end
     assert.deepEqual((await new EKSClient(config).send(new ListClustersCommand({}))).clusters, []);
     assert.deepEqual((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [], []);
     assert.deepEqual(((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName).filter((n) => n?.startsWith('sample-app-prod')), []);
+    for (const [kind, ns] of [['ClusterRole', undefined], ['ClusterRoleBinding', undefined], ['Role', 'kube-system'], ['RoleBinding', 'kube-system']] as const) {
+      assert.deepEqual((await admin.list('rbac.authorization.k8s.io/v1', kind, ns, { labelSelector: 'encore.dev/environment=prod' })).items.map((o) => o.metadata.name), [], `no ${kind} of the environment is left`);
+    }
+    assert.deepEqual((await admin.list('apps/v1', 'Deployment', 'kube-system', { labelSelector: 'encore.dev/environment=prod' })).items, []);
     await opened.dispose();
   } finally {
     await lbs.stop();

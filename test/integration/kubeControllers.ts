@@ -1,5 +1,5 @@
 // What the controllers of a real cluster would do, for a bare kube-apiserver that runs none (notes §5.3): bind
-// claims, report StatefulSets, Deployments and Jobs ready, and finish deletions (remove the finalizers the PVC
+// claims, report StatefulSets, Deployments (the namespace's, and the tool's add-ons in kube-system) and Jobs ready, and finish deletions (remove the finalizers the PVC
 // protection, garbage collector and namespace controllers would). It only writes /status, finalizers and /finalize, as they do.
 import type { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 
@@ -23,7 +23,7 @@ export function simulateControllers(client: KubeClient, namespace: string, optio
   const quietRounds: number[] = [];
   const status = (o: Any, plural: [string, string], body: unknown) => {
     writes++;
-    return client.mergePatch(plural[0], plural[1], namespace, o.metadata.name, { status: body }, 'status');
+    return client.mergePatch(plural[0], plural[1], o.metadata.namespace ?? namespace, o.metadata.name, { status: body }, 'status');
   };
   const tick = async () => {
     for (const pvc of (await client.list('v1', 'PersistentVolumeClaim', namespace)).items as Any[]) {
@@ -51,7 +51,9 @@ export function simulateControllers(client: KubeClient, namespace: string, optio
         await status(s, ['apps/v1', 'StatefulSet'], { observedGeneration: s.metadata.generation, replicas: n, readyReplicas: n, currentReplicas: n, updatedReplicas: n, availableReplicas: n });
       }
     }
-    for (const d of (await client.list('apps/v1', 'Deployment', namespace)).items as Any[]) {
+    // The environment's cluster add-ons (an EKS cluster's autoscaler) run in kube-system.
+    const addons = (await client.list('apps/v1', 'Deployment', 'kube-system', { labelSelector: 'app.kubernetes.io/managed-by=encore-environments' })).items;
+    for (const d of [...(await client.list('apps/v1', 'Deployment', namespace)).items, ...addons] as Any[]) {
       const n = d.spec.replicas ?? 1;
       if (d.status?.observedGeneration !== d.metadata.generation || d.status?.availableReplicas !== n) {
         await status(d, ['apps/v1', 'Deployment'], { observedGeneration: d.metadata.generation, replicas: n, readyReplicas: n, updatedReplicas: n, availableReplicas: n });

@@ -7,9 +7,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment, EnvironmentType } from '../../src/model/environment';
-import { desiredGraph } from '../../src/provisioning/planner';
+import { resolveSettings } from '../../src/provisioning/engine';
+import { AUTOSCALER, desiredGraph } from '../../src/provisioning/planner';
 import { KubeApiError } from '../../src/provisioning/providers/kubernetes/errors';
 import { connect } from '../../src/provisioning/providers/kubernetes/connection';
+import { renderResource } from '../../src/provisioning/providers/kubernetes/manifests';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
 import { startTestKube, uniqueName, type TestKube } from '../kube/harness';
 
@@ -85,4 +87,28 @@ test('the dry run is strict: an unknown field and an invalid value are refused w
     assert.ok(err.causes.some((c) => c.field === 'spec.schedule'), JSON.stringify(err.causes));
     return true;
   });
+});
+
+test('aws production: the cluster autoscaler\'s objects (kube-system and cluster-scoped) pass a strict server-side dry-run apply', async () => {
+  for (const [appName, model] of Object.entries(apps)) {
+    const env: Environment = { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'aws', region: 'eu-west-1', profile: 'shop' } };
+    const graph = desiredGraph(model, env, { appId: appName });
+    const ids = [AUTOSCALER.serviceAccountId, AUTOSCALER.clusterRoleId, AUTOSCALER.clusterRoleBindingId, AUTOSCALER.roleInNamespaceId, AUTOSCALER.roleBindingId, AUTOSCALER.deploymentId];
+    const { client } = await connect({ kubeconfig: kube.kubeconfigPath, context: 'encore-test' });
+    const kinds: string[] = [];
+    for (const id of ids) {
+      const r = graph.resources.find((x) => x.id === id)!;
+      // The role's ARN is known only after apply: the one IAM would give.
+      const resolution = resolveSettings(r.settings, (ref, attribute) => (ref === AUTOSCALER.roleId && attribute === 'arn' ? { value: `arn:aws:iam::123456789012:role/${appName}-cluster-autoscaler`, secret: false } : undefined));
+      assert.deepEqual(resolution.missing, [], `${id} resolves`);
+      const manifest = renderResource({ ...r, settings: resolution.resolved }, { environment: graph.environment, namespace: graph.namespace, production: true });
+      const clusterScoped = manifest.kind.startsWith('Cluster');
+      assert.equal(manifest.metadata.namespace, clusterScoped ? undefined : 'kube-system', `${manifest.kind} ${manifest.metadata.name}`);
+      const answer = await client.apply(manifest, { dryRun: true });
+      assert.equal(answer.metadata.name, 'cluster-autoscaler');
+      assert.equal(answer.metadata.namespace, clusterScoped ? undefined : 'kube-system');
+      kinds.push(answer.kind);
+    }
+    assert.deepEqual(kinds, ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment'], appName);
+  }
 });

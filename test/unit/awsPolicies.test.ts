@@ -3,21 +3,23 @@
 // resource, each action of the service that owns the resource it names, IRSA trust bound to one ServiceAccount,
 // queue policies open to their own topic only, the public-read policy only for public buckets, and the deploy-on-push
 // role: trusted by GitHub's OIDC tokens of one repository and branch (or GitHub environment) only, judged by an
-// evaluator of IAM's conditions (test/aws/webIdentityTrust.ts), and allowed only what a deploy does.
+// evaluator of IAM's conditions (test/aws/webIdentityTrust.ts), and allowed only what a deploy does; and the cluster
+// autoscaler's role: describe calls on *, and scaling only the Auto Scaling groups tagged as its own cluster's.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredGraph, DesiredResource, JsonValue } from '../../src/model/desiredGraph';
 import { resolveSettings } from '../../src/provisioning/engine';
-import { desiredGraph } from '../../src/provisioning/planner';
+import { AUTOSCALER, desiredGraph } from '../../src/provisioning/planner';
 import { deployRoleDocuments } from '../../src/provisioning/providers/aws/driver/ciIdentity';
 import { serviceRoleDocuments } from '../../src/provisioning/providers/aws/driver/iam';
-import { CLUSTER_POLICIES, NODE_POLICIES, publicReadPolicy, queuePolicy, serviceTrust, type PolicyDocument } from '../../src/provisioning/providers/aws/driver/policies';
+import { AUTOSCALER_DESCRIBE_ACTIONS, AUTOSCALER_SCALE_ACTIONS, CLUSTER_POLICIES, NODE_POLICIES, publicReadPolicy, queuePolicy, serviceTrust, type PolicyDocument } from '../../src/provisioning/providers/aws/driver/policies';
 import { stateBucketName } from '../../src/provisioning/providers/aws/stateBackend';
 import { webIdentityDecision, type TrustDocument } from '../aws/webIdentityTrust';
 import { env, everything, sample } from './plannerHelpers';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
+const CLUSTER = 'the-cluster';
 
 /** The ARN each kind of resource has on AWS, standing in for the outputs an apply gives. */
 function arnOf(r: DesiredResource): string {
@@ -30,6 +32,7 @@ function arnOf(r: DesiredResource): string {
     case 'AWS::EKS::Cluster': return `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${r.name}`;
     case 'AWS::IAM::OIDCProvider': return `arn:aws:iam::${ACCOUNT}:oidc-provider/${r.name}`;
     case 'AWS::IAM::GitHubDeployRole': return `arn:aws:iam::${ACCOUNT}:role/${r.name}`;
+    case 'AWS::EKS::Nodegroup': return `arn:aws:eks:${REGION}:${ACCOUNT}:nodegroup/${CLUSTER}/${r.name}/0ec6c1a4-1d3e-4b6a-9d5e-2c3e4f5a6b7c`;
     default: return `arn:aws:iam::${ACCOUNT}:thing/${r.name}`;
   }
 }
@@ -67,7 +70,8 @@ const SERVICE_OF_ARN: [RegExp, string][] = [[/^arn:aws:sns:/, 'sns'], [/^arn:aws
 for (const [name, model] of [['sample app', sample], ['everything fixture', everything]] as const) {
   test(`${name}: every service role's trust and access policy is well formed and least privilege`, () => {
     const graph = desiredGraph(model, env('aws', 'production'));
-    const roles = graph.resources.filter((r) => r.providerType === 'AWS::IAM::Role');
+    // The cluster autoscaler's role has its own policy, checked below.
+    const roles = graph.resources.filter((r) => r.providerType === 'AWS::IAM::Role' && r.id !== AUTOSCALER.roleId);
     assert.ok(roles.length > 0);
     for (const role of roles) {
       assert.ok(role.name.length <= 64, `${role.id}: an IAM role name has at most 64 characters`);
@@ -237,4 +241,44 @@ test('the trust evaluator bites: a StringLike wildcard would let any branch in, 
   assert.equal(decide(statement({ StringLike: { [`${GITHUB}:sub`]: 'repo:acme/shop:*' } }), statement({ StringLike: { [`${GITHUB}:sub`]: '*/attacker' } }, 'Deny')).allowed, false, 'Deny wins');
   assert.equal(decide(statement({ StringEqualsIgnoreCase: { [`${GITHUB}:sub`]: claims.sub } })).allowed, false, 'an operator it does not know refuses');
   assert.equal(decide(statement({})).allowed, true, 'no condition: any token of the provider (so the product always writes one)');
+});
+for (const [name, model] of [['sample app', sample], ['everything fixture', everything]] as const) {
+  test(`${name}: the cluster autoscaler's role may only describe, and scale the Auto Scaling groups tagged for its own cluster`, () => {
+    const graph = desiredGraph(model, env('aws', 'production'));
+    const role = graph.resources.find((r) => r.id === AUTOSCALER.roleId);
+    assert.ok(role, 'an AWS Production environment has the autoscaler role');
+    assert.ok(role.name.length <= 64);
+    const cluster = graph.resources.find((r) => r.id === 'aws:eks')!.name;
+    const nodegroup = graph.resources.find((r) => r.id === 'aws:eks-nodegroup')!;
+    const { trust, access } = serviceRoleDocuments(resolved(graph, role));
+    const t = parse(trust, 'autoscaler trust');
+    assert.deepEqual(Object.values(t.Statement[0]!.Condition!.StringEquals!).sort(), ['sts.amazonaws.com', 'system:serviceaccount:kube-system:cluster-autoscaler'], 'only the kube-system/cluster-autoscaler ServiceAccount may take it');
+    assert.equal(t.Statement[0]!.Action, 'sts:AssumeRoleWithWebIdentity');
+    const a = parse(access, 'autoscaler access');
+    const byAction = new Map(a.Statement.flatMap((st) => [st.Action].flat().map((action) => [action, st] as const)));
+    // Every write is conditioned on the cluster's tags; only describe calls reach every resource.
+    for (const st of a.Statement) {
+      const actions = [st.Action].flat();
+      if ([st.Resource].flat().includes('*')) {
+        assert.ok(actions.every((x) => AUTOSCALER_DESCRIBE_ACTIONS.includes(x) && /^[a-z0-9]+:(Describe|Get)/.test(x)), `${st.Sid}: only describe calls on *: ${actions.join(', ')}`);
+        assert.equal(st.Condition, undefined);
+      }
+    }
+    for (const action of AUTOSCALER_SCALE_ACTIONS) {
+      const st = byAction.get(action)!;
+      assert.ok(st, `${action} is allowed`);
+      assert.equal(st.Resource, `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*`, 'Auto Scaling groups of this account and region only');
+      assert.deepEqual(st.Condition, { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${cluster}`]: 'owned', 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true' } }, `${action}: only the groups tagged for ${cluster}`);
+    }
+    assert.equal(byAction.get('eks:DescribeNodegroup')!.Resource, arnOf(nodegroup), 'its own node group only');
+    const allowed = a.Statement.flatMap((st) => [st.Action].flat()).sort();
+    assert.deepEqual(allowed, [...AUTOSCALER_DESCRIBE_ACTIONS, ...AUTOSCALER_SCALE_ACTIONS, 'eks:DescribeNodegroup'].sort(), 'nothing but what the autoscaler calls');
+  });
+}
+
+test('no autoscaler role where the nodes do not autoscale: AWS Development, GCP, Kubernetes', () => {
+  for (const [kind, type] of [['aws', 'development'], ['gcp', 'production'], ['kubernetes', 'production']] as const) {
+    const graph = desiredGraph(sample, env(kind, type));
+    assert.deepEqual(graph.resources.filter((r) => r.id.includes('cluster-autoscaler')).map((r) => r.id), [], `${kind} ${type}`);
+  }
 });

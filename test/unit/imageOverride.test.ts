@@ -13,7 +13,7 @@ import { draftFromEnvironment, environmentFromDraft } from '../../src/extension/
 import type { DesiredGraph } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
 import { imageReferenceProblem, mirrorProblem, overrideImage, parseImage } from '../../src/model/imageOverride';
-import { desiredGraph, PRODUCT_IMAGES } from '../../src/provisioning/planner';
+import { CLOUD_ONLY_IMAGES, desiredGraph, PRODUCT_IMAGES } from '../../src/provisioning/planner';
 import { PLACEHOLDER_IMAGE } from '../../src/provisioning/planner/constants';
 import { renderGraph } from '../../src/provisioning/providers/kubernetes/manifests/graph';
 import { fileText, scratchApp, staging } from './envStoreFixtures';
@@ -163,7 +163,7 @@ function settingImages(graph: DesiredGraph): string[] {
 
 test('the planner pulls every image the product runs from the override, in every kind of environment', () => {
   const mirror = 'mirror.example.com/hub';
-  for (const [kind, type] of [['kubernetes', 'development'], ['aws', 'development'], ['gcp', 'development'], ['kubernetes', 'production']] as const) {
+  for (const [kind, type] of [['kubernetes', 'development'], ['aws', 'development'], ['gcp', 'development'], ['kubernetes', 'production'], ['aws', 'production']] as const) {
     // On AWS and GCP the manifests need the cloud's outputs to render; the settings they read are checked instead.
     const images = kind === 'kubernetes' ? renderedImages : settingImages;
     const plain = images(desiredGraph(everything, env(kind, type)));
@@ -176,8 +176,12 @@ test('the planner pulls every image the product runs from the override, in every
       assert.ok(mirrored[i]!.startsWith(`${mirror}/`));
     });
   }
-  // The Development graph of the everything app runs each of the product's images.
-  assert.deepEqual([...new Set(renderedImages(desiredGraph(everything, env('kubernetes', 'development'))))].sort(), [...PRODUCT_IMAGES].sort());
+  // The Development graph of the everything app runs each of the product's images but the cloud-only ones, which
+  // its AWS Production graph adds (the cluster autoscaler).
+  const local = renderedImages(desiredGraph(everything, env('kubernetes', 'development')));
+  assert.deepEqual([...new Set(local)].sort(), PRODUCT_IMAGES.filter((i) => !CLOUD_ONLY_IMAGES.includes(i)).sort());
+  const eks = settingImages(desiredGraph(everything, env('aws', 'production')));
+  for (const image of CLOUD_ONLY_IMAGES) assert.ok(eks.includes(image), `${image} runs on AWS Production`);
 });
 
 test('per-image replacements win, the app\'s own image is never rewritten, and a replacement of an unknown image is a warning', () => {

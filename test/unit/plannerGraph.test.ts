@@ -56,9 +56,17 @@ for (const [appName, model] of Object.entries(apps)) {
         assert.ok(r.summary.length > 0 && !r.summary.includes('undefined') && !r.summary.includes('NaN'), r.summary);
         assert.deepEqual(JSON.parse(JSON.stringify(r.settings)), r.settings, `${r.id} settings are plain JSON`);
       }
-      // Every Kubernetes object lives in the namespace, so it waits for it.
+      // Every Kubernetes object of the app lives in the namespace, so it waits for it; a cluster add-on's objects
+      // (the EKS cluster autoscaler's, in kube-system or cluster-scoped) wait for the nodes instead.
       for (const r of graph.resources.filter((x) => x.providerType.startsWith('k8s/') && x.kind !== 'namespace')) {
-        assert.ok(reaches(graph.resources, r.id, 'k8s:namespace'), `${r.id} waits for the namespace`);
+        const elsewhere = r.id.endsWith(':cluster-autoscaler');
+        if (elsewhere) {
+          assert.ok(reaches(graph.resources, r.id, 'aws:eks-nodegroup') && !reaches(graph.resources, r.id, 'k8s:namespace'), `${r.id} waits for the nodes, not the app's namespace`);
+          assert.ok(r.providerType.includes('/ClusterRole') || r.settings.namespace === 'kube-system', `${r.id} is cluster-scoped or in kube-system`);
+        } else {
+          assert.ok(reaches(graph.resources, r.id, 'k8s:namespace'), `${r.id} waits for the namespace`);
+          assert.equal(r.settings.namespace, undefined, `${r.id} is in the environment's namespace`);
+        }
       }
     });
   }

@@ -34,6 +34,9 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
     ...K8S_EVERYWHERE,
     ...HPA,
     ...AWS_BASE,
+    // The cluster autoscaler: its Deployment, its IRSA role and its RBAC in the cluster.
+    clusterAddon: ['k8s/apps/v1/Deployment'],
+    iamRole: ['AWS::IAM::Role', 'k8s/rbac.authorization.k8s.io/v1/ClusterRole', 'k8s/rbac.authorization.k8s.io/v1/ClusterRoleBinding', 'k8s/rbac.authorization.k8s.io/v1/Role', 'k8s/rbac.authorization.k8s.io/v1/RoleBinding'],
     cache: ['AWS::ElastiCache::ReplicationGroup'],
     databaseServer: ['AWS::RDS::DBInstance'],
     deadLetter: ['AWS::SQS::Queue'],

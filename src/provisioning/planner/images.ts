@@ -5,6 +5,7 @@
  */
 
 import type { PlanContext } from './context';
+import { CLUSTER_AUTOSCALER_IMAGE } from './autoscaler';
 import { MINIO_IMAGE } from './buckets';
 import { REDIS_IMAGE } from './caches';
 import { CRON_IMAGE, CURL_IMAGE, PLACEHOLDER_IMAGE } from './constants';
@@ -12,7 +13,10 @@ import { POSTGRES_IMAGE } from './databases';
 import { NSQ_IMAGE } from './pubsub';
 
 /** Every image the planner may name, in the order a person reads them. */
-export const PRODUCT_IMAGES: readonly string[] = [POSTGRES_IMAGE, REDIS_IMAGE, NSQ_IMAGE, MINIO_IMAGE, CURL_IMAGE, CRON_IMAGE, PLACEHOLDER_IMAGE];
+export const PRODUCT_IMAGES: readonly string[] = [POSTGRES_IMAGE, REDIS_IMAGE, NSQ_IMAGE, MINIO_IMAGE, CURL_IMAGE, CRON_IMAGE, PLACEHOLDER_IMAGE, CLUSTER_AUTOSCALER_IMAGE];
+
+/** The images only a cloud cluster runs (EKS's cluster autoscaler): a local or given cluster never pulls them. */
+export const CLOUD_ONLY_IMAGES: readonly string[] = [CLUSTER_AUTOSCALER_IMAGE];
 
 /** What each of PRODUCT_IMAGES runs, for a person choosing which to replace. */
 export const PRODUCT_IMAGE_ROLES: Readonly<Record<string, string>> = {
@@ -22,6 +26,7 @@ export const PRODUCT_IMAGE_ROLES: Readonly<Record<string, string>> = {
   [MINIO_IMAGE]: 'the buckets (MinIO), and the Jobs that make them',
   [CRON_IMAGE]: 'the CronJobs that call the app (curl)',
   [PLACEHOLDER_IMAGE]: 'the services\' pods before the first deploy (placeholder)',
+  [CLUSTER_AUTOSCALER_IMAGE]: 'the cluster autoscaler of an EKS Production cluster',
 };
 
 /** A warning for each replacement of an image the product never runs (a typo, or a version it no longer uses). */

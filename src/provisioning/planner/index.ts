@@ -9,6 +9,7 @@ import type { AppModel } from '../../model/appModel';
 import { dependencyOrder, type DesiredGraph } from '../../model/desiredGraph';
 import { environmentNamespace, type Environment } from '../../model/environment';
 import { effectiveSizing } from './sizing';
+import { planClusterAutoscaler } from './autoscaler';
 import { planBuckets } from './buckets';
 import { planCaches } from './caches';
 import { planBase } from './cluster';
@@ -26,9 +27,10 @@ import { planServiceAuth, planWorkloads } from './workloads';
 
 export { environmentNeeds, type EnvironmentNeeds } from './needs';
 export { cronSchedule, type CronSchedule } from './cron';
-export { PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from './images';
+export { CLOUD_ONLY_IMAGES, PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from './images';
 export { MIGRATION_LIMITS } from './databases';
 export { AWS_CI_IDENTITY, GITHUB_REPOSITORY } from './ciIdentity';
+export { AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE } from './autoscaler';
 
 export interface PlanOptions {
   /** Encore's app id (`id` in encore.app); when empty, the app root's directory name. */
@@ -73,6 +75,7 @@ export function desiredGraph(model: AppModel, env: Environment, options: PlanOpt
   planInfraConfig(ctx, appId);
   planWorkloads(ctx);
   planCronJobs(ctx, appId);
+  planClusterAutoscaler(ctx);
   planCiIdentity(ctx);
 
   const graph: DesiredGraph = { environment: env.name, provider: ctx.provider, type: env.type, namespace, resources: ctx.resources, warnings: ctx.warnings };

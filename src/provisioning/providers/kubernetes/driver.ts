@@ -12,7 +12,8 @@ import { FIELD_MANAGER, KubeClient, type KubeEndpoint, type KubeObject } from '.
 import { diffSettings } from './diff';
 import { KubeApiError } from './errors';
 import { toDriverError } from './driverErrors';
-import { ANNOTATION, LABEL, labelValue, MANAGED_BY, renderResource, secretValues, supportsType, targetOf, type RenderContext } from './manifests';
+import { ANNOTATION, LABEL, labelValue, MANAGED_BY, renderResource, resourceNamespace, secretValues, supportsType, targetOf, type RenderContext } from './manifests';
+import { resourceType } from './resources';
 import { observe } from './observe';
 import { liveStatus } from './readiness';
 import { secretValueStatus, setSecretValue } from './secretValues';
@@ -225,10 +226,16 @@ export class KubernetesDriver implements ProviderDriver {
       .sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
   }
 
+  /** Where the resource's object lives: nowhere for a cluster-scoped kind, else its own namespace or the environment's. */
+  private namespaceOf(resource: Pick<DesiredResource, 'id' | 'providerType' | 'kind' | 'settings'>): string | undefined {
+    const target = targetOf(resource);
+    return resourceType(target.apiVersion, target.kind).namespaced ? resourceNamespace(resource, this.namespace) : undefined;
+  }
+
   private async findLive(client: KubeClient, resource: DesiredResource, signal: AbortSignal): Promise<KubeObject | null> {
     const target = targetOf(resource);
     if (target.byLabel) return (await this.jobsOf(client, resource, signal))[0] ?? null;
-    return client.find(target.apiVersion, target.kind, target.kind === 'Namespace' ? undefined : this.namespace, resource.name, signal);
+    return client.find(target.apiVersion, target.kind, this.namespaceOf(resource), resource.name, signal);
   }
 
   async waitReady(resource: ResolvedResource, ctx: StepContext): Promise<void> {
@@ -267,7 +274,8 @@ export class KubernetesDriver implements ProviderDriver {
     try {
       const client = await this.client();
       const target = targetOf(resource);
-      const ns = target.kind === 'Namespace' ? undefined : this.namespace;
+      // A cluster-scoped object (a cluster add-on's ClusterRole) is the environment's own: deleted with it, by name.
+      const ns = this.namespaceOf(resource);
       const names = target.byLabel ? (await this.jobsOf(client, resource, ctx.signal)).map((j) => j.metadata.name) : [resource.name];
       for (const name of names) await client.delete(target.apiVersion, target.kind, ns, name, { signal: ctx.signal });
       const deadline = Date.now() + (this.options.deleteTimeoutMs ?? 300_000);

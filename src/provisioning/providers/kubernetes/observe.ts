@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { DesiredResource, JsonObject, JsonValue } from '../../../model/desiredGraph';
 import type { KubeObject } from './client';
-import { ANNOTATION, type RenderContext } from './manifests';
+import { ANNOTATION, resourceNamespace, type RenderContext } from './manifests';
 import { secretKeys } from './manifests/secrets';
 import { parseQuantity, sameQuantity } from './quantity';
 
@@ -116,6 +116,7 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
       };
     }
     case 'k8s/apps/v1/Deployment': {
+      if (s.addon !== undefined) return observeAddon(s, o);
       const spec = o.spec?.template?.spec ?? {};
       const c = spec.containers?.[0] ?? {};
       const volume = (spec.volumes ?? []).find((v: Any) => v.name === 'infra-config');
@@ -163,12 +164,24 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
       };
     }
     case 'k8s/rbac.authorization.k8s.io/v1/Role':
+    case 'k8s/rbac.authorization.k8s.io/v1/ClusterRole':
       // The rules as the planner writes them (the server keeps them as given, with no defaults to tell apart).
       return { ...s, rules: (o.rules ?? []).map((r: Any) => ({ apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], verbs: r.verbs ?? [], ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) })) };
     case 'k8s/rbac.authorization.k8s.io/v1/RoleBinding': {
       const subjects = (o.subjects ?? []) as Any[];
-      const only = subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' && subjects[0]?.namespace === ctx.namespace ? subjects[0].name : null;
+      const namespace = resourceNamespace(r, ctx.namespace);
+      const only = subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' && subjects[0]?.namespace === namespace ? subjects[0].name : null;
       return { ...s, role: o.roleRef?.kind === 'Role' ? (o.roleRef?.name ?? null) : null, serviceAccount: only };
+    }
+    case 'k8s/rbac.authorization.k8s.io/v1/ClusterRoleBinding': {
+      const subjects = (o.subjects ?? []) as Any[];
+      const only = subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' ? subjects[0] : null;
+      return {
+        ...s,
+        clusterRole: o.roleRef?.kind === 'ClusterRole' ? (o.roleRef?.name ?? null) : null,
+        serviceAccount: only?.name ?? null,
+        serviceAccountNamespace: only?.namespace ?? null,
+      };
     }
     default: {
       // A Job-made object (database, topic, channel, bucket): the settings its latest Job was made from.
@@ -180,6 +193,23 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
       }
     }
   }
+}
+
+/** A cluster add-on's Deployment (manifests/addons.ts), in the settings it was rendered from. */
+function observeAddon(s: JsonObject, o: Any): JsonObject {
+  const spec = o.spec?.template?.spec ?? {};
+  const c = spec.containers?.[0] ?? {};
+  return {
+    ...s,
+    image: c.image ?? null,
+    replicas: o.spec?.replicas ?? null,
+    serviceAccountName: spec.serviceAccountName ?? null,
+    command: c.command ?? [],
+    env: env(c.env),
+    port: c.ports?.[0]?.containerPort ?? null,
+    resources: quantities(c.resources, s.resources),
+    priorityClassName: spec.priorityClassName ?? null,
+  };
 }
 
 function splitList(text: string | undefined): string[] {

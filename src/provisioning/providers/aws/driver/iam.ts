@@ -1,14 +1,15 @@
 /**
  * IAM roles: the helpers the cluster and node group use for their own roles, and AWS::IAM::Role, one role per
  * service bound to its ServiceAccount through the cluster's OIDC provider (IRSA), with an inline policy that allows
- * exactly the operations the model says the service performs on each of its resources.
+ * exactly the operations the model says the service performs on each of its resources; the cluster autoscaler's
+ * role is one too, with its own policy (policies.ts clusterAutoscalerPolicy).
  */
 
 import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
 import { DriverError, type FieldChange, type LiveObject, type Outputs, type ResolvedResource } from '../../../../model/providerApi';
 import { jsonEqual } from '../../../engine/diff';
 import { asTagList, isCode, marked, objectAt, out, str, tagRecord, tagsFor, type AwsContext, type Handler } from './common';
-import { accessPolicy, irsaTrust, parsePolicy, type PolicyDocument } from './policies';
+import { accessPolicy, clusterAutoscalerPolicy, irsaTrust, parsePolicy, type PolicyDocument } from './policies';
 
 const iamSdk = () => import('@aws-sdk/client-iam');
 export const INLINE_POLICY = 'encore-access';
@@ -70,11 +71,16 @@ export async function deleteRole(c: AwsContext, name: string, signal: AbortSigna
 export function serviceRoleDocuments(r: Pick<ResolvedResource, 'id' | 'resolved'>): { trust: PolicyDocument; access: PolicyDocument } {
   const irsa = objectAt(objectAt(r.resolved, 'trust'), 'irsa');
   const statements = Array.isArray(r.resolved.statements) ? (r.resolved.statements as JsonObject[]) : [];
+  const trust = irsaTrust({
+    oidcProviderArn: str(irsa, 'oidcProviderArn', r.id), oidcIssuer: str(irsa, 'oidcIssuer', r.id),
+    namespace: str(irsa, 'namespace', r.id), serviceAccount: str(irsa, 'serviceAccount', r.id),
+  });
+  if (r.resolved.clusterAutoscaler !== undefined) {
+    const a = objectAt(r.resolved, 'clusterAutoscaler');
+    return { trust, access: clusterAutoscalerPolicy({ clusterName: str(a, 'clusterName', r.id), nodegroupArn: str(a, 'nodegroupArn', r.id) }) };
+  }
   return {
-    trust: irsaTrust({
-      oidcProviderArn: str(irsa, 'oidcProviderArn', r.id), oidcIssuer: str(irsa, 'oidcIssuer', r.id),
-      namespace: str(irsa, 'namespace', r.id), serviceAccount: str(irsa, 'serviceAccount', r.id),
-    }),
+    trust,
     access: accessPolicy(statements.map((s) => {
       const actions = Array.isArray(s.actions) ? s.actions.filter((a): a is string => typeof a === 'string') : [];
       if (actions.length === 0) throw new DriverError('invalid', `${r.id}: a statement has no actions`, { resourceId: r.id });

@@ -94,6 +94,43 @@ export function accessPolicy(statements: { actions: string[]; resourceArn: strin
   );
 }
 
+/** What the cluster autoscaler reads to find and model its node groups: describe calls, which take no resource. */
+export const AUTOSCALER_DESCRIBE_ACTIONS = [
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribeAutoScalingInstances',
+  'autoscaling:DescribeLaunchConfigurations',
+  'autoscaling:DescribeScalingActivities',
+  'autoscaling:DescribeTags',
+  'ec2:DescribeImages',
+  'ec2:DescribeInstanceTypes',
+  'ec2:DescribeLaunchTemplateVersions',
+  'ec2:GetInstanceTypesFromInstanceRequirements',
+];
+
+/** What it changes: only on Auto Scaling groups that carry the cluster's autoscaler tags (EKS puts them on a managed node group's group). */
+export const AUTOSCALER_SCALE_ACTIONS = ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'];
+
+/**
+ * The cluster autoscaler's access (the upstream AWS guide's least-privilege policy): describe calls on `*` (they
+ * accept no narrower resource), the node group's own description, and scaling only groups of this account and
+ * region tagged as this cluster's and enabled.
+ */
+export function clusterAutoscalerPolicy(p: { clusterName: string; nodegroupArn: string }): PolicyDocument {
+  const [, partition, , region, account] = p.nodegroupArn.split(':');
+  if (!partition || !region || !account) throw new Error(`"${p.nodegroupArn}" is not a node group ARN`);
+  return doc(
+    { Sid: 'Discover', Effect: 'Allow', Action: [...AUTOSCALER_DESCRIBE_ACTIONS], Resource: '*' },
+    { Sid: 'OwnNodegroup', Effect: 'Allow', Action: 'eks:DescribeNodegroup', Resource: p.nodegroupArn },
+    {
+      Sid: 'ScaleOwnGroups',
+      Effect: 'Allow',
+      Action: [...AUTOSCALER_SCALE_ACTIONS],
+      Resource: `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${p.clusterName}`]: 'owned', 'aws:ResourceTag/k8s.io/cluster-autoscaler/enabled': 'true' } },
+    },
+  );
+}
+
 /** An SQS queue's policy: only its topic may send to it. */
 export function queuePolicy(queueArn: string, topicArn: string): PolicyDocument {
   return doc({

@@ -1,4 +1,4 @@
-/** The plain objects: Namespace, PersistentVolumeClaim, Service, ServiceAccount, HorizontalPodAutoscaler, Role, RoleBinding. */
+/** The plain objects: Namespace, PersistentVolumeClaim, Service, ServiceAccount, HorizontalPodAutoscaler, Role, RoleBinding, ClusterRole, ClusterRoleBinding. */
 
 import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
 import type { KubeObject } from '../client';
@@ -51,8 +51,9 @@ export function renderServiceAccount(r: DesiredResource, ctx: RenderContext): Ku
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: meta(r, ctx, { annotations }),
-    // Encore apps do not call the Kubernetes API, so their pods get no API token (least privilege).
-    automountServiceAccountToken: false,
+    // Encore apps do not call the Kubernetes API, so their pods get no API token (least privilege); a cluster
+    // add-on (the cluster autoscaler) does, and says so.
+    automountServiceAccountToken: r.settings.automountToken === true,
   };
 }
 
@@ -71,6 +72,24 @@ export function renderRoleBinding(r: DesiredResource, ctx: RenderContext): KubeO
     metadata: meta(r, ctx),
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: str(r.settings, 'role', r.id) },
     subjects: [{ kind: 'ServiceAccount', name: str(r.settings, 'serviceAccount', r.id), namespace: ctx.namespace }],
+  } as KubeObject;
+}
+
+/** A ClusterRole with the planner's rules (a cluster add-on's, planner/autoscaler.ts): cluster-scoped, the environment's own. */
+export function renderClusterRole(r: DesiredResource, ctx: RenderContext): KubeObject {
+  const rules = r.settings.rules;
+  if (!Array.isArray(rules) || rules.length === 0) throw new Error(`${r.id}: a ClusterRole needs rules`);
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(r, ctx, { clusterScoped: true }), rules } as KubeObject;
+}
+
+/** Binds a ClusterRole to one ServiceAccount, named with its namespace, and nothing else. */
+export function renderClusterRoleBinding(r: DesiredResource, ctx: RenderContext): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: meta(r, ctx, { clusterScoped: true }),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: str(r.settings, 'clusterRole', r.id) },
+    subjects: [{ kind: 'ServiceAccount', name: str(r.settings, 'serviceAccount', r.id), namespace: str(r.settings, 'serviceAccountNamespace', r.id) }],
   } as KubeObject;
 }
 

@@ -72,6 +72,15 @@ export function stableJson(value: JsonValue | unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The namespace a namespaced object of the resource lives in: the environment's, unless the planner placed it
+ * elsewhere (`settings.namespace`: a cluster add-on in kube-system).
+ */
+export function resourceNamespace(resource: Pick<DesiredResource, 'settings'>, environmentNamespace: string): string {
+  const ns = resource.settings.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : environmentNamespace;
+}
+
 /** The labels every object of the environment carries. */
 export function baseLabels(resource: Pick<DesiredResource, 'id'>, ctx: Pick<RenderContext, 'environment'>): Record<string, string> {
   return { [LABEL.managedBy]: MANAGED_BY, [LABEL.environment]: labelValue(ctx.environment), [LABEL.resourceId]: labelValue(resource.id) };

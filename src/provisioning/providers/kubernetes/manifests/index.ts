@@ -6,8 +6,9 @@
 
 import type { DesiredResource } from '../../../../model/desiredGraph';
 import type { KubeObject } from '../client';
-import { renderHpa, renderNamespace, renderPvc, renderRole, renderRoleBinding, renderService, renderServiceAccount } from './basic';
-import type { RenderContext } from './common';
+import { renderAddonDeployment } from './addons';
+import { renderClusterRole, renderClusterRoleBinding, renderHpa, renderNamespace, renderPvc, renderRole, renderRoleBinding, renderService, renderServiceAccount } from './basic';
+import { resourceNamespace, type RenderContext } from './common';
 import { renderCronJob } from './cronJob';
 import { JOB_TYPES, renderJob } from './jobs';
 import { renderInfraConfig, renderSecret } from './secrets';
@@ -36,6 +37,8 @@ const TARGETS: Record<string, Target> = {
   'k8s/batch/v1/CronJob': { apiVersion: 'batch/v1', kind: 'CronJob', byLabel: false },
   'k8s/rbac.authorization.k8s.io/v1/Role': { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', byLabel: false },
   'k8s/rbac.authorization.k8s.io/v1/RoleBinding': { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', byLabel: false },
+  'k8s/rbac.authorization.k8s.io/v1/ClusterRole': { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', byLabel: false },
+  'k8s/rbac.authorization.k8s.io/v1/ClusterRoleBinding': { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', byLabel: false },
   ...Object.fromEntries(JOB_TYPES.map((t) => [t, { apiVersion: 'batch/v1', kind: 'Job', byLabel: true }])),
 };
 
@@ -50,7 +53,12 @@ export function targetOf(r: Pick<DesiredResource, 'id' | 'providerType' | 'kind'
   return t;
 }
 
-export function renderResource(r: DesiredResource, ctx: RenderContext): KubeObject {
+/**
+ * The object for a resource. An object the planner places outside the environment's namespace (a cluster add-on in
+ * kube-system: `settings.namespace`) is rendered there; cluster-scoped kinds get no namespace.
+ */
+export function renderResource(r: DesiredResource, base: RenderContext): KubeObject {
+  const ctx: RenderContext = { ...base, namespace: resourceNamespace(r, base.namespace) };
   switch (r.providerType) {
     case 'k8s/v1/Namespace':
       return renderNamespace(r, ctx);
@@ -68,7 +76,7 @@ export function renderResource(r: DesiredResource, ctx: RenderContext): KubeObje
     case 'k8s/apps/v1/StatefulSet':
       return renderStatefulSet(r, ctx);
     case 'k8s/apps/v1/Deployment':
-      return renderDeployment(r, ctx);
+      return r.settings.addon !== undefined ? renderAddonDeployment(r, ctx) : renderDeployment(r, ctx);
     case 'k8s/autoscaling/v2/HorizontalPodAutoscaler':
       return renderHpa(r, ctx);
     case 'k8s/batch/v1/CronJob':
@@ -77,6 +85,10 @@ export function renderResource(r: DesiredResource, ctx: RenderContext): KubeObje
       return renderRole(r, ctx);
     case 'k8s/rbac.authorization.k8s.io/v1/RoleBinding':
       return renderRoleBinding(r, ctx);
+    case 'k8s/rbac.authorization.k8s.io/v1/ClusterRole':
+      return renderClusterRole(r, ctx);
+    case 'k8s/rbac.authorization.k8s.io/v1/ClusterRoleBinding':
+      return renderClusterRoleBinding(r, ctx);
     default:
       if ((JOB_TYPES as readonly string[]).includes(r.providerType)) return renderJob(r, ctx);
       throw new Error(`${r.id}: the Kubernetes provider does not handle ${r.providerType}`);
