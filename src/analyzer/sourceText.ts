@@ -22,6 +22,8 @@ export function sourceProblem(bytes: Buffer): string | null {
 
 /** A file name for messages: its valid UTF-8 as text, every other byte as `\xNN`. */
 export function displayName(bytes: Buffer): string {
+  // Almost every name is UTF-8: decoded whole (the walk asks for every name it meets).
+  if (isUtf8(bytes)) return bytes.toString('utf8');
   let out = '';
   let i = 0;
   while (i < bytes.length) {

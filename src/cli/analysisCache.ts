@@ -54,9 +54,10 @@ export async function analyzeCached(root: string): Promise<AppModel> {
   const extractBatch = parallelExtraction(bundledWorkerScript());
   if (!secret) return analysis(root).analyzeBatched(extractBatch);
   const file = path.join(root, ANALYSIS_CACHE_FILE);
-  // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk.
-  const text = readOptionalSync(file)?.toString('utf8') ?? null;
-  const cache = text === null ? FactsCache.empty(secret) : FactsCache.parse(text, secret);
+  // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk. Kept as bytes:
+  // FactsCache decodes only the parts a run needs.
+  const bytes = readOptionalSync(file);
+  const cache = bytes === null ? FactsCache.empty(secret) : FactsCache.parse(bytes, secret);
   const model = await analysis(root, cache).analyzeBatched(extractBatch);
   if (cache.changed) await save(file, cache.serialize()).catch(() => undefined);
   return model;

@@ -5,9 +5,10 @@
 // never trusted.
 //
 // The text: a header line (format, analyzer, the MACs of the two parts), the linked model's line (its inputs, tab,
-// its JSON; empty when there is none), then one line per file: its path (a JSON string), tab, its key, tab, its
-// payload (JSON). A run in which nothing changed reads the linked model alone; otherwise the entries are checked
-// with one MAC, and only the payloads of the files asked for are parsed, each once.
+// what it was linked from as JSON, tab, the model's JSON; empty when there is none), then one line per file: its path
+// (a JSON string), tab, its key, tab, its payload (JSON). A run in which nothing changed decodes and reads the linked
+// model alone (the entries stay bytes); otherwise the entries are checked with one MAC, and only the payloads of the
+// files asked for are parsed, each once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FileFacts, ImportFact } from '../facts';
 import { probesHold, type Probe } from '../probes';
@@ -16,7 +17,7 @@ import { probesHold, type Probe } from '../probes';
 declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
-const FORMAT = 'encore-env-analysis-cache/2';
+const FORMAT = 'encore-env-analysis-cache/3';
 
 /**
  * The model linked from every file's facts, with what the link read beside them, for a run in which nothing changed
@@ -46,9 +47,10 @@ export class FactsCache {
   private readonly entries = new Map<string, Entry>();
   /** The probes of each entry served or put, for the linked model's record. */
   private readonly probesByFile = new Map<string, Probe[]>();
+  /** The linked model's line after its inputs: what it was linked from (JSON), tab, the model (JSON). */
   private linkedRecord: { inputs: string; text: string } | null = null;
-  /** The entries' text and MAC until load() reads them. */
-  private unread: { body: string; mac: string } | null = null;
+  /** The entries' bytes and MAC until load() reads them. */
+  private unread: { body: Buffer; mac: string } | null = null;
   private dirty = false;
   /** Entries read that failed a check (tampered, truncated, foreign): counted for tests and logs. */
   rejected = 0;
@@ -59,14 +61,19 @@ export class FactsCache {
     return new FactsCache(secret);
   }
 
-  /** The cache held in `text` (what serialize() wrote); nothing of a part that does not parse, is not this analyzer's or fails its MAC. */
-  static parse(text: string, secret: Buffer): FactsCache {
+  /**
+   * The cache held in `data` (what serialize() wrote); nothing of a part that does not parse, is not this analyzer's
+   * or fails its MAC. Only the header and the linked model's line are decoded here: the entries, most of the bytes,
+   * are decoded when first asked for (a run in which nothing changed never does).
+   */
+  static parse(data: string | Buffer, secret: Buffer): FactsCache {
     const cache = new FactsCache(secret);
-    const first = text.indexOf('\n');
-    const second = first === -1 ? -1 : text.indexOf('\n', first + 1);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const first = bytes.indexOf(0x0a);
+    const second = first === -1 ? -1 : bytes.indexOf(0x0a, first + 1);
     let header: { format?: unknown; analyzer?: unknown; linked?: unknown; mac?: unknown };
     try {
-      header = JSON.parse(first === -1 ? text : text.slice(0, first)) as typeof header;
+      header = JSON.parse(bytes.toString('utf8', 0, first === -1 ? bytes.length : first)) as typeof header;
     } catch {
       cache.rejected++;
       return cache;
@@ -75,13 +82,16 @@ export class FactsCache {
       cache.rejected++;
       return cache;
     }
-    const linkedLine = text.slice(first + 1, second);
-    if (linkedLine !== '') {
-      const tab = linkedLine.indexOf('\t');
-      if (tab > 0 && macMatches(cache.mac('linked', linkedLine), header.linked)) cache.linkedRecord = { inputs: linkedLine.slice(0, tab), text: linkedLine.slice(tab + 1) };
-      else cache.rejected++;
+    const linkedLine = bytes.subarray(first + 1, second);
+    if (linkedLine.length > 0) {
+      const tab = linkedLine.indexOf(0x09);
+      if (tab > 0 && macMatches(cache.mac('linked', linkedLine), header.linked)) {
+        cache.linkedRecord = { inputs: linkedLine.toString('utf8', 0, tab), text: linkedLine.toString('utf8', tab + 1) };
+      } else {
+        cache.rejected++;
+      }
     }
-    cache.unread = { body: text.slice(second + 1), mac: header.mac };
+    cache.unread = { body: bytes.subarray(second + 1), mac: header.mac };
     return cache;
   }
 
@@ -94,7 +104,7 @@ export class FactsCache {
       this.rejected++;
       return;
     }
-    for (const line of body === '' ? [] : body.split('\n')) {
+    for (const line of body.length === 0 ? [] : body.toString('utf8').split('\n')) {
       const tab = line.indexOf('\t');
       const tab2 = line.indexOf('\t', tab + 1);
       let file: unknown;
@@ -137,9 +147,12 @@ export class FactsCache {
   linked(inputs: string): Linked | null {
     if (this.linkedRecord?.inputs !== inputs) return null;
     try {
-      const linked = JSON.parse(this.linkedRecord.text) as Linked;
-      if (!Array.isArray(linked.probes) || !Array.isArray(linked.migrations) || typeof linked.model !== 'string') throw new Error('shape');
-      return linked;
+      const { text } = this.linkedRecord;
+      const tab = text.indexOf('\t');
+      if (tab === -1) throw new Error('shape');
+      const linked = JSON.parse(text.slice(0, tab)) as Omit<Linked, 'model'>;
+      if (!Array.isArray(linked.probes) || !Array.isArray(linked.migrations)) throw new Error('shape');
+      return { probes: linked.probes, migrations: linked.migrations, model: text.slice(tab + 1) };
     } catch {
       this.rejected++;
       return null;
@@ -147,7 +160,9 @@ export class FactsCache {
   }
 
   setLinked(inputs: string, linked: Linked): void {
-    const text = JSON.stringify(linked);
+    // The model's JSON as it is, not as a JSON string (that would escape and unescape a large text every run); JSON
+    // text holds no tab or line break outside its strings, nor inside them.
+    const text = `${JSON.stringify({ probes: linked.probes, migrations: linked.migrations })}\t${linked.model}`;
     if (this.linkedRecord?.inputs === inputs && this.linkedRecord.text === text) return;
     this.linkedRecord = { inputs, text };
     this.dirty = true;
@@ -195,7 +210,7 @@ export class FactsCache {
   }
 
   /** The MAC of one part of a cache (the linked model's line, or the entries' lines), for this format and analyzer. */
-  private mac(part: 'linked' | 'entries', text: string): string {
+  private mac(part: 'linked' | 'entries', text: string | Buffer): string {
     return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(part).update('\0').update(text).digest('hex');
   }
 
