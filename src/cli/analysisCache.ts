@@ -70,9 +70,10 @@ function analysis(root: string, cache?: FactsCache): Analysis {
   }, { cache });
 }
 
-async function save(file: string, text: string): Promise<void> {
+async function save(file: string, text: Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const temp = await writeTemp(file, text);
+  // Not flushed before the rename: a cache torn by a crash fails its MAC and is only rebuilt.
+  const temp = await writeTemp(file, text, { durable: false });
   try {
     await rename(temp, file);
   } catch (err) {

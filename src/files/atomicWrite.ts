@@ -11,13 +11,19 @@ export interface WriteOptions {
    * exists in the cloud). Without it the new file keeps the mode of the one it replaces.
    */
   mode?: number;
+  /**
+   * false: not flushed to disk before the rename, for a file that may be lost or torn in a crash because it is
+   * checked when read (the analysis cache, under its MAC). Default true.
+   */
+  durable?: boolean;
 }
 
 /**
- * Writes `text` to a new temp file beside `file` and flushes it to disk, so that after the rename the new content
- * is complete even if the machine goes down. Keeps the mode of the file it will replace, unless `options.mode`.
+ * Writes `text` to a new temp file beside `file` and flushes it to disk (unless `options.durable` is false), so that
+ * after the rename the new content is complete even if the machine goes down. Keeps the mode of the file it will
+ * replace, unless `options.mode`.
  */
-export async function writeTemp(file: string, text: string, options: WriteOptions = {}): Promise<string> {
+export async function writeTemp(file: string, text: string | Uint8Array, options: WriteOptions = {}): Promise<string> {
   const mode =
     options.mode ??
     (await stat(file).then(
@@ -30,7 +36,7 @@ export async function writeTemp(file: string, text: string, options: WriteOption
     // The umask may have taken bits away from a mode that was asked for explicitly.
     if (options.mode !== undefined) await handle.chmod(options.mode);
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    if (options.durable !== false) await handle.sync();
   } catch (err) {
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);

@@ -201,12 +201,15 @@ export class FactsCache {
     return this.dirty;
   }
 
-  serialize(): string {
+  /** The cache's bytes, for parse(). */
+  serialize(): Buffer {
     this.load();
-    const linked = this.linkedRecord ? `${this.linkedRecord.inputs}\t${this.linkedRecord.text}` : '';
-    const body = [...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n');
+    // Encoded once each: the MACs and the file take the same bytes (a MAC of a string would encode it again).
+    const linked = Buffer.from(this.linkedRecord ? `${this.linkedRecord.inputs}\t${this.linkedRecord.text}` : '', 'utf8');
+    const body = Buffer.from([...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n'), 'utf8');
     const header = { format: FORMAT, analyzer: ANALYZER_VERSION, linked: this.mac('linked', linked), mac: this.mac('entries', body) };
-    return `${JSON.stringify(header)}\n${linked}\n${body}`;
+    const newline = Buffer.from('\n');
+    return Buffer.concat([Buffer.from(JSON.stringify(header), 'utf8'), newline, linked, newline, body]);
   }
 
   /** The MAC of one part of a cache (the linked model's line, or the entries' lines), for this format and analyzer. */
