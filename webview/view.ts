@@ -117,6 +117,7 @@ function banner(e: NonNullable<PageState['submitError']>, h: Handlers): Template
     ${e.offerFile ? html` <vscode-button secondary @click=${() => h.openFile()}>Open encore.environments.json</vscode-button>` : nothing}`;
 }
 
+/** The provider's settings. An existing GKE cluster is not built yet (the store refuses it): only one the file names shows, with why. */
 function providerFields(s: PageState, h: Handlers, error: (f: string) => string): TemplateResult {
   const d = s.draft;
   const o = s.options;
@@ -132,8 +133,7 @@ function providerFields(s: PageState, h: Handlers, error: (f: string) => string)
     return html`
       ${discovered('gcpProject', 'GCP project', error('gcpProject'), d.gcpProject, o.gcpProjects, 'a project id, e.g. shop-prod-123', (v) => h.set('gcpProject', v), 'Plan and apply use Application Default Credentials (gcloud auth application-default login).')}
       ${region('gcpRegion', 'Region', error('gcpRegion'), d.gcpRegion, o.gcpRegions, (v) => h.set('gcpRegion', v))}
-      ${discovered('gcpCluster', 'Cluster', error('gcpCluster'), d.gcpCluster, [NEW_CLUSTER, ...clustersIn(o.gkeClusters, d.gcpProject.trim())], 'LOCATION/NAME of a GKE cluster in this project', (v) => h.set('gcpCluster', v),
-        'Create a new cluster (a network, GKE and a node pool), or use an existing GKE cluster: your kubeconfig\'s GKE clusters in this project are listed. An existing cluster is only read, never changed or deleted; it needs Workload Identity.')}
+      ${d.gcpCluster.trim() !== '' ? discovered('gcpCluster', 'Cluster', error('gcpCluster'), d.gcpCluster, [NEW_CLUSTER], 'LOCATION/NAME', (v) => h.set('gcpCluster', v), 'An existing GKE cluster is not supported yet: choose to create a new cluster.') : nothing}
       ${d.gcpCluster.trim() === '' ? field('gcpAutopilot', 'GKE mode', error('gcpAutopilot'), 'Autopilot: GKE runs and scales the nodes, billed by the pods\' requests. Standard: a node pool of the environment\'s own.', html`
         <vscode-radio-group id="gcpAutopilot" @change=${(e: Event) => h.set('gcpAutopilot', valueOf(e) === 'autopilot')}>
           <vscode-radio name="gcpAutopilot" value="standard" .checked=${!d.gcpAutopilot}>Standard</vscode-radio>

@@ -99,3 +99,11 @@ test('writing the environment keeps the existing cluster and Autopilot', () => {
   const gcp = canonicalEnvironment(env('gcp', 'production', { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', autopilot: true, cluster: { name: 'shared', location: 'europe-west1' } } }));
   assert.deepEqual(gcp.provider, { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', autopilot: true, cluster: { name: 'shared', location: 'europe-west1' } });
 });
+
+test('an existing GKE cluster is refused plainly until it is built: by the store, and by the planner', async () => {
+  const { validateEnvironment, EXISTING_GKE_NOT_BUILT } = await import('../../src/environments/validate');
+  const gke = env('gcp', 'production', { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', cluster: { name: 'shared', location: 'europe-west1' } } });
+  assert.deepEqual(validateEnvironment(gke), [{ path: '/provider/cluster', message: EXISTING_GKE_NOT_BUILT }]);
+  assert.throws(() => desiredGraph(sample, gke), /an existing GKE cluster is not supported yet/);
+  assert.deepEqual(validateEnvironment(awsExisting('production')), []);
+});

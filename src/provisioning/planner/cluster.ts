@@ -178,6 +178,8 @@ function planEcr(ctx: PlanContext): void {
 
 function planGcp(ctx: PlanContext): void {
   if (ctx.env.provider.kind !== 'gcp') return;
+  // The store refuses it (environments/validate.ts); a graph that created a cluster instead would be worse than none.
+  if (ctx.env.provider.cluster) throw new Error('an existing GKE cluster is not supported yet: remove provider.cluster to create a cluster of its own');
   const { project, region } = ctx.env.provider;
   const cidr = networkCidr(ctx);
   const storage = managedStorage(ctx);
