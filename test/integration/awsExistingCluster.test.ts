@@ -15,7 +15,7 @@ import {
   AttachInternetGatewayCommand, AssociateRouteTableCommand, CreateInternetGatewayCommand, CreateRouteCommand, CreateRouteTableCommand, CreateSecurityGroupCommand,
   CreateSubnetCommand, CreateVpcCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
+import { CreateOpenIDConnectProviderCommand, GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredGraph, DesiredResource } from '../../src/model/desiredGraph';
@@ -172,6 +172,46 @@ test('the sample app\'s AWS Production onto an existing EKS cluster: nothing of 
     assert.deepEqual((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? [], []);
   } finally {
     for (const c of [ec2, eks, iam, rds, ec]) c.destroy();
+    await lbs.stop();
+    await controllers.stop();
+    await opened.dispose();
+  }
+});
+
+test("the account's own OIDC provider for the cluster's issuer is used as it is, and destroy leaves it", { timeout: 300_000 }, async () => {
+  const me = await deployer(bed, secrets);
+  await bindClusterAdmin(kube, me.arn).catch(() => undefined); // bound by the first test already
+  const config = { region: TEST_REGION, endpoint: bed.endpoint, credentials: me.credentials };
+  const platform = await existingCluster(config);
+  bed.shim.eks.connect(CLUSTER, { endpoint: kube.server, caPem: readFileSync(kube.caFile, 'utf8') });
+  bed.shim.eks.vpcConfig(CLUSTER, { vpcId: platform.vpcId, clusterSecurityGroupId: platform.clusterGroup });
+  const eks = new EKSClient(config);
+  const iam = new IAMClient(config);
+  const issuer = (await eks.send(new DescribeClusterCommand({ name: CLUSTER }))).cluster!.identity!.oidc!.issuer!;
+  // The platform team's, as eksctl utils associate-iam-oidc-provider makes it: no tags of the environment.
+  const theirs = (await iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'] }))).OpenIDConnectProviderArn!;
+  const dev: Environment = { ...env, name: 'dev', type: 'development' };
+  const devGraph = desiredGraph(sample, dev, { appId: 'sample-app' });
+  assert.ok(!devGraph.resources.some((r) => r.id === 'aws:storage-access'), 'Development keeps its databases in the cluster');
+  const opened = await (await providerModule('aws')).open(dev, { appRoot: dir, timing: { pollIntervalMs: 30, deleteTimeoutMs: 60_000 } });
+  const admin = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
+  const controllers = simulateControllers(admin, 'dev');
+  const lbs = playLoadBalancers(admin, 'dev');
+  try {
+    const backend = await opened.state();
+    const applied = await apply(devGraph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(applied.result.outcome, 'succeeded', JSON.stringify(applied.result.failed, null, 2));
+    const providers = ((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map((p) => p.Arn);
+    assert.deepEqual(providers, [theirs], 'no second provider for the same issuer');
+    const role = (await iam.send(new GetRoleCommand({ RoleName: devGraph.resources.find((r) => r.id === 'aws:iam-role:orders')!.name }))).Role!;
+    assert.equal((JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!)) as Any).Statement[0].Principal.Federated, theirs);
+    const gone = await destroy('dev', 'aws', { backend, driver: opened.driver, confirm: 'dev', retry: { attempts: 3, baseDelayMs: 10 } });
+    assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
+    assert.deepEqual(((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map((p) => p.Arn), [theirs], "the account's own provider is left");
+    assert.equal((await eks.send(new DescribeClusterCommand({ name: CLUSTER }))).cluster!.status, 'ACTIVE');
+  } finally {
+    eks.destroy();
+    iam.destroy();
     await lbs.stop();
     await controllers.stop();
     await opened.dispose();
