@@ -7,19 +7,31 @@
  */
 
 export type ManagedCluster =
-  | { kind: 'eks'; region: string; account: string; name: string }
+  | { kind: 'eks'; region: string; account?: string; name: string }
   | { kind: 'gke'; project: string; location: string; name: string };
 
 const EKS_ARN = /^arn:aws(?:-[a-z]+)*:eks:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):cluster\/([0-9A-Za-z][A-Za-z0-9_-]*)$/;
 const GKE_NAME = /^gke_([a-z][-a-z0-9]{4,28}[a-z0-9])_([a-z]+-[a-z]+\d+(?:-[a-z])?)_([a-z](?:[-a-z0-9]*[a-z0-9])?)$/;
 
-/** The EKS or GKE cluster of a kubeconfig cluster entry's name, or null when it names neither. */
-export function managedClusterOf(clusterEntry: string | undefined): ManagedCluster | null {
-  if (!clusterEntry) return null;
-  const eks = EKS_ARN.exec(clusterEntry);
+const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]*$/;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/**
+ * The EKS or GKE cluster of a kubeconfig cluster entry's name, else of its user's exec arguments (`aws eks get-token
+ * --cluster-name NAME --region REGION`, as update-kubeconfig writes them); null when neither names one.
+ */
+export function managedClusterOf(clusterEntry: string | undefined, execArgs: readonly string[] = []): ManagedCluster | null {
+  const eks = clusterEntry ? EKS_ARN.exec(clusterEntry) : null;
   if (eks) return { kind: 'eks', region: eks[1]!, account: eks[2]!, name: eks[3]! };
-  const gke = GKE_NAME.exec(clusterEntry);
+  const gke = clusterEntry ? GKE_NAME.exec(clusterEntry) : null;
   if (gke) return { kind: 'gke', project: gke[1]!, location: gke[2]!, name: gke[3]! };
+  const after = (flag: string) => {
+    const i = execArgs.indexOf(flag);
+    return i >= 0 ? execArgs[i + 1] : undefined;
+  };
+  const name = after('--cluster-name');
+  const region = after('--region');
+  if (execArgs.includes('get-token') && name && EKS_NAME.test(name) && region && AWS_REGION.test(region)) return { kind: 'eks', region, name };
   return null;
 }
 

@@ -107,3 +107,13 @@ test('an existing GKE cluster is refused plainly until it is built: by the store
   assert.throws(() => desiredGraph(sample, gke), /an existing GKE cluster is not supported yet/);
   assert.deepEqual(validateEnvironment(awsExisting('production')), []);
 });
+
+test("the kubeconfig's managed clusters: an EKS ARN, update-kubeconfig's exec arguments, gcloud's GKE name; nothing else", async () => {
+  const { managedClusterOf } = await import('../../src/model/managedClusters');
+  assert.deepEqual(managedClusterOf('arn:aws:eks:eu-west-1:123456789012:cluster/shared-platform'), { kind: 'eks', region: 'eu-west-1', account: '123456789012', name: 'shared-platform' });
+  assert.deepEqual(managedClusterOf('platform', ['--region', 'us-east-2', 'eks', 'get-token', '--cluster-name', 'ops', '--output', 'json']), { kind: 'eks', region: 'us-east-2', name: 'ops' });
+  assert.deepEqual(managedClusterOf('gke_shop-prod-123_europe-west1-b_shared'), { kind: 'gke', project: 'shop-prod-123', location: 'europe-west1-b', name: 'shared' });
+  assert.equal(managedClusterOf('kind-dev'), null);
+  assert.equal(managedClusterOf('x', ['eks', 'get-token', '--cluster-name', 'ops']), null, 'no region: the form cannot place it');
+  assert.equal(managedClusterOf('arn:aws:eks:eu-west-1:123:cluster/x'), null, 'not an account id');
+});

@@ -93,11 +93,11 @@ function existingClusters(kube: KubeContexts): Pick<FormOptions, 'eksClusters' |
   const eks = new Map<string, Choice>();
   const gke = new Map<string, Choice>();
   for (const c of kube.contexts) {
-    const m = managedClusterOf(c.cluster);
+    const m = managedClusterOf(c.cluster, c.exec?.args);
     if (!m) continue;
     const value = clusterChoiceValue(m);
     const target = m.kind === 'eks' ? eks : gke;
-    if (!target.has(value)) target.set(value, { value, description: m.kind === 'eks' ? `context ${c.name} · account ${m.account}` : `context ${c.name}` });
+    if (!target.has(value)) target.set(value, { value, description: m.kind === 'eks' && m.account ? `context ${c.name} · account ${m.account}` : `context ${c.name}` });
   }
   return { eksClusters: [...eks.values()], gkeClusters: [...gke.values()] };
 }
