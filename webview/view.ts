@@ -117,6 +117,7 @@ function banner(e: NonNullable<PageState['submitError']>, h: Handlers): Template
     ${e.offerFile ? html` <vscode-button secondary @click=${() => h.openFile()}>Open encore.environments.json</vscode-button>` : nothing}`;
 }
 
+/** The provider's settings. An existing GKE cluster is not built yet (the store refuses it): only one the file names shows, with why. */
 function providerFields(s: PageState, h: Handlers, error: (f: string) => string): TemplateResult {
   const d = s.draft;
   const o = s.options;
@@ -124,12 +125,20 @@ function providerFields(s: PageState, h: Handlers, error: (f: string) => string)
     return html`
       ${discovered('awsProfile', 'AWS profile', error('awsProfile'), d.awsProfile, [{ value: '', description: 'the default credential chain' }, ...o.awsProfiles], 'a profile name from ~/.aws/config', (v) => h.set('awsProfile', v), 'Credentials come from this profile when you plan and apply; they never go in the file.')}
       ${region('awsRegion', 'Region', error('awsRegion'), d.awsRegion, o.awsRegions, (v) => h.set('awsRegion', v))}
+      ${discovered('awsCluster', 'Cluster', error('awsCluster'), d.awsCluster, [NEW_CLUSTER, ...clustersIn(o.eksClusters, d.awsRegion.trim())], 'an EKS cluster name in this region', (v) => h.set('awsCluster', v),
+        'Create a new cluster (a VPC, EKS and a node group), or use an existing EKS cluster: your kubeconfig\'s EKS clusters in this region are listed. An existing cluster is only read, never changed or deleted.')}
       ${notes(o.notes.aws)}`;
   }
   if (d.provider === 'gcp') {
     return html`
       ${discovered('gcpProject', 'GCP project', error('gcpProject'), d.gcpProject, o.gcpProjects, 'a project id, e.g. shop-prod-123', (v) => h.set('gcpProject', v), 'Plan and apply use Application Default Credentials (gcloud auth application-default login).')}
       ${region('gcpRegion', 'Region', error('gcpRegion'), d.gcpRegion, o.gcpRegions, (v) => h.set('gcpRegion', v))}
+      ${d.gcpCluster.trim() !== '' ? discovered('gcpCluster', 'Cluster', error('gcpCluster'), d.gcpCluster, [NEW_CLUSTER], 'LOCATION/NAME', (v) => h.set('gcpCluster', v), 'An existing GKE cluster is not supported yet: choose to create a new cluster.') : nothing}
+      ${d.gcpCluster.trim() === '' ? field('gcpAutopilot', 'GKE mode', error('gcpAutopilot'), 'Autopilot: GKE runs and scales the nodes, billed by the pods\' requests. Standard: a node pool of the environment\'s own.', html`
+        <vscode-radio-group id="gcpAutopilot" @change=${(e: Event) => h.set('gcpAutopilot', valueOf(e) === 'autopilot')}>
+          <vscode-radio name="gcpAutopilot" value="standard" .checked=${!d.gcpAutopilot}>Standard</vscode-radio>
+          <vscode-radio name="gcpAutopilot" value="autopilot" .checked=${d.gcpAutopilot}>Autopilot</vscode-radio>
+        </vscode-radio-group>`) : nothing}
       ${notes(o.notes.gcp)}`;
   }
   return html`
@@ -203,7 +212,7 @@ function field(id: string, label: string, error: string, hint: string, control: 
 /** A value found on this machine (profile, project, context, branch), or any other typed in. */
 function discovered(id: string, label: string, error: string, value: string, choices: Choice[], placeholder: string, set: (v: string) => void, hint = ''): TemplateResult {
   const listed = choices.some((c) => c.value === value);
-  const usable = choices.filter((c) => c.value !== '' || id === 'awsProfile');
+  const usable = choices.filter((c) => c.value !== '' || id === 'awsProfile' || id === 'awsCluster' || id === 'gcpCluster');
   const select = usable.length > 0 && !(usable.length === 1 && usable[0].value === '' && !listed);
   const text = html`<vscode-textfield id=${`${id}-text`} placeholder=${placeholder} maxlength=${FORM_LIMITS.text} .value=${listed ? '' : value} ?invalid=${!!error}
     @input=${(e: Event) => set(valueOf(e))}></vscode-textfield>`;
@@ -215,6 +224,16 @@ function discovered(id: string, label: string, error: string, value: string, cho
       <vscode-option value=${OTHER}>Other…</vscode-option>
     </vscode-single-select>
     ${listed ? nothing : text}`);
+}
+
+const NEW_CLUSTER: Choice = { value: '', description: 'create a new cluster' };
+
+/**
+ * The existing clusters of one region (EKS, `REGION/NAME`) or project (GKE, `PROJECT/LOCATION/NAME`), as the
+ * draft holds them: the name (EKS), `LOCATION/NAME` (GKE).
+ */
+function clustersIn(choices: Choice[], scope: string): Choice[] {
+  return choices.filter((c) => c.value.startsWith(`${scope}/`)).map((c) => ({ ...c, value: c.value.slice(scope.length + 1) }));
 }
 
 /** A region from the provider's list, filtered as the user types. */

@@ -11,6 +11,8 @@ export const PATTERN_MESSAGES: Record<string, string> = {
   '^[a-z][-a-z0-9]{4,28}[a-z0-9]$':
     'must be a GCP project id: 6 to 30 lowercase letters, digits and dashes, starting with a letter and not ending with a dash',
   '^[a-z]+-[a-z]+\\d+$': 'must be a GCP region such as europe-west1 or us-central1',
+  '^[a-z]+-[a-z]+\\d+(-[a-z])?$': 'must be a GCP region or zone such as europe-west1 or europe-west1-b',
+  '^[0-9A-Za-z][A-Za-z0-9\\-_]*$': 'must be an EKS cluster name: letters, digits, dashes and underscores, starting with a letter or digit',
   '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$':
     'must be a Kubernetes namespace: lowercase letters, digits and dashes, not starting or ending with a dash',
   '^[a-zA-Z0-9.-]+(:[0-9]{1,5})?/[a-z0-9]+([._/-][a-z0-9]+)*$':

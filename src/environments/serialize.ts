@@ -31,9 +31,13 @@ export function canonicalEnvironment(env: Environment): Environment {
   const p = env.provider;
   const provider: Environment['provider'] =
     p.kind === 'aws'
-      ? { kind: 'aws', region: p.region, ...(p.profile !== undefined && { profile: p.profile }) }
+      ? { kind: 'aws', region: p.region, ...(p.profile !== undefined && { profile: p.profile }), ...(p.cluster !== undefined && { cluster: { name: p.cluster.name } }) }
       : p.kind === 'gcp'
-        ? { kind: 'gcp', project: p.project, region: p.region }
+        ? {
+            kind: 'gcp', project: p.project, region: p.region,
+            ...(p.autopilot !== undefined && { autopilot: p.autopilot }),
+            ...(p.cluster !== undefined && { cluster: { name: p.cluster.name, location: p.cluster.location } }),
+          }
         : {
             kind: 'kubernetes',
             context: p.context,

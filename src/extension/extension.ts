@@ -122,7 +122,7 @@ async function discoverOptions(root: string) {
     log().error('discovery for the Create Environment form failed:', err);
     const note = [`Could not look for it on this machine: ${(err as Error).message}`];
     return {
-      awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
+      awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], eksClusters: [], gkeClusters: [], branches: [],
       notes: { aws: note, gcp: note, kubernetes: note, git: note },
       suggested: { awsRegion: '', gcpRegion: '' },
       // The image override's rows still show the images the file names; the form's check knows the full list.

@@ -75,6 +75,8 @@ export interface GcpDiscovery {
 
 export interface KubeExecPlugin {
   command: string;
+  /** Of its arguments only those naming an EKS cluster (`--region R eks get-token --cluster-name N`): never a credential. */
+  args?: string[];
   /** Where the command was found; undefined when it is not on PATH. */
   resolved?: string;
   found: boolean;

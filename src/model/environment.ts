@@ -10,12 +10,27 @@ export type EnvironmentType = 'production' | 'development';
 
 export type DeployTrigger = { trigger: 'push'; branch: string } | { trigger: 'manual' };
 
+/**
+ * An existing EKS cluster the environment runs on instead of one of its own ("use an existing cluster"): named, in
+ * the environment's account and region. Never created, changed or deleted by the environment.
+ */
+export interface ExistingEksCluster {
+  name: string;
+}
+
+/** An existing GKE cluster of the environment's project: its name and location (a region or a zone). */
+export interface ExistingGkeCluster {
+  name: string;
+  location: string;
+}
+
 export type ProviderSettings =
-  | { kind: 'aws'; region: string; profile?: string }
+  | { kind: 'aws'; region: string; profile?: string; cluster?: ExistingEksCluster }
   | {
       kind: 'gcp';
       project: string;
       region: string;
+      cluster?: ExistingGkeCluster;
       /** GKE Autopilot: GKE runs the nodes (a regional cluster with no node pool of the environment's own). */
       autopilot?: boolean;
     }

@@ -16,6 +16,9 @@ export const SETTING_MAX_LENGTH = {
   project: 30,
   context: 253,
   namespace: 63,
+  /** EKS allows 100 characters in a cluster name, GKE 40. */
+  eksCluster: 100,
+  gkeCluster: 40,
 } as const;
 
 /** The longest resource name a sizing answer may be keyed by (databases, caches and services of the app). */

@@ -21,6 +21,9 @@ export const FORM_FIELDS = [
   'gcpRegion',
   'kubeContext',
   'kubeNamespace',
+  'awsCluster',
+  'gcpCluster',
+  'gcpAutopilot',
   'imageMirror',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
@@ -54,6 +57,12 @@ export interface FormDraft {
   gcpRegion: string;
   kubeContext: string;
   kubeNamespace: string;
+  /** An existing EKS cluster's name ("use an existing cluster"); '' creates a cluster. */
+  awsCluster: string;
+  /** An existing GKE cluster as `LOCATION/NAME`; '' creates a cluster. */
+  gcpCluster: string;
+  /** GKE Autopilot for a cluster the environment creates. */
+  gcpAutopilot: boolean;
   /** The image override's registry mirror (`images.mirror`). */
   imageMirror: string;
   /** The image override's per-image replacements (`images.replace`), one row each, in the file's order. */
@@ -108,6 +117,10 @@ export interface FormOptions {
   gcpProjects: Choice[];
   gcpRegions: Choice[];
   kubeContexts: Choice[];
+  /** The kubeconfig's EKS clusters, value `REGION/NAME` (description: the context, the account). */
+  eksClusters: Choice[];
+  /** The kubeconfig's GKE clusters, value `PROJECT/LOCATION/NAME` (description: the context). */
+  gkeClusters: Choice[];
   branches: Choice[];
   notes: { aws: string[]; gcp: string[]; kubernetes: string[]; git: string[] };
   /** Regions this machine is set up for (the active AWS profile's, gcloud's), to fill in a new environment; '' if none. */
@@ -298,6 +311,9 @@ const formDraft = obj<FormDraft>({
   gcpRegion: text,
   kubeContext: text,
   kubeNamespace: text,
+  awsCluster: text,
+  gcpCluster: text,
+  gcpAutopilot: bool,
   imageMirror: text,
   imageReplacements: listOf(obj<ImageReplacementDraft>({ from: text, to: text }), FORM_LIMITS.imageReplacements),
   sizing: listOf(sizingAnswerDraft, FORM_LIMITS.sizingAnswers),
@@ -315,6 +331,8 @@ const formOptions = obj<FormOptions>({
   gcpProjects: choices,
   gcpRegions: choices,
   kubeContexts: choices,
+  eksClusters: choices,
+  gkeClusters: choices,
   branches: choices,
   notes: obj<FormOptions['notes']>({ aws: notes, gcp: notes, kubernetes: notes, git: notes }),
   suggested: obj<FormOptions['suggested']>({ awsRegion: text, gcpRegion: text }),

@@ -71,6 +71,8 @@ export interface GapContext {
   setEksCluster(region: string, name: string, extras: ClusterExtras | undefined): void;
   /** The endpoint and CA a test told DescribeCluster to answer for this cluster, if any. */
   eksConnection(name: string): { endpoint: string; caPem: string } | undefined;
+  /** The VPC and cluster security group a test told DescribeCluster to answer for this cluster, if any. */
+  eksVpcConfig(name: string): { vpcId: string; clusterSecurityGroupId: string } | undefined;
   /** The registry a test put behind ECR (host and the password its Basic auth wants from user AWS), if any. */
   ecrRegistry(): { host: string; password: string } | undefined;
   /** A real PEM certificate, base64, for clusters the test gave no connection. */
@@ -263,7 +265,7 @@ export const EMULATOR_GAPS: EmulatorGap[] = [
   },
   {
     service: 'eks', action: 'DescribeCluster', gap: 'wrong',
-    reason: "moto's endpoint is a made-up host and its certificateAuthority.data is random text, not a base64 PEM; accessConfig is missing. The shim answers the endpoint and CA a test gave (the test kube-apiserver's), else a well-formed placeholder (an unresolvable *.eks.amazonaws.com host and a real self-signed certificate), and the accessConfig of the create call.",
+    reason: "moto's endpoint is a made-up host and its certificateAuthority.data is random text, not a base64 PEM; accessConfig is missing, and so are resourcesVpcConfig.vpcId and clusterSecurityGroupId (the group EKS makes for the cluster and its managed nodes). The shim answers the endpoint and CA a test gave (the test kube-apiserver's), else a well-formed placeholder (an unresolvable *.eks.amazonaws.com host and a real self-signed certificate), the accessConfig of the create call, and the VPC and cluster security group a test gave (the test makes the group, as EKS would).",
     async rewrite(req, answer, ctx) {
       if (answer.status !== 200) return answer;
       return describeClusterRewrite(req.pathParams.name, JSON.parse(answer.body) as { cluster: Record<string, unknown> & { arn: string } }, answer, ctx);
@@ -679,6 +681,8 @@ function describeClusterRewrite(name: string, parsed: { cluster: Record<string, 
   parsed.cluster.certificateAuthority = { data: connection ? Buffer.from(connection.caPem).toString('base64') : ctx.placeholderCaData() };
   const extras = ctx.eksCluster(region, name);
   if (extras) parsed.cluster.accessConfig = { ...extras.accessConfig };
+  const vpc = ctx.eksVpcConfig(name);
+  if (vpc) parsed.cluster.resourcesVpcConfig = { ...(parsed.cluster.resourcesVpcConfig as object), ...vpc };
   if (status) parsed.cluster.status = status;
   return { ...answer, body: JSON.stringify(parsed) };
 }

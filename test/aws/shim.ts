@@ -99,6 +99,11 @@ export interface AwsShim {
   eks: {
     /** DescribeCluster of `name` answers this endpoint and CA (the test kube-apiserver's). */
     connect(name: string, connection: { endpoint: string; caPem: string }): void;
+    /**
+     * DescribeCluster of `name` answers this VPC and cluster security group in resourcesVpcConfig (AWS always does;
+     * moto answers neither): the test makes the group EKS would make with the cluster.
+     */
+    vpcConfig(name: string, config: { vpcId: string; clusterSecurityGroupId: string }): void;
     accessEntries(region: string, name: string): AccessEntry[];
   };
   ecr: {
@@ -156,6 +161,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
   const deletedAt = new Map<string, number>();
   const clusters = new Map<string, ClusterExtras>();
   const connections = new Map<string, { endpoint: string; caPem: string }>();
+  const vpcConfigs = new Map<string, { vpcId: string; clusterSecurityGroupId: string }>();
   let ecrRegistry: { host: string; password: string } | undefined;
   const tombstones = new Set<string>();
   const ssoGrants: GapContext['ssoGrants'] = new Map();
@@ -216,6 +222,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
       else clusters.delete(`${region}/${name}`);
     },
     eksConnection: (name) => connections.get(name),
+    eksVpcConfig: (name) => vpcConfigs.get(name),
     ecrRegistry: () => ecrRegistry,
     placeholderCaData: () => (placeholderCa ??= placeholderCertificate()),
     tombstones,
@@ -428,6 +435,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
     },
     eks: {
       connect: (name, connection) => connections.set(name, connection),
+      vpcConfig: (name, config) => void vpcConfigs.set(name, config),
       accessEntries: (region, name) => [...(clusters.get(`${region}/${name}`)?.accessEntries.values() ?? [])],
     },
     ecr: {
@@ -452,7 +460,7 @@ export async function startShim(options: { motoEndpoint: string; latencyMs?: num
       transitions.length = 0;
       durations = undefined;
       shim.latencyMs = options.latencyMs ?? 0;
-      for (const map of [lastDescribe, createdAt, deletedAt, clusters, connections, ssoGrants, cacheParameterGroups]) map.clear();
+      for (const map of [lastDescribe, createdAt, deletedAt, clusters, connections, vpcConfigs, ssoGrants, cacheParameterGroups]) map.clear();
       tombstones.clear();
     },
     async close() {

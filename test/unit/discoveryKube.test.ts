@@ -152,7 +152,7 @@ test('several KUBECONFIG files merge as kubectl merges them: first definition an
 test('exec plugins: found on PATH, relative to the kubeconfig file, or missing with the fix', async () => {
   const found = await discoverKubeContexts({ homedir: root, env: env([local, eks].join(path.delimiter)), platform: 'linux' });
   const byName = new Map(found.contexts.map((c) => [c.name, c]));
-  assert.deepEqual(byName.get('arn:aws:eks:eu-west-1:444455556666:cluster/prod')?.exec, { command: 'aws', resolved: aws, found: true });
+  assert.deepEqual(byName.get('arn:aws:eks:eu-west-1:444455556666:cluster/prod')?.exec, { command: 'aws', resolved: aws, found: true, args: ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'prod'] });
   assert.deepEqual(byName.get('arn:aws:eks:eu-west-1:444455556666:cluster/prod')?.problems, []);
   assert.deepEqual(byName.get('onprem')?.exec, { command: './helpers/token-helper', resolved: path.join(root, 'kube', 'helpers', 'token-helper'), found: true });
   const gke = byName.get('gke_shop-prod-123_europe-west1_main');

@@ -48,11 +48,13 @@ test('the schema states the limits of limits.ts, and the form fields hold every 
   const where: Record<keyof typeof SETTING_MAX_LENGTH, string[]> = {
     name: [`${env}/name`],
     branch: [`${env}/deploy/oneOf/0/properties/branch`],
-    region: [`${provider}/0/properties/region`, `${provider}/1/properties/region`],
+    region: [`${provider}/0/properties/region`, `${provider}/1/properties/region`, `${provider}/1/properties/cluster/properties/location`],
     profile: [`${provider}/0/properties/profile`],
     project: [`${provider}/1/properties/project`],
     context: [`${provider}/2/properties/context`],
     namespace: [`${provider}/2/properties/namespace`],
+    eksCluster: [`${provider}/0/properties/cluster/properties/name`],
+    gkeCluster: [`${provider}/1/properties/cluster/properties/name`],
   };
   for (const [setting, pointers] of Object.entries(where)) {
     for (const p of pointers) assert.equal(schemaAt(p).maxLength, SETTING_MAX_LENGTH[setting as keyof typeof SETTING_MAX_LENGTH], p);

@@ -34,7 +34,7 @@ function assertUnpolluted(when: string): void {
 }
 
 const noOptions: FormOptions = {
-  awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
+  awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], eksClusters: [], gkeClusters: [], branches: [],
   notes: { aws: [], gcp: [], kubernetes: [], git: [] },
   suggested: { awsRegion: 'eu-west-1', gcpRegion: '' },
   productImages: [],

@@ -15,7 +15,7 @@ const ready: ModelState = { kind: 'ready', model };
 const graphFor = cachedGraphs(() => undefined);
 
 const noOptions: FormOptions = {
-  awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
+  awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], eksClusters: [], gkeClusters: [], branches: [],
   notes: { aws: [], gcp: [], kubernetes: [], git: [] },
   suggested: { awsRegion: '', gcpRegion: '' },
   productImages: [],
@@ -226,3 +226,42 @@ function unavailable(p: { state: string; message?: string }): string {
   assert.equal(p.state, 'unavailable');
   return p.message ?? '';
 }
+
+test('the cluster choice: a new cluster, or an existing EKS / GKE cluster, through Edit and back; Autopilot only for a new GKE cluster', () => {
+  const eks: Environment = { ...prod, provider: { kind: 'aws', region: 'eu-west-1', profile: 'shop', cluster: { name: 'shared-platform' } } };
+  const gke: Environment = { ...gcp, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1', cluster: { name: 'shared', location: 'europe-west1-b' } } };
+  for (const env of [eks, gke]) assert.deepEqual(environmentFromDraft(draftFromEnvironment(env), [], env), env, env.name);
+  assert.equal(draftFromEnvironment(eks).awsCluster, 'shared-platform');
+  assert.equal(draftFromEnvironment(gke).gcpCluster, 'europe-west1-b/shared');
+  // Back to a new cluster: the setting goes.
+  assert.deepEqual(environmentFromDraft({ ...draftFromEnvironment(eks), awsCluster: '' }, [], eks).provider, { kind: 'aws', region: 'eu-west-1', profile: 'shop' });
+  // Autopilot from the form, and not with an existing cluster (which is what it is).
+  const gcpDraft = draftFromEnvironment(gcp);
+  assert.deepEqual(environmentFromDraft({ ...gcpDraft, gcpAutopilot: true }, [], gcp).provider, { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1', autopilot: true });
+  assert.deepEqual(environmentFromDraft({ ...gcpDraft, gcpAutopilot: true, gcpCluster: 'europe-west1/shared' }, [], gcp).provider, {
+    kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1', cluster: { name: 'shared', location: 'europe-west1' },
+  });
+  // A malformed choice points at the field.
+  assert.match(fields({ ...draftFromEnvironment(eks), awsCluster: 'not a name' }).awsCluster ?? '', /must match pattern|Must/i);
+  assert.ok(fields({ ...draftFromEnvironment(gke), gcpCluster: 'shared' }).gcpCluster, 'a GKE cluster without its location');
+});
+
+test("the form offers the kubeconfig's EKS and GKE clusters, each once", async () => {
+  const { toFormOptions } = await import('../../src/extension/form/options');
+  const ctx = (name: string, cluster: string) => ({ name, file: '/k', cluster, current: false, problems: [] });
+  const o = toFormOptions(
+    { profiles: [], problems: [] } as never,
+    { projects: [], problems: [] } as never,
+    {
+      files: ['/k'], problems: [], contexts: [
+        ctx('arn:aws:eks:eu-west-1:123456789012:cluster/shared-platform', 'arn:aws:eks:eu-west-1:123456789012:cluster/shared-platform'),
+        ctx('platform', 'arn:aws:eks:eu-west-1:123456789012:cluster/shared-platform'),
+        ctx('gke_shop-prod-123_europe-west1-b_shared', 'gke_shop-prod-123_europe-west1-b_shared'),
+        ctx('kind-dev', 'kind-dev'),
+      ],
+    },
+    { folder: '/', isRepo: false, branches: [], problems: [] } as never,
+  );
+  assert.deepEqual(o.eksClusters, [{ value: 'eu-west-1/shared-platform', description: 'context arn:aws:eks:eu-west-1:123456789012:cluster/shared-platform · account 123456789012' }]);
+  assert.deepEqual(o.gkeClusters, [{ value: 'shop-prod-123/europe-west1-b/shared', description: 'context gke_shop-prod-123_europe-west1-b_shared' }]);
+});

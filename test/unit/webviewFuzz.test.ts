@@ -27,12 +27,12 @@ const MARKER = 'AKIAFUZZMARKERVALUE1';
 
 const draft: FormDraft = {
   name: 'prod', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: 'shop', awsRegion: 'eu-west-1',
-  gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '', imageReplacements: [],
+  gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', awsCluster: '', gcpCluster: '', gcpAutopilot: false, imageMirror: '', imageReplacements: [],
   sizing: [{ group: 'databases', resource: 'users', field: 'cpu', value: '2' }, { group: 'services', resource: 'orders', field: 'maxInstances', value: '4' }],
 };
 const options: FormOptions = {
   awsProfiles: [{ value: 'shop', description: 'SSO · eu-west-1 · active' }], awsRegions: [{ value: 'eu-west-1', description: 'Europe (Ireland)' }],
-  gcpProjects: [{ value: 'shop-prod-123' }], gcpRegions: [{ value: 'europe-west1' }], kubeContexts: [{ value: 'kind-dev', description: 'current' }],
+  gcpProjects: [{ value: 'shop-prod-123' }], gcpRegions: [{ value: 'europe-west1' }], kubeContexts: [{ value: 'kind-dev', description: 'current' }], eksClusters: [], gkeClusters: [],
   branches: [{ value: 'main', description: 'current' }], notes: { aws: [], gcp: ['No Application Default Credentials'], kubernetes: [], git: [] },
   suggested: { awsRegion: 'eu-west-1', gcpRegion: '' },
   productImages: [{ value: 'postgres:16', description: 'the databases' }],

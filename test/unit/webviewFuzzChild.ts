@@ -25,7 +25,7 @@ export type WebviewFuzzReply = {
 const model: ModelState = { kind: 'ready', model: new AppAnalyzer(path.join(__dirname, '..', '..', 'examples', 'sample-app')).analyze() };
 const graphFor = cachedGraphs(() => undefined);
 const options: FormOptions = {
-  awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], branches: [],
+  awsProfiles: [], awsRegions: [], gcpProjects: [], gcpRegions: [], kubeContexts: [], eksClusters: [], gkeClusters: [], branches: [],
   notes: { aws: [], gcp: [], kubernetes: [], git: [] }, suggested: { awsRegion: '', gcpRegion: '' }, productImages: [],
 };
 const prototypeNames = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
@@ -55,7 +55,7 @@ function handle(request: WebviewFuzzRequest): Omit<WebviewFuzzReply, 'id' | 'ms'
 const handlers: Handlers = { set() {}, setSizing() {}, setImageReplacements() {}, submit() {}, cancel() {}, refreshOptions() {}, openFile() {} };
 let page: PageState = {
   mode: 'edit', appName: 'sample-app', originalName: 'staging', options, touched: new Set(['name']), submitting: false,
-  draft: { name: 'staging', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: '', awsRegion: 'eu-west-1', gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '', imageReplacements: [], sizing: [] },
+  draft: { name: 'staging', type: 'production', trigger: 'push', branch: 'main', provider: 'aws', awsProfile: '', awsRegion: 'eu-west-1', gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', awsCluster: '', gcpCluster: '', gcpAutopilot: false, imageMirror: '', imageReplacements: [], sizing: [] },
 };
 
 /** The page's state after `message`, as webview/main.ts makes it, rendered; the state is kept for the next one. */

@@ -6,7 +6,7 @@ import type { FormDraft } from '../../src/model/messages';
 
 const draft: FormDraft = {
   name: '', type: 'development', trigger: 'push', branch: 'main', provider: 'kubernetes',
-  awsProfile: '', awsRegion: '', gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', imageMirror: '', imageReplacements: [], sizing: [],
+  awsProfile: '', awsRegion: '', gcpProject: '', gcpRegion: '', kubeContext: '', kubeNamespace: '', awsCluster: '', gcpCluster: '', gcpAutopilot: false, imageMirror: '', imageReplacements: [], sizing: [],
 };
 
 test('the steps follow the trigger, the provider and the type', () => {

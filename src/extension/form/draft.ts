@@ -29,6 +29,9 @@ export function newDraft(options: FormOptions): FormDraft {
     gcpRegion: options.suggested.gcpRegion,
     kubeContext: first(options.kubeContexts),
     kubeNamespace: '',
+    awsCluster: '',
+    gcpCluster: '',
+    gcpAutopilot: false,
     imageMirror: '',
     imageReplacements: [],
     sizing: [],
@@ -58,6 +61,9 @@ export function draftFromEnvironment(env: Environment): FormDraft {
     gcpRegion: p.kind === 'gcp' ? p.region : '',
     kubeContext: p.kind === 'kubernetes' ? p.context : '',
     kubeNamespace: p.kind === 'kubernetes' ? (p.namespace ?? '') : '',
+    awsCluster: p.kind === 'aws' ? (p.cluster?.name ?? '') : '',
+    gcpCluster: p.kind === 'gcp' && p.cluster ? `${p.cluster.location}/${p.cluster.name}` : '',
+    gcpAutopilot: p.kind === 'gcp' && p.autopilot === true,
     imageMirror: env.images?.mirror ?? '',
     imageReplacements: imageReplacementRows(env.images?.replace),
     sizing,
@@ -73,13 +79,20 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
   const t = (s: string) => s.trim();
   let provider: ProviderSettings;
   if (draft.provider === 'aws') {
-    provider = { kind: 'aws', region: t(draft.awsRegion), ...(t(draft.awsProfile) && { profile: t(draft.awsProfile) }) };
+    provider = {
+      kind: 'aws', region: t(draft.awsRegion), ...(t(draft.awsProfile) && { profile: t(draft.awsProfile) }),
+      ...(t(draft.awsCluster) && { cluster: { name: t(draft.awsCluster) } }),
+    };
   } else if (draft.provider === 'gcp') {
-    provider = { kind: 'gcp', project: t(draft.gcpProject), region: t(draft.gcpRegion) };
+    const cluster = gkeClusterOf(draft.gcpCluster);
+    provider = {
+      kind: 'gcp', project: t(draft.gcpProject), region: t(draft.gcpRegion),
+      ...(cluster ? { cluster } : draft.gcpAutopilot && { autopilot: true }),
+    };
   } else {
     provider = { kind: 'kubernetes', context: t(draft.kubeContext), ...(t(draft.kubeNamespace) && { namespace: t(draft.kubeNamespace) }) };
   }
-  // Settings the form does not show (a Kubernetes registry and base image, GKE Autopilot) stay as the file has them.
+  // Settings the form does not show (a Kubernetes registry and base image) stay as the file has them.
   if (original?.provider.kind === provider.kind) provider = { ...provider, ...unshownSettings(original.provider) } as ProviderSettings;
   const env: Environment = {
     name: t(draft.name),
@@ -98,8 +111,16 @@ export function environmentFromDraft(draft: FormDraft, questions: readonly Sizin
 /** The provider settings the form has no field for, which an Edit keeps. */
 function unshownSettings(p: ProviderSettings): Partial<ProviderSettings> {
   if (p.kind === 'kubernetes') return { ...(p.registry !== undefined && { registry: p.registry }), ...(p.baseImage !== undefined && { baseImage: p.baseImage }) };
-  if (p.kind === 'gcp') return p.autopilot !== undefined ? { autopilot: p.autopilot } : {};
+  // GKE Autopilot and an existing cluster are fields of the form now.
   return {};
+}
+
+/** `LOCATION/NAME` as the form holds an existing GKE cluster; an empty one creates a cluster. */
+function gkeClusterOf(value: string): { name: string; location: string } | undefined {
+  const v = value.trim();
+  if (v === '') return undefined;
+  const slash = v.indexOf('/');
+  return slash < 0 ? { location: '', name: v } : { location: v.slice(0, slash), name: v.slice(slash + 1) };
 }
 
 function productionSizing(draft: FormDraft, questions: readonly SizingQuestion[], stored: Sizing | undefined): Sizing {
@@ -223,8 +244,8 @@ function requiredProblems(draft: FormDraft): FieldProblem[] {
 export function activeFields(draft: FormDraft): FormField[] {
   const fields: FormField[] = ['name', 'type', 'trigger', 'provider'];
   if (draft.trigger === 'push') fields.push('branch');
-  if (draft.provider === 'aws') fields.push('awsProfile', 'awsRegion');
-  if (draft.provider === 'gcp') fields.push('gcpProject', 'gcpRegion');
+  if (draft.provider === 'aws') fields.push('awsProfile', 'awsRegion', 'awsCluster');
+  if (draft.provider === 'gcp') fields.push('gcpProject', 'gcpRegion', 'gcpCluster', ...(draft.gcpCluster.trim() === '' ? (['gcpAutopilot'] as const) : []));
   if (draft.provider === 'kubernetes') fields.push('kubeContext', 'kubeNamespace');
   fields.push('imageMirror');
   return fields;
@@ -242,6 +263,8 @@ export function toFieldProblem(p: Problem, draft: FormDraft): FieldProblem {
     ['project', { gcp: 'gcpProject' }],
     ['context', { kubernetes: 'kubeContext' }],
     ['namespace', { kubernetes: 'kubeNamespace' }],
+    ['cluster', { aws: 'awsCluster', gcp: 'gcpCluster' }],
+    ['autopilot', { gcp: 'gcpAutopilot' }],
   ]);
   let field: string | undefined;
   if (top === 'name' || top === 'type') field = top;

@@ -14,6 +14,7 @@ import {
   type KubeContexts,
 } from '../../session/discovery';
 import { clip, FORM_LIMITS, withinLength } from '../../model/limits';
+import { clusterChoiceValue, managedClusterOf } from '../../model/managedClusters';
 import type { Choice, FormOptions } from '../../model/messages';
 import { PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from '../../session';
 
@@ -58,6 +59,7 @@ export function toFormOptions(aws: AwsProfiles, gcp: GcpDiscovery, kube: KubeCon
       .slice()
       .sort((a, b) => Number(b.current) - Number(a.current))
       .map((c): Choice => ({ value: c.name, description: [c.cluster, c.current ? 'current' : undefined, c.problems.length > 0 ? 'has problems' : undefined].filter(Boolean).join(' · ') })),
+    ...existingClusters(kube),
     branches: [...(git.current ? [git.current] : []), ...git.branches.filter((b) => b !== git.current)].map((b) => ({
       value: b,
       ...(b === git.current && { description: 'current' }),
@@ -86,6 +88,20 @@ export function productImageChoices(): Choice[] {
  * kubeconfig with dozens of broken contexts must not make the page drop the whole message. Each list keeps its
  * first values (the current branch, context and profile come first) and a note says how many were left out.
  */
+/** The kubeconfig's EKS and GKE clusters, once each (several contexts may name one), for "use an existing cluster". */
+function existingClusters(kube: KubeContexts): Pick<FormOptions, 'eksClusters' | 'gkeClusters'> {
+  const eks = new Map<string, Choice>();
+  const gke = new Map<string, Choice>();
+  for (const c of kube.contexts) {
+    const m = managedClusterOf(c.cluster, c.exec?.args);
+    if (!m) continue;
+    const value = clusterChoiceValue(m);
+    const target = m.kind === 'eks' ? eks : gke;
+    if (!target.has(value)) target.set(value, { value, description: m.kind === 'eks' && m.account ? `context ${c.name} · account ${m.account}` : `context ${c.name}` });
+  }
+  return { eksClusters: [...eks.values()], gkeClusters: [...gke.values()] };
+}
+
 export function capFormOptions(o: FormOptions): FormOptions {
   const extra = { aws: [] as string[], gcp: [] as string[], kubernetes: [] as string[], git: [] as string[] };
   const list = (choices: Choice[], what: string, notes: string[], hint: string): Choice[] => {
@@ -105,6 +121,8 @@ export function capFormOptions(o: FormOptions): FormOptions {
     gcpProjects: list(o.gcpProjects, 'project', extra.gcp, other),
     gcpRegions: list(o.gcpRegions, 'region', extra.gcp, 'type one of them.'),
     kubeContexts: list(o.kubeContexts, 'context', extra.kubernetes, other),
+    eksClusters: list(o.eksClusters, 'EKS cluster', extra.aws, 'type its name under provider.cluster in the file.'),
+    gkeClusters: list(o.gkeClusters, 'GKE cluster', extra.gcp, 'type it under provider.cluster in the file.'),
     branches: list(o.branches, 'branch', extra.git, other),
     suggested: { awsRegion: fitted(o.suggested.awsRegion), gcpRegion: fitted(o.suggested.gcpRegion) },
     productImages: o.productImages.slice(0, FORM_LIMITS.choices),

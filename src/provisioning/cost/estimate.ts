@@ -26,6 +26,10 @@ function awsLine(r: DesiredResource, p: RegionPrices, hours: number): CostLine |
     }
     case 'AWS::EKS::Cluster':
       return line(r, p.eksClusterHour * hours, 'EKS control plane');
+    case 'AWS::EKS::ExistingCluster':
+      return line(r, 0, 'an existing cluster: its control plane and nodes are billed already, not by this environment');
+    case 'AWS::EC2::StorageSecurityGroups':
+      return null; // free
     case 'AWS::EKS::Nodegroup': {
       const type = Array.isArray(s.instanceTypes) ? String(s.instanceTypes[0]) : '';
       const min = num(s.minSize, 1);

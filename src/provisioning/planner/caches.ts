@@ -60,10 +60,10 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
           // Encore reserves 10% of memory for Redis itself (notes §1.3).
           reservedMemoryPercent: 10,
           subnetTier: 'storage',
-          subnetIds: outputRef('aws:vpc', 'storageSubnetIds'),
-          securityGroupId: outputRef('aws:vpc', 'cacheSecurityGroupId'),
+          subnetIds: ctx.awsStorage.subnetIds,
+          securityGroupId: ctx.awsStorage.cacheSecurityGroupId,
         },
-        dependsOn: ['aws:vpc'],
+        dependsOn: [ctx.awsStorage.id],
         summary: `${label} → ElastiCache Redis ${nodeType}, ${replicaText(size.replicas)}${size.replicas > 0 ? ', Multi-AZ' : ''}`,
       });
       addAuthSecret(ctx, secret, source, label, { from: outputRef(cacheId, 'authToken') }, [cacheId]);

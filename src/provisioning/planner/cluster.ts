@@ -67,7 +67,43 @@ export function planBase(ctx: PlanContext): void {
 
 function planAws(ctx: PlanContext): void {
   if (ctx.env.provider.kind !== 'aws') return;
-  const region = ctx.env.provider.region;
+  if (ctx.env.provider.cluster) planExistingEks(ctx, ctx.env.provider.region, ctx.env.provider.cluster.name);
+  else planNewEks(ctx, ctx.env.provider.region);
+  planEcr(ctx);
+}
+
+/**
+ * An existing EKS cluster: read, never created, changed or deleted. Its outputs (endpoint, VPC, private subnets,
+ * cluster security group, OIDC issuer) come from DescribeCluster; IRSA goes through the IAM OIDC provider of its
+ * issuer (the account's own when it has one, else one the environment makes and deletes again). Managed databases
+ * and caches go into its VPC behind security groups of the environment's that admit only the cluster's group.
+ */
+function planExistingEks(ctx: PlanContext, region: string, name: string): void {
+  ctx.add({
+    id: 'aws:eks',
+    kind: 'cluster',
+    providerType: 'AWS::EKS::ExistingCluster',
+    name,
+    settings: { existing: true, region, oidcProvider: true },
+    summary: `cluster → existing EKS cluster ${name} in ${region} (read only: never created, changed or deleted)`,
+  });
+  if (!managedStorage(ctx)) return;
+  ctx.add({
+    id: 'aws:storage-access',
+    kind: 'network',
+    providerType: 'AWS::EC2::StorageSecurityGroups',
+    name: ctx.names.cloud('storage'),
+    settings: {
+      vpcId: outputRef('aws:eks', 'vpcId'),
+      subnetIds: outputRef('aws:eks', 'privateSubnetIds'),
+      clusterSecurityGroupId: outputRef('aws:eks', 'clusterSecurityGroupId'),
+      tiers: [...(ctx.needs.databases.length > 0 ? ['database'] : []), ...(ctx.needs.caches.length > 0 ? ['cache'] : [])],
+    },
+    summary: `databases and caches → security groups in the cluster's VPC, open to the cluster's security group only, on its private subnets`,
+  });
+}
+
+function planNewEks(ctx: PlanContext, region: string): void {
   const cidr = networkCidr(ctx);
   const storage = managedStorage(ctx);
   ctx.add({
@@ -127,6 +163,9 @@ function planAws(ctx: PlanContext): void {
     dependsOn: ['aws:eks', 'aws:vpc'],
     summary: ctx.production ? `nodes → ${instanceType}, autoscaling ${nodes.min}–${nodes.max}` : `nodes → ${nodes.min} × ${instanceType}, fixed`,
   });
+}
+
+function planEcr(ctx: PlanContext): void {
   ctx.add({
     id: 'aws:ecr',
     kind: 'registry',
@@ -139,6 +178,8 @@ function planAws(ctx: PlanContext): void {
 
 function planGcp(ctx: PlanContext): void {
   if (ctx.env.provider.kind !== 'gcp') return;
+  // The store refuses it (environments/validate.ts); a graph that created a cluster instead would be worse than none.
+  if (ctx.env.provider.cluster) throw new Error('an existing GKE cluster is not supported yet: remove provider.cluster to create a cluster of its own');
   const { project, region } = ctx.env.provider;
   const cidr = networkCidr(ctx);
   const storage = managedStorage(ctx);

@@ -5,7 +5,7 @@
  */
 
 import type { AppModel } from '../../model/appModel';
-import { outputRefs, type DesiredResource, type JsonObject, type JsonValue, type ProviderKind, type ResourceKind, type SourceRef } from '../../model/desiredGraph';
+import { outputRef, outputRefs, type DesiredResource, type JsonObject, type JsonValue, type ProviderKind, type ResourceKind, type SourceRef } from '../../model/desiredGraph';
 import type { Environment } from '../../model/environment';
 import { overrideImage } from '../../model/imageOverride';
 import type { EffectiveSizing } from './sizing';
@@ -105,15 +105,39 @@ export class PlanContext {
 
   /** What a new Kubernetes object waits for: the namespace, and on AWS/GCP the nodes that run it. */
   get k8sBase(): string[] {
-    if (this.provider === 'aws') return [this.namespaceId, 'aws:eks-nodegroup'];
-    // Autopilot has no node pool of the environment's: GKE adds nodes for the pods once the cluster runs.
-    if (this.provider === 'gcp') return [this.namespaceId, this.autopilot ? 'gcp:gke' : 'gcp:gke-nodepool'];
+    // An existing cluster brings its own nodes; Autopilot has no node pool of the environment's either.
+    if (this.provider === 'aws') return [this.namespaceId, this.existingCluster ? 'aws:eks' : 'aws:eks-nodegroup'];
+    if (this.provider === 'gcp') return [this.namespaceId, this.autopilot || this.existingCluster ? 'gcp:gke' : 'gcp:gke-nodepool'];
     return [this.namespaceId];
   }
 
-  /** A GCP environment on GKE Autopilot. */
+  /** A GCP environment on GKE Autopilot (a cluster of its own; an existing cluster is what it is). */
   get autopilot(): boolean {
-    return this.env.provider.kind === 'gcp' && this.env.provider.autopilot === true;
+    return this.env.provider.kind === 'gcp' && this.env.provider.autopilot === true && !this.existingCluster;
+  }
+
+  /** An AWS or GCP environment on an existing cluster ("use an existing cluster"): no network or nodes of its own. */
+  get existingCluster(): boolean {
+    return (this.env.provider.kind === 'aws' || this.env.provider.kind === 'gcp') && this.env.provider.cluster !== undefined;
+  }
+
+  /**
+   * Where AWS managed databases and caches go: the environment's VPC, or on an existing cluster the security groups
+   * made next to it (in its VPC, on its private subnets).
+   */
+  get awsStorage(): { id: string; subnetIds: string; databaseSecurityGroupId: string; cacheSecurityGroupId: string } {
+    const id = this.existingCluster ? 'aws:storage-access' : 'aws:vpc';
+    return {
+      id,
+      subnetIds: outputRef(id, 'storageSubnetIds'),
+      databaseSecurityGroupId: outputRef(id, 'databaseSecurityGroupId'),
+      cacheSecurityGroupId: outputRef(id, 'cacheSecurityGroupId'),
+    };
+  }
+
+  /** The GCP network managed databases and caches are reached on: the environment's, or the existing cluster's. */
+  get gcpNetworkId(): string {
+    return this.existingCluster ? 'gcp:gke' : 'gcp:network';
   }
 
   /** Adds a resource. It also waits for every resource whose outputs its settings use, so no such edge is forgotten. */

@@ -44,7 +44,7 @@ export const awsProvider: ProviderModule = {
     const { profile, region } = settingsOf(env);
     const mfa = options.prompts?.mfaCode;
     const connection = await openAwsConnection({ profile, region, env: options.env, homedir: options.homedir, mfaCode: mfa ? (q) => mfa(q) : undefined });
-    const aws = new AwsDriver({ ...options.timing, environment: env.name, connection });
+    const aws = new AwsDriver({ ...options.timing, environment: env.name, connection, existingCluster: env.provider.kind === 'aws' ? env.provider.cluster?.name : undefined });
     let state: Promise<StateBackend> | undefined;
     let remote: Promise<S3StateBackend> | undefined;
     const history = () =>

@@ -162,15 +162,31 @@ async function describeContext(
   return result;
 }
 
+/**
+ * The exec arguments that name an EKS cluster (`eks get-token --cluster-name NAME --region REGION`), and only those:
+ * an exec plugin's other arguments may carry a token or a role, which must not travel with the context.
+ */
+function clusterArgs(raw: unknown): { args?: string[] } {
+  if (!Array.isArray(raw) || !raw.every((a) => typeof a === 'string')) return {};
+  const list = raw as string[];
+  const kept: string[] = [];
+  list.forEach((a, i) => {
+    if (a === 'eks' || a === 'get-token') kept.push(a);
+    else if ((a === '--cluster-name' || a === '--region') && list[i + 1] !== undefined) kept.push(a, list[i + 1]!);
+  });
+  return kept.length > 0 ? { args: kept } : {};
+}
+
 async function checkExec(exec: Obj, file: string, lookup: { env: NodeJS.ProcessEnv; platform: NodeJS.Platform }): Promise<KubeExecPlugin> {
   const command = str(exec.command);
   if (!command) return { command: '', found: false, hint: 'its exec plugin names no command' };
   // client-go resolves a relative command that has a directory part against the kubeconfig file's folder.
   const resolved = await findExecutable(command, { ...lookup, baseDir: path.dirname(file) });
-  if (resolved) return { command, resolved, found: true };
+  const args = clusterArgs(exec.args);
+  if (resolved) return { command, resolved, found: true, ...args };
   const install = str(exec.installHint)?.trim() ?? INSTALL_HINTS[path.basename(command)] ?? `install "${command}"`;
   const hint =
     `the exec plugin "${command}" was not found on PATH: ${install.replace(/\.$/, '')}, or put it on PATH. ` +
     'VS Code started from the desktop may not see your shell\'s PATH; an absolute path in kubeconfig also works.';
-  return { command, found: false, hint };
+  return { command, found: false, hint, ...args };
 }

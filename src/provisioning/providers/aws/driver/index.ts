@@ -15,6 +15,7 @@ import { AwsClients, at, marked, pick, type AwsContext, type Handler } from './c
 import { clusterConnection, clusterHandler, describeCluster, nodegroupHandler } from './eks';
 import { accessEntryHandler, deployRoleHandler, githubOidcHandler } from './ciIdentity';
 import { ecrHandler } from './ecr';
+import { existingClusterHandler, storageGroupsHandler } from './existingCluster';
 import { elastiCacheHandler } from './elasticache';
 import { serviceRoleHandler } from './iam';
 import { queueHandler, topicHandler } from './messaging';
@@ -27,6 +28,8 @@ export const HANDLERS: Record<string, Handler> = {
   'AWS::EC2::VPC': vpcHandler,
   'AWS::EKS::Cluster': clusterHandler,
   'AWS::EKS::Nodegroup': nodegroupHandler,
+  'AWS::EKS::ExistingCluster': existingClusterHandler,
+  'AWS::EC2::StorageSecurityGroups': storageGroupsHandler,
   'AWS::ECR::Repository': ecrHandler,
   'AWS::IAM::Role': serviceRoleHandler,
   'AWS::IAM::OIDCProvider': githubOidcHandler,
@@ -43,6 +46,8 @@ export const HANDLERS: Record<string, Handler> = {
 export interface AwsDriverOptions extends DriverTiming {
   environment: string;
   connection: AwsConnection;
+  /** The existing EKS cluster the environment runs on (provider.cluster.name), when it has none of its own. */
+  existingCluster?: string;
 }
 
 export class AwsDriver implements ProviderDriver, ClusterHost {
@@ -64,7 +69,7 @@ export class AwsDriver implements ProviderDriver, ClusterHost {
       timing: { readyTimeoutMs: options.readyTimeoutMs, deleteTimeoutMs: options.deleteTimeoutMs, pollIntervalMs: options.pollIntervalMs },
       account: async (signal) => (await this.whoAmI(signal)).account,
       callerArn: async (signal) => (await this.whoAmI(signal)).arn,
-      names: new Map(),
+      names: new Map(options.existingCluster ? [['aws:eks', options.existingCluster]] : []),
     };
   }
 
@@ -129,8 +134,8 @@ export class AwsDriver implements ProviderDriver, ClusterHost {
   }
 
   /**
-   * The environment's EKS cluster, once it is active: by the name a read or create of the cluster resource saw,
-   * else found by its tags. Null while there is none.
+   * The environment's EKS cluster, once it is active: the existing cluster it was given, else by the name a read or
+   * create of the cluster resource saw, else found by its tags. Null while there is none.
    */
   async clusterEndpoint(signal: AbortSignal): Promise<KubeEndpoint | null> {
     let name = this.context.names.get('aws:eks') ?? null;
