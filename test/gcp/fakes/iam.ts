@@ -29,6 +29,7 @@ export class IamFake extends RestFake {
   readonly pools: WorkloadIdentityPools;
 
   constructor(private readonly iamOptions: IamFakeOptions = {}) {
+    // eslint-disable-next-line prefer-const -- made after super() (it needs the fake's faults), used by handlers that run later
     let pools!: WorkloadIdentityPools;
     const route = (method: string, verb: string, template: string, body?: string) => ({ service: SERVICE, method, verb, template, body });
     super({
