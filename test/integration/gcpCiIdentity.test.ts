@@ -25,7 +25,6 @@ import { EXIT } from '../../src/cli/exitCodes';
 import type { CliIO } from '../../src/cli/provision/commands';
 import type { DesiredGraph } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
-import { MIN_ENCORE_VERSION } from '../../src/provisioning/deploy/encoreCli';
 import { deployWorkflow, workflowPath } from '../../src/provisioning/deploy/workflow';
 import { apply, destroy, planChanges } from '../../src/provisioning/engine';
 import { desiredGraph, GCP_CI_IDENTITY } from '../../src/provisioning/planner';
@@ -34,6 +33,7 @@ import { providerModule } from '../../src/provisioning/providers';
 import { stateBucketName } from '../../src/provisioning/providers/gcp/stateBackend';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { runActionlint } from '../../scripts/actionlint.mjs';
+import { GCP_INPUT } from '../deploy/workflowInputs';
 import { evaluateEqualities, githubClaims } from '../gcp/celEquality';
 import { TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION } from '../gcp/harness';
 import { watchConnections } from '../gcp/localGoogle';
@@ -155,9 +155,11 @@ test('apply makes the pool, its provider limited to the repository and branch, t
 
     // --- setup-ci: the workflow names the provider and the account the apply made (from state), and passes actionlint ---
     const written = io();
-    assert.equal(await runDeployCommand('setup-ci', ['--env', 'prod', app], written), EXIT.ok, written.stderr());
-    const expected = deployWorkflow({ environment: 'prod', branch: 'main', appPath: '.', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'gcp', workloadIdentityProvider: PROVIDER, serviceAccount: EMAIL } });
+    assert.equal(await runDeployCommand('setup-ci', ['--env', 'prod', '--encore-version', GCP_INPUT.encoreVersion, app], written), EXIT.ok, written.stderr());
+    const expected = deployWorkflow({ environment: 'prod', branch: 'main', appPath: '.', encoreVersion: GCP_INPUT.encoreVersion, cloud: { kind: 'gcp', workloadIdentityProvider: PROVIDER, serviceAccount: EMAIL } });
     assert.equal(readFileSync(path.join(app, workflowPath('prod')), 'utf8'), expected);
+    assert.deepEqual(GCP_INPUT, { environment: 'prod', branch: 'main', appPath: '.', encoreVersion: GCP_INPUT.encoreVersion, cloud: { kind: 'gcp', workloadIdentityProvider: PROVIDER, serviceAccount: EMAIL } }, "the expected file's inputs are what this apply made");
+    assert.equal(readFileSync(path.join(app, workflowPath('prod')), 'utf8'), readFileSync(path.join(repo, 'test', 'fixtures', 'deploy', 'encore-deploy-prod.yml'), 'utf8'), 'the expected file, byte for byte');
     assert.match(expected, new RegExp(`workload_identity_provider: ${PROVIDER.replace(/[/.]/g, '\\$&')}\\n`));
     assert.match(expected, new RegExp(`service_account: ${EMAIL.replace(/[.@]/g, '\\$&')}\\n`));
     assert.match(written.stdout(), /admits only acme\/shop's pushes to main/);
