@@ -184,6 +184,17 @@ test('apply makes the pool, its provider limited to the repository and branch, t
     const calls = world.iam.calls.map((c) => c.method);
     assert.ok(calls.includes('UndeleteWorkloadIdentityPool') && calls.includes('UndeleteWorkloadIdentityPoolProvider'), 'by undelete, not a create refused ALREADY_EXISTS');
     assert.deepEqual(world.iam.membersOf(EMAIL, 'roles/iam.workloadIdentityUser'), [PRINCIPALS]);
+
+    // --- another branch: the plan shows the provider's condition changing, apply patches it in place ---
+    const release = ciGraph(desiredGraph(new AppAnalyzer(app).analyze(), { ...env, deploy: { trigger: 'push', branch: 'release' } }, { appId: 'sample-app', ciRepository: 'acme/shop' }));
+    const moved = await planChanges(release, await backend.load(), opened.driver);
+    assert.deepEqual(moved.entries.filter((e) => e.action !== 'keep').map((e) => [e.id, e.action, e.changes?.map((c) => c.path)]), [
+      [GCP_CI_IDENTITY.providerId, 'update', ['attributeCondition']],
+    ], 'only the provider condition changes');
+    const patched = await apply(release, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(patched.result.outcome, 'succeeded', JSON.stringify(patched.result.failed, null, 2));
+    assert.equal(world.iam.pools.items.get(PROVIDER)!.attributeCondition, "assertion.repository == 'acme/shop' && assertion.ref == 'refs/heads/release'");
+    assert.ok(world.iam.calls.some((c) => c.method === 'UpdateWorkloadIdentityPoolProvider'), 'patched, not re-made');
     const last = await destroy('prod', 'gcp', { backend, driver: opened.driver, confirm: 'prod', retry: { attempts: 2, baseDelayMs: 10 } });
     assert.equal(last.result.outcome, 'succeeded', JSON.stringify(last.result.failed, null, 2));
   } finally {

@@ -194,7 +194,7 @@ function planGcpCiIdentity(ctx: PlanContext): void {
     providerType: 'iam.googleapis.com/DeployServiceAccount',
     name: names.accountId,
     settings: {
-      project: p.project, region: p.region, repository, branch, namespace: ctx.names.namespace,
+      project: p.project, region: p.region, repository, namespace: ctx.names.namespace,
       pool: outputRef(GCP_CI_IDENTITY.poolId, 'name'),
       // The repository's resource name as the plan names it (read and destroy need it before any output resolves).
       artifactRepository: `projects/${p.project}/locations/${p.region}/repositories/${ctx.names.cloud('images')}`,

@@ -60,26 +60,24 @@ const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 const BRANCH = CEL_SAFE_BRANCH;
 const ENV_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-export function gcpCiIdentity(input: GcpCiInput): GcpCiIdentity {
+function check(input: Omit<GcpCiInput, 'branch'> & { branch?: string }): void {
   const fail = (what: string): never => {
     throw new GcpCiInputError(`The CI identity for deploy on push cannot be planned: ${what}.`);
   };
   if (!ENV_NAME.test(input.environment)) fail(`"${input.environment}" is not an environment name`);
   if (!REPOSITORY.test(input.repository)) fail(`"${input.repository}" is not a GitHub repository (owner/name)`);
-  if (!BRANCH.test(input.branch) || input.branch.includes('..')) fail(`"${input.branch}" is not a branch name this identity can be limited to`);
+  if (input.branch !== undefined && (!BRANCH.test(input.branch) || input.branch.includes('..'))) fail(`"${input.branch}" is not a branch name this identity can be limited to`);
   if (!/^\d{1,19}$/.test(input.projectNumber)) fail(`"${input.projectNumber}" is not a project number`);
-  const { poolId, providerId, accountId, email } = gcpCiNames(input.environment, input.project);
+}
+
+/** The deploy service account's part: who may act as it and what it holds (the branch is the provider's alone). */
+export function gcpDeployAccount(input: Omit<GcpCiInput, 'branch'>): Pick<GcpCiIdentity, 'serviceAccount' | 'impersonation' | 'grants' | 'kubernetes'> {
+  check(input);
+  const { poolId, accountId, email } = gcpCiNames(input.environment, input.project);
   const member = `serviceAccount:${email}`;
   const pool = `projects/${input.projectNumber}/locations/global/workloadIdentityPools/${poolId}`;
   const prefix = `projects/_/buckets/${input.stateBucket}/objects/environments/${input.environment}/`;
   return {
-    pool: { id: poolId, displayName: `Encore ${input.environment}`.slice(0, 32), description: `GitHub Actions deploys of ${input.repository} to ${input.environment}` },
-    provider: {
-      id: providerId,
-      displayName: 'GitHub Actions',
-      issuerUri: GITHUB_OIDC_ISSUER,
-      ...githubProviderAttributes(input.repository, input.branch),
-    },
     serviceAccount: { accountId, email },
     impersonation: {
       resource: `projects/${input.project}/serviceAccounts/${email}`,
@@ -98,5 +96,20 @@ export function gcpCiIdentity(input: GcpCiInput): GcpCiIdentity {
       },
     ],
     kubernetes: { namespace: input.namespace, user: email, rules: CI_RULES },
+  };
+}
+
+export function gcpCiIdentity(input: GcpCiInput): GcpCiIdentity {
+  check(input);
+  const { poolId, providerId } = gcpCiNames(input.environment, input.project);
+  return {
+    pool: { id: poolId, displayName: `Encore ${input.environment}`.slice(0, 32), description: `GitHub Actions deploys of ${input.repository} to ${input.environment}` },
+    provider: {
+      id: providerId,
+      displayName: 'GitHub Actions',
+      issuerUri: GITHUB_OIDC_ISSUER,
+      ...githubProviderAttributes(input.repository, input.branch),
+    },
+    ...gcpDeployAccount(input),
   };
 }

@@ -10,7 +10,7 @@
 
 import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph';
 import { DriverError, type FieldChange, type Outputs, type ResolvedResource, type StepContext } from '../../../../model/providerApi';
-import { gcpCiIdentity, type IamGrant } from '../ciIdentity';
+import { gcpDeployAccount, type IamGrant } from '../ciIdentity';
 import { isNotFound } from '../connection';
 import type { IamPolicy } from '../iamRest';
 import { stateBucketName } from '../stateBackend';
@@ -34,7 +34,7 @@ async function getOrNull(c: GcpContext, operation: string, path: string, signal:
 async function iamOperation(c: GcpContext, step: Pick<StepContext, 'signal' | 'progress'>, op: Json, what: string, resourceId: string): Promise<void> {
   let now = op;
   await poll(c, step, what, async () => {
-    if (!now.done) now = await rest(c, 'iam', 'operations.get', 'GET', `/v1/${String(op.name)}`, step.signal);
+    if (!now.done) now = await rest(c, 'iam', 'workloadIdentityPools.operations.get', 'GET', `/v1/${String(op.name)}`, step.signal);
     if (!now.done) return { done: false, state: 'in progress' };
     if (now.error) throw new DriverError('invalid', `${what}: ${String(now.error.message ?? 'failed')}`, { resourceId });
     return { done: true, value: undefined };
@@ -49,28 +49,30 @@ interface Federated {
   body(r: ResolvedResource, c: GcpContext): Json;
   observed(live: Json): JsonObject;
   what: string;
+  /** The API's collection, for operation names (workloadIdentityPools.create). */
+  collection: string;
 }
 
 function federatedHandler(kind: Federated): Handler {
-  const live = async (r: DesiredResource, c: GcpContext, signal: AbortSignal) => getOrNull(c, `${kind.what}.get`, kind.path(r), signal);
+  const live = async (r: DesiredResource, c: GcpContext, signal: AbortSignal) => getOrNull(c, `${kind.collection}.get`, kind.path(r), signal);
   const outputs = (got: Json): Outputs => ({ name: out(String(got.name)), id: out(String(got.name).split('/').pop()!) });
   const ensure = async (r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs> => {
     let got = await live(r, c, step.signal);
     const body = kind.body(r, c);
     if (!got) {
       const { path, idParam } = kind.parent(r);
-      const op = await rest(c, 'iam', `${kind.what}.create`, 'POST', `/v1/${path}?${idParam}=${encodeURIComponent(r.name)}`, step.signal, body);
+      const op = await rest(c, 'iam', `${kind.collection}.create`, 'POST', `/v1/${path}?${idParam}=${encodeURIComponent(r.name)}`, step.signal, body);
       await iamOperation(c, step, op, `creating the ${kind.what} ${r.name}`, r.id);
     } else {
       if (got.state === 'DELETED') {
         step.progress(`the ${kind.what} ${r.name} was deleted less than 30 days ago and IAM keeps its id: undeleting it`);
-        const op = await rest(c, 'iam', `${kind.what}.undelete`, 'POST', `/v1/${kind.path(r)}:undelete`, step.signal, {});
+        const op = await rest(c, 'iam', `${kind.collection}.undelete`, 'POST', `/v1/${kind.path(r)}:undelete`, step.signal, {});
         await iamOperation(c, step, op, `undeleting the ${kind.what} ${r.name}`, r.id);
       }
       const current = { ...got };
       const mask = Object.keys(body).filter((k) => JSON.stringify(current[k] ?? null) !== JSON.stringify(body[k]));
       if (mask.length > 0) {
-        const op = await rest(c, 'iam', `${kind.what}.patch`, 'PATCH', `/v1/${kind.path(r)}?updateMask=${mask.join(',')}`, step.signal, body);
+        const op = await rest(c, 'iam', `${kind.collection}.patch`, 'PATCH', `/v1/${kind.path(r)}?updateMask=${mask.join(',')}`, step.signal, body);
         await iamOperation(c, step, op, `updating the ${kind.what} ${r.name}`, r.id);
       }
     }
@@ -91,7 +93,7 @@ function federatedHandler(kind: Federated): Handler {
       const got = await live(r, c, step.signal);
       if (!got || got.state === 'DELETED') return;
       try {
-        const op = await rest(c, 'iam', `${kind.what}.delete`, 'DELETE', `/v1/${kind.path(r)}`, step.signal);
+        const op = await rest(c, 'iam', `${kind.collection}.delete`, 'DELETE', `/v1/${kind.path(r)}`, step.signal);
         await iamOperation(c, step, op, `deleting the ${kind.what} ${r.name}`, r.id);
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -105,6 +107,7 @@ function federatedHandler(kind: Federated): Handler {
 
 export const workloadIdentityPoolHandler = federatedHandler({
   what: 'Workload Identity pool',
+  collection: 'workloadIdentityPools',
   path: (r) => poolPath(str(r.settings, 'project', r.id), r.name),
   parent: (r) => ({ path: `projects/${encodeURIComponent(str(r.settings, 'project', r.id))}/locations/global/workloadIdentityPools`, idParam: 'workloadIdentityPoolId' }),
   body: (r, c) => ({ displayName: str(r.resolved, 'displayName', r.id), description: descriptionMark(r, c), disabled: r.resolved.disabled === true }),
@@ -113,6 +116,7 @@ export const workloadIdentityPoolHandler = federatedHandler({
 
 export const workloadIdentityProviderHandler = federatedHandler({
   what: 'Workload Identity provider',
+  collection: 'workloadIdentityPools.providers',
   path: (r) => `${poolPath(str(r.settings, 'project', r.id), str(r.settings, 'pool', r.id))}/providers/${encodeURIComponent(r.name)}`,
   parent: (r) => ({ path: `${poolPath(str(r.settings, 'project', r.id), str(r.settings, 'pool', r.id))}/providers`, idParam: 'workloadIdentityPoolProviderId' }),
   body: (r, c) => ({
@@ -214,9 +218,9 @@ function withoutMember(policy: IamPolicy, role: string, member: string): IamPoli
 async function identityOf(r: DesiredResource | ResolvedResource, c: GcpContext, signal: AbortSignal) {
   const s = 'resolved' in r ? r.resolved : r.settings;
   const number = await projectNumber(c, signal);
-  return gcpCiIdentity({
+  return gcpDeployAccount({
     project: c.project, projectNumber: number, environment: c.environment,
-    repository: str(s, 'repository', r.id), branch: str(s, 'branch', r.id), namespace: str(s, 'namespace', r.id),
+    repository: str(s, 'repository', r.id), namespace: str(s, 'namespace', r.id),
     artifactRepository: str(s, 'artifactRepository', r.id),
     stateBucket: stateBucketName(c.project, typeof s.region === 'string' ? s.region : c.region),
   });
