@@ -16,7 +16,7 @@ import type { EnvState, StateBackend } from '../model/state';
 import { EnvStore, formatProblem } from '../environments';
 import { appSecrets, secretStatuses, setSecretValue, type AppSecret, type SecretValueStatus } from '../provisioning/appSecrets';
 import { apply, destroy, planChanges, unlock, type RunOptions, type RunOutcome, type UnlockResult } from '../provisioning/engine';
-import { AWS_CI_IDENTITY, desiredGraph } from '../provisioning/planner';
+import { AWS_CI_IDENTITY, desiredGraph, GCP_CI_IDENTITY } from '../provisioning/planner';
 import { sizingQuestions, withSizingAnswers, type SizingQuestion } from '../provisioning/planner/sizing';
 import { providerModule, type ProviderRegistry } from '../provisioning/providers';
 import { LocalFileBackend } from '../provisioning/state/localFile';
@@ -357,6 +357,20 @@ export class EnvironmentSession {
     return { roleArn: arn, region: p.region };
   }
 
+  /** The GCP Workload Identity provider and deploy service account the last apply made (deploy on push), from state. */
+  async ciWorkloadIdentity(): Promise<{ workloadIdentityProvider: string; serviceAccount: string }> {
+    const p = this.current.provider;
+    if (p.kind !== 'gcp') throw new DeployError('unavailable', `a Workload Identity provider is for GCP environments; "${this.current.name}" is on ${p.kind}`);
+    const { state } = await (await this.state()).load();
+    const provider = state?.resources[GCP_CI_IDENTITY.providerId]?.outputs.name;
+    const email = state?.resources[GCP_CI_IDENTITY.serviceAccountId]?.outputs.email;
+    if (typeof provider !== 'string' || !provider || typeof email !== 'string' || !email) {
+      const repo = this.githubRepository();
+      throw new DeployError('apply-first', `environment "${this.current.name}" has no Workload Identity provider and deploy service account yet: ${repo.repository !== null ? `apply it first (its plan makes the pool ${repo.repository} may use)` : `${repo.problem}; add the GitHub remote, then apply (the plan makes the pool the repository may use)`}`);
+    }
+    return { workloadIdentityProvider: provider, serviceAccount: email };
+  }
+
   /** The environment's deploy history, oldest first, and the entries that do not validate. */
   async deploys(signal?: AbortSignal): Promise<{ records: DeployRecord[]; problems: string[]; location: string }> {
     const target = await this.deployTarget(signal);
@@ -436,14 +450,14 @@ export class EnvironmentSession {
 
   private repositoryValue: GithubRepository | undefined;
 
-  /** The app's GitHub repository, for the AWS deploy role (only an AWS environment that deploys on push needs it). */
+  /** The app's GitHub repository, for the AWS deploy role or the GCP Workload Identity provider (deploy on push). */
   githubRepository(): GithubRepository {
     this.repositoryValue ??= githubRepository(this.options.appRoot);
     return this.repositoryValue;
   }
 
   private ciRepository(): string | undefined {
-    if (this.current.provider.kind !== 'aws' || this.current.deploy.trigger !== 'push') return undefined;
+    if ((this.current.provider.kind !== 'aws' && this.current.provider.kind !== 'gcp') || this.current.deploy.trigger !== 'push') return undefined;
     return this.githubRepository().repository ?? undefined;
   }
 

@@ -2,7 +2,7 @@
 // and every request is forwarded untouched; the proxy records what went on the wire (method, path, query, the JSON
 // body of a metadata request, the status), so a test can assert what the client sent where the fake ignores it
 // (uniform access, public access prevention, labels), and it can hold a request unanswered (an upload in flight when
-// the process that sent it is killed).
+// the process that sent it is killed), or refuse one as Cloud Storage refuses a caller without the permission.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,6 +23,8 @@ export interface GcsProxy {
   holdNext(match: (call: ProxiedCall) => boolean): Promise<ProxiedCall>;
   /** Forwards the next request matching `match`, then drops the connection instead of answering: the work was done, the client never hears. */
   dropAnswerNext(match: (call: ProxiedCall) => boolean): void;
+  /** Answers every request matching `match` 403 (the JSON API's error body), unforwarded, until the returned function is called. */
+  forbid(match: (call: ProxiedCall) => boolean): () => void;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startGcsProxy(target: string): Promise<GcsProxy> {
   const holds: { match: (call: ProxiedCall) => boolean; resolve: (call: ProxiedCall) => void }[] = [];
   const held = new Set<http.ServerResponse>();
   const drops: ((call: ProxiedCall) => boolean)[] = [];
+  const forbidden = new Set<(call: ProxiedCall) => boolean>();
   const upstream = new URL(target);
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -52,6 +55,12 @@ export async function startGcsProxy(target: string): Promise<GcsProxy> {
       if (hold >= 0) {
         held.add(res);
         holds.splice(hold, 1)[0]!.resolve(call);
+        return;
+      }
+      if ([...forbidden].some((m) => m(call))) {
+        call.status = 403;
+        const text = JSON.stringify({ error: { code: 403, message: 'The caller does not have storage.buckets.get access to the Google Cloud Storage bucket. Permission \'storage.buckets.get\' denied on resource (or it may not exist).', errors: [{ domain: 'global', reason: 'forbidden' }] } });
+        res.writeHead(403, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) }).end(text);
         return;
       }
       const drop = drops.findIndex((m) => m(call));
@@ -84,6 +93,10 @@ export async function startGcsProxy(target: string): Promise<GcsProxy> {
     calls,
     holdNext: (match) => new Promise((resolve) => holds.push({ match, resolve })),
     dropAnswerNext: (match) => void drops.push(match),
+    forbid: (match) => {
+      forbidden.add(match);
+      return () => void forbidden.delete(match);
+    },
     close: async () => {
       for (const res of held) res.destroy();
       server.closeAllConnections();

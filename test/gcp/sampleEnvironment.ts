@@ -31,6 +31,7 @@ export interface GcpEnvironmentBed {
   registry: ArtifactRegistryFake;
   sql: CloudSqlFake;
   iam: IamFake;
+  resourceManager: ResourceManagerFake;
   compute: ComputeFake;
   pubsub: PubsubFake;
   gcs: GcsFake;
@@ -45,7 +46,7 @@ export async function startGcpEnvironmentBed(options: { operationDeadlineMs?: nu
   const redis = await bed.grpc('redis', new RedisFake());
   const secrets = await bed.grpc('secretmanager', new SecretManagerFake());
   const registry = await bed.grpc('artifactregistry', new ArtifactRegistryFake());
-  await bed.grpc('cloudresourcemanager', new ResourceManagerFake([{ projectId: TEST_PROJECT, projectNumber: TEST_PROJECT_NUMBER }]));
+  const resourceManager = await bed.grpc('cloudresourcemanager', new ResourceManagerFake([{ projectId: TEST_PROJECT, projectNumber: TEST_PROJECT_NUMBER }]));
   for (const f of [gke, redis, secrets, registry]) f.faults.operationPolls('*', 2);
   const sql = await new CloudSqlFake({ authorize: bed.accepted }).start();
   sql.faults.operationPolls('*', 2);
@@ -69,7 +70,7 @@ export async function startGcpEnvironmentBed(options: { operationDeadlineMs?: nu
   gke.setControlPlane({ endpoint: new URL(kube.server).host, caPem: readFileSync(kube.caFile, 'utf8') });
   await bindClusterAdmin(kube, FEDERATED_SUBJECT);
   return {
-    bed, kube, webhook, gke, redis, secrets, registry, sql, iam, compute, pubsub, gcs, gcsIam,
+    bed, kube, webhook, gke, redis, secrets, registry, sql, iam, resourceManager, compute, pubsub, gcs, gcsIam,
     async stop() {
       await kube.stop();
       await webhook.close();

@@ -147,6 +147,26 @@ test('the lock: an object created with ifGenerationMatch: 0 carrying the holder,
   await again.release();
 });
 
+test('an identity that may use only its objects (not storage.buckets.get, as deploy on push\'s service account): the lock, the state and the history work in the bucket that exists', async () => {
+  await (await backend('ci')).commit(state(1, 'ci'), [], null);
+  const released = proxy.forbid((c) => c.method === 'GET' && c.path === `/storage/v1/b/${BUCKET}`);
+  const from = proxy.calls.length;
+  try {
+    const b = await backend('ci');
+    const lock = await b.acquireLock(holder());
+    const loaded = await b.load();
+    assert.equal(loaded.state?.serial, 1);
+    await b.commit(state(2, 'ci'), [entry(2, 'deployed')], loaded.version);
+    await lock.release();
+    const during = proxy.calls.slice(from);
+    assert.ok(during.some((c) => c.status === 403 && c.path === `/storage/v1/b/${BUCKET}`), 'the bucket read was refused, and nothing depended on it');
+    assert.deepEqual(during.filter((c) => c.method === 'POST' && c.path === '/storage/v1/b'), [], 'no bucket create was attempted');
+  } finally {
+    released();
+  }
+  assert.equal((await (await backend('ci')).load()).state?.serial, 2);
+});
+
 test('two applies at once through the engine: one runs, the other is refused by the lock and changes nothing', async () => {
   const cloud = new MemoryCloud();
   cloud.latencyMs = { create: 30 };

@@ -109,14 +109,27 @@ test('setup-ci refuses an environment that deploys manually', async () => {
   assert.match(r.stderr, /deploys manually: give it a push trigger/);
 });
 
-test('setup-ci for a GCP environment is not available in this version (exit 3), and writes nothing', async () => {
+test('setup-ci for a GCP environment without Application Default Credentials says how to get them, and writes nothing', async () => {
   const { top, app } = monorepo();
   const environments = [{ name: 'eu', type: 'production', deploy: { trigger: 'push', branch: 'main' }, provider: { kind: 'gcp', project: 'shop-prod-123', region: 'europe-west1' } }];
   writeFileSync(path.join(app, 'encore.environments.json'), JSON.stringify({ environments }));
-  const r = await run('setup-ci', '--env', 'eu', app);
-  assert.equal(r.code, EXIT.unavailable);
-  assert.match(r.stderr, /setup-ci for a gcp environment is not available in this version/);
-  assert.equal(existsSync(path.join(top, '.github')), false);
+  // No credentials anywhere: an empty gcloud folder, no key file, no metadata server.
+  const saved = { CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG, GOOGLE_APPLICATION_CREDENTIALS: process.env.GOOGLE_APPLICATION_CREDENTIALS, METADATA_SERVER_DETECTION: process.env.METADATA_SERVER_DETECTION };
+  process.env.CLOUDSDK_CONFIG = mkdtempSync(path.join(os.tmpdir(), 'no-gcloud-'));
+  delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  try {
+    const r = await run('setup-ci', '--env', 'eu', app);
+    assert.notEqual(r.code, EXIT.ok);
+    assert.match(r.stderr, /No Google Cloud credentials were found.*gcloud auth application-default login/s);
+    assert.equal(existsSync(path.join(top, '.github')), false);
+  } finally {
+    rmSync(process.env.CLOUDSDK_CONFIG, { recursive: true, force: true });
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 });
 
 const GIT = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false'];

@@ -58,8 +58,8 @@ test('GCP: the deploy service account by Workload Identity Federation from the j
   const auth = steps.findIndex((s) => s.uses === 'google-github-actions/auth@v3');
   assert.ok(auth > 0, 'the auth step is there');
   assert.deepEqual(steps[auth].with, {
-    workload_identity_provider: 'projects/123456789012/locations/global/workloadIdentityPools/encore-deploy/providers/github',
-    service_account: 'encore-deploy-prod@shop-prod-1.iam.gserviceaccount.com',
+    workload_identity_provider: 'projects/123456789012/locations/global/workloadIdentityPools/encore-prod/providers/github',
+    service_account: 'encore-deploy-prod@encore-test.iam.gserviceaccount.com',
   });
   assert.ok(auth < steps.findIndex((s) => s.id === 'deploy'), 'credentials before the deploy');
   assert.ok(!/secrets\.|credentials_json/.test(text), 'the GCP workflow reads a repository secret or a key');

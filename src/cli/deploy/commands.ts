@@ -167,7 +167,6 @@ async function setupCi(session: EnvironmentSession, io: CliIO, options: { force:
   if (env.deploy.trigger !== 'push') {
     throw new CliError(EXIT.usage, `environment "${env.name}" deploys manually: give it a push trigger (deploy: {"trigger": "push", "branch": "main"}) in encore.environments.json, then run setup-ci`);
   }
-  if (env.provider.kind === 'gcp') throw new CliError(EXIT.unavailable, `setup-ci for a gcp environment is not available in this version (its CI identity is provisioned with the gcp provider)`);
   const top = gitTop(session.appRoot);
   const appPath = path.relative(top, session.appRoot).split(path.sep).join('/') || '.';
   let cloud: WorkflowCloud;
@@ -180,6 +179,14 @@ async function setupCi(session: EnvironmentSession, io: CliIO, options: { force:
     next =
       `The workflow assumes the role ${roleArn} by OIDC (aws-actions/configure-aws-credentials): its trust allows only ${repository ?? 'the repository'} on ${env.deploy.branch} or in the GitHub environment "${env.name}", and it may only push to the app's ECR repository, describe its cluster (namespace ${env.name} only) and use its state. No secret is stored.\n` +
       `Limit the GitHub environment "${env.name}" to the branch ${env.deploy.branch} (Settings → Environments → Deployment branches), since a job in it may assume the role.\n` +
+      `The repository and branch are compared exactly, letter case too: if GitHub spells the repository otherwise than the git remote, fix the remote and apply again.\n`;
+  } else if (env.provider.kind === 'gcp') {
+    // The provider and the service account are the apply's outputs: the workflow names what the plan made.
+    const { workloadIdentityProvider, serviceAccount } = await session.ciWorkloadIdentity();
+    const repository = session.githubRepository().repository;
+    cloud = { kind: 'gcp', workloadIdentityProvider, serviceAccount };
+    next =
+      `The workflow exchanges the job's OIDC token at ${workloadIdentityProvider} (google-github-actions/auth) and acts as ${serviceAccount}: the provider admits only ${repository ?? 'the repository'}'s pushes to ${env.deploy.branch}, and the account may only push to the app's Artifact Registry repository, read its cluster (namespace ${env.name} only) and use its state objects. No secret is stored.\n` +
       `The repository and branch are compared exactly, letter case too: if GitHub spells the repository otherwise than the git remote, fix the remote and apply again.\n`;
   } else {
     cloud = { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(env.name) };

@@ -87,7 +87,7 @@ function gkeNodes(pool: DesiredResource, cluster: DesiredResource | undefined): 
 }
 
 const GKE_BOOT_DISK_GB = 100;
-const GCP_FREE = new Set(['iam.googleapis.com/ServiceAccount']);
+const GCP_FREE = new Set(['iam.googleapis.com/ServiceAccount', 'iam.googleapis.com/WorkloadIdentityPool', 'iam.googleapis.com/WorkloadIdentityPoolProvider', 'iam.googleapis.com/DeployServiceAccount']);
 const GCP_USAGE = new Set(['pubsub.googleapis.com/Topic', 'pubsub.googleapis.com/Subscription', 'storage.googleapis.com/Bucket', 'artifactregistry.googleapis.com/Repository']);
 
 function gcpLine(r: DesiredResource, graph: DesiredGraph, p: GcpRegionPrices, hours: number): CostLine | null {

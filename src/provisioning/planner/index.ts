@@ -29,7 +29,7 @@ export { environmentNeeds, type EnvironmentNeeds } from './needs';
 export { cronSchedule, type CronSchedule } from './cron';
 export { CLOUD_ONLY_IMAGES, PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from './images';
 export { MIGRATION_LIMITS } from './databases';
-export { AWS_CI_IDENTITY, GITHUB_REPOSITORY } from './ciIdentity';
+export { AWS_CI_IDENTITY, GCP_CI_IDENTITY, GITHUB_REPOSITORY } from './ciIdentity';
 export { AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE } from './autoscaler';
 
 export interface PlanOptions {

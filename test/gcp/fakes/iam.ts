@@ -2,13 +2,15 @@
 // GAPIC client for Node covers them (@google-cloud/iam has only the v2/v3 policy APIs): service accounts created,
 // read, deleted, and their own IAM policy (the Workload Identity binding of a Kubernetes service account, the CI
 // identity's token-creator binding). A roles/iam.workloadIdentityUser binding for PROJECT.svc.id.goog is refused
-// until that pool exists (a cluster with Workload Identity), as IAM refuses it. Everything else is 501.
+// until that pool exists (a cluster with Workload Identity), as IAM refuses it. Workload Identity Federation pools
+// and providers (the CI identity of deploy on push) in workloadIdentityPools.ts. Everything else is 501.
 import { createHash } from 'node:crypto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { alreadyExists, FakeError, invalidArgument, notFound } from '../googleErrors';
 import type { Message } from '../grpcFake';
 import { RestFake, type RestFakeOptions } from '../restFake';
 import { IamPolicies, type Binding } from './iamPolicies';
+import { WORKLOAD_IDENTITY_ROUTES, WorkloadIdentityPools } from './workloadIdentityPools';
 
 const SERVICE = 'google.iam.admin.v1.IAM';
 
@@ -16,14 +18,19 @@ export interface IamFakeOptions {
   authorize?: RestFakeOptions['authorize'];
   /** Whether PROJECT.svc.id.goog exists; wire it to the GKE fake's clusters. Default: it always does. */
   workloadPoolExists?: (project: string) => boolean;
+  /** Project id → number, which pools are named by; default encore-test → 123456789012. */
+  projectNumbers?: Record<string, string>;
 }
 
 export class IamFake extends RestFake {
   /** Service accounts by email. */
   readonly accounts = new Map<string, Message>();
   readonly policies = new IamPolicies();
+  readonly pools: WorkloadIdentityPools;
 
   constructor(private readonly iamOptions: IamFakeOptions = {}) {
+    // eslint-disable-next-line prefer-const -- made after super() (it needs the fake's faults), used by handlers that run later
+    let pools!: WorkloadIdentityPools;
     const route = (method: string, verb: string, template: string, body?: string) => ({ service: SERVICE, method, verb, template, body });
     super({
       name: 'IAM fake',
@@ -39,6 +46,7 @@ export class IamFake extends RestFake {
         route('SetIamPolicy', 'POST', '/v1/projects/{project}/serviceAccounts/{account}:setIamPolicy', '*'),
         route('TestIamPermissions', 'POST', '/v1/projects/{project}/serviceAccounts/{account}:testIamPermissions', '*'),
         route('CreateServiceAccountKey', 'POST', '/v1/projects/{project}/serviceAccounts/{account}/keys', '*'),
+        ...WORKLOAD_IDENTITY_ROUTES,
       ],
       handlers: {
         CreateServiceAccount: (req) => this.create(req),
@@ -51,8 +59,17 @@ export class IamFake extends RestFake {
         },
         GetIamPolicy: (req) => this.wire(this.policies.get(String(this.account(req.account).email))),
         SetIamPolicy: (req) => this.setPolicy(req),
+        ...Object.fromEntries(WORKLOAD_IDENTITY_ROUTES.map((r) => [r.method, (req: Message) => pools.handlers()[r.method]!(req)])),
       },
     });
+    const numbers = iamOptions.projectNumbers ?? { 'encore-test': '123456789012' };
+    pools = new WorkloadIdentityPools(this.faults, (project) => {
+      if (/^\d+$/.test(project)) return project;
+      const number = numbers[project];
+      if (!number) throw notFound(`Project ${project} not found`);
+      return number;
+    });
+    this.pools = pools;
   }
 
   private account(id: unknown): Message {
@@ -105,6 +122,10 @@ export class IamFake extends RestFake {
       }
     }
     return this.wire(this.policies.set(String(account.email), { ...policy, etag: policy.etag ? Buffer.from(policy.etag, 'base64') : undefined }));
+  }
+
+  protected override settle(): void {
+    this.pools?.settle();
   }
 
   /** Members holding `role` on the service account `email`, for independent checks. */

@@ -7,14 +7,14 @@
  * namespace (the Kubernetes CI Role, bound to the account's email), and read and write the environment's objects in
  * the state bucket (a conditional binding on its prefix).
  *
- * Not wired yet: the planner does not add these resources, the GCP driver has no handler for pools and providers,
- * and `setup-ci` refuses GCP. This module and its unit test are the agreed shape for that work.
+ * The planner (planner/ciIdentity.ts) plans these for a GCP environment that deploys on push, with the names from
+ * `gcpCiNames`; the driver (driver/ciIdentity.ts) applies them from `gcpCiIdentity`, once the project number (which
+ * the pool's principals are named by) is known.
  */
 
-import { CI_RULES } from '../../planner/ciIdentity';
-import { dnsLabel } from '../../planner/names';
+import { CEL_SAFE_BRANCH, CI_RULES, gcpCiNames, GITHUB_OIDC_ISSUER, githubProviderAttributes } from '../../planner/ciIdentity';
 
-export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+export { gcpCiNames, GITHUB_OIDC_ISSUER };
 
 export interface GcpCiInput {
   project: string;
@@ -57,34 +57,27 @@ export class GcpCiInputError extends Error {
 
 // GitHub's rules for owner and repository names; they go into a CEL string, so nothing else is let in.
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-// A branch inside a CEL single-quoted string: no quote, backslash, space or control character.
-const BRANCH = /^[A-Za-z0-9._/+-]{1,255}$/;
+const BRANCH = CEL_SAFE_BRANCH;
 const ENV_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-export function gcpCiIdentity(input: GcpCiInput): GcpCiIdentity {
+function check(input: Omit<GcpCiInput, 'branch'> & { branch?: string }): void {
   const fail = (what: string): never => {
     throw new GcpCiInputError(`The CI identity for deploy on push cannot be planned: ${what}.`);
   };
   if (!ENV_NAME.test(input.environment)) fail(`"${input.environment}" is not an environment name`);
   if (!REPOSITORY.test(input.repository)) fail(`"${input.repository}" is not a GitHub repository (owner/name)`);
-  if (!BRANCH.test(input.branch) || input.branch.includes('..')) fail(`"${input.branch}" is not a branch name this identity can be limited to`);
+  if (input.branch !== undefined && (!BRANCH.test(input.branch) || input.branch.includes('..'))) fail(`"${input.branch}" is not a branch name this identity can be limited to`);
   if (!/^\d{1,19}$/.test(input.projectNumber)) fail(`"${input.projectNumber}" is not a project number`);
-  // IAM: pool ids 4–32 characters (never `gcp-…`), account ids 6–30; a long name is cut with a hash, so two stay apart.
-  const poolId = dnsLabel('encore-', input.environment, 32);
-  const accountId = dnsLabel('encore-deploy-', input.environment, 30);
-  const email = `${accountId}@${input.project}.iam.gserviceaccount.com`;
+}
+
+/** The deploy service account's part: who may act as it and what it holds (the branch is the provider's alone). */
+export function gcpDeployAccount(input: Omit<GcpCiInput, 'branch'>): Pick<GcpCiIdentity, 'serviceAccount' | 'impersonation' | 'grants' | 'kubernetes'> {
+  check(input);
+  const { poolId, accountId, email } = gcpCiNames(input.environment, input.project);
   const member = `serviceAccount:${email}`;
   const pool = `projects/${input.projectNumber}/locations/global/workloadIdentityPools/${poolId}`;
   const prefix = `projects/_/buckets/${input.stateBucket}/objects/environments/${input.environment}/`;
   return {
-    pool: { id: poolId, displayName: `Encore ${input.environment}`.slice(0, 32), description: `GitHub Actions deploys of ${input.repository} to ${input.environment}` },
-    provider: {
-      id: 'github',
-      displayName: 'GitHub Actions',
-      issuerUri: GITHUB_OIDC_ISSUER,
-      attributeMapping: { 'google.subject': 'assertion.sub', 'attribute.repository': 'assertion.repository', 'attribute.ref': 'assertion.ref' },
-      attributeCondition: `assertion.repository == '${input.repository}' && assertion.ref == 'refs/heads/${input.branch}'`,
-    },
     serviceAccount: { accountId, email },
     impersonation: {
       resource: `projects/${input.project}/serviceAccounts/${email}`,
@@ -103,5 +96,20 @@ export function gcpCiIdentity(input: GcpCiInput): GcpCiIdentity {
       },
     ],
     kubernetes: { namespace: input.namespace, user: email, rules: CI_RULES },
+  };
+}
+
+export function gcpCiIdentity(input: GcpCiInput): GcpCiIdentity {
+  check(input);
+  const { poolId, providerId } = gcpCiNames(input.environment, input.project);
+  return {
+    pool: { id: poolId, displayName: `Encore ${input.environment}`.slice(0, 32), description: `GitHub Actions deploys of ${input.repository} to ${input.environment}` },
+    provider: {
+      id: providerId,
+      displayName: 'GitHub Actions',
+      issuerUri: GITHUB_OIDC_ISSUER,
+      ...githubProviderAttributes(input.repository, input.branch),
+    },
+    ...gcpDeployAccount(input),
   };
 }

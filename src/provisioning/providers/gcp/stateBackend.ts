@@ -147,7 +147,15 @@ export class GcsStateBackend implements StateBackend {
   /** Makes the state bucket on first write (stateBucketMetadata); one that exists is used as it is. */
   private ensureBucket(): Promise<void> {
     this.bucketReady ??= (async () => {
-      const [exists] = await this.bucket.exists();
+      let exists: boolean;
+      try {
+        [exists] = await this.bucket.exists();
+      } catch (err) {
+        // 403: the bucket is there, but this identity may use only its own objects in it (deploy on push's service
+        // account holds objectUser on the environment's prefix, not storage.buckets.get).
+        if (codeOf(err) === 403) return;
+        throw err;
+      }
       if (exists) return;
       try {
         await this.storage.createBucket(this.bucketName, stateBucketMetadata(this.options.region));

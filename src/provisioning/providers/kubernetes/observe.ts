@@ -171,7 +171,8 @@ export function observe(r: DesiredResource, live: KubeObject, ctx: RenderContext
       const subjects = (o.subjects ?? []) as Any[];
       const namespace = resourceNamespace(r, ctx.namespace);
       const only = subjects.length === 1 && subjects[0]?.kind === 'ServiceAccount' && subjects[0]?.namespace === namespace ? subjects[0].name : null;
-      return { ...s, role: o.roleRef?.kind === 'Role' ? (o.roleRef?.name ?? null) : null, serviceAccount: only };
+      const user = subjects.length === 1 && subjects[0]?.kind === 'User' ? subjects[0].name : null;
+      return { ...s, role: o.roleRef?.kind === 'Role' ? (o.roleRef?.name ?? null) : null, ...('user' in s ? { user } : { serviceAccount: only }) };
     }
     case 'k8s/rbac.authorization.k8s.io/v1/ClusterRoleBinding': {
       const subjects = (o.subjects ?? []) as Any[];

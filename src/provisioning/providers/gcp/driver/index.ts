@@ -13,6 +13,7 @@ import type { GcpConnection } from '../connection';
 import { describeIdentity, type GcpIdentity } from '../identity';
 import { artifactRegistryHandler, repositoryRegistry } from './artifactRegistry';
 import { at, GcpClients, pick, type GcpContext, type Handler } from './common';
+import { deployServiceAccountHandler, workloadIdentityPoolHandler, workloadIdentityProviderHandler } from './ciIdentity';
 import { bucketHandler } from './gcs';
 import { clusterConnection, clusterHandler, nodePoolHandler } from './gke';
 import { serviceAccountHandler } from './iam';
@@ -28,6 +29,9 @@ export const HANDLERS: Record<string, Handler> = {
   'container.googleapis.com/NodePool': nodePoolHandler,
   'artifactregistry.googleapis.com/Repository': artifactRegistryHandler,
   'iam.googleapis.com/ServiceAccount': serviceAccountHandler,
+  'iam.googleapis.com/WorkloadIdentityPool': workloadIdentityPoolHandler,
+  'iam.googleapis.com/WorkloadIdentityPoolProvider': workloadIdentityProviderHandler,
+  'iam.googleapis.com/DeployServiceAccount': deployServiceAccountHandler,
   'sqladmin.googleapis.com/Instance': sqlHandler,
   'redis.googleapis.com/Instance': redisHandler,
   'pubsub.googleapis.com/Topic': topicHandler,

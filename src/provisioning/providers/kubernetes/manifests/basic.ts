@@ -71,7 +71,10 @@ export function renderRoleBinding(r: DesiredResource, ctx: RenderContext): KubeO
     kind: 'RoleBinding',
     metadata: meta(r, ctx),
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: str(r.settings, 'role', r.id) },
-    subjects: [{ kind: 'ServiceAccount', name: str(r.settings, 'serviceAccount', r.id), namespace: ctx.namespace }],
+    // A `user` (a GKE environment's deploy service account, by its email) or a ServiceAccount of the namespace.
+    subjects: typeof r.settings.user === 'string'
+      ? [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: r.settings.user }]
+      : [{ kind: 'ServiceAccount', name: str(r.settings, 'serviceAccount', r.id), namespace: ctx.namespace }],
   } as KubeObject;
 }
 
