@@ -105,9 +105,18 @@ async function runSetupCi(s: ProvisionServices, previews: WorkflowPreviews, t: T
     await writeWorkflowFile(setup.file, setup.text);
     log().info(`set up deploy on push "${name}": wrote ${setup.file}`);
   }
+  // The preview and the diff showed what is now the file: only the file stays open.
+  await closeTabsOf(preview);
   await vscode.window.showTextDocument(file, { preview: false });
   for (const line of [setup.credentials, ...setup.github]) log().info(`set up deploy on push "${name}": ${line}`);
   void nextSteps(setup, status.kind === 'same');
+}
+
+async function closeTabsOf(uri: vscode.Uri): Promise<void> {
+  const shows = (input: unknown) =>
+    (input instanceof vscode.TabInputText && input.uri.toString() === uri.toString()) || (input instanceof vscode.TabInputTextDiff && input.modified.toString() === uri.toString());
+  const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => shows(t.input));
+  if (tabs.length > 0) await vscode.window.tabGroups.close(tabs);
 }
 
 /** What the workflow does, for the confirmation. */
