@@ -50,6 +50,8 @@ export type DeployErrorCode =
   /** A Deployment did not roll out (the record says which and why). */
   | 'rollout'
   | 'not-found'
+  /** Deploy on push was asked of an environment whose deploy trigger is manual. */
+  | 'manual'
   | 'unavailable'
   | 'cancelled';
 

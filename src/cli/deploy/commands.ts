@@ -4,14 +4,13 @@
  * own exit code (exitCodes.ts, the README's table, the usage text).
  */
 
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDriverError } from '../../model/providerApi';
 import { isStateError } from '../../model/state';
 import {
-  CI_IDENTITY, currentDeploy, deployWorkflow, INSTALL_HINT, isDeployError, kubeconfigSecretName, MIN_ENCORE_VERSION, workflowPath,
-  type DeployEvent, type DeployOptions, type WorkflowCloud, type DeployOutcome, type DeployRecord, type DeployTrigger, type EnvironmentSession,
+  CI_IDENTITY, currentDeploy, INSTALL_HINT, isDeployError, kubeconfigCommand, prepareCiSetup, workflowFileStatus, writeWorkflowFile,
+  type DeployEvent, type DeployOptions, type DeployOutcome, type DeployRecord, type DeployTrigger, type EnvironmentSession,
 } from '../../session';
 import { EXIT, type ExitCode } from '../exitCodes';
 import { parseArgs, wholeNumber, type FlagSpec } from '../provision/args';
@@ -154,57 +153,20 @@ async function listDeploys(session: EnvironmentSession, io: CliIO, json: boolean
   return EXIT.ok;
 }
 
-function gitTop(folder: string): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: folder, encoding: 'utf8', env: { ...process.env, GIT_DIR: undefined, GIT_WORK_TREE: undefined } }).trim();
-  } catch {
-    throw new CliError(EXIT.preflight, `${folder} is not in a git repository: a deploy workflow lives in the repository's .github/workflows`);
-  }
-}
-
 async function setupCi(session: EnvironmentSession, io: CliIO, options: { force: boolean; encoreVersion?: string; env: NodeJS.ProcessEnv }): Promise<ExitCode> {
+  const setup = await prepareCiSetup(session, { encoreVersion: options.encoreVersion, signal: io.signal });
+  const shown = path.relative(process.cwd(), setup.file) || setup.file;
+  const status = await workflowFileStatus(setup.file, setup.text);
+  if (status.kind === 'unreadable') throw new CliError(EXIT.failure, status.problem);
+  if (status.kind === 'different' && !options.force) {
+    throw new CliError(EXIT.confirmation, `${shown} exists and differs from the workflow this version writes: review it, then run setup-ci again with --force to replace it`);
+  }
+  if (status.kind !== 'same') await writeWorkflowFile(setup.file, setup.text);
   const env = session.env;
-  if (env.deploy.trigger !== 'push') {
-    throw new CliError(EXIT.usage, `environment "${env.name}" deploys manually: give it a push trigger (deploy: {"trigger": "push", "branch": "main"}) in encore.environments.json, then run setup-ci`);
-  }
-  const top = gitTop(session.appRoot);
-  const appPath = path.relative(top, session.appRoot).split(path.sep).join('/') || '.';
-  let cloud: WorkflowCloud;
-  let next: string;
-  if (env.provider.kind === 'aws') {
-    // The role's ARN is the apply's output: the workflow names the role the plan made, never a guess.
-    const { roleArn, region } = await session.ciRole();
-    const repository = session.githubRepository().repository;
-    cloud = { kind: 'aws', roleArn, region };
-    next =
-      `The workflow assumes the role ${roleArn} by OIDC (aws-actions/configure-aws-credentials): its trust allows only ${repository ?? 'the repository'} on ${env.deploy.branch} or in the GitHub environment "${env.name}", and it may only push to the app's ECR repository, describe its cluster (namespace ${env.name} only) and use its state. No secret is stored.\n` +
-      `Limit the GitHub environment "${env.name}" to the branch ${env.deploy.branch} (Settings → Environments → Deployment branches), since a job in it may assume the role.\n` +
-      `The repository and branch are compared exactly, letter case too: if GitHub spells the repository otherwise than the git remote, fix the remote and apply again.\n`;
-  } else if (env.provider.kind === 'gcp') {
-    // The provider and the service account are the apply's outputs: the workflow names what the plan made.
-    const { workloadIdentityProvider, serviceAccount } = await session.ciWorkloadIdentity();
-    const repository = session.githubRepository().repository;
-    cloud = { kind: 'gcp', workloadIdentityProvider, serviceAccount };
-    next =
-      `The workflow exchanges the job's OIDC token at ${workloadIdentityProvider} (google-github-actions/auth) and acts as ${serviceAccount}: the provider admits only ${repository ?? 'the repository'}'s pushes to ${env.deploy.branch}, and the account may only push to the app's Artifact Registry repository, read its cluster (namespace ${env.name} only) and use its state objects. No secret is stored.\n` +
-      `The repository and branch are compared exactly, letter case too: if GitHub spells the repository otherwise than the git remote, fix the remote and apply again.\n`;
-  } else {
-    cloud = { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(env.name) };
-    next =
-      `The workflow acts as the ServiceAccount ${CI_IDENTITY.name}, whose Role is limited to namespace ${env.provider.namespace ?? env.name}; the environment's plan creates it (apply first).\n` +
-      `Store its kubeconfig as the environment secret ${kubeconfigSecretName(env.name)}, straight from this command to GitHub (it is never written to a file):\n` +
-      `  encore-env setup-ci --env ${env.name} --print-kubeconfig | gh secret set ${kubeconfigSecretName(env.name)} --env ${env.name}\n`;
-  }
-  const text = deployWorkflow({ environment: env.name, branch: env.deploy.branch, appPath, encoreVersion: options.encoreVersion ?? MIN_ENCORE_VERSION, cloud });
-  const file = path.join(top, workflowPath(env.name));
-  if (existsSync(file) && !options.force && readFileSync(file, 'utf8') !== text) {
-    throw new CliError(EXIT.confirmation, `${path.relative(process.cwd(), file)} exists and differs from the workflow this version writes: review it, then run setup-ci again with --force to replace it`);
-  }
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, text, { mode: 0o644 });
-  // Atomic: a reader never sees half a workflow.
-  renameSync(`${file}.tmp`, file);
-  io.out(`Wrote ${path.relative(process.cwd(), file) || file}: on push to ${env.deploy.branch} (and on manual dispatch) it runs encore-env deploy --env ${env.name} --ci in the GitHub environment "${env.name}".\n${next}`);
+  const kube = setup.kubeconfig;
+  // The CLI's user runs the pipe from where they ran setup-ci: the command names no app folder.
+  const github = kube ? setup.github.map((line) => (line.startsWith('Store its kubeconfig') ? `Store its kubeconfig as the environment secret ${kube.secret}, straight from this command to GitHub (it is never written to a file):\n  ${kubeconfigCommand(env.name)}` : line)) : setup.github;
+  io.out(`${status.kind === 'same' ? 'Kept' : 'Wrote'} ${shown}: on push to ${setup.branch} (and on manual dispatch) it runs encore-env deploy --env ${env.name} --ci in the GitHub environment "${env.name}".\n${setup.credentials}\n${github.join('\n')}\n`);
   return EXIT.ok;
 }
 
@@ -223,7 +185,7 @@ function deployFailed(command: DeployCommand, err: unknown, io: CliIO, ci: boole
   let message: string;
   if (isDeployError(err)) {
     message = err.code === 'preflight' && /not installed|not on PATH/.test(err.message) && !err.message.includes(INSTALL_HINT) ? `${err.message} ${INSTALL_HINT}` : err.message;
-    code = { 'apply-first': EXIT.applyFirst, preflight: EXIT.preflight, build: EXIT.failure, registry: EXIT.failure, rollout: EXIT.failure, 'not-found': EXIT.usage, unavailable: EXIT.unavailable, cancelled: EXIT.cancelled }[err.code];
+    code = { 'apply-first': EXIT.applyFirst, preflight: EXIT.preflight, build: EXIT.failure, registry: EXIT.failure, rollout: EXIT.failure, 'not-found': EXIT.usage, manual: EXIT.usage, unavailable: EXIT.unavailable, cancelled: EXIT.cancelled }[err.code];
     io.err(`encore-env ${command}: ${message}\n`);
   } else {
     if (isDriverError(err) && err.code === 'unavailable') {

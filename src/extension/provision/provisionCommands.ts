@@ -18,6 +18,7 @@ import { planText } from './planText';
 import { runSetSecretValue } from './secretValue';
 import { registerDeploy } from './deployCommands';
 import { registerRotation } from './rotationCommands';
+import { registerSetupCi } from './setupCiCommands';
 import { chooseTarget, openSession, type Target } from './target';
 
 export const PLAN_SCHEME = 'encore-plan';
@@ -99,6 +100,7 @@ export function registerProvisioning(context: vscode.ExtensionContext, s: Provis
   register('encore.resource.setSecretValue', secretCmd);
   registerDeploy(s, register, trusted);
   registerRotation(s, register, trusted);
+  registerSetupCi(context, s, register, trusted);
 }
 
 /** Opens a session on the target for one command, and closes it after. */

@@ -19,13 +19,23 @@ function isEnvironmentNode(node: unknown): node is EnvironmentNode {
   return typeof node === 'object' && node !== null && (node as TreeNode).kind === 'environment';
 }
 
+/** Which environments a palette command offers, and what it says when none fits (default: all, "create one first"). */
+export interface TargetFilter {
+  accepts(env: Environment): boolean;
+  none: string;
+}
+
 /** The tree node's environment, or one picked from every app's environments (the palette). */
-export async function chooseTarget(apps: WorkspaceApps, node: unknown, title: string): Promise<Target | undefined> {
+export async function chooseTarget(apps: WorkspaceApps, node: unknown, title: string, filter?: TargetFilter): Promise<Target | undefined> {
   if (isEnvironmentNode(node)) return { root: node.root, env: node.env };
   const list = await apps.list();
   const items = list.flatMap((a) =>
     a.environments.ok ? a.environments.environments.map((env) => ({ label: env.name, description: vscode.workspace.asRelativePath(a.found.root), target: { root: a.found.root, env } })) : [],
-  );
+  ).filter((item) => !filter || filter.accepts(item.target.env));
+  if (items.length === 0 && filter && list.some((a) => a.environments.ok && a.environments.environments.length > 0)) {
+    void vscode.window.showInformationMessage(`Encore: ${filter.none}`);
+    return undefined;
+  }
   if (items.length === 0) {
     void vscode.window.showInformationMessage('Encore: there is no environment to act on yet. Create one first.', 'Create Environment')
       .then((c) => c && vscode.commands.executeCommand('encore.createEnvironment'));

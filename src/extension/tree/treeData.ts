@@ -323,6 +323,11 @@ export interface ItemData {
 
 const ROTATING_NOTE = '\n\nA service-to-service key rotation is in progress: both keys are accepted, the new one signs. Finish Key Rotation once every service and CronJob runs with the new key.';
 
+/** An environment node's context value: `encore.environment.<type>`, then `.push` for a push trigger, then `.rotating`. */
+export function environmentContextValue(env: Environment, rotating: boolean): string {
+  return `encore.environment.${env.type}${env.deploy.trigger === 'push' ? '.push' : ''}${rotating ? '.rotating' : ''}`;
+}
+
 export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
   const collapsed = hasChildren ? 'collapsed' : 'none';
   switch (node.kind) {
@@ -338,8 +343,8 @@ export function itemData(node: TreeNode, hasChildren: boolean): ItemData {
         tooltip: `**${escapeMarkdown(env.name)}**\n\n${escapeMarkdown(describeEnvironment(env))}\n\n${resources}${node.rotating ? ROTATING_NOTE : ''}`,
         collapsible: collapsed,
         icon: `env:${env.provider.kind}-${env.type}`,
-        // `.rotating` shows Finish Key Rotation (package.json when-clauses) and hides a second Rotate.
-        contextValue: `encore.environment.${env.type}${node.rotating ? '.rotating' : ''}`,
+        // `.push` shows Set Up Deploy on Push…, `.rotating` Finish Key Rotation (package.json when-clauses) and hides a second Rotate.
+        contextValue: environmentContextValue(env, node.rotating === true),
       };
     }
     case 'setting':
