@@ -3,7 +3,7 @@
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -62,6 +62,50 @@ const typescriptOfTsMorph = {
   },
 };
 
+/**
+ * `import()` of a CommonJS package in a split ES bundle becomes a chunk whose only export is `default` (the package's
+ * module.exports), so `(await import('google-auth-library')).GoogleAuth` is undefined there, where Node's own import()
+ * gives each export a name. This gives such a chunk the package's names too (read by loading the package at build
+ * time, as Node would), beside `default`; packages that are ES modules are left to esbuild.
+ */
+const namedExportsOfDynamicCommonJs = {
+  name: 'named-exports-of-dynamic-commonjs',
+  setup(build) {
+    if (build.initialOptions.platform !== 'node') return;
+    const names = new Map();
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData?.commonJsChecked || args.path.startsWith('node:')) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { commonJsChecked: true } });
+      if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file' || !isCommonJs(resolved.path)) return undefined;
+      return { path: resolved.path, namespace: 'dynamic-commonjs' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'dynamic-commonjs' }, (args) => {
+      if (!names.has(args.path)) {
+        names.set(args.path, Object.keys(require(args.path)).filter((n) => n !== 'default' && n !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(n)));
+      }
+      const file = JSON.stringify(args.path);
+      return {
+        contents: [`const m = require(${file});`, 'export default m;', ...names.get(args.path).map((n) => `export const ${n} = m.${n};`)].join('\n'),
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      };
+    });
+  },
+};
+
+/** A file esbuild bundles as CommonJS: not .mjs, not in a "type": "module" package, and without ES module syntax. */
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    if (JSON.parse(readFileSync(manifest, 'utf8')).type === 'module') return false;
+    break;
+  }
+  return !/^\s*(import|export)\b\s*[\w{*]/m.test(readFileSync(file, 'utf8'));
+}
+
 const common = {
   bundle: true,
   minify: production,
@@ -73,10 +117,12 @@ const common = {
     'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
     ENCORE_ANALYZER_BUILD: JSON.stringify(analyzerBuild()),
   },
-  plugins: watch ? [reporter, typescriptOfTsMorph] : [typescriptOfTsMorph],
+  plugins: watch ? [reporter, typescriptOfTsMorph, namedExportsOfDynamicCommonJs] : [typescriptOfTsMorph, namedExportsOfDynamicCommonJs],
 };
 
-const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'] };
+// keepNames: bundled libraries test class names (proto3-json-serializer's `value.constructor.name === 'Long'` when
+// Cloud SQL's REST client sends an int64), which minifying would otherwise rename.
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', mainFields: ['module', 'main'], keepNames: true };
 
 /**
  * An ES module split into chunks: each dynamic import() becomes a chunk loaded when first needed, so a bundle's start

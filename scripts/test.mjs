@@ -88,6 +88,8 @@ if (files.some((f) => f.includes(`${path.sep}e2e${path.sep}`) || f.startsWith('t
     if (files.some((f) => path.basename(f).startsWith('deploy'))) await ensureRegistryTools();
     // test/e2e/localCluster.e2e.test.ts runs on the local cluster (built once, as for the integration tests).
     if (files.some((f) => path.basename(f).startsWith('localCluster'))) await buildLocalCluster();
+    // test/e2e/gcp.e2e.test.ts applies against Google's Pub/Sub and Cloud Storage fakes (built once, as above).
+    if (files.some((f) => path.basename(f).startsWith('gcp'))) await buildGcpFakes();
     mkdirSync(path.join(root, 'test-results'), { recursive: true });
     env.ENCORE_E2E_VSIX = packageExtension(root, path.join(root, 'test-results', 'encore-environments.vsix'));
   } catch (err) {
