@@ -13,7 +13,7 @@ import { jsonEqual } from '../../../engine/diff';
 import { stateBucketName } from '../stateBackend';
 import { afterRolePropagation, asTagList, isCode, marked, out, str, strings, tagRecord, tagsFor, type AwsContext, type Handler } from './common';
 import { clusterOf, IGNORED_THUMBPRINT } from './eks';
-import { deleteRole, ensureRole, findRole, INLINE_POLICY } from './iam';
+import { deleteRole, ensureRole, findRole, readRoleWithInlinePolicy } from './iam';
 import { ciAccessPolicy, GITHUB_OIDC, githubTrust, parsePolicy, type PolicyDocument } from './policies';
 
 const iamSdk = () => import('@aws-sdk/client-iam');
@@ -128,26 +128,6 @@ export function deployRoleDocuments(r: Pick<ResolvedResource, 'id' | 'resolved'>
   };
 }
 
-async function readDeployRole(r: DesiredResource, c: AwsContext, signal: AbortSignal): Promise<LiveObject | null> {
-  const { GetRolePolicyCommand, ListRoleTagsCommand } = await iamSdk();
-  const role = await findRole(c, r.name, signal);
-  if (!role) return null;
-  const tags = await c.clients.send('IAM', new ListRoleTagsCommand({ RoleName: r.name }), signal);
-  let access: JsonObject | null = null;
-  try {
-    access = parsePolicy((await c.clients.send('IAM', new GetRolePolicyCommand({ RoleName: r.name, PolicyName: INLINE_POLICY }), signal)).PolicyDocument);
-  } catch (err) {
-    if (!isCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw err;
-  }
-  return {
-    externalId: role.RoleId ?? role.Arn!,
-    observed: { trustPolicy: parsePolicy(role.AssumeRolePolicyDocument), accessPolicy: access },
-    outputs: { arn: out(role.Arn!), name: out(r.name) },
-    status: { state: 'ready' },
-    ours: marked(tagRecord(tags.Tags), r, c),
-  };
-}
-
 async function ensureDeployRole(r: ResolvedResource, c: AwsContext, step: StepContext): Promise<Outputs> {
   const partition = (await c.callerArn(step.signal)).split(':')[1] ?? 'aws';
   const { trust, access } = deployRoleDocuments(r, await c.account(step.signal), partition);
@@ -179,7 +159,7 @@ function diffDeployRole(desired: ResolvedResource, live: LiveObject): FieldChang
 
 export const deployRoleHandler: Handler = {
   managed: [],
-  read: readDeployRole,
+  read: readRoleWithInlinePolicy,
   create: ensureDeployRole,
   update: ensureDeployRole,
   async delete(r, c, step) {

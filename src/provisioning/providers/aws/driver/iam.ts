@@ -89,7 +89,8 @@ export function serviceRoleDocuments(r: Pick<ResolvedResource, 'id' | 'resolved'
   };
 }
 
-async function readServiceRole(r: DesiredResource, c: AwsContext, signal: AbortSignal): Promise<LiveObject | null> {
+/** A role with its trust and its inline policy as observed, for every role the product writes (a service's, the deploy role). */
+export async function readRoleWithInlinePolicy(r: DesiredResource, c: AwsContext, signal: AbortSignal): Promise<LiveObject | null> {
   const { GetRolePolicyCommand, ListRoleTagsCommand } = await iamSdk();
   const role = await findRole(c, r.name, signal);
   if (!role) return null;
@@ -137,7 +138,7 @@ function diffServiceRole(desired: ResolvedResource, live: LiveObject): FieldChan
 
 export const serviceRoleHandler: Handler = {
   managed: [],
-  read: readServiceRole,
+  read: readRoleWithInlinePolicy,
   create: ensureServiceRole,
   update: ensureServiceRole,
   async delete(r, c, step) {
