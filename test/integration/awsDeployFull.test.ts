@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { runDeployCommand } from '../../src/cli/deploy/commands';
 import { EXIT } from '../../src/cli/exitCodes';
 import type { CliIO } from '../../src/cli/provision/commands';
@@ -22,6 +23,7 @@ import type { ProvisionDeps } from '../../src/cli/provision/context';
 import type { Environment } from '../../src/model/environment';
 import { parseHistory, type DeployRecord } from '../../src/provisioning/deploy/history';
 import { parseImageRef, RegistryClient } from '../../src/provisioning/deploy/registry';
+import { desiredGraph } from '../../src/provisioning/planner';
 import { stateBucketName } from '../../src/provisioning/providers/aws/stateBackend';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { cacheDir } from '../../scripts/go-tool.mjs';
@@ -44,8 +46,11 @@ const git = (dir: string, ...args: string[]) => execFileSync('git', [...GIT, ...
 
 /** The password of the ECR authorization token: the registry's htpasswd entry for user AWS. */
 const ECR_PASSWORD = randomBytes(24).toString('base64url');
-/** The app's folder name, which names its AWS resources. */
+/** The app's folder name, which names its AWS resources (its encore.app has an empty id, as in the CLI). */
 const APP = 'shop';
+const graph = desiredGraph(new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze(), env, { appId: APP });
+const CLUSTER = graph.resources.find((r) => r.id === 'aws:eks')!.name;
+const ECR_REPOSITORY = graph.resources.find((r) => r.id === 'aws:ecr')!.name;
 
 let bed: AwsTestbed;
 let kube: TestKube;
@@ -58,7 +63,7 @@ before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'aws-deploy-full-'));
   [bed, registry] = await Promise.all([startAwsTestbed(), startRegistry({ auth: { username: 'AWS', password: ECR_PASSWORD, scheme: 'basic' } })]);
   bed.shim.ecr.registry({ host: registry.host, password: ECR_PASSWORD });
-  webhook = await startTokenWebhook([eksTokenValidator({ clusterName: clusterName(), stsEndpoint: bed.endpoint, secretFor: (id) => secrets.get(id) })]);
+  webhook = await startTokenWebhook([eksTokenValidator({ clusterName: CLUSTER, stsEndpoint: bed.endpoint, secretFor: (id) => secrets.get(id) })]);
   kube = await startTestKube({ tokenWebhook: { url: webhook.url } });
 });
 afterEach(async () => bed.afterEach());
@@ -68,17 +73,6 @@ after(async () => {
   await Promise.all([bed?.stop(), registry?.stop()]);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-/** The EKS cluster's name the planner gives the environment. */
-function clusterName(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the planner is needed before the app exists
-  const { desiredGraph } = require('../../src/provisioning/planner') as typeof import('../../src/provisioning/planner');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { AppAnalyzer } = require('../../src/analyzer/analyzer') as typeof import('../../src/analyzer/analyzer');
-  // The app's id is empty in its encore.app: its folder's name stands for it, as in the CLI.
-  const graph = desiredGraph(new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze(), env, { appId: APP });
-  return graph.resources.find((r) => r.id === 'aws:eks')!.name;
-}
 
 function io(): CliIO & { stdout: () => string; stderr: () => string } {
   let out = '';
@@ -97,7 +91,7 @@ function io(): CliIO & { stdout: () => string; stderr: () => string } {
 test("the sample app's AWS environment: apply, deploy through ECR's token, a second deploy, rollback; history in S3", { timeout: 900_000 }, async () => {
   const me = await deployer(bed, secrets);
   await bindClusterAdmin(kube, me.arn);
-  bed.shim.eks.connect(clusterName(), { endpoint: kube.server, caPem: readFileSync(kube.caFile, 'utf8') });
+  bed.shim.eks.connect(CLUSTER, { endpoint: kube.server, caPem: readFileSync(kube.caFile, 'utf8') });
 
   // The sample app in a git repository of its own, with the AWS environment.
   const dir = path.join(tmp, APP);
@@ -137,7 +131,7 @@ test("the sample app's AWS environment: apply, deploy through ECR's token, a sec
     assert.equal(r1.result, 'succeeded');
     assert.equal(r1.revision.commit, git(dir, 'rev-parse', 'HEAD'));
     assert.equal(r1.by, me.arn, 'who deployed is the AWS identity');
-    const repository = `${registry.host}/${r1.image.repository.split('/').slice(1).join('/')}`;
+    const repository = `${registry.host}/${ECR_REPOSITORY}`;
     assert.equal(r1.image.repository, repository, 'the image went to the ECR repository the plan made');
     const steps = new Set(first.lines.filter((l) => l.event === 'progress').map((l) => l.step));
     assert.deepEqual([...steps], ['preflight', 'build', 'digest', 'apply', 'rollout', 'record']);

@@ -6,7 +6,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredResource, JsonObject, JsonValue } from '../../../../model/desiredGraph';
-import { DriverError, type FieldChange, type LiveObject, type Outputs, type ResolvedResource, type StepContext } from '../../../../model/providerApi';
+import { DriverError, type LiveObject, type StepContext } from '../../../../model/providerApi';
+import type { CloudHandler } from '../../cloudHandler';
 import type { MiddlewareStack } from '@smithy/types';
 import type { AwsConnection } from '../connection';
 import { isAwsError } from '../errors';
@@ -42,18 +43,7 @@ export interface AwsContext {
 }
 
 /** One AWS resource type: what the driver does for it. */
-export interface Handler {
-  /** The settings paths (dotted) the handler reads back and compares; the rest are the planner's notes. */
-  readonly managed: readonly string[];
-  read(r: DesiredResource, c: AwsContext, signal: AbortSignal): Promise<LiveObject | null>;
-  /** Creates, or adopts and updates; waits only for what its outputs need. */
-  create(r: ResolvedResource, c: AwsContext, step: StepContext): Promise<Outputs>;
-  update(r: ResolvedResource, c: AwsContext, step: StepContext): Promise<Outputs>;
-  delete(r: DesiredResource, c: AwsContext, step: StepContext): Promise<void>;
-  waitReady(r: ResolvedResource, c: AwsContext, step: StepContext): Promise<void>;
-  /** A diff of its own, for settings that are not compared field by field (IAM policy documents). */
-  diff?(desired: ResolvedResource, live: LiveObject): FieldChange[];
-}
+export type Handler = CloudHandler<AwsContext>;
 
 type ClientOf = {
   EC2: import('@aws-sdk/client-ec2').EC2Client;

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredResource } from '../../../../model/desiredGraph';
-import { DriverError, type FieldChange, type LiveObject, type Outputs, type ResolvedResource, type StepContext } from '../../../../model/providerApi';
+import { DriverError, type StepContext } from '../../../../model/providerApi';
+import type { CloudHandler } from '../../cloudHandler';
 import { loadArtifactRegistry, loadContainer, loadPubSub, loadRedis, loadSecretManager, loadSql, loadStorage } from '../clients';
 import type { GcpApi, GcpConnection } from '../connection';
 import { IamServiceAccounts } from '../iamRest';
@@ -191,14 +192,4 @@ export function plainLabels(labels: unknown): Record<string, string> {
 }
 
 /** One GCP resource type: what the driver does for it (the AWS driver's shape, over a GcpContext). */
-export interface Handler {
-  /** The settings paths (dotted) the handler reads back and compares; the rest are the planner's notes. */
-  readonly managed: readonly string[];
-  read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<LiveObject | null>;
-  /** Creates, or adopts and updates; waits only for what its outputs need. */
-  create(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs>;
-  update(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs>;
-  delete(r: DesiredResource, c: GcpContext, step: StepContext): Promise<void>;
-  waitReady(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<void>;
-  diff?(desired: ResolvedResource, live: LiveObject): FieldChange[];
-}
+export type Handler = CloudHandler<GcpContext>;
