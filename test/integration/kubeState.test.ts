@@ -164,3 +164,32 @@ test('a destroy that deleted the namespace finds its state gone with it; an appl
   const applying: EnvState = { ...destroying, lastOperation: { ...destroying.lastOperation!, kind: 'apply' } };
   await assert.rejects(backend.commit(applying, [], v1), (err: Error) => isStateError(err) && err.code === 'io' && /namespaces "[^"]+" not found/.test(err.message));
 });
+
+test('a destroy keeps its lock while its namespace, and the Lease in it, is deleted; a Lease deleted from a live namespace is a lost lock', async () => {
+  const namespace = uniqueName('ns-lock');
+  const backend = new KubernetesStateBackend(client, namespace, 'dev', { leaseDurationSeconds: 3 });
+  await backend.commit(state(1), [], null);
+  const held = await backend.acquireLock({ ...holder(), operation: 'destroy' });
+  // The destroy deletes the namespace; the namespace controller then deletes everything in it, the Lease first here.
+  await client.delete('v1', 'Namespace', undefined, namespace);
+  await client.delete('coordination.k8s.io/v1', 'Lease', namespace, LOCK_LEASE);
+  await assert.rejects(client.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: LOCK_LEASE, namespace } }), /being terminated/, 'a terminating namespace admits no new Lease');
+  await new Promise((r) => setTimeout(r, 2500)); // two renewals
+  assert.equal(held.lost.aborted, false, String(held.lost.reason));
+  // Then the namespace is gone altogether: still nothing lost.
+  const ns = await client.get('v1', 'Namespace', undefined, namespace);
+  await client.request('PUT', `/api/v1/namespaces/${namespace}/finalize`, { body: { ...ns, spec: { finalizers: [] } } });
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(held.lost.aborted, false, String(held.lost.reason));
+  await held.release();
+
+  const other = uniqueName('ns-lock');
+  const live = new KubernetesStateBackend(client, other, 'dev', { leaseDurationSeconds: 3 });
+  await live.commit(state(1), [], null);
+  const lock = await live.acquireLock(holder());
+  await client.delete('coordination.k8s.io/v1', 'Lease', other, LOCK_LEASE);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(lock.lost.aborted, true, 'a Lease deleted from an Active namespace is a broken lock');
+  assert.match(String((lock.lost.reason as Error).message), /broken or taken over/);
+  await lock.release();
+});

@@ -186,7 +186,10 @@ export class KubernetesStateBackend implements StateBackend {
       leaseSeconds: this.leaseSeconds,
       renew: async () => {
         const live = await this.client.find<Lease>('coordination.k8s.io/v1', 'Lease', this.namespace, LOCK_LEASE);
-        if (!live || holderOf(live)?.token !== holder.token) return false;
+        // A destroy's namespace takes the Lease with it; a namespace being deleted admits no new Lease, so nobody
+        // else can hold the lock: still ours.
+        if (!live) return this.namespaceGoing();
+        if (holderOf(live)?.token !== holder.token) return false;
         await this.client.replace<Lease>({ ...live, spec: { ...live.spec, renewTime: microTime(new Date()) } });
         return true;
       },
