@@ -12,7 +12,7 @@ import { DriverError, type LiveObject, type Outputs, type ResolvedResource, type
 import { generatePassword } from '../../kubernetes/manifests/secrets';
 import { isAlreadyExists, isNotFound } from '../connection';
 import { bool, labelsFor, marked, num, out, plainLabels, poll, readyStatus, str, type GcpContext, type Handler } from './common';
-import { environmentNetwork } from './network';
+import { storageNetwork } from './network';
 import { accessLatest, ensureDriverSecret, deleteDriverSecret } from './secrets';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Cloud SQL's messages
@@ -92,7 +92,7 @@ function settingsOf(r: ResolvedResource, c: GcpContext, network: string): Json {
     userLabels: labelsFor(r, c),
     ipConfiguration: {
       ipv4Enabled: { value: bool(s, 'ipv4Enabled') },
-      privateNetwork: `projects/${c.project}/global/networks/${network}`,
+      privateNetwork: network,
       sslMode: str(s, 'sslMode', r.id),
     },
     backupConfiguration: {
@@ -156,7 +156,7 @@ async function ensureAdmin(c: GcpContext, step: StepContext, r: DesiredResource)
 
 async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs> {
   const client = await c.clients.get('sqlInstances');
-  const network = await environmentNetwork(c, step.signal);
+  const network = await storageNetwork(r, 'privateNetwork', c, step.signal);
   const settings = settingsOf(r, c, network);
   let instance = await getInstance(c, r.name, step.signal);
   if (!instance) {
