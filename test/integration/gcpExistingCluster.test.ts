@@ -21,6 +21,7 @@ import { apply, destroy, planChanges } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
 import { openGcpConnection } from '../../src/provisioning/providers/gcp/connection';
+import { descriptionMark } from '../../src/provisioning/providers/gcp/driver/common';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { playLoadBalancers } from '../aws/sampleEnvironment';
 import { FEDERATED_SUBJECT, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION } from '../gcp/harness';
@@ -264,4 +265,41 @@ test('an existing cluster that is not there, or without Workload Identity: apply
   assert.deepEqual(snapshot(cluster), before, 'the cluster was not changed to turn it on');
   assert.equal(world.iam.accounts.size, 0);
   await removeUserCluster('no-wi', TEST_REGION);
+});
+
+test('an apply killed inside the private services access step (after reserving its range, or after making the connection) is taken back by the next run: one range, one connection', { timeout: 300_000 }, async () => {
+  const CLUSTER = 'crash-cluster';
+  const LOCATION = `${TEST_REGION}-d`;
+  await userCluster(CLUSTER, LOCATION);
+  const env = environment({ name: CLUSTER, location: LOCATION });
+  const graph = desiredGraph(sample, env, { appId: 'sample-app' });
+  const part: DesiredGraph = { ...graph, resources: graph.resources.filter((r) => r.id === 'gcp:gke' || r.id === 'gcp:private-services') };
+  const access = part.resources.find((r) => r.id === 'gcp:private-services')!;
+  // What a killed run leaves: the range it reserved (with its mark), and in the second case the connection too.
+  const leftBehind = async (withConnection: boolean) => {
+    await computeCall('POST', `/compute/v1/projects/${TEST_PROJECT}/global/addresses`, { name: access.name, purpose: 'VPC_PEERING', addressType: 'INTERNAL', prefixLength: 20, network: world.compute.networks.get(NETWORK)!.selfLink, description: descriptionMark(access, { environment: 'prod' }) });
+    if (withConnection) await computeCall('POST', '/v1/services/servicenetworking.googleapis.com/connections', { network: CONSUMER, reservedPeeringRanges: [access.name] });
+  };
+  for (const withConnection of [false, true]) {
+    await leftBehind(withConnection);
+    const opened = await (await providerModule('gcp')).open(env, { appRoot: dir, timing: { pollIntervalMs: 20 } });
+    try {
+      const plan = await planChanges(part, await (await opened.state()).load(), opened.driver);
+      const entry = plan.entries.find((e) => e.id === 'gcp:private-services')!;
+      if (withConnection) {
+        assert.equal(entry.adopt, true);
+        assert.equal(entry.foreign, false, 'its own connection asks for no adoption');
+        assert.match(entry.reason, /made by an earlier run of this tool that did not record it/);
+      } else assert.match(entry.reason, /new in the app/);
+    } finally {
+      await opened.dispose();
+    }
+    await applyOnto(env, part, async () => {
+      assert.deepEqual([...world.compute.addresses.keys()], [access.name], 'one range: the one the killed run reserved');
+      assert.deepEqual([...world.compute.connections.keys()], [CONSUMER], 'one connection');
+      assert.deepEqual(world.compute.connections.get(CONSUMER)!.reservedPeeringRanges, [access.name]);
+    });
+    assert.equal(world.compute.connections.size + world.compute.addresses.size, 0, `${withConnection ? 'connection and range' : 'range'} of the killed run deleted by destroy`);
+  }
+  await removeUserCluster(CLUSTER, LOCATION);
 });
