@@ -12,12 +12,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { ClusterManagerClient } from '@google-cloud/container';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredGraph, DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
-import { apply, destroy, planChanges } from '../../src/provisioning/engine';
+import { isStateError } from '../../src/model/state';
+import { apply, destroy, planChanges, unlock } from '../../src/provisioning/engine';
 import { desiredGraph } from '../../src/provisioning/planner';
 import { providerModule } from '../../src/provisioning/providers';
 import { openGcpConnection } from '../../src/provisioning/providers/gcp/connection';
@@ -27,6 +29,7 @@ import { playLoadBalancers } from '../aws/sampleEnvironment';
 import { FEDERATED_SUBJECT, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION } from '../gcp/harness';
 import { watchConnections } from '../gcp/localGoogle';
 import { startGcpEnvironmentBed, type GcpEnvironmentBed } from '../gcp/sampleEnvironment';
+import { crashGraph, type GcpCrashChildConfig } from './gcpCrashChild';
 import { simulateControllers } from './kubeControllers';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- live objects are untyped JSON
@@ -48,7 +51,8 @@ let dir: string;
 let gkeClient: ClusterManagerClient;
 
 before(async () => {
-  world = await startGcpEnvironmentBed();
+  // An operation a killed run started finishes on its own, as on Google Cloud, though no one polls it (the crash case).
+  world = await startGcpEnvironmentBed({ operationDeadlineMs: 1000 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'gcp-existing-'));
   const connection = await openGcpConnection({ project: TEST_PROJECT, region: TEST_REGION });
   gkeClient = new ClusterManagerClient(connection.gapicOptions('container'));
@@ -302,4 +306,67 @@ test('an apply killed inside the private services access step (after reserving i
     assert.equal(world.compute.connections.size + world.compute.addresses.size, 0, `${withConnection ? 'connection and range' : 'range'} of the killed run deleted by destroy`);
   }
   await removeUserCluster(CLUSTER, LOCATION);
+});
+
+test('an apply onto an existing cluster SIGKILLed at step boundaries, one run after another, converges: one range, one connection, the cluster untouched', { timeout: 900_000 }, async (t) => {
+  const cluster = { name: 'killed-cluster', location: TEST_REGION };
+  const userOwn = await userCluster(cluster.name, cluster.location);
+  const clusterBefore = snapshot(userOwn);
+  const env = environment(cluster);
+  const graph = crashGraph(TEST_PROJECT, TEST_REGION, cluster);
+  const steps = graph.resources.length;
+  const run = (config: GcpCrashChildConfig) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'gcpCrashChild.ts')], {
+      cwd: repo,
+      env: { ...process.env, GCP_CRASH_CHILD: JSON.stringify(config), GCP_CRASH_PROJECT: TEST_PROJECT, GCP_CRASH_REGION: TEST_REGION, GCP_CRASH_CLUSTER: JSON.stringify(cluster) },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    return new Promise<{ exit: NodeJS.Signals | number | null; pid: number; output: string }>((resolve) => child.on('exit', (code, signal) => resolve({ exit: signal ?? code, pid: child.pid!, output })));
+  };
+  const admin = KubeClient.fromKubeConfig(world.kube.kubeConfig(), 'encore-test');
+  const controllers = simulateControllers(admin, 'prod');
+  const lbs = playLoadBalancers(admin, 'prod');
+  const opened = await (await providerModule('gcp')).open(env, { appRoot: dir, timing: { pollIntervalMs: 20 } });
+  const reports: string[] = [];
+  try {
+    const backend = await opened.state();
+    // The first boundaries fall around the cluster's read and the private services access.
+    for (const n of [1, 2, 3, 5, 9, 17]) {
+      const child = await run({ appRoot: dir, killAt: n });
+      if (child.exit !== 'SIGKILL') {
+        assert.match(child.output, /result \{"outcome":"succeeded"/, `run before kill ${n}: ${child.output.slice(-1500)}`);
+        reports.push(`kill ${n}: the run finished first`);
+        break;
+      }
+      const refused = await apply(graph, { backend, driver: opened.driver }).then(() => null, (err: unknown) => err);
+      assert.ok(isStateError(refused) && refused.code === 'locked', `after kill ${n}: expected the dead child's lock, got ${String(refused)}`);
+      assert.equal((await unlock(backend)).broken?.pid, child.pid);
+      const { state } = await backend.load();
+      reports.push(`kill ${n}: ${Object.values(state?.resources ?? {}).filter((r) => r.status === 'ready').length} ready`);
+    }
+    const last = await apply(graph, { backend, driver: opened.driver, retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(last.result.outcome, 'succeeded', `${reports.join('; ')}\n${JSON.stringify(last.result.failed, null, 2)}`);
+    const again = await apply(graph, { backend, driver: opened.driver });
+    assert.deepEqual(again.plan.counts, { create: 0, update: 0, delete: 0, keep: steps }, 'a further apply changes nothing');
+    const range = graph.resources.find((r) => r.id === 'gcp:private-services')!.name;
+    assert.deepEqual([...world.compute.addresses.keys()], [range], 'one range');
+    assert.deepEqual(world.compute.connections.get(CONSUMER)?.reservedPeeringRanges, [range], 'one connection, on it');
+    assert.equal(world.gke.clusters.size, 1, 'no cluster of its own');
+    assert.deepEqual(snapshot(userOwn), clusterBefore, 'the cluster is untouched');
+    const count = (type: string) => graph.resources.filter((r) => r.providerType === type).length;
+    assert.equal(world.sql.instances.size, count('sqladmin.googleapis.com/Instance'));
+    assert.equal(world.redis.instances.size, count('redis.googleapis.com/Instance'));
+    const gone = await destroy('prod', 'gcp', { backend, driver: opened.driver, confirm: 'prod', retry: { attempts: 2, baseDelayMs: 10 } });
+    assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed, null, 2));
+    assert.equal(world.compute.connections.size + world.compute.addresses.size + world.sql.instances.size + world.redis.instances.size + world.iam.accounts.size, 0, 'nothing of the environment is left');
+    assert.deepEqual(snapshot(world.gke.clusters.get(`projects/${TEST_PROJECT}/locations/${TEST_REGION}/clusters/${cluster.name}`)), clusterBefore, 'destroy left the cluster as it was');
+    t.diagnostic(`crash safety on an existing GKE cluster: ${reports.join('; ')} (of ${steps} steps)`);
+  } finally {
+    await lbs.stop();
+    await controllers.stop();
+    await opened.dispose();
+  }
+  await removeUserCluster(cluster.name, cluster.location);
 });
