@@ -15,6 +15,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { ClusterManagerClient } from '@google-cloud/container';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { DesiredGraph, DesiredResource } from '../../src/model/desiredGraph';
 import type { Environment } from '../../src/model/environment';
@@ -26,6 +27,7 @@ import { openGcpConnection } from '../../src/provisioning/providers/gcp/connecti
 import { descriptionMark } from '../../src/provisioning/providers/gcp/driver/common';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { playLoadBalancers } from '../aws/sampleEnvironment';
+import { FakeError } from '../gcp/googleErrors';
 import { FEDERATED_SUBJECT, TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION } from '../gcp/harness';
 import { watchConnections } from '../gcp/localGoogle';
 import { startGcpEnvironmentBed, type GcpEnvironmentBed } from '../gcp/sampleEnvironment';
@@ -82,14 +84,16 @@ async function computeCall(method: string, route: string, body?: object): Promis
 }
 
 /** The platform team's GKE cluster, made with Google's client; Workload Identity on unless `workloadIdentity: false`. */
-async function userCluster(name: string, location: string, options: { workloadIdentity?: boolean } = {}): Promise<Any> {
+async function userCluster(name: string, location: string, options: { workloadIdentity?: boolean; metadataServer?: boolean; status?: string } = {}): Promise<Any> {
   const wi = options.workloadIdentity !== false;
+  const gkeMetadata = wi && options.metadataServer !== false;
+  if (options.status === 'ERROR') world.gke.failOperation('CreateCluster', new FakeError(GrpcStatus.RESOURCE_EXHAUSTED, 'Insufficient regional quota to satisfy request: resource "CPUS"'));
   const [op] = (await gkeClient.createCluster({
     parent: `projects/${TEST_PROJECT}/locations/${location}`,
     cluster: {
       name, network: NETWORK, subnetwork: SUBNET, initialClusterVersion: '1.33',
       ...(wi ? { workloadIdentityConfig: { workloadPool: `${TEST_PROJECT}.svc.id.goog` } } : {}),
-      nodePools: [{ name: 'platform-pool', initialNodeCount: 3, config: { machineType: 'e2-standard-4', ...(wi ? { workloadMetadataConfig: { mode: 'GKE_METADATA' } } : {}) } }],
+      nodePools: [{ name: 'platform-pool', initialNodeCount: 3, config: { machineType: 'e2-standard-4', workloadMetadataConfig: { mode: gkeMetadata ? 'GKE_METADATA' : 'GCE_METADATA' } } }],
     },
   })) as Any[];
   for (let i = 0; i < 20; i++) {
@@ -97,7 +101,7 @@ async function userCluster(name: string, location: string, options: { workloadId
     if (now.status === 'DONE' || now.status === 3) break;
   }
   const cluster = world.gke.clusters.get(`projects/${TEST_PROJECT}/locations/${location}/clusters/${name}`)!;
-  assert.equal(cluster.status, 'RUNNING');
+  assert.equal(cluster.status, options.status ?? 'RUNNING');
   return cluster;
 }
 
@@ -241,7 +245,7 @@ test("an existing cluster whose network has no private services access: the envi
   await removeUserCluster(CLUSTER, LOCATION);
 });
 
-test('an existing cluster that is not there, or without Workload Identity: apply refuses, saying what to check and the command that fixes it', { timeout: 120_000 }, async () => {
+test('an existing cluster that is not there, not RUNNING, or without Workload Identity: apply refuses, saying what to check and the command that fixes it', { timeout: 120_000 }, async () => {
   const refusal = async (cluster: { name: string; location: string }): Promise<string> => {
     const env = environment(cluster, 'development');
     const whole = desiredGraph(sample, env, { appId: 'sample-app' });
@@ -267,8 +271,21 @@ test('an existing cluster that is not there, or without Workload Identity: apply
   assert.match(noWi, /GKE cluster no-wi has Workload Identity off/);
   assert.match(noWi, new RegExp(`gcloud container clusters update no-wi --location ${TEST_REGION} --workload-pool=${TEST_PROJECT}\\.svc\\.id\\.goog`));
   assert.deepEqual(snapshot(cluster), before, 'the cluster was not changed to turn it on');
-  assert.equal(world.iam.accounts.size, 0);
   await removeUserCluster('no-wi', TEST_REGION);
+
+  const noMetadata = await userCluster('no-metadata', TEST_REGION, { metadataServer: false });
+  const noMetadataBefore = snapshot(noMetadata);
+  const noServer = await refusal({ name: 'no-metadata', location: TEST_REGION });
+  assert.match(noServer, /no node pool of GKE cluster no-metadata runs the GKE metadata server/);
+  assert.match(noServer, new RegExp(`gcloud container node-pools update platform-pool --cluster no-metadata --location ${TEST_REGION} --workload-metadata=GKE_METADATA`));
+  assert.deepEqual(snapshot(noMetadata), noMetadataBefore);
+  await removeUserCluster('no-metadata', TEST_REGION);
+
+  await userCluster('broken', TEST_REGION, { status: 'ERROR' });
+  const broken = await refusal({ name: 'broken', location: TEST_REGION });
+  assert.match(broken, /GKE cluster broken is ERROR, not RUNNING/);
+  assert.equal(world.iam.accounts.size, 0);
+  await removeUserCluster('broken', TEST_REGION);
 });
 
 test('an apply killed inside the private services access step (after reserving its range, or after making the connection) is taken back by the next run: one range, one connection', { timeout: 300_000 }, async () => {
