@@ -245,6 +245,30 @@ test("an existing cluster whose network has no private services access: the envi
   await removeUserCluster(CLUSTER, LOCATION);
 });
 
+test("the sample app's GCP Development onto an existing cluster: databases and caches in it, no private services access, destroy leaves the cluster", { timeout: 600_000 }, async () => {
+  const CLUSTER = 'dev-platform';
+  const LOCATION = `${TEST_REGION}-b`;
+  const cluster = await userCluster(CLUSTER, LOCATION);
+  const clusterBefore = snapshot(cluster);
+  const env = environment({ name: CLUSTER, location: LOCATION }, 'development');
+  const graph = desiredGraph(sample, env, { appId: 'sample-app' });
+  assert.ok(!graph.resources.some((r) => r.id === 'gcp:private-services' || r.providerType === 'sqladmin.googleapis.com/Instance' || r.providerType === 'redis.googleapis.com/Instance'));
+  await applyOnto(env, graph, async (byId) => {
+    const admin = KubeClient.fromKubeConfig(world.kube.kubeConfig(), 'encore-test');
+    const postgres = graph.resources.filter((r) => r.providerType === 'k8s/apps/v1/StatefulSet');
+    assert.ok(postgres.length > 0);
+    for (const r of postgres) assert.ok(await admin.find('apps/v1', 'StatefulSet', 'dev', r.name), `${r.name} runs in the existing cluster`);
+    const email = `${byId('gcp:service-account:orders').name}@${TEST_PROJECT}.iam.gserviceaccount.com`;
+    assert.deepEqual(world.iam.membersOf(email, 'roles/iam.workloadIdentityUser'), [`serviceAccount:${TEST_PROJECT}.svc.id.goog[dev/orders]`]);
+    assert.equal(world.compute.connections.size + world.compute.addresses.size + world.compute.routers.size, 0, 'nothing on the network');
+    assert.equal(world.gke.clusters.size, 1);
+    assert.deepEqual(snapshot(cluster), clusterBefore);
+  });
+  assert.deepEqual(snapshot(world.gke.clusters.get(`projects/${TEST_PROJECT}/locations/${LOCATION}/clusters/${CLUSTER}`)), clusterBefore, 'destroy left the cluster as it was');
+  assert.equal(world.iam.accounts.size, 0);
+  await removeUserCluster(CLUSTER, LOCATION);
+});
+
 test('an existing cluster that is not there, not RUNNING, or without Workload Identity: apply refuses, saying what to check and the command that fixes it', { timeout: 120_000 }, async () => {
   const refusal = async (cluster: { name: string; location: string }): Promise<string> => {
     const env = environment(cluster, 'development');

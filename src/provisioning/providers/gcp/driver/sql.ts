@@ -148,10 +148,21 @@ async function ensureAdmin(c: GcpContext, step: StepContext, r: DesiredResource)
     if (!isNotFound(err)) throw err;
     exists = false;
   }
-  const [op] = (await retryBusy(c, step, `Cloud SQL instance ${r.name}`, () => c.call('sql', exists ? 'users.update' : 'users.insert', () => exists
-    ? users.update({ project: c.project, instance: r.name, name: ADMIN_USER, body: { name: ADMIN_USER, password } })
-    : users.insert({ project: c.project, instance: r.name, body: { name: ADMIN_USER, password } }), step.signal))) as Json[];
-  await waitSql(c, step, op, `the administrator of ${r.name}`, r.id);
+  const update = async () => (await retryBusy(c, step, `Cloud SQL instance ${r.name}`, () =>
+    c.call('sql', 'users.update', () => users.update({ project: c.project, instance: r.name, name: ADMIN_USER, body: { name: ADMIN_USER, password } }), step.signal))) as Json[];
+  let op: Json | undefined;
+  if (exists) [op] = await update();
+  else {
+    try {
+      [op] = (await retryBusy(c, step, `Cloud SQL instance ${r.name}`, () =>
+        c.call('sql', 'users.insert', () => users.insert({ project: c.project, instance: r.name, body: { name: ADMIN_USER, password } }), step.signal))) as Json[];
+    } catch (err) {
+      // The insert of a run that was killed finished in between: the user is there, and gets the password.
+      if (!isAlreadyExists(err)) throw err;
+      [op] = await update();
+    }
+  }
+  await waitSql(c, step, op!, `the administrator of ${r.name}`, r.id);
 }
 
 async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs> {
