@@ -84,14 +84,14 @@ async function computeCall(method: string, route: string, body?: object): Promis
 }
 
 /** The platform team's GKE cluster, made with Google's client; Workload Identity on unless `workloadIdentity: false`. */
-async function userCluster(name: string, location: string, options: { workloadIdentity?: boolean; metadataServer?: boolean; status?: string } = {}): Promise<Any> {
+async function userCluster(name: string, location: string, options: { workloadIdentity?: boolean; metadataServer?: boolean; status?: string; network?: string } = {}): Promise<Any> {
   const wi = options.workloadIdentity !== false;
   const gkeMetadata = wi && options.metadataServer !== false;
   if (options.status === 'ERROR') world.gke.failOperation('CreateCluster', new FakeError(GrpcStatus.RESOURCE_EXHAUSTED, 'Insufficient regional quota to satisfy request: resource "CPUS"'));
   const [op] = (await gkeClient.createCluster({
     parent: `projects/${TEST_PROJECT}/locations/${location}`,
     cluster: {
-      name, network: NETWORK, subnetwork: SUBNET, initialClusterVersion: '1.33',
+      name, network: options.network ?? NETWORK, subnetwork: SUBNET, initialClusterVersion: '1.33',
       ...(wi ? { workloadIdentityConfig: { workloadPool: `${TEST_PROJECT}.svc.id.goog` } } : {}),
       nodePools: [{ name: 'platform-pool', initialNodeCount: 3, config: { machineType: 'e2-standard-4', workloadMetadataConfig: { mode: gkeMetadata ? 'GKE_METADATA' : 'GCE_METADATA' } } }],
     },
@@ -269,7 +269,7 @@ test("the sample app's GCP Development onto an existing cluster: databases and c
   await removeUserCluster(CLUSTER, LOCATION);
 });
 
-test('an existing cluster that is not there, not RUNNING, or without Workload Identity: apply refuses, saying what to check and the command that fixes it', { timeout: 120_000 }, async () => {
+test('an existing cluster that is not there, not RUNNING, without Workload Identity or on a Shared VPC: apply refuses, saying what to check and the command that fixes it', { timeout: 120_000 }, async () => {
   const refusal = async (cluster: { name: string; location: string }): Promise<string> => {
     const env = environment(cluster, 'development');
     const whole = desiredGraph(sample, env, { appId: 'sample-app' });
@@ -304,6 +304,24 @@ test('an existing cluster that is not there, not RUNNING, or without Workload Id
   assert.match(noServer, new RegExp(`gcloud container node-pools update platform-pool --cluster no-metadata --location ${TEST_REGION} --workload-metadata=GKE_METADATA`));
   assert.deepEqual(snapshot(noMetadata), noMetadataBefore);
   await removeUserCluster('no-metadata', TEST_REGION);
+
+  // A Shared VPC cluster: its network is the host project's, whose private services access this tool does not set up.
+  await userCluster('shared-vpc', TEST_REGION, { network: `projects/network-host-1/global/networks/${NETWORK}` });
+  const sharedVpc = environment({ name: 'shared-vpc', location: TEST_REGION });
+  const whole = desiredGraph(sample, sharedVpc, { appId: 'sample-app' });
+  const opened = await (await providerModule('gcp')).open(sharedVpc, { appRoot: dir, timing: { pollIntervalMs: 20 } });
+  try {
+    const part: DesiredGraph = { ...whole, resources: whole.resources.filter((r) => r.id === 'gcp:gke' || r.id === 'gcp:private-services') };
+    const applied = await apply(part, { backend: await opened.state(), driver: opened.driver, retry: { attempts: 1, baseDelayMs: 10 } });
+    assert.equal(applied.result.outcome, 'failed');
+    assert.match(JSON.stringify(applied.result.failed), /network platform is in project network-host-1 \(Shared VPC\)/);
+    assert.equal(world.compute.addresses.size + world.compute.connections.size, 0, 'nothing was reserved or peered');
+    const gone = await destroy(sharedVpc.name, 'gcp', { backend: await opened.state(), driver: opened.driver, confirm: sharedVpc.name, retry: { attempts: 1, baseDelayMs: 10 } });
+    assert.equal(gone.result.outcome, 'succeeded', JSON.stringify(gone.result.failed));
+  } finally {
+    await opened.dispose();
+  }
+  await removeUserCluster('shared-vpc', TEST_REGION);
 
   await userCluster('broken', TEST_REGION, { status: 'ERROR' });
   const broken = await refusal({ name: 'broken', location: TEST_REGION });

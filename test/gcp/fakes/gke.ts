@@ -231,12 +231,14 @@ export class GkeFake extends GrpcFake {
       id: Math.random().toString(16).slice(2).padEnd(16, '0'),
     };
     this.projectOf.set(cluster, project);
-    // GKE names the network and subnetwork by name, and in full in networkConfig; `default` when none is given.
+    // GKE names the network and subnetwork by name, and in full in networkConfig; `default` when none is given. A
+    // full path names another project's network (Shared VPC: the host project's).
+    const host = /^projects\/([^/]+)\//.exec(String(spec.network ?? ''))?.[1] ?? project;
     const network = String(spec.network || 'default').split('/').pop()!;
     const subnetwork = String(spec.subnetwork || network).split('/').pop()!;
     cluster.network = network;
     cluster.subnetwork = subnetwork;
-    cluster.networkConfig = { ...(spec.networkConfig ?? {}), network: `projects/${project}/global/networks/${network}`, subnetwork: `projects/${project}/regions/${location.replace(/-[a-z]$/, '')}/subnetworks/${subnetwork}` };
+    cluster.networkConfig = { ...(spec.networkConfig ?? {}), network: `projects/${host}/global/networks/${network}`, subnetwork: `projects/${host}/regions/${location.replace(/-[a-z]$/, '')}/subnetworks/${subnetwork}` };
     // Autopilot clusters always have Workload Identity, on the project's pool.
     if (autopilot) cluster.workloadIdentityConfig = { workloadPool: `${project}.svc.id.goog` };
     cluster.nodePools = pools.map((p) => this.checkPool(p, cluster));

@@ -5,7 +5,8 @@
  * cluster's network that Cloud SQL and Memorystore on private IPs need: the network's connection when it has one,
  * used as it is (its reserved ranges), else one the environment makes on a range of its own. Destroy deletes only
  * what the environment made: its range (taken off the connection first when others were added to it since) and the
- * connection when its range is the only one; a connection that was there before is never touched.
+ * connection when its range is the only one; a connection that was there before is never touched. A network of
+ * another project (Shared VPC) is refused: its private services access is the host project's.
  */
 
 import type { DesiredResource } from '../../../../model/desiredGraph';
@@ -107,8 +108,16 @@ export const existingClusterHandler: Handler = {
 
 // --- private services access on the cluster's network ---
 
-/** The network path the connection's settings name, or (unresolved in a read) the cluster's as read. */
+/**
+ * The network path the connection's settings name, or (unresolved in a read) the cluster's as read; null when the
+ * cluster cannot be read, or when the network is another project's (Shared VPC), where the environment makes nothing.
+ */
 async function networkFor(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<{ path: string; name: string } | null> {
+  const network = await clusterNetwork(r, c, signal);
+  return network && network.project === c.project ? network : null;
+}
+
+async function clusterNetwork(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<{ path: string; name: string; project: string } | null> {
   let path: string | undefined = typeof r.settings.network === 'string' && r.settings.network.startsWith('projects/') ? r.settings.network : c.names.get(NETWORK);
   if (!path) {
     const [location, name] = (c.names.get('gcp:gke') ?? '').split('/');
@@ -119,10 +128,7 @@ async function networkFor(r: DesiredResource, c: GcpContext, signal: AbortSignal
   }
   const match = /^projects\/([^/]+)\/global\/networks\/([^/]+)$/.exec(path);
   if (!match) throw new DriverError('invalid', `${r.id}: "${path}" is not a network (projects/P/global/networks/N)`, { resourceId: r.id });
-  if (match[1] !== c.project) {
-    throw new DriverError('invalid', `${r.id}: the cluster's network ${match[2]} is in project ${match[1]} (Shared VPC); its private services access is the host project's to set up, which this tool does not do. Use a Development environment (databases and caches in the cluster), or a cluster of its own.`, { resourceId: r.id });
-  }
-  return { path, name: match[2]! };
+  return { path, name: match[2]!, project: match[1]! };
 }
 
 const rangePath = (c: GcpContext, r: DesiredResource) => `${computeBase(c)}/global/addresses/${r.name}`;
@@ -154,8 +160,11 @@ async function readConnection(r: DesiredResource, c: GcpContext, signal: AbortSi
 }
 
 async function ensureConnection(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs> {
-  const network = await networkFor(r, c, step.signal);
+  const network = await clusterNetwork(r, c, step.signal);
   if (!network) throw new DriverError('not-ready', `${r.id}: the existing cluster has not been read yet`, { resourceId: r.id });
+  if (network.project !== c.project) {
+    throw new DriverError('invalid', `${r.id}: the cluster's network ${network.name} is in project ${network.project} (Shared VPC); its private services access is the host project's to set up, which this tool does not do. Use a Development environment (databases and caches in the cluster), or a cluster of its own.`, { resourceId: r.id });
+  }
   const found = await peering(c, network.name, step.signal);
   if (found) {
     if (!rangesOf(found).includes(r.name)) step.progress(`private services access: network ${network.name} has a Service Networking connection already; its ranges (${rangesOf(found).join(', ')}) are used as they are`);
