@@ -18,7 +18,6 @@ export function validateDocument(value: unknown): Problem[] {
     if (!isRecord(env)) return;
     for (const p of sizingProblems(env.sizing, ['environments', i, 'sizing'])) problems.push(p);
     for (const p of imagesProblems(env.images, ['environments', i, 'images'])) problems.push(p);
-    for (const p of existingGkeProblems(env.provider, ['environments', i, 'provider'])) problems.push(p);
     if (typeof env.name !== 'string') return;
     const first = firstIndex.get(env.name);
     if (first === undefined) firstIndex.set(env.name, i);
@@ -36,21 +35,11 @@ export function validateEnvironment(env: unknown, otherNames: Iterable<string> =
   if (isRecord(env)) {
     for (const p of sizingProblems(env.sizing, ['sizing'])) problems.push(p);
     for (const p of imagesProblems(env.images, ['images'])) problems.push(p);
-    for (const p of existingGkeProblems(env.provider, ['provider'])) problems.push(p);
     if (typeof env.name === 'string' && new Set(otherNames).has(env.name)) {
       problems.push({ path: '/name', message: `an environment named "${env.name}" already exists` });
     }
   }
   return problems;
-}
-
-/** An existing GKE cluster is in the schema (the form and the file share it) but not built yet: refused plainly. */
-export const EXISTING_GKE_NOT_BUILT =
-  'an existing GKE cluster is not supported yet: remove provider.cluster, and the environment creates a GKE cluster of its own (use an existing cluster works on AWS)';
-
-function existingGkeProblems(provider: unknown, at: (string | number)[]): Problem[] {
-  if (!isRecord(provider) || provider.kind !== 'gcp' || provider.cluster === undefined) return [];
-  return [{ path: pointer([...at, 'cluster']), message: EXISTING_GKE_NOT_BUILT }];
 }
 
 /** Credential problems first; a schema problem at the same place ("unknown key") would only repeat it. */

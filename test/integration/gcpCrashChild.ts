@@ -3,6 +3,7 @@
 // GOOGLE_APPLICATION_CREDENTIALS, the fakes in the parent process on loopback, the GKE cluster's API on the test
 // kube-apiserver). GCP_CRASH_CHILD='{"appRoot", "killAt"}': it SIGKILLs itself once killAt steps of the whole apply
 // are done: the steps the state it starts from records as ready, plus its own "done" events.
+// GCP_CRASH_CLUSTER='{"name", "location"}' applies it onto that existing GKE cluster instead of one of its own.
 import path from 'node:path';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment } from '../../src/model/environment';
@@ -17,23 +18,25 @@ export interface GcpCrashChildConfig {
 
 const repo = path.join(__dirname, '..', '..');
 
-export function crashEnvironment(project: string, region: string): Environment {
-  return { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project, region } };
+/** `cluster`: on an existing GKE cluster (GCP_CRASH_CLUSTER='{"name", "location"}' in the child). */
+export function crashEnvironment(project: string, region: string, cluster?: { name: string; location: string }): Environment {
+  return { name: 'prod', type: 'production', deploy: { trigger: 'manual' }, provider: { kind: 'gcp', project, region, ...(cluster ? { cluster } : {}) } };
 }
 
-export function crashGraph(project: string, region: string) {
-  return desiredGraph(new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze(), crashEnvironment(project, region), { appId: 'sample-app' });
+export function crashGraph(project: string, region: string, cluster?: { name: string; location: string }) {
+  return desiredGraph(new AppAnalyzer(path.join(repo, 'examples', 'sample-app')).analyze(), crashEnvironment(project, region, cluster), { appId: 'sample-app' });
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.GCP_CRASH_CHILD ?? '{}') as GcpCrashChildConfig;
   const [project, region] = [process.env.GCP_CRASH_PROJECT ?? 'encore-test', process.env.GCP_CRASH_REGION ?? 'europe-west1'];
-  const opened = await (await providerModule('gcp')).open(crashEnvironment(project, region), { appRoot: config.appRoot, timing: { pollIntervalMs: 20 } });
+  const cluster = process.env.GCP_CRASH_CLUSTER ? (JSON.parse(process.env.GCP_CRASH_CLUSTER) as { name: string; location: string }) : undefined;
+  const opened = await (await providerModule('gcp')).open(crashEnvironment(project, region, cluster), { appRoot: config.appRoot, timing: { pollIntervalMs: 20 } });
   const backend = await opened.state();
   const { state } = await backend.load();
   let done = Object.values(state?.resources ?? {}).filter((r) => r.status === 'ready').length;
   if (done >= config.killAt) done = config.killAt - 1;
-  const { result } = await apply(crashGraph(project, region), {
+  const { result } = await apply(crashGraph(project, region, cluster), {
     backend,
     driver: opened.driver,
     retry: { attempts: 2, baseDelayMs: 10 },

@@ -182,3 +182,22 @@ test('a 500-resource graph with chained references keeps everything against its 
     s.done();
   }
 });
+
+test('a shared object (settings.shared) found outside the tool is used as it is: no adoption asked; removing it says only what the environment made goes', async () => {
+  const s = scratch();
+  try {
+    const access = res('access', [], { kind: 'network', settings: { shared: true, replicas: 1 } });
+    s.cloud.putOutside('mem/network', 'access', { shared: true, replicas: 1 });
+    const plan = await planChanges(graph([access]), await s.backend.load(), s.driver);
+    const entry = byId(plan, 'access');
+    assert.equal(entry?.action, 'create');
+    assert.equal(entry?.foreign, false, 'no --adopt asked');
+    assert.equal(entry?.reason, 'exists already, not made by this tool: apply uses it as it is and changes nothing on it; destroy leaves it in place');
+    assert.deepEqual(plan.foreignAdoptions ?? [], []);
+    await s.apply(graph([access]));
+    const gone = await planChanges(graph([]), await s.backend.load(), s.driver);
+    assert.equal(byId(gone, 'access')?.reason, "no longer in the app: only what the environment made goes; what was there before it is left in place");
+  } finally {
+    s.done();
+  }
+});

@@ -139,6 +139,7 @@ describe('explaining refusals', () => {
 
   test('the role table: the narrowest predefined role, and a labelled guess for a permission it lacks', () => {
     assert.deepEqual(roleForPermission('container.clusters.create'), { role: 'roles/container.clusterAdmin', known: true });
+    assert.deepEqual(roleForPermission('container.clusters.get'), { role: 'roles/container.clusterViewer', known: true }, 'reading an existing cluster needs only the viewer');
     assert.deepEqual(roleForPermission('cloudsql.instances.update'), { role: 'roles/cloudsql.admin', known: true });
     assert.deepEqual(roleForPermission('secretmanager.versions.access'), { role: 'roles/secretmanager.secretAccessor', known: true });
     assert.deepEqual(roleForPermission('resourcemanager.projects.setIamPolicy'), { role: 'roles/resourcemanager.projectIamAdmin', known: true });

@@ -1,5 +1,6 @@
 // "Use an existing cluster" (issues 10 and 12): the cluster is planned as a read-only resource, with no network,
-// NAT or node pool of the environment's own, and the managed databases and caches placed from its outputs.
+// NAT or node pool of the environment's own, and the managed databases and caches placed from its outputs (on GCP
+// through the private services access of the cluster's network).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DesiredGraph } from '../../src/model/desiredGraph';
@@ -100,11 +101,84 @@ test('writing the environment keeps the existing cluster and Autopilot', () => {
   assert.deepEqual(gcp.provider, { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', autopilot: true, cluster: { name: 'shared', location: 'europe-west1' } });
 });
 
-test('an existing GKE cluster is refused plainly until it is built: by the store, and by the planner', async () => {
-  const { validateEnvironment, EXISTING_GKE_NOT_BUILT } = await import('../../src/environments/validate');
-  const gke = env('gcp', 'production', { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', cluster: { name: 'shared', location: 'europe-west1' } } });
-  assert.deepEqual(validateEnvironment(gke), [{ path: '/provider/cluster', message: EXISTING_GKE_NOT_BUILT }]);
-  assert.throws(() => desiredGraph(sample, gke), /an existing GKE cluster is not supported yet/);
+const gkeExisting = (type: 'production' | 'development') =>
+  env('gcp', type, { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', cluster: { name: 'shared', location: 'europe-west1-b' } } });
+
+test('GCP on an existing GKE cluster: no network, cluster, node pool or Cloud NAT of its own; the cluster read only', () => {
+  for (const type of ['production', 'development'] as const) {
+    const g = desiredGraph(everything, gkeExisting(type));
+    const types = new Set(g.resources.map((r) => r.providerType));
+    for (const gone of ['compute.googleapis.com/Network', 'container.googleapis.com/Cluster', 'container.googleapis.com/NodePool']) assert.ok(!types.has(gone), `${type}: ${gone} is planned`);
+    const cluster = byId(g, 'gcp:gke');
+    assert.equal(cluster.providerType, 'GCP::GKE::ExistingCluster');
+    assert.equal(cluster.name, 'shared', 'the cluster keeps its own name');
+    assert.deepEqual(cluster.settings, { existing: true, project: 'shop-prod-1', location: 'europe-west1-b' });
+    assert.deepEqual(cluster.dependsOn, []);
+    assert.match(cluster.summary, /existing GKE cluster shared in europe-west1-b \(read only: never created, changed or deleted\)/);
+    const deployment = g.resources.find((r) => r.providerType === 'k8s/apps/v1/Deployment')!;
+    assert.ok(deployment.dependsOn.includes('gcp:gke') && !deployment.dependsOn.includes('gcp:gke-nodepool'), deployment.dependsOn.join(', '));
+    // Workload Identity through the cluster's own pool, as clusters.get reports it.
+    const accounts = g.resources.filter((r) => r.providerType === 'iam.googleapis.com/ServiceAccount');
+    assert.ok(accounts.length > 0);
+    for (const a of accounts) {
+      assert.match(String(a.settings.workloadIdentityUser), /^\$\{gcp:gke\.workloadIdentityPool\}\[[a-z0-9-]+\/[a-z0-9-]+\]$/);
+      assert.ok(a.dependsOn.includes('gcp:gke'));
+    }
+    assert.ok(byId(g, 'gcp:artifact-registry'), 'the app still gets its Artifact Registry repository');
+    assertClosed(g);
+  }
+  // Development keeps its databases and caches in the cluster: no private services access.
+  assert.ok(!desiredGraph(everything, gkeExisting('development')).resources.some((r) => r.id === 'gcp:private-services'));
+});
+
+test("GCP Production on an existing cluster: Cloud SQL and Memorystore on the cluster's network through its private services access", () => {
+  const g = desiredGraph(everything, gkeExisting('production'));
+  const access = byId(g, 'gcp:private-services');
+  assert.equal(access.providerType, 'servicenetworking.googleapis.com/Connection');
+  assert.deepEqual(access.settings, { shared: true, project: 'shop-prod-1', network: '${gcp:gke.networkId}', prefixLength: 20 });
+  assert.deepEqual(access.dependsOn, ['gcp:gke']);
+  const sql = g.resources.filter((r) => r.providerType === 'sqladmin.googleapis.com/Instance');
+  const redis = g.resources.filter((r) => r.providerType === 'redis.googleapis.com/Instance');
+  assert.ok(sql.length > 0 && redis.length > 0);
+  for (const r of sql) {
+    assert.equal(r.settings.privateNetwork, '${gcp:private-services.network}');
+    assert.ok(r.dependsOn.includes('gcp:private-services') && !r.dependsOn.includes('gcp:network'), r.dependsOn.join(', '));
+  }
+  for (const r of redis) {
+    assert.equal(r.settings.authorizedNetwork, '${gcp:private-services.network}');
+    assert.ok(r.dependsOn.includes('gcp:private-services'), r.dependsOn.join(', '));
+  }
+});
+
+test('GCP with a cluster of its own is unchanged: network, GKE, node pool, databases on the network, the project pool', () => {
+  const g = desiredGraph(everything, env('gcp', 'production'));
+  assert.equal(byId(g, 'gcp:gke').providerType, 'container.googleapis.com/Cluster');
+  assert.ok(byId(g, 'gcp:gke-nodepool') && byId(g, 'gcp:network'));
+  const sql = g.resources.find((r) => r.providerType === 'sqladmin.googleapis.com/Instance')!;
+  assert.equal(sql.settings.privateNetwork, 'gcp:network');
+  assert.deepEqual(sql.dependsOn.filter((d) => d.startsWith('gcp:network') || d === 'gcp:private-services'), ['gcp:network']);
+  const account = g.resources.find((r) => r.providerType === 'iam.googleapis.com/ServiceAccount')!;
+  assert.match(String(account.settings.workloadIdentityUser), /^shop-prod-1\.svc\.id\.goog\[/);
+  assert.ok(!g.resources.some((r) => r.id === 'gcp:private-services'));
+});
+
+test('the GCP cost estimate of an existing cluster counts nothing for the cluster, its nodes or a network', () => {
+  const est = estimateCost(desiredGraph(sample, gkeExisting('production')), { provider: { kind: 'gcp', region: 'europe-west1' } })!;
+  const ids = est.lines.map((l) => l.id);
+  assert.ok(!ids.includes('gcp:gke-nodepool') && !ids.includes('gcp:network') && !ids.includes('gcp:private-services'), ids.join(', '));
+  const cluster = est.lines.find((l) => l.id === 'gcp:gke')!;
+  assert.equal(cluster.monthlyUsd, 0);
+  assert.match(cluster.basis, /existing cluster/);
+  assert.ok(est.lines.some((l) => l.id.startsWith('gcp:sql:') && (l.monthlyUsd ?? 0) > 0), 'Cloud SQL is still counted');
+});
+
+test('an existing GKE cluster is taken by the store; a malformed one is still refused', async () => {
+  const { validateEnvironment } = await import('../../src/environments/validate');
+  assert.deepEqual(validateEnvironment(gkeExisting('production')), []);
+  const bad = env('gcp', 'production', { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', cluster: { name: 'Bad_Name', location: 'europe-west1-b' } } });
+  assert.ok(validateEnvironment(bad).some((p) => p.path.startsWith('/provider/cluster')), JSON.stringify(validateEnvironment(bad)));
+  const noLocation = env('gcp', 'production', { provider: { kind: 'gcp', project: 'shop-prod-1', region: 'europe-west1', cluster: { name: 'shared' } as never } });
+  assert.ok(validateEnvironment(noLocation).length > 0);
   assert.deepEqual(validateEnvironment(awsExisting('production')), []);
 });
 

@@ -87,7 +87,7 @@ function gkeNodes(pool: DesiredResource, cluster: DesiredResource | undefined): 
 }
 
 const GKE_BOOT_DISK_GB = 100;
-const GCP_FREE = new Set(['iam.googleapis.com/ServiceAccount', 'iam.googleapis.com/WorkloadIdentityPool', 'iam.googleapis.com/WorkloadIdentityPoolProvider', 'iam.googleapis.com/DeployServiceAccount']);
+const GCP_FREE = new Set(['servicenetworking.googleapis.com/Connection', 'iam.googleapis.com/ServiceAccount', 'iam.googleapis.com/WorkloadIdentityPool', 'iam.googleapis.com/WorkloadIdentityPoolProvider', 'iam.googleapis.com/DeployServiceAccount']);
 const GCP_USAGE = new Set(['pubsub.googleapis.com/Topic', 'pubsub.googleapis.com/Subscription', 'storage.googleapis.com/Bucket', 'artifactregistry.googleapis.com/Repository']);
 
 function gcpLine(r: DesiredResource, graph: DesiredGraph, p: GcpRegionPrices, hours: number): CostLine | null {
@@ -100,6 +100,8 @@ function gcpLine(r: DesiredResource, graph: DesiredGraph, p: GcpRegionPrices, ho
       const vms = Math.min(pool ? gkeNodes(pool, cluster).min : 1, 32);
       return line(r, (vms * p.natVmHour + p.natIpHour) * hours, `Cloud NAT for ${vms} node${vms === 1 ? '' : 's'} and its external address (data processed is usage-based)`);
     }
+    case 'GCP::GKE::ExistingCluster':
+      return line(r, 0, 'an existing cluster: its management fee and nodes are billed already, not by this environment');
     case 'container.googleapis.com/Cluster':
       return line(r, p.gkeClusterHour * hours, `GKE cluster management fee${s.autopilot === true ? ' (Autopilot pods are billed by their requests: not estimated)' : ''}`);
     case 'container.googleapis.com/NodePool': {
@@ -142,8 +144,8 @@ function gcpLine(r: DesiredResource, graph: DesiredGraph, p: GcpRegionPrices, ho
   }
 }
 
-/** The GCP resources of a graph: those named by a googleapis.com type. */
-const isGcp = (r: DesiredResource) => r.providerType.includes('.googleapis.com/') && !GCP_FREE.has(r.providerType);
+/** The GCP resources of a graph: those named by a googleapis.com type, and the existing cluster. */
+const isGcp = (r: DesiredResource) => (r.providerType.includes('.googleapis.com/') || r.providerType.startsWith('GCP::')) && !GCP_FREE.has(r.providerType);
 
 export function estimateGcpCost(graph: DesiredGraph, region: string, table: GcpPriceTable = GCP_PRICES): CostEstimate {
   const prices = table.regions[region];

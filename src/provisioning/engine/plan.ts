@@ -195,6 +195,7 @@ function decide(
 
   if (!rec) {
     if (live && r.settings.existing === true) return entry('create', 'an existing cluster: apply reads it and changes nothing on it; destroy leaves it in place');
+    if (live && r.settings.shared === true && !live.ours) return entry('create', 'exists already, not made by this tool: apply uses it as it is and changes nothing on it; destroy leaves it in place');
     if (live?.ours) return entry('create', 'made by an earlier run of this tool that did not record it: apply takes it back', { adopt: true, changes: desiredVsLive });
     if (live) {
       return entry('create', 'exists but was not made by this tool: apply takes it over only when you confirm the adoption (--adopt), and destroy leaves it in place', {
@@ -262,10 +263,12 @@ function deleteEntry(rec: ResourceState, reason: string): PlanEntry {
   const r = rec.resource;
   const leave = rec.origin === 'adopted';
   const existing = r.settings.existing === true;
+  const shared = r.settings.shared === true;
   return {
     id: r.id, kind: r.kind, providerType: r.providerType, name: r.name, summary: r.summary, action: 'delete',
     reason: leave ? `${reason}: adopted from outside the tool, so it is left in place and only its record is removed`
-      : existing ? `${reason}: an existing cluster, left in place; only what the environment made for it (an IAM OIDC provider of its own) goes`
+      : existing ? `${reason}: an existing cluster, left in place; only what the environment made for it (on AWS an IAM OIDC provider of its own) goes`
+      : shared ? `${reason}: only what the environment made goes; what was there before it is left in place`
       : reason,
     changes: [], drifted: false, drift: [], stateful: r.stateful, adopt: false, foreign: false, leave, replace: false, dependsOn: r.dependsOn,
   };

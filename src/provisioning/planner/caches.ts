@@ -84,10 +84,10 @@ function planCache(ctx: PlanContext, cache: CacheCluster): void {
           authEnabled: true,
           transitEncryptionMode: 'SERVER_AUTHENTICATION',
           connectMode: 'PRIVATE_SERVICE_ACCESS',
-          authorizedNetwork: 'gcp:network',
+          authorizedNetwork: ctx.gcpStorage.network,
           redisConfigs: { 'maxmemory-policy': cache.evictionPolicy },
         },
-        dependsOn: ['gcp:network'],
+        dependsOn: [ctx.gcpStorage.id],
         summary: `${label} → Memorystore Redis ${shape.memorySizeGb} GB, ${shape.tier === 'BASIC' ? 'Basic, no replica' : `Standard HA, ${plural(shape.replicaCount, 'read replica')}`}`,
       });
       // Memorystore generates the AUTH string; the engine copies it into the Secret the pods read.

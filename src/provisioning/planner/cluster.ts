@@ -178,9 +178,52 @@ function planEcr(ctx: PlanContext): void {
 
 function planGcp(ctx: PlanContext): void {
   if (ctx.env.provider.kind !== 'gcp') return;
-  // The store refuses it (environments/validate.ts); a graph that created a cluster instead would be worse than none.
-  if (ctx.env.provider.cluster) throw new Error('an existing GKE cluster is not supported yet: remove provider.cluster to create a cluster of its own');
   const { project, region } = ctx.env.provider;
+  if (ctx.env.provider.cluster) planExistingGke(ctx, project, ctx.env.provider.cluster);
+  else planNewGke(ctx, project, region);
+  ctx.add({
+    id: 'gcp:artifact-registry',
+    kind: 'registry',
+    providerType: 'artifactregistry.googleapis.com/Repository',
+    name: ctx.names.cloud('images'),
+    settings: { project, location: region, format: 'DOCKER' },
+    summary: `images → Artifact Registry repository in ${region}`,
+  });
+}
+
+/** The id of the private services access of an existing cluster's network (Cloud SQL and Memorystore on private IPs). */
+export const GCP_PRIVATE_SERVICES = 'gcp:private-services'; // PlanContext.gcpStorage names it too
+
+/**
+ * An existing GKE cluster: read (clusters.get), never created, changed or deleted. Its outputs (endpoint, CA,
+ * network and subnetwork, Workload Identity pool, location) place the rest: each service's Google service account is
+ * bound to the cluster's pool, and managed databases and caches go on the cluster's network through private
+ * services access there: the network's Service Networking connection when it has one (its reserved ranges used as
+ * they are), else one the environment makes with a range of its own and deletes again.
+ */
+function planExistingGke(ctx: PlanContext, project: string, cluster: { name: string; location: string }): void {
+  ctx.add({
+    id: 'gcp:gke',
+    kind: 'cluster',
+    providerType: 'GCP::GKE::ExistingCluster',
+    name: cluster.name,
+    settings: { existing: true, project, location: cluster.location },
+    summary: `cluster → existing GKE cluster ${cluster.name} in ${cluster.location} (read only: never created, changed or deleted)`,
+  });
+  if (!managedStorage(ctx)) return;
+  ctx.add({
+    id: GCP_PRIVATE_SERVICES,
+    kind: 'network',
+    providerType: 'servicenetworking.googleapis.com/Connection',
+    // The name of the range the environment reserves when the network has no connection yet.
+    name: ctx.names.cloud('services'),
+    // shared: a connection the network has already is used as it is (engine/plan.ts words it so).
+    settings: { shared: true, project, network: outputRef('gcp:gke', 'networkId'), prefixLength: 20 },
+    summary: `databases and caches → private services access on the cluster's network (its existing Service Networking connection used as it is, or one made with a range of the environment's own)`,
+  });
+}
+
+function planNewGke(ctx: PlanContext, project: string, region: string): void {
   const cidr = networkCidr(ctx);
   const storage = managedStorage(ctx);
   ctx.add({
@@ -214,14 +257,6 @@ function planGcp(ctx: PlanContext): void {
     summary: `cluster → GKE ${autopilot ? 'Autopilot ' : ''}${KUBERNETES_VERSION}, ${regional ? `regional (${region})` : `zonal (${location})`}${autopilot ? ', nodes run by GKE' : ''}`,
   });
   if (!autopilot) planGkeNodePool(ctx);
-  ctx.add({
-    id: 'gcp:artifact-registry',
-    kind: 'registry',
-    providerType: 'artifactregistry.googleapis.com/Repository',
-    name: ctx.names.cloud('images'),
-    settings: { project, location: region, format: 'DOCKER' },
-    summary: `images → Artifact Registry repository in ${region}`,
-  });
 }
 
 /** GKE Standard's node pool: autoscaling between the sizing answers in Production, fixed in Development. */

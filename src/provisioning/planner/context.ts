@@ -135,9 +135,13 @@ export class PlanContext {
     };
   }
 
-  /** The GCP network managed databases and caches are reached on: the environment's, or the existing cluster's. */
-  get gcpNetworkId(): string {
-    return this.existingCluster ? 'gcp:gke' : 'gcp:network';
+  /**
+   * Where GCP managed databases and caches go: the environment's network (named by its graph id, which the driver
+   * resolves), or on an existing cluster its network (the full `projects/P/global/networks/N`) once private services
+   * access is there.
+   */
+  get gcpStorage(): { id: string; network: string } {
+    return this.existingCluster ? { id: 'gcp:private-services', network: outputRef('gcp:private-services', 'network') } : { id: 'gcp:network', network: 'gcp:network' };
   }
 
   /** Adds a resource. It also waits for every resource whose outputs its settings use, so no such edge is forgotten. */

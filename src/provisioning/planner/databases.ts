@@ -137,10 +137,10 @@ function planDatabase(ctx: PlanContext, db: Database): void {
           transactionLogRetentionDays: BACKUP_DAYS,
           deletionProtection: true,
           ipv4Enabled: false,
-          privateNetwork: 'gcp:network',
+          privateNetwork: ctx.gcpStorage.network,
           sslMode: 'ENCRYPTED_ONLY',
         },
-        dependsOn: ['gcp:network'],
+        dependsOn: [ctx.gcpStorage.id],
         stateful: true,
         summary: `${label} → Cloud SQL PostgreSQL ${tier}, ${BACKUP_DAYS}-day backups`,
       });

@@ -191,7 +191,8 @@ function planIdentity(ctx: PlanContext, w: Workload): { id: string; annotations:
     source: { kind: 'service', name: w.encoreName },
     settings: {
       project,
-      workloadIdentityUser: `${project}.svc.id.goog[${ctx.names.namespace}/${w.workload}]`,
+      // An existing cluster's pool is what it reports (clusters.get); a cluster of the environment's gets the project's.
+      workloadIdentityUser: `${ctx.existingCluster ? outputRef('gcp:gke', 'workloadIdentityPool') : `${project}.svc.id.goog`}[${ctx.names.namespace}/${w.workload}]`,
       bindings: grants.map((g) => ({ roles: g.permissions, resource: g.resource })),
     },
     dependsOn: ['gcp:gke', ...resources],

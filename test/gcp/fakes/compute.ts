@@ -3,7 +3,7 @@
 // regional subnetworks, global internal address ranges and regional Cloud Routers with their Cloud NAT configs,
 // each change a Compute Operation (PENDING → RUNNING →
 // DONE after N polls); private services access connections (a peering of the consumer network, named by project
-// number, to a reserved range), each a google.longrunning-style Operation. A network with subnets, ranges or a
+// number, to reserved ranges, which connections.patch replaces), each a google.longrunning-style Operation. A network with subnets, ranges or a
 // peering or a router refuses deletion, a router patch must carry its current fingerprint, and a peering needs its reserved range, as Google's APIs do. Everything else is 501.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { alreadyExists, FakeError, invalidArgument, notFound } from '../googleErrors';
@@ -62,6 +62,7 @@ export class ComputeFake extends RestFake {
         s('ConnectionsCreate', 'POST', '/v1/services/{service}/connections', '*'),
         s('ConnectionsList', 'GET', '/v1/services/{service}/connections'),
         s('ConnectionsDeleteConnection', 'POST', '/v1/services/{service}/connections/{connection}:deleteConnection', '*'),
+        s('ConnectionsPatch', 'PATCH', '/v1/services/{service}/connections/{connection}', '*'),
         s('OperationsGet', 'GET', '/v1/operations/{operation}'),
       ],
       handlers: {
@@ -84,6 +85,7 @@ export class ComputeFake extends RestFake {
         ConnectionsCreate: (req) => this.createConnection(req),
         ConnectionsList: (req) => ({ connections: [...this.connections.entries()].filter(([n]) => n === String(req.network)).map(([, v]) => v) }),
         ConnectionsDeleteConnection: (req) => this.deleteConnection(req),
+        ConnectionsPatch: (req) => this.patchConnection(req),
         OperationsGet: (req) => this.getOperation(`sn/${String(req.operation)}`),
       },
     });
@@ -338,6 +340,25 @@ export class ComputeFake extends RestFake {
     if (this.connections.has(network)) throw alreadyExists(`Cannot modify allocated ranges in CreateConnection. Please use UpdateConnection.`);
     return this.snOperation('ConnectionsCreate', () => {
       this.connections.set(network, { network, reservedPeeringRanges: ranges, peering: 'servicenetworking-googleapis-com', service: 'services/servicenetworking.googleapis.com' });
+      return undefined;
+    });
+  }
+
+  /** connections.patch: the reserved ranges replaced; taking a range off needs `force`, as Service Networking asks. */
+  private patchConnection(req: Message): Message {
+    if (req.service !== 'servicenetworking.googleapis.com') throw notFound(`Service ${String(req.service)} not found`);
+    if (req.connection !== 'servicenetworking-googleapis-com') throw notFound(`Connection ${String(req.connection)} not found`);
+    if (String(req.updateMask ?? '') !== 'reservedPeeringRanges') throw invalidArgument(`updateMask must be reservedPeeringRanges (the fake updates nothing else), not "${String(req.updateMask)}"`);
+    const network = this.consumer(req.network);
+    const current = this.connections.get(network);
+    if (!current) throw notFound(`Connection for network ${network} not found`);
+    const ranges = ((req.reservedPeeringRanges ?? []) as unknown[]).map(String);
+    if (ranges.length === 0) throw invalidArgument('reservedPeeringRanges must name at least one allocated range');
+    for (const r of ranges) if (!this.addresses.has(r)) throw new FakeError(GrpcStatus.FAILED_PRECONDITION, `Allocated IP range '${r}' not found in network.`);
+    const removed = (current.reservedPeeringRanges as string[]).filter((r) => !ranges.includes(r));
+    if (removed.length > 0 && String(req.force) !== 'true') throw new FakeError(GrpcStatus.FAILED_PRECONDITION, `Removing allocated ranges (${removed.join(', ')}) needs force=true.`);
+    return this.snOperation('ConnectionsPatch', () => {
+      current.reservedPeeringRanges = ranges;
       return undefined;
     });
   }

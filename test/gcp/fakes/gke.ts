@@ -1,7 +1,7 @@
 // GKE (google.container.v1.ClusterManager) from @google-cloud/container's protos: clusters (Standard with node pools,
 // or Autopilot) and node pools, created, read, updated (Workload Identity, node pool autoscaling) and deleted through
 // GKE's own Operation type, which is polled with GetOperation and is DONE after N polls. A cluster accepts one
-// operation at a time, as GKE does. A RUNNING cluster reports the endpoint and CA the test gives (the test
+// operation at a time, as GKE does. Its network and subnetwork are named in full in networkConfig. A RUNNING cluster reports the endpoint and CA the test gives (the test
 // kube-apiserver, say). Everything else is UNIMPLEMENTED.
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { GrpcFake, type CallContext, type Message } from '../grpcFake';
@@ -231,6 +231,14 @@ export class GkeFake extends GrpcFake {
       id: Math.random().toString(16).slice(2).padEnd(16, '0'),
     };
     this.projectOf.set(cluster, project);
+    // GKE names the network and subnetwork by name, and in full in networkConfig; `default` when none is given. A
+    // full path names another project's network (Shared VPC: the host project's).
+    const host = /^projects\/([^/]+)\//.exec(String(spec.network ?? ''))?.[1] ?? project;
+    const network = String(spec.network || 'default').split('/').pop()!;
+    const subnetwork = String(spec.subnetwork || network).split('/').pop()!;
+    cluster.network = network;
+    cluster.subnetwork = subnetwork;
+    cluster.networkConfig = { ...(spec.networkConfig ?? {}), network: `projects/${host}/global/networks/${network}`, subnetwork: `projects/${host}/regions/${location.replace(/-[a-z]$/, '')}/subnetworks/${subnetwork}` };
     // Autopilot clusters always have Workload Identity, on the project's pool.
     if (autopilot) cluster.workloadIdentityConfig = { workloadPool: `${project}.svc.id.goog` };
     cluster.nodePools = pools.map((p) => this.checkPool(p, cluster));

@@ -48,7 +48,7 @@ export const gcpProvider: ProviderModule = {
   async open(env: Environment, options: ProviderOpenOptions): Promise<OpenedEnvironment> {
     const { project, region } = settingsOf(env);
     const connection = await openGcpConnection({ project, region, env: options.env, homedir: options.homedir });
-    const gcp = new GcpDriver({ ...options.timing, environment: env.name, connection });
+    const gcp = new GcpDriver({ ...options.timing, environment: env.name, connection, existingCluster: env.provider.kind === 'gcp' ? env.provider.cluster : undefined });
     const driver = new ComposedDriver(gcp, gcp, { ...options.timing, environment: env.name, namespace: environmentNamespace(env), production: env.type === 'production' });
     let state: Promise<StateBackend> | undefined;
     let remote: Promise<GcsStateBackend> | undefined;

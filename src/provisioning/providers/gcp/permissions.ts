@@ -6,7 +6,8 @@
  */
 
 const ROLE_BY_PERMISSION_PREFIX: [prefix: string, role: string][] = [
-  // GKE clusters, node pools and their operations.
+  // GKE clusters, node pools and their operations; reading one (an existing cluster) needs no more than viewing it.
+  ['container.clusters.get', 'roles/container.clusterViewer'],
   ['container.clusters.', 'roles/container.clusterAdmin'],
   ['container.operations.', 'roles/container.clusterAdmin'],
   // Creating a cluster or node pool whose nodes run as a service account.

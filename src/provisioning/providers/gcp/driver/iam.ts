@@ -74,11 +74,14 @@ async function read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Pro
   if (!account) return null;
   const policy = (await c.call('iam', 'serviceAccounts.getIamPolicy', () => c.clients.iam.getIamPolicy(c.project, email), signal)) as IamPolicy;
   const users = (policy.bindings ?? []).filter((b) => b.role === WORKLOAD_IDENTITY_USER).flatMap((b) => b.members.map((m) => m.replace(/^serviceAccount:/, '')));
-  const wanted = str(r.settings, 'workloadIdentityUser', r.id);
+  // On an existing cluster the pool is a reference until resolved: the member for the same [NAMESPACE/KSA] is it.
+  const wanted = typeof r.settings.workloadIdentityUser === 'string' ? r.settings.workloadIdentityUser : '';
+  const ksa = /\[[^\]]+\]$/.exec(wanted)?.[0];
+  const held = users.find((u) => u === wanted) ?? (ksa ? users.find((u) => u.endsWith(ksa)) : undefined);
   return {
     externalId: String(account.uniqueId ?? email),
     observed: {
-      workloadIdentityUser: users.includes(wanted) ? wanted : users[0] ?? '',
+      workloadIdentityUser: held ?? users[0] ?? '',
       bindings: (await observedBindings(c, `serviceAccount:${email}`, bindingsOf(r), signal)) as unknown as JsonObject[],
     },
     outputs: { email: out(email), member: out(`serviceAccount:${email}`) },

@@ -14,6 +14,7 @@ import { describeIdentity, type GcpIdentity } from '../identity';
 import { artifactRegistryHandler, repositoryRegistry } from './artifactRegistry';
 import { at, GcpClients, pick, type GcpContext, type Handler } from './common';
 import { deployServiceAccountHandler, workloadIdentityPoolHandler, workloadIdentityProviderHandler } from './ciIdentity';
+import { existingClusterHandler, privateServicesHandler } from './existingCluster';
 import { bucketHandler } from './gcs';
 import { clusterConnection, clusterHandler, nodePoolHandler } from './gke';
 import { serviceAccountHandler } from './iam';
@@ -27,6 +28,8 @@ export const HANDLERS: Record<string, Handler> = {
   'compute.googleapis.com/Network': networkHandler,
   'container.googleapis.com/Cluster': clusterHandler,
   'container.googleapis.com/NodePool': nodePoolHandler,
+  'GCP::GKE::ExistingCluster': existingClusterHandler,
+  'servicenetworking.googleapis.com/Connection': privateServicesHandler,
   'artifactregistry.googleapis.com/Repository': artifactRegistryHandler,
   'iam.googleapis.com/ServiceAccount': serviceAccountHandler,
   'iam.googleapis.com/WorkloadIdentityPool': workloadIdentityPoolHandler,
@@ -45,6 +48,8 @@ const SECRET_TYPE = 'secretmanager.googleapis.com/Secret';
 export interface GcpDriverOptions extends DriverTiming {
   environment: string;
   connection: GcpConnection;
+  /** The existing GKE cluster the environment runs on ("use an existing cluster"), known before any read. */
+  existingCluster?: { name: string; location: string };
 }
 
 export class GcpDriver implements ProviderDriver, ClusterHost {
@@ -65,7 +70,7 @@ export class GcpDriver implements ProviderDriver, ClusterHost {
       project: connection.project,
       region: connection.region,
       timing: { readyTimeoutMs: options.readyTimeoutMs, deleteTimeoutMs: options.deleteTimeoutMs, pollIntervalMs: options.pollIntervalMs },
-      names: new Map(),
+      names: new Map(options.existingCluster ? [['gcp:gke', `${options.existingCluster.location}/${options.existingCluster.name}`]] : []),
       call: (api, operation, run, signal) => connection.call(api, operation, run, signal),
     };
   }

@@ -19,14 +19,14 @@ export const subnetName = (network: string) => `${network}-nodes`.slice(0, 63);
 export const rangeName = (network: string) => `${network}-services`.slice(0, 63);
 export const routerName = (network: string) => `${network}-router`.slice(0, 63);
 export const natName = (network: string) => `${network}-nat`.slice(0, 63);
-const SERVICE = 'services/servicenetworking.googleapis.com';
+export const SERVICE = 'services/servicenetworking.googleapis.com';
 
 export async function rest<T = Json>(c: GcpContext, api: GcpApi, operation: string, method: 'GET' | 'POST' | 'DELETE' | 'PATCH', path: string, signal: AbortSignal, data?: unknown): Promise<T> {
   const base = c.connection.endpoint(api).url;
   return c.call(api, operation, async () => (await c.connection.auth.request<T>({ url: `${base}${path}`, method, ...(data === undefined ? {} : { data }), responseType: 'json', signal } as object)).data, signal);
 }
 
-async function getOrNull<T = Json>(c: GcpContext, api: GcpApi, operation: string, path: string, signal: AbortSignal): Promise<T | null> {
+export async function getOrNull<T = Json>(c: GcpContext, api: GcpApi, operation: string, path: string, signal: AbortSignal): Promise<T | null> {
   try {
     return await rest<T>(c, api, operation, 'GET', path, signal);
   } catch (err) {
@@ -35,10 +35,10 @@ async function getOrNull<T = Json>(c: GcpContext, api: GcpApi, operation: string
   }
 }
 
-const computeBase = (c: GcpContext) => `/compute/v1/projects/${encodeURIComponent(c.project)}`;
+export const computeBase = (c: GcpContext) => `/compute/v1/projects/${encodeURIComponent(c.project)}`;
 
 /** Waits for a Compute operation (global or regional) to be DONE; its errors thrown. */
-async function computeOperation(c: GcpContext, step: Pick<StepContext, 'signal' | 'progress'>, op: Json, what: string, resourceId: string): Promise<void> {
+export async function computeOperation(c: GcpContext, step: Pick<StepContext, 'signal' | 'progress'>, op: Json, what: string, resourceId: string): Promise<void> {
   const region = typeof op.region === 'string' ? op.region.split('/').pop() : undefined;
   const path = `${computeBase(c)}/${region ? `regions/${region}` : 'global'}/operations/${String(op.name)}`;
   await poll(c, step, what, async () => {
@@ -67,13 +67,14 @@ export async function projectNumber(c: GcpContext, signal: AbortSignal): Promise
   }
 }
 
-async function peering(c: GcpContext, network: string, signal: AbortSignal): Promise<Json | null> {
+/** The network's Service Networking connection (its private services access), if it has one. */
+export async function peering(c: GcpContext, network: string, signal: AbortSignal): Promise<Json | null> {
   const number = await projectNumber(c, signal);
   const list = await rest<{ connections?: Json[] }>(c, 'servicenetworking', 'connections.list', 'GET', `/v1/${SERVICE}/connections?network=${encodeURIComponent(`projects/${number}/global/networks/${network}`)}`, signal);
   return list.connections?.[0] ?? null;
 }
 
-async function snOperation(c: GcpContext, step: Pick<StepContext, 'signal' | 'progress'>, op: Json, what: string, resourceId: string): Promise<void> {
+export async function snOperation(c: GcpContext, step: Pick<StepContext, 'signal' | 'progress'>, op: Json, what: string, resourceId: string): Promise<void> {
   if (op.done) return;
   await poll(c, step, what, async () => {
     const now = await rest(c, 'servicenetworking', 'operations.get', 'GET', `/v1/${String(op.name)}`, step.signal);
@@ -93,6 +94,16 @@ export async function environmentNetwork(c: GcpContext, signal: AbortSignal): Pr
   if (!found) throw new DriverError('not-ready', `the environment's VPC network does not exist yet in project ${c.project}`);
   c.names.set('gcp:network', String(found.name));
   return String(found.name);
+}
+
+/**
+ * The network a managed database or cache goes on (`projects/P/global/networks/N`): the one its settings name in
+ * full (an existing cluster's), else the environment's own.
+ */
+export async function storageNetwork(r: ResolvedResource, key: string, c: GcpContext, signal: AbortSignal): Promise<string> {
+  const named = r.resolved[key];
+  if (typeof named === 'string' && named.startsWith('projects/')) return named;
+  return `projects/${c.project}/global/networks/${await environmentNetwork(c, signal)}`;
 }
 
 async function read(r: DesiredResource, c: GcpContext, signal: AbortSignal): Promise<LiveObject | null> {

@@ -9,7 +9,7 @@ import type { DesiredResource, JsonObject } from '../../../../model/desiredGraph
 import { DriverError, type LiveObject, type Outputs, type ResolvedResource, type StepContext } from '../../../../model/providerApi';
 import { isAlreadyExists, isNotFound } from '../connection';
 import { bool, labelsFor, marked, num, out, plainLabels, poll, readyStatus, str, waitOperation, type GcpContext, type Handler } from './common';
-import { environmentNetwork } from './network';
+import { storageNetwork } from './network';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Memorystore's messages
 
@@ -79,7 +79,7 @@ async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Pr
   const s = r.resolved;
   let i = await getInstance(c, r.name, step.signal);
   if (!i) {
-    const network = await environmentNetwork(c, step.signal);
+    const network = await storageNetwork(r, 'authorizedNetwork', c, step.signal);
     const spec: Json = {
       tier: str(s, 'tier', r.id),
       memorySizeGb: num(s, 'memorySizeGb', r.id),
@@ -89,7 +89,7 @@ async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Pr
       authEnabled: bool(s, 'authEnabled'),
       transitEncryptionMode: str(s, 'transitEncryptionMode', r.id),
       connectMode: str(s, 'connectMode', r.id),
-      authorizedNetwork: `projects/${c.project}/global/networks/${network}`,
+      authorizedNetwork: network,
       redisConfigs: (s.redisConfigs ?? {}) as Json,
       labels: labelsFor(r, c),
     };

@@ -12,7 +12,7 @@ import { DriverError, type LiveObject, type Outputs, type ResolvedResource, type
 import { generatePassword } from '../../kubernetes/manifests/secrets';
 import { isAlreadyExists, isNotFound } from '../connection';
 import { bool, labelsFor, marked, num, out, plainLabels, poll, readyStatus, str, type GcpContext, type Handler } from './common';
-import { environmentNetwork } from './network';
+import { storageNetwork } from './network';
 import { accessLatest, ensureDriverSecret, deleteDriverSecret } from './secrets';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Cloud SQL's messages
@@ -92,7 +92,7 @@ function settingsOf(r: ResolvedResource, c: GcpContext, network: string): Json {
     userLabels: labelsFor(r, c),
     ipConfiguration: {
       ipv4Enabled: { value: bool(s, 'ipv4Enabled') },
-      privateNetwork: `projects/${c.project}/global/networks/${network}`,
+      privateNetwork: network,
       sslMode: str(s, 'sslMode', r.id),
     },
     backupConfiguration: {
@@ -148,15 +148,26 @@ async function ensureAdmin(c: GcpContext, step: StepContext, r: DesiredResource)
     if (!isNotFound(err)) throw err;
     exists = false;
   }
-  const [op] = (await retryBusy(c, step, `Cloud SQL instance ${r.name}`, () => c.call('sql', exists ? 'users.update' : 'users.insert', () => exists
-    ? users.update({ project: c.project, instance: r.name, name: ADMIN_USER, body: { name: ADMIN_USER, password } })
-    : users.insert({ project: c.project, instance: r.name, body: { name: ADMIN_USER, password } }), step.signal))) as Json[];
-  await waitSql(c, step, op, `the administrator of ${r.name}`, r.id);
+  const update = async () => (await retryBusy(c, step, `Cloud SQL instance ${r.name}`, () =>
+    c.call('sql', 'users.update', () => users.update({ project: c.project, instance: r.name, name: ADMIN_USER, body: { name: ADMIN_USER, password } }), step.signal))) as Json[];
+  let op: Json | undefined;
+  if (exists) [op] = await update();
+  else {
+    try {
+      [op] = (await retryBusy(c, step, `Cloud SQL instance ${r.name}`, () =>
+        c.call('sql', 'users.insert', () => users.insert({ project: c.project, instance: r.name, body: { name: ADMIN_USER, password } }), step.signal))) as Json[];
+    } catch (err) {
+      // The insert of a run that was killed finished in between: the user is there, and gets the password.
+      if (!isAlreadyExists(err)) throw err;
+      [op] = await update();
+    }
+  }
+  await waitSql(c, step, op!, `the administrator of ${r.name}`, r.id);
 }
 
 async function ensure(r: ResolvedResource, c: GcpContext, step: StepContext): Promise<Outputs> {
   const client = await c.clients.get('sqlInstances');
-  const network = await environmentNetwork(c, step.signal);
+  const network = await storageNetwork(r, 'privateNetwork', c, step.signal);
   const settings = settingsOf(r, c, network);
   let instance = await getInstance(c, r.name, step.signal);
   if (!instance) {
