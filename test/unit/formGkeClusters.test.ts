@@ -210,3 +210,65 @@ test('the page: a typed LOCATION/NAME is kept in the text field, and a failed li
   assert.ok(html.includes(`<span class="gcpCluster-problem">${problem}</span>`));
   assert.deepEqual(clusterOptions(html).slice(0, 2), ['|create a new cluster', 'europe-west1-b/shared|context gke_shop-prod-123_europe-west1-b_shared']);
 });
+
+// ---- the host's scheduling ---------------------------------------------------------------------------------------
+
+test('the host asks once the project settles, again only when it changes (or on Refresh), and drops a superseded answer', async () => {
+  const { FormGkeClusters } = await import('../../src/extension/form/gkeClusterPicker');
+  const asked: { project: string; region: string; signal: AbortSignal; answer: (v: GkeClustersView) => void; fail: (e: Error) => void }[] = [];
+  const posted: GkeClustersView[] = [];
+  const warned: string[] = [];
+  const picker = new FormGkeClusters(
+    (project, region, signal) => new Promise((resolve, reject) => asked.push({ project, region, signal, answer: resolve, fail: reject })),
+    (m) => posted.push(m.clusters),
+    (m) => warned.push(m),
+    5,
+  );
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  const done = (project: string): GkeClustersView => ({ project, state: 'done', clusters: [{ value: 'europe-west1/web', description: 'Standard · running' }], problems: [] });
+
+  // Not GCP, or no project yet: nothing is asked.
+  picker.update({ ...draft, provider: 'aws' });
+  picker.update({ ...draft, gcpProject: '  ' });
+  await settle();
+  assert.equal(asked.length, 0);
+  assert.equal(posted.length, 0);
+
+  picker.update(draft);
+  assert.deepEqual(posted.at(-1), { project: P, state: 'checking', clusters: [], problems: [] });
+  // Typing on before it settles: only the last project is asked.
+  picker.update({ ...draft, gcpProject: 'shop-prod-12' });
+  picker.update(draft);
+  await settle();
+  assert.deepEqual(asked.map((a) => [a.project, a.region]), [[P, 'europe-west1']]);
+  asked[0]!.answer(done(P));
+  await settle();
+  assert.deepEqual(posted.at(-1), done(P));
+
+  // The same project again (another field changed): the answer is sent again, not asked again.
+  const before = posted.length;
+  picker.update({ ...draft, name: 'other' });
+  assert.equal(asked.length, 1);
+  assert.deepEqual(posted.slice(before), [done(P)]);
+
+  // A new project while the old one is being asked: the old call is cancelled, and its late answer dropped.
+  picker.update({ ...draft, gcpProject: 'shop-dev-4711' }, true);
+  await settle();
+  picker.update({ ...draft, gcpProject: 'shop-stage-42' });
+  assert.equal(asked[1]!.signal.aborted, true);
+  asked[1]!.answer(done('shop-dev-4711'));
+  await settle();
+  assert.ok(!posted.some((p) => p.project === 'shop-dev-4711' && p.state === 'done'));
+  // A lister that throws (a bug) still answers the page, with the reason, and logs it.
+  asked[2]!.fail(new Error('boom'));
+  await settle();
+  assert.deepEqual(posted.at(-1), { project: 'shop-stage-42', state: 'done', clusters: [], problems: ['Could not list the GKE clusters of shop-stage-42: boom'] });
+  assert.match(warned[0] ?? '', /boom/);
+
+  // Refresh asks again for the same project.
+  picker.update({ ...draft, gcpProject: 'shop-stage-42' }, true);
+  await settle();
+  assert.equal(asked.length, 4);
+  picker.dispose();
+  assert.equal(asked[3]!.signal.aborted, true);
+});

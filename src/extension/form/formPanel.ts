@@ -82,7 +82,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
     );
     const ask = host.identity?.bind(host);
     this.identity = new FormIdentity(ask && ((env, signal) => ask(root, env, signal)), (m) => this.post(m));
-    this.clusters = new FormGkeClusters(host.gkeClusters?.bind(host), (m) => this.post(m));
+    this.clusters = new FormGkeClusters(host.gkeClusters?.bind(host), (m) => this.post(m), (m) => log().warn(m));
     this.panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'encore.svg');
     const webview = this.panel.webview;
     webview.html = renderPage({

@@ -2,7 +2,6 @@
 // API is called with the user's ADC) and sent to the page as plain choices. A failure is a hint under the field.
 import type * as vscode from 'vscode';
 import type { FormDraft, GkeClustersView, HostMessage } from '../../model/messages';
-import { log } from '../log';
 
 /** Lists a project's clusters for the picker (kubeconfig and GKE API, merged). */
 export type GkeClusterLister = (project: string, region: string, signal: AbortSignal) => Promise<GkeClustersView>;
@@ -18,6 +17,9 @@ export class FormGkeClusters implements vscode.Disposable {
   constructor(
     private readonly list: GkeClusterLister | undefined,
     private readonly post: (message: Extract<HostMessage, { type: 'gkeClusters' }>) => void,
+    /** For the log: a lister that threw (a bug; discovery itself never throws). */
+    private readonly warn: (message: string) => void,
+    private readonly settleMs = SETTLE_MS,
   ) {}
 
   /** The draft changed: look again when its GCP project did (`force`: after Refresh, or a reloaded page). */
@@ -43,10 +45,10 @@ export class FormGkeClusters implements vscode.Disposable {
       this.running = controller;
       list(project, region, controller.signal).then(say, (err: unknown) => {
         if (controller.signal.aborted) return;
-        log().warn(`Create Environment form: listing the GKE clusters of ${project} failed: ${(err as Error).message}`);
+        this.warn(`Create Environment form: listing the GKE clusters of ${project} failed: ${(err as Error).message}`);
         say({ project, state: 'done', clusters: [], problems: [`Could not list the GKE clusters of ${project}: ${(err as Error).message}`] });
       });
-    }, SETTLE_MS);
+    }, this.settleMs);
   }
 
   private cancel(): void {
