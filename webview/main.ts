@@ -162,6 +162,9 @@ function receive(message: HostMessage): void {
     case 'identity':
       if (state) state.identity = { key: message.key, identity: message.identity };
       break;
+    case 'gkeClusters':
+      if (state) state.gke = message.clusters;
+      break;
     case 'submitting':
       if (state) state.submitting = true;
       break;

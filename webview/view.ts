@@ -1,7 +1,7 @@
 // The Create / Edit Environment form as a lit-html template of the page state. Rendering is cheap and keyed by
 // position, so the whole form is re-rendered on every change without losing focus or what is being typed.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { Choice, FieldProblem, FormDraft, FormOptions, HostMessage, SizingQuestionView } from '../src/model/messages';
+import type { Choice, FieldProblem, FormDraft, FormOptions, GkeClusterChoice, GkeClustersView, HostMessage, SizingQuestionView } from '../src/model/messages';
 import { FORM_LIMITS } from '../src/model/limits';
 import { sizingAnswer, sizingFieldId, type ImageReplacementDraft } from '../src/model/messages';
 import { imageReplacementsSection } from './imageReplacements';
@@ -22,6 +22,8 @@ export interface PageState {
   submitError?: { message: string; offerFile: boolean; problems: FieldProblem[] };
   /** Who acts with the provider settings the host last checked. */
   identity?: ShownIdentity;
+  /** The existing GKE clusters of the project the host last looked in (kubeconfig and GKE API). */
+  gke?: GkeClustersView;
   /** A message that was lost on the way (one side's check refused it), until the next one goes through. */
   notice?: string;
 }
@@ -117,7 +119,7 @@ function banner(e: NonNullable<PageState['submitError']>, h: Handlers): Template
     ${e.offerFile ? html` <vscode-button secondary @click=${() => h.openFile()}>Open encore.environments.json</vscode-button>` : nothing}`;
 }
 
-/** The provider's settings. An existing GKE cluster is not built yet (the store refuses it): only one the file names shows, with why. */
+/** The provider's settings. */
 function providerFields(s: PageState, h: Handlers, error: (f: string) => string): TemplateResult {
   const d = s.draft;
   const o = s.options;
@@ -133,7 +135,7 @@ function providerFields(s: PageState, h: Handlers, error: (f: string) => string)
     return html`
       ${discovered('gcpProject', 'GCP project', error('gcpProject'), d.gcpProject, o.gcpProjects, 'a project id, e.g. shop-prod-123', (v) => h.set('gcpProject', v), 'Plan and apply use Application Default Credentials (gcloud auth application-default login).')}
       ${region('gcpRegion', 'Region', error('gcpRegion'), d.gcpRegion, o.gcpRegions, (v) => h.set('gcpRegion', v))}
-      ${d.gcpCluster.trim() !== '' ? discovered('gcpCluster', 'Cluster', error('gcpCluster'), d.gcpCluster, [NEW_CLUSTER], 'LOCATION/NAME', (v) => h.set('gcpCluster', v), 'An existing GKE cluster is not supported yet: choose to create a new cluster.') : nothing}
+      ${gkeClusterField(s, h, error('gcpCluster'))}
       ${d.gcpCluster.trim() === '' ? field('gcpAutopilot', 'GKE mode', error('gcpAutopilot'), 'Autopilot: GKE runs and scales the nodes, billed by the pods\' requests. Standard: a node pool of the environment\'s own.', html`
         <vscode-radio-group id="gcpAutopilot" @change=${(e: Event) => h.set('gcpAutopilot', valueOf(e) === 'autopilot')}>
           <vscode-radio name="gcpAutopilot" value="standard" .checked=${!d.gcpAutopilot}>Standard</vscode-radio>
@@ -200,7 +202,7 @@ function preview(s: PageState): TemplateResult {
   </aside>`;
 }
 
-function field(id: string, label: string, error: string, hint: string, control: TemplateResult): TemplateResult {
+function field(id: string, label: string, error: string, hint: string | TemplateResult, control: TemplateResult): TemplateResult {
   return html`<div class="field">
     <vscode-label for=${id}>${label}</vscode-label>
     ${control}
@@ -210,7 +212,7 @@ function field(id: string, label: string, error: string, hint: string, control: 
 }
 
 /** A value found on this machine (profile, project, context, branch), or any other typed in. */
-function discovered(id: string, label: string, error: string, value: string, choices: Choice[], placeholder: string, set: (v: string) => void, hint = ''): TemplateResult {
+function discovered(id: string, label: string, error: string, value: string, choices: Choice[], placeholder: string, set: (v: string) => void, hint: string | TemplateResult = ''): TemplateResult {
   const listed = choices.some((c) => c.value === value);
   const usable = choices.filter((c) => c.value !== '' || id === 'awsProfile' || id === 'awsCluster' || id === 'gcpCluster');
   const select = usable.length > 0 && !(usable.length === 1 && usable[0].value === '' && !listed);
@@ -227,6 +229,28 @@ function discovered(id: string, label: string, error: string, value: string, cho
 }
 
 const NEW_CLUSTER: Choice = { value: '', description: 'create a new cluster' };
+
+/**
+ * "Create a new cluster", or one of the project's GKE clusters: the GKE API's list with the kubeconfig's merged in
+ * (from the host), and the kubeconfig's alone until that list comes; a typed LOCATION/NAME is taken as it is. A
+ * cluster with Workload Identity off is offered but marked, with the gcloud command that turns it on.
+ */
+function gkeClusterField(s: PageState, h: Handlers, error: string): TemplateResult {
+  const d = s.draft;
+  const project = d.gcpProject.trim();
+  const kubeconfig = clustersIn(s.options.gkeClusters, project);
+  const looked = s.gke && project !== '' && s.gke.project === project ? s.gke : undefined;
+  const found: GkeClusterChoice[] = looked?.state === 'done' ? looked.clusters : [];
+  const clusters: (Choice & Pick<Partial<GkeClusterChoice>, 'enableWorkloadIdentity'>)[] = [...found, ...kubeconfig.filter((k) => !found.some((f) => f.value === k.value))];
+  const chosen = clusters.find((c) => c.value === d.gcpCluster.trim());
+  const hint = html`Create a new cluster (a network, GKE and a node pool), or use an existing GKE cluster of this project: your
+    kubeconfig's and the project's clusters are listed, or type LOCATION/NAME. An existing cluster is only read, never changed or deleted; it needs Workload Identity.
+    ${looked?.state === 'checking' ? html`<br><span id="gcpCluster-checking">Looking for the GKE clusters of ${project}…</span>` : nothing}
+    ${(looked?.problems ?? []).map((p) => html`<br><span class="gcpCluster-problem">${p}</span>`)}
+    ${chosen?.enableWorkloadIdentity ? html`<br><span id="gcpCluster-workload-identity">This cluster has Workload Identity off, which the environment's services need for their Google service accounts. Turn it on with
+      <code>${chosen.enableWorkloadIdentity}</code> (a Standard cluster's node pools then need <code>--workload-metadata=GKE_METADATA</code>).</span>` : nothing}`;
+  return discovered('gcpCluster', 'Cluster', error, d.gcpCluster, [NEW_CLUSTER, ...clusters.map(({ value, description }) => ({ value, description }))], 'LOCATION/NAME of a GKE cluster in this project', (v) => h.set('gcpCluster', v), hint);
+}
 
 /**
  * The existing clusters of one region (EKS, `REGION/NAME`) or project (GKE, `PROJECT/LOCATION/NAME`), as the

@@ -80,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       },
       storesChanged: () => apps.storesChanged(),
       identity: async (root, env, signal) => (await import('../session')).probeIdentity(env, { appRoot: root }, signal),
+      gkeClusters: async (project, region, signal) => (await import('./form/gkeClusters')).discoverGkeClusters(project, region, { listFromApi: vscode.workspace.isTrusted }, signal),
     };
     registerCommands(context, { apps, server, models, tree, view, status, form });
     let lensTimer: NodeJS.Timeout | undefined;

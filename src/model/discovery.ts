@@ -115,3 +115,24 @@ export interface GitBranches {
   current?: string;
   problems: string[];
 }
+
+/** An existing GKE cluster of a project, as clusters.list gives it: only names, places and settings, no credential. */
+export interface GkeClusterSummary {
+  name: string;
+  /** A region (regional cluster) or a zone (zonal cluster). */
+  location: string;
+  /** PROVISIONING, RUNNING, RECONCILING, STOPPING, ERROR, DEGRADED. */
+  status: string;
+  autopilot: boolean;
+  /** The cluster's Workload Identity pool (PROJECT.svc.id.goog); undefined when Workload Identity is off. */
+  workloadPool?: string;
+  /** The control plane's addresses (public, private, DNS), to match kubeconfig contexts whose names were changed. */
+  endpoints: string[];
+}
+
+export interface GkeClusterListing {
+  project: string;
+  /** Undefined when the list could not be had (then `problems` says why). */
+  clusters?: GkeClusterSummary[];
+  problems: string[];
+}

@@ -6,6 +6,8 @@
  * CI runner without the kubeconfig reaches it too.
  */
 
+import type { KubeContext } from './discovery';
+
 export type ManagedCluster =
   | { kind: 'eks'; region: string; account?: string; name: string }
   | { kind: 'gke'; project: string; location: string; name: string };
@@ -38,4 +40,27 @@ export function managedClusterOf(clusterEntry: string | undefined, execArgs: rea
 /** The value an existing-cluster choice of the form carries: `REGION/NAME` (EKS), `PROJECT/LOCATION/NAME` (GKE). */
 export function clusterChoiceValue(c: ManagedCluster): string {
   return c.kind === 'eks' ? `${c.region}/${c.name}` : `${c.project}/${c.location}/${c.name}`;
+}
+
+/** The exec plugin `gcloud container clusters get-credentials` writes for a GKE context's user. */
+const GKE_PLUGIN = 'gke-gcloud-auth-plugin';
+
+/**
+ * The managed cluster a context points at. gcloud names the context, its cluster entry and its user
+ * `gke_PROJECT_LOCATION_NAME`; `kubectl config rename-context` (or a hand edit) changes one name, rarely all three.
+ */
+export function managedClusterOfContext(c: Pick<KubeContext, 'name' | 'cluster' | 'user' | 'exec'>): ManagedCluster | null {
+  const byCluster = managedClusterOf(c.cluster, c.exec?.args);
+  if (byCluster) return byCluster;
+  for (const name of [c.name, c.user]) {
+    const m = managedClusterOf(name);
+    if (m?.kind === 'gke') return m;
+  }
+  return null;
+}
+
+/** Whether a context's user signs in with gke-gcloud-auth-plugin (a GKE cluster, whatever its names say). */
+export function usesGkePlugin(c: Pick<KubeContext, 'exec'>): boolean {
+  const base = (c.exec?.command ?? '').split(/[\\/]/).pop() ?? '';
+  return base.replace(/\.exe$/i, '') === GKE_PLUGIN;
 }

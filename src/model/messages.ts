@@ -129,6 +129,27 @@ export interface FormOptions {
   productImages: Choice[];
 }
 
+/** An existing GKE cluster of the form's project, as the cluster picker offers it. */
+export interface GkeClusterChoice {
+  /** `LOCATION/NAME`, as the draft holds it. */
+  value: string;
+  /** Its mode, status, Workload Identity and kubeconfig context, in a few words. */
+  description: string;
+  /** When Workload Identity is off (the environment needs it): the gcloud command that turns it on. */
+  enableWorkloadIdentity?: string;
+}
+
+/**
+ * The GKE clusters the picker offers for one project: the kubeconfig's at once (`checking` while the GKE API is
+ * asked), then merged with the API's list (`done`). `problems` say why a list is short (no ADC, a disabled API…).
+ */
+export interface GkeClustersView {
+  project: string;
+  state: 'checking' | 'done';
+  clusters: GkeClusterChoice[];
+  problems: string[];
+}
+
 /** A sizing question as the form shows it. */
 export interface SizingQuestionView {
   group: SizingGroupId;
@@ -217,6 +238,8 @@ export type HostMessage =
     }
   /** Who would act for the settings `key` names (draftIdentityKey). */
   | { type: 'identity'; key: string; identity: IdentityView }
+  /** The existing GKE clusters of the draft's project, for the cluster picker. */
+  | { type: 'gkeClusters'; clusters: GkeClustersView }
   | { type: 'submitting' }
   | {
       type: 'submitFailed';
@@ -385,6 +408,14 @@ const identityView: Check<IdentityView> = (v, at) => {
   return obj<{ state: 'failed'; message: string }>({ state: oneOf(['failed'] as const), message: str(FORM_LIMITS.message) })(v, at);
 };
 
+const gkeClusterChoice = obj<GkeClusterChoice>({ value: text, description: str(FORM_LIMITS.description), enableWorkloadIdentity: optional(str(FORM_LIMITS.line)) });
+const gkeClustersView = obj<GkeClustersView>({
+  project: text,
+  state: oneOf(['checking', 'done'] as const),
+  clusters: listOf(gkeClusterChoice, FORM_LIMITS.choices),
+  problems: notes,
+});
+
 const webviewMessages: { [K in WebviewMessage['type']]: Check<Extract<WebviewMessage, { type: K }>> } = {
   ready: obj({ type: oneOf(['ready'] as const), draft: optional(formDraft) }),
   change: obj({ type: oneOf(['change'] as const), seq: num, draft: formDraft }),
@@ -415,6 +446,7 @@ const hostMessages: { [K in HostMessage['type']]: Check<Extract<HostMessage, { t
     cost: optional(cost),
   }),
   identity: obj({ type: oneOf(['identity'] as const), key: str(FORM_LIMITS.label * 4), identity: identityView }),
+  gkeClusters: obj({ type: oneOf(['gkeClusters'] as const), clusters: gkeClustersView }),
   submitting: obj({ type: oneOf(['submitting'] as const) }),
   submitFailed: obj({ type: oneOf(['submitFailed'] as const), message: str(FORM_LIMITS.message), problems, offerFile: bool }),
   dropped: obj({ type: oneOf(['dropped'] as const), message: str(FORM_LIMITS.message) }),

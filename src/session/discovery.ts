@@ -2,7 +2,7 @@
 // `vscode` here: the extension calls these and sends the plain results to the webview.
 export { discoverAwsProfiles } from '../provisioning/providers/aws/discovery';
 export { findExecutable, type FindExecutableOptions } from '../files/findExecutable';
-export { discoverGcp, type GcpDiscoveryOptions } from '../provisioning/providers/gcp/discovery';
+export { discoverGcp, listGkeClusters, type GcpDiscoveryOptions, type GkeListOptions } from '../provisioning/providers/gcp/discovery';
 export { discoverGitBranches, type GitOptions } from './gitBranches';
 export { discoverKubeContexts, type KubeDiscoveryOptions } from '../provisioning/providers/kubernetes/discovery';
 export type { DiscoveryEnv } from '../files/readOptional';

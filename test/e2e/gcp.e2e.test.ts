@@ -12,11 +12,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
+import { ClusterManagerClient } from '@google-cloud/container';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import type { Environment } from '../../src/model/environment';
 import { desiredGraph } from '../../src/provisioning/planner';
+import { openGcpConnection } from '../../src/provisioning/providers/gcp/connection';
 import { KubeClient } from '../../src/provisioning/providers/kubernetes/client';
 import { playLoadBalancers } from '../aws/sampleEnvironment';
 import { TEST_PROJECT, TEST_PROJECT_NUMBER, TEST_REGION } from '../gcp/harness';
@@ -32,6 +34,8 @@ const env: Environment = { name: NAME, type: 'production', deploy: { trigger: 'm
 // The sample app has no id: resources are named after its folder, which the workspace copy keeps (sample-app).
 const graph = desiredGraph(new AppAnalyzer(sampleApp).analyze(), env);
 const byId = (id: string) => graph.resources.find((r) => r.id === id)!;
+/** A cluster the project already has (made before the form opens), without Workload Identity: the picker lists it. */
+const EXISTING = { name: 'legacy-shared', location: `${TEST_REGION}-b` };
 
 describe('gcp: a GCP Production environment from the form to ready, against the fakes', { timeout: 900_000 }, () => {
   let wb: Workbench;
@@ -64,6 +68,7 @@ describe('gcp: a GCP Production environment from the form to ready, against the 
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: DEPLOYER }],
       },
     });
+    await createExistingCluster();
     const admin = KubeClient.fromKubeConfig(bed.kube.kubeConfig(), 'encore-test');
     controllers = simulateControllers(admin, NAME);
     lbs = playLoadBalancers(admin, NAME);
@@ -107,6 +112,25 @@ describe('gcp: a GCP Production environment from the form to ready, against the 
       throw new Error(`the form does not say who acts: ${await f.locator('#identity').innerText().catch(() => '(no #identity)')}`, { cause: err });
     });
     await f.locator('#identity-scope', { hasText: `GCP project ${TEST_PROJECT} in ${TEST_REGION}` }).waitFor();
+    // The cluster picker: "create a new cluster" first, then the project's clusters from the GKE API (ADC, the fake);
+    // the existing one has no Workload Identity, so it is marked, and choosing it shows the command that turns it on.
+    const existing = `${EXISTING.location}/${EXISTING.name}`;
+    await waitValue(f.locator('#gcpCluster'), '');
+    const option = f.locator(`#gcpCluster vscode-option[value="${existing}"]`);
+    await option.waitFor({ state: 'attached', timeout: 60_000 }).catch(async (err: unknown) => {
+      throw new Error(`the picker does not list ${existing}: ${await f.locator('#gcpCluster').locator('xpath=..').innerText().catch(() => '(no #gcpCluster)')}`, { cause: err });
+    });
+    assert.match((await option.getAttribute('description')) ?? '', /^Standard · running · Workload Identity off/);
+    assert.equal(await f.locator('#gcpCluster vscode-option').first().getAttribute('description'), 'create a new cluster');
+    await selectOption(f, 'gcpCluster', existing);
+    await f.locator('#gcpCluster-workload-identity code', { hasText: `gcloud container clusters update ${EXISTING.name} --location ${EXISTING.location} --workload-pool=${TEST_PROJECT}.svc.id.goog` }).waitFor();
+    // Autopilot is a choice for a new cluster only.
+    await waitFor(async () => (await f.locator('#gcpAutopilot').count()) === 0, 'no GKE mode for an existing cluster');
+    await w.screenshot('form-gcp-existing-cluster');
+    await f.locator('#gcpCluster').click();
+    await f.locator('#gcpCluster li.option', { hasText: '(create a new cluster)' }).click();
+    await waitValue(f.locator('#gcpCluster'), '');
+    await f.locator('#gcpAutopilot').waitFor();
     const shown = await f.locator('#identity').innerText();
     for (const token of bed.bed.tokens.issued()) assert.ok(!shown.includes(token), 'no access token in the form');
     // The sizing questions, answered for one database.
@@ -188,6 +212,25 @@ describe('gcp: a GCP Production environment from the form to ready, against the 
 });
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Makes the project's existing cluster in the GKE fake, as someone did before (no Workload Identity), and waits for it. */
+async function createExistingCluster(): Promise<void> {
+  const connection = await openGcpConnection({ project: TEST_PROJECT, region: TEST_REGION });
+  const client = new ClusterManagerClient(connection.gapicOptions('container'));
+  try {
+    const [op] = await client.createCluster({ parent: `projects/${TEST_PROJECT}/locations/${EXISTING.location}`, cluster: { name: EXISTING.name, initialNodeCount: 1 } });
+    const name = `projects/${TEST_PROJECT}/locations/${EXISTING.location}/operations/${String(op.name)}`;
+    await waitFor(async () => String((await client.getOperation({ name }))[0].status) === 'DONE', `the cluster ${EXISTING.name}`);
+  } finally {
+    await client.close();
+  }
+}
+
+async function selectOption(f: FrameLocator, id: string, value: string): Promise<void> {
+  await f.locator(`#${id}`).click();
+  await f.locator(`#${id} li.option`, { hasText: new RegExp(`^\\s*${escape(value)}\\s*$`) }).click();
+  await waitValue(f.locator(`#${id}`), value);
+}
 
 function form(page: Page): FrameLocator {
   return page.locator('iframe.webview.ready').filter({ visible: true }).contentFrame().frameLocator('iframe#active-frame');

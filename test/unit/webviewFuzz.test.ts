@@ -54,6 +54,11 @@ const toPage: HostMessage[] = [
   { type: 'evaluation', seq: 2, problems: [], sizing: [], preview: { state: 'unavailable', message: 'Go app' }, summary: '' },
   { type: 'submitting' }, { type: 'submitFailed', message: 'changed underneath', problems: [{ field: 'form', message: 'x' }], offerFile: true },
   { type: 'dropped', message: 'The extension could not read the form' },
+  { type: 'init', mode: 'create', appName: 'shop', draft: { ...draft, provider: 'gcp', gcpProject: 'shop-prod-123', gcpRegion: 'europe-west1', gcpCluster: 'europe-west1/shared' }, options },
+  {
+    type: 'gkeClusters',
+    clusters: { project: 'shop-prod-123', state: 'done', problems: ['Could not list the GKE clusters'], clusters: [{ value: 'europe-west1/shared', description: 'Standard · running · Workload Identity off', enableWorkloadIdentity: 'gcloud container clusters update shared --location europe-west1 --workload-pool=shop-prod-123.svc.id.goog' }] },
+  },
 ];
 
 const KEYS = [...BUILTIN_PROPERTY_NAMES, 'type', 'draft', 'seq', 'name', 'sizing', 'value', 'extra', ''];

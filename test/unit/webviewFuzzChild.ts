@@ -64,6 +64,7 @@ function render(message: HostMessage): void {
   if (message.type === 'init') Object.assign(next, { mode: message.mode, appName: message.appName, originalName: message.originalName, draft: message.draft, options: message.options });
   else if (message.type === 'options') next.options = message.options;
   else if (message.type === 'evaluation') next.evaluation = message;
+  else if (message.type === 'gkeClusters') next.gke = message.clusters;
   else if (message.type === 'submitting') next.submitting = true;
   else if (message.type === 'submitFailed') Object.assign(next, { submitting: false, submitError: { message: message.message, offerFile: message.offerFile, problems: message.problems } });
   else if (message.type === 'dropped') next.notice = message.message;

@@ -5,6 +5,7 @@
 import { clip, FORM_LIMITS, RESOURCE_NAME_MAX_LENGTH, withinLength } from '../../model/limits';
 import type { FieldProblem, HostMessage, IdentityView, PreviewView, SizingQuestionView } from '../../model/messages';
 import type { CostEstimate } from '../../model/plan';
+import { fitGkeClusters } from './gkeClusters';
 import { capFormOptions } from './options';
 
 export function fitHostMessage(message: HostMessage): HostMessage {
@@ -26,6 +27,8 @@ export function fitHostMessage(message: HostMessage): HostMessage {
     }
     case 'identity':
       return { ...message, identity: fitIdentity(message.identity) };
+    case 'gkeClusters':
+      return { ...message, clusters: fitGkeClusters(message.clusters) };
     case 'submitFailed':
       return { ...message, message: clip(message.message, FORM_LIMITS.message), problems: fitProblems(message.problems) };
     case 'dropped':

@@ -11,6 +11,8 @@ import { fitHostMessage } from './fitMessage';
 import { renderPage } from './html';
 import { costPreview } from './costPreview';
 import { FormIdentity } from './identityCheck';
+import { FormGkeClusters } from './gkeClusterPicker';
+import type { GkeClustersView } from '../../model/messages';
 import type { ProviderIdentity } from '../../model/providerApi';
 
 /** What a form panel needs from the rest of the extension. */
@@ -30,6 +32,8 @@ export interface FormHost {
   storesChanged(): Promise<void>;
   /** Who would act with a draft's provider settings (shown in the form); absent: the form says it cannot tell. */
   identity?(root: string, env: Environment, signal: AbortSignal): Promise<ProviderIdentity>;
+  /** A GCP project's existing GKE clusters for the cluster picker (kubeconfig and GKE API); absent: the kubeconfig's only. */
+  gkeClusters?(project: string, region: string, signal: AbortSignal): Promise<GkeClustersView>;
 }
 
 const VIEW_TYPE = 'encore.environmentForm';
@@ -48,6 +52,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
   private lastSeq = 0;
   private saving = false;
   private readonly identity: FormIdentity;
+  private readonly clusters: FormGkeClusters;
 
   static show(host: FormHost, root: string, original?: Environment): EnvironmentFormPanel {
     const key = original ? `edit:${root}:${original.name}` : `create:${root}`;
@@ -77,6 +82,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
     );
     const ask = host.identity?.bind(host);
     this.identity = new FormIdentity(ask && ((env, signal) => ask(root, env, signal)), (m) => this.post(m));
+    this.clusters = new FormGkeClusters(host.gkeClusters?.bind(host), (m) => this.post(m), (m) => log().warn(m));
     this.panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'encore.svg');
     const webview = this.panel.webview;
     webview.html = renderPage({
@@ -136,12 +142,14 @@ export class EnvironmentFormPanel implements vscode.Disposable {
         const first = this.evaluateAndPost(this.draft, this.lastSeq);
         // A reloaded page asks again: it lost the identity it showed.
         this.identity.update(this.draft, first.env, true);
+        this.clusters.update(this.draft, true);
         return;
       }
       case 'change':
         this.draft = message.draft;
         this.lastSeq = Math.max(this.lastSeq, message.seq);
         this.identity.update(message.draft, this.evaluateAndPost(message.draft, message.seq).env);
+        this.clusters.update(message.draft);
         return;
       case 'submit':
         this.draft = message.draft;
@@ -156,6 +164,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
         this.post({ type: 'options', options: this.options });
         // A new login (aws sso login, a new context) may change who acts.
         if (this.draft) this.identity.update(this.draft, this.evaluate(this.draft).env, true);
+        if (this.draft) this.clusters.update(this.draft, true);
         return;
       case 'openEnvironmentsFile':
         await this.host.openEnvironmentsFile(this.root);
@@ -245,6 +254,7 @@ export class EnvironmentFormPanel implements vscode.Disposable {
   dispose(): void {
     EnvironmentFormPanel.open.delete(this.key);
     this.identity.dispose();
+    this.clusters.dispose();
     for (const d of this.disposables) d.dispose();
     this.disposables.length = 0;
   }

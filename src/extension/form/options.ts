@@ -14,7 +14,7 @@ import {
   type KubeContexts,
 } from '../../session/discovery';
 import { clip, FORM_LIMITS, withinLength } from '../../model/limits';
-import { clusterChoiceValue, managedClusterOf } from '../../model/managedClusters';
+import { clusterChoiceValue, managedClusterOfContext } from '../../model/managedClusters';
 import type { Choice, FormOptions } from '../../model/messages';
 import { PRODUCT_IMAGES, PRODUCT_IMAGE_ROLES } from '../../session';
 
@@ -93,7 +93,7 @@ function existingClusters(kube: KubeContexts): Pick<FormOptions, 'eksClusters' |
   const eks = new Map<string, Choice>();
   const gke = new Map<string, Choice>();
   for (const c of kube.contexts) {
-    const m = managedClusterOf(c.cluster, c.exec?.args);
+    const m = managedClusterOfContext(c);
     if (!m) continue;
     const value = clusterChoiceValue(m);
     const target = m.kind === 'eks' ? eks : gke;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseIni } from '../ini';
 import { expandHome, readOptional, resolveEnv, type DiscoveryEnv } from '../../../files/readOptional';
-import type { GcpDiscovery, Sourced } from '../../../model/discovery';
+import type { GcpDiscovery, GkeClusterListing, GkeClusterSummary, Sourced } from '../../../model/discovery';
 
 export interface GcpDiscoveryOptions extends DiscoveryEnv {
   platform?: NodeJS.Platform;
@@ -116,4 +116,69 @@ async function readGcloud(dir: string, env: NodeJS.ProcessEnv, problems: string[
   if (project) gcloud.project = project;
   if (region) gcloud.region = region;
   return gcloud;
+}
+
+export interface GkeListOptions {
+  project: string;
+  /** Any region: the list covers every location of the project. */
+  region?: string;
+  env?: NodeJS.ProcessEnv;
+  homedir?: string;
+}
+
+/** GKE's project ids and cluster locations are lower-case words, so nothing else is sent to the API. */
+const PROJECT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+
+/**
+ * The project's GKE clusters in every location (clusters.list on `projects/P/locations/-`), with Application Default
+ * Credentials and the endpoint gcloud's overrides give, as the provider itself connects. Never throws: missing ADC,
+ * a disabled API, a missing permission or an unreachable Google come back as a problem that says what to do.
+ */
+export async function listGkeClusters(options: GkeListOptions, signal: AbortSignal): Promise<GkeClusterListing> {
+  const { project } = options;
+  if (!PROJECT_ID.test(project)) return { project, problems: [`"${project}" is not a GCP project id, so its GKE clusters were not looked up.`] };
+  let close: (() => Promise<void>) | undefined;
+  try {
+    const { openGcpConnection } = await import('./connection');
+    const connection = await openGcpConnection({ project, region: options.region ?? '', ...(options.env && { env: options.env }), ...(options.homedir && { homedir: options.homedir }) });
+    const { ClusterManagerClient } = await (await import('./clients')).loadContainer();
+    const client = new ClusterManagerClient(connection.gapicOptions('container'));
+    close = () => client.close();
+    const [response] = await connection.call('container', 'clusters.list', () => client.listClusters({ parent: `projects/${project}/locations/-` }), signal);
+    const problems: string[] = [];
+    const missing = (response.missingZones ?? []).filter((z): z is string => typeof z === 'string' && z !== '');
+    if (missing.length > 0) problems.push(`GKE could not list the clusters in ${missing.join(', ')} just now, so clusters there may be missing from the list.`);
+    return { project, clusters: (response.clusters ?? []).map(summary).filter((c): c is GkeClusterSummary => c !== undefined), problems };
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return { project, problems: [`Could not list the GKE clusters of ${project}: ${err instanceof Error ? err.message : String(err)}`] };
+  } finally {
+    await close?.().catch(() => undefined);
+  }
+}
+
+interface ClusterMessage {
+  name?: string | null;
+  location?: string | null;
+  status?: string | number | null;
+  autopilot?: { enabled?: boolean | null } | null;
+  workloadIdentityConfig?: { workloadPool?: string | null } | null;
+  endpoint?: string | null;
+  privateClusterConfig?: { privateEndpoint?: string | null; publicEndpoint?: string | null } | null;
+  controlPlaneEndpointsConfig?: { dnsEndpointConfig?: { endpoint?: string | null } | null } | null;
+}
+
+function summary(c: ClusterMessage): GkeClusterSummary | undefined {
+  if (!c.name || !c.location) return undefined;
+  const endpoints = [c.endpoint, c.privateClusterConfig?.privateEndpoint, c.privateClusterConfig?.publicEndpoint, c.controlPlaneEndpointsConfig?.dnsEndpointConfig?.endpoint]
+    .filter((e): e is string => typeof e === 'string' && e !== '');
+  const pool = c.workloadIdentityConfig?.workloadPool;
+  return {
+    name: c.name,
+    location: c.location,
+    status: typeof c.status === 'string' ? c.status : 'STATUS_UNSPECIFIED',
+    autopilot: c.autopilot?.enabled === true,
+    ...(pool ? { workloadPool: pool } : {}),
+    endpoints: [...new Set(endpoints)],
+  };
 }
