@@ -116,7 +116,7 @@ test('a disabled API and a missing permission are problems that say what to do; 
     const found = await discoverGkeClusters(TEST_PROJECT, TEST_REGION, { listFromApi: true, env: { ...process.env, KUBECONFIG: kubeconfig }, homedir: dir }, signal());
     assert.equal(found.problems.length, 1);
     assert.match(found.problems[0]!, /container\.clusters\.list/);
-    assert.match(found.problems[0]!, /roles\/container\./);
+    assert.match(found.problems[0]!, /roles\/container\.clusterViewer/);
     assert.match(found.problems[0]!, /Your kubeconfig's clusters are listed; you can also type LOCATION\/NAME\./);
     assert.deepEqual(found.clusters.map((c) => c.value), [`${TEST_REGION}/shared`, 'asia-east1/old']);
   } finally {

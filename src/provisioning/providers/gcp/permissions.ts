@@ -6,8 +6,9 @@
  */
 
 const ROLE_BY_PERMISSION_PREFIX: [prefix: string, role: string][] = [
-  // GKE clusters, node pools and their operations; reading one (an existing cluster) needs no more than viewing it.
+  // GKE clusters, node pools and their operations; reading or listing them (an existing cluster, the form's picker) needs no more than viewing.
   ['container.clusters.get', 'roles/container.clusterViewer'],
+  ['container.clusters.list', 'roles/container.clusterViewer'],
   ['container.clusters.', 'roles/container.clusterAdmin'],
   ['container.operations.', 'roles/container.clusterAdmin'],
   // Creating a cluster or node pool whose nodes run as a service account.
