@@ -3,7 +3,7 @@
 // Usage: node esbuild.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -106,6 +106,31 @@ function isCommonJs(file) {
   return !/^\s*(import|export)\b\s*[\w{*]/m.test(readFileSync(file, 'utf8'));
 }
 
+/**
+ * src/environments/schemaValidators.ts as ajv's standalone code for the environments schema, generated at build time
+ * by the module's own standaloneSource() (bundled and run here): a bundle then ships the validators without ajv or its
+ * compiler, and compiles nothing at run time (issue 13).
+ */
+let schemaValidatorsSource;
+const prebuiltSchemaValidators = {
+  name: 'prebuilt-schema-validators',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]environments[\\/]schemaValidators\.ts$/ }, async (args) => {
+      const generate = () =>
+        esbuild
+          .build({ entryPoints: [args.path], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent' })
+          .then(({ outputFiles }) => {
+            const module = { exports: {} };
+            new Function('module', 'exports', 'require', outputFiles[0].text)(module, module.exports, require);
+            return module.exports.standaloneSource();
+          });
+      // Once for all the bundles of a build; in watch mode at each rebuild (the schema may have changed).
+      const source = watch ? generate() : (schemaValidatorsSource ??= generate());
+      return { contents: await source, loader: 'js', resolveDir: path.dirname(args.path), watchFiles: [args.path, path.resolve('schemas/encore.environments.schema.json')] };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   minify: production,
@@ -117,7 +142,7 @@ const common = {
     'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development'),
     ENCORE_ANALYZER_BUILD: JSON.stringify(analyzerBuild()),
   },
-  plugins: watch ? [reporter, typescriptOfTsMorph, namedExportsOfDynamicCommonJs] : [typescriptOfTsMorph, namedExportsOfDynamicCommonJs],
+  plugins: [...(watch ? [reporter] : []), typescriptOfTsMorph, namedExportsOfDynamicCommonJs, prebuiltSchemaValidators],
 };
 
 // keepNames: bundled libraries test class names (proto3-json-serializer's `value.constructor.name === 'Long'` when
@@ -159,7 +184,9 @@ const vscodeThroughRequire = {
 const bundles = [
   { ...node, entryPoints: ['src/extension/loader.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // The extension itself, split like the CLI; `vscode` is reached through require (VS Code answers it there).
-  { ...splitEsm, entryPoints: ['src/extension/extension.ts'], outdir: 'dist/extension', plugins: [...common.plugins, vscodeThroughRequire] },
+  // Its metafile (dist/extension.meta.json, not packaged) is what test/unit/bundles.test.ts reads the start's static
+  // import graph from.
+  { ...splitEsm, entryPoints: ['src/extension/extension.ts'], outdir: 'dist/extension', metafile: true, plugins: [...common.plugins, vscodeThroughRequire] },
   { ...node, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
   { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
@@ -189,6 +216,9 @@ if (watch) {
   await Promise.all(contexts.map((context) => context.watch()));
 } else {
   const started = Date.now();
-  await Promise.all(bundles.map((options) => esbuild.build(options)));
+  const results = await Promise.all(bundles.map((options) => esbuild.build(options)));
+  for (const [i, { metafile }] of results.entries()) {
+    if (metafile) writeFileSync(`${bundles[i].outdir}.meta.json`, JSON.stringify(metafile));
+  }
   console.log(`built ${bundles.length} bundles${production ? ' (production)' : ''} in ${Date.now() - started} ms`);
 }

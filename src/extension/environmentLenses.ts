@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { DeclarationKind } from '../model/appModel';
-import { REVEAL_RESOURCE_COMMAND } from '../model/protocol';
+import { REVEAL_RESOURCE_COMMAND } from '../model/revealResource';
 import type { AppModels } from './appModels';
 import { lensStatuses } from './tree/lensStatus';
 import type { GraphFn, StatusFn } from './tree/treeData';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { AppModelRequest, type AppModelEntry, type ServerSettings, type ServerStatusParams } from '../model/protocol';
+import type { AppModelEntry, ServerSettings, ServerStatusParams } from '../model/protocol';
 import type { Client } from './client';
 import { log } from './log';
 import { ServerStatusItem, type ServerUiState } from './serverStatus';
@@ -52,6 +52,8 @@ export class LanguageServer implements vscode.Disposable {
     await this.transition;
     const client = this.current?.client;
     if (!client?.isRunning()) return undefined;
+    // Imported here: the protocol package loads with the client, not at activation.
+    const { AppModelRequest } = await import('../model/protocol');
     const result = await client.sendRequest(AppModelRequest, root === undefined ? {} : { root });
     return result.apps;
   }

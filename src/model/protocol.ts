@@ -4,7 +4,7 @@
  * platform-neutral entry, so neither `vscode` nor a node transport comes along with it.
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { AppModel, DeclarationKind } from './appModel';
+import type { AppModel } from './appModel';
 
 /** One Encore app of the workspace, as the server sees it. */
 export type AppModelEntry =
@@ -45,10 +45,7 @@ export interface ServerStatusParams {
 /** Server → client: what the server is doing, for the status item. */
 export const ServerStatusNotification = new NotificationType<ServerStatusParams>('encore/serverStatus');
 
-/** The command every CodeLens runs, with the arguments `[root, kind, name]`. Registered by the extension. */
-export const REVEAL_RESOURCE_COMMAND = 'encore.revealResource';
-
-export type RevealResourceArgs = [root: string, kind: DeclarationKind, name: string];
+export { REVEAL_RESOURCE_COMMAND, type RevealResourceArgs } from './revealResource';
 
 /** Settings the server reads; the client sends them in `initializationOptions` and on every change. */
 export interface ServerSettings {

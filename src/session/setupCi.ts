@@ -124,7 +124,7 @@ export async function prepareCiSetup(session: EnvironmentSession, options: CiSet
       limit(`since a job in it can read that secret`),
     ];
   }
-  const text = deployWorkflow({ environment: env.name, branch, appPath, encoreVersion: options.encoreVersion ?? MIN_ENCORE_VERSION, cloud });
+  const text = await deployWorkflow({ environment: env.name, branch, appPath, encoreVersion: options.encoreVersion ?? MIN_ENCORE_VERSION, cloud });
   const relative = workflowPath(env.name);
   return { environment: env.name, branch, top, file: path.join(top, relative), relative, appPath, text, cloud, credentials, github, kubeconfig, repository };
 }

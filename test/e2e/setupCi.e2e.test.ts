@@ -41,10 +41,12 @@ describe('setup-ci: Set Up Deploy on Push… from the tree and the palette', { t
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'encore-e2e-setupci-app-'));
   const app = path.join(tmp, 'sample-app');
   const get = () => wb;
-  const expected = deployWorkflow({ environment: APPLIED, branch: 'main', appPath: '.', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(APPLIED) } });
+  let expected: string;
+  const workflowInput = { environment: APPLIED, branch: 'main', appPath: '.', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName(APPLIED) } } as const;
   const workflow = () => path.join(wb.workspace, workflowPath(APPLIED));
 
   before(async () => {
+    expected = await deployWorkflow(workflowInput);
     kube = await startTestKube();
     client = KubeClient.fromKubeConfig(kube.kubeConfig(), 'encore-test');
     cpSync(sampleApp, app, { recursive: true });

@@ -170,7 +170,7 @@ test('apply makes the OIDC provider, the deploy role and its access entry; they 
     const written = io();
     assert.equal(await runDeployCommand('setup-ci', ['--env', 'prod', app], written), EXIT.ok, written.stderr());
     const file = path.join(app, workflowPath('prod'));
-    const expected = deployWorkflow({ environment: 'prod', branch: 'main', appPath: '.', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'aws', roleArn: role.Arn!, region: TEST_REGION } });
+    const expected = await deployWorkflow({ environment: 'prod', branch: 'main', appPath: '.', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'aws', roleArn: role.Arn!, region: TEST_REGION } });
     assert.equal(readFileSync(file, 'utf8'), expected);
     assert.match(expected, new RegExp(`role-to-assume: ${role.Arn!.replace(/[/.]/g, '\\$&')}\\n`));
     assert.match(written.stdout(), /its trust allows only acme\/shop on main or in the GitHub environment "prod"/);

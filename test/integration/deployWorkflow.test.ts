@@ -22,14 +22,15 @@ function write(relative: string, text: string): string {
 }
 
 test('the AWS, the GCP and the Kubernetes workflows pass actionlint', async () => {
-  const files = [AWS_INPUT, GCP_INPUT, KUBE_INPUT].map((input) => write(workflowPath(input.environment), deployWorkflow(input)));
+  const files: string[] = [];
+  for (const input of [AWS_INPUT, GCP_INPUT, KUBE_INPUT]) files.push(write(workflowPath(input.environment), await deployWorkflow(input)));
   const { code, output } = await runActionlint(files, { cwd: repo });
   assert.equal(output, '');
   assert.equal(code, 0);
 });
 
 test('actionlint does catch a broken workflow (a misspelt input, a permission that does not exist)', async () => {
-  const broken = deployWorkflow(AWS_INPUT).replace('role-to-assume:', 'role-to-asume:').replace('id-token: write', 'id-tokens: write');
+  const broken = (await deployWorkflow(AWS_INPUT)).replace('role-to-assume:', 'role-to-asume:').replace('id-token: write', 'id-tokens: write');
   const file = write('.github/workflows/encore-deploy-broken.yml', broken);
   const { code, output } = await runActionlint([file], { cwd: repo });
   assert.equal(code, 1, output);
@@ -38,7 +39,7 @@ test('actionlint does catch a broken workflow (a misspelt input, a permission th
 });
 
 test('actionlint knows the inputs of google-github-actions/auth: a misspelt one fails', async () => {
-  const broken = deployWorkflow(GCP_INPUT).replace('workload_identity_provider:', 'workload_identity_providr:');
+  const broken = (await deployWorkflow(GCP_INPUT)).replace('workload_identity_provider:', 'workload_identity_providr:');
   const file = write('.github/workflows/encore-deploy-broken-gcp.yml', broken);
   const { code, output } = await runActionlint([file], { cwd: repo });
   assert.equal(code, 1, output);

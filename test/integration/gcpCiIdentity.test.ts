@@ -156,7 +156,7 @@ test('apply makes the pool, its provider limited to the repository and branch, t
     // --- setup-ci: the workflow names the provider and the account the apply made (from state), and passes actionlint ---
     const written = io();
     assert.equal(await runDeployCommand('setup-ci', ['--env', 'prod', '--encore-version', GCP_INPUT.encoreVersion, app], written), EXIT.ok, written.stderr());
-    const expected = deployWorkflow({ environment: 'prod', branch: 'main', appPath: '.', encoreVersion: GCP_INPUT.encoreVersion, cloud: { kind: 'gcp', workloadIdentityProvider: PROVIDER, serviceAccount: EMAIL } });
+    const expected = await deployWorkflow({ environment: 'prod', branch: 'main', appPath: '.', encoreVersion: GCP_INPUT.encoreVersion, cloud: { kind: 'gcp', workloadIdentityProvider: PROVIDER, serviceAccount: EMAIL } });
     assert.equal(readFileSync(path.join(app, workflowPath('prod')), 'utf8'), expected);
     assert.deepEqual(GCP_INPUT, { environment: 'prod', branch: 'main', appPath: '.', encoreVersion: GCP_INPUT.encoreVersion, cloud: { kind: 'gcp', workloadIdentityProvider: PROVIDER, serviceAccount: EMAIL } }, "the expected file's inputs are what this apply made");
     assert.equal(readFileSync(path.join(app, workflowPath('prod')), 'utf8'), readFileSync(path.join(repo, 'test', 'fixtures', 'deploy', 'encore-deploy-prod.yml'), 'utf8'), 'the expected file, byte for byte');

@@ -86,7 +86,7 @@ test('setup-ci writes the workflow at the repository top for the app folder, and
   const r = await run('setup-ci', '--env', 'staging', app);
   assert.equal(r.code, EXIT.ok, r.stderr);
   const file = path.join(top, '.github', 'workflows', 'encore-deploy-staging.yml');
-  const expected = deployWorkflow({ environment: 'staging', branch: 'main', appPath: 'apps/shop', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName('staging') } });
+  const expected = await deployWorkflow({ environment: 'staging', branch: 'main', appPath: 'apps/shop', encoreVersion: MIN_ENCORE_VERSION, cloud: { kind: 'kubernetes', kubeconfigSecret: kubeconfigSecretName('staging') } });
   assert.equal(readFileSync(file, 'utf8'), expected);
   assert.match(r.stdout, /encore-env setup-ci --env staging --print-kubeconfig \| gh secret set ENCORE_KUBECONFIG_STAGING --env staging\n/);
   assert.match(r.stdout, /limited to namespace shop-staging/);

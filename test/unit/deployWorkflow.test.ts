@@ -14,16 +14,16 @@ const fixtures = path.join(__dirname, '..', 'fixtures', 'deploy');
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
 
-test('the workflows match the expected files byte for byte', () => {
-  assert.equal(deployWorkflow(AWS_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-production.yml'), 'utf8'));
-  assert.equal(deployWorkflow(KUBE_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-staging.yml'), 'utf8'));
-  assert.equal(deployWorkflow(GCP_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-prod.yml'), 'utf8'));
+test('the workflows match the expected files byte for byte', async () => {
+  assert.equal(await deployWorkflow(AWS_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-production.yml'), 'utf8'));
+  assert.equal(await deployWorkflow(KUBE_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-staging.yml'), 'utf8'));
+  assert.equal(await deployWorkflow(GCP_INPUT), readFileSync(path.join(fixtures, 'encore-deploy-prod.yml'), 'utf8'));
   assert.equal(workflowPath('production'), '.github/workflows/encore-deploy-production.yml');
 });
 
-test('on push to the branch and on dispatch; id-token write and contents read only; one deploy at a time, never cancelled', () => {
+test('on push to the branch and on dispatch; id-token write and contents read only; one deploy at a time, never cancelled', async () => {
   for (const input of [AWS_INPUT, KUBE_INPUT, GCP_INPUT]) {
-    const wf = parse(deployWorkflow(input)) as Any;
+    const wf = parse(await deployWorkflow(input)) as Any;
     assert.deepEqual(Object.keys(wf.on).sort(), ['push', 'workflow_dispatch']);
     assert.deepEqual(Object.keys(wf.on.push), ['branches']);
     assert.deepEqual(wf.permissions, { 'id-token': 'write', contents: 'read' });
@@ -42,18 +42,18 @@ test('on push to the branch and on dispatch; id-token write and contents read on
     assert.equal(deploy.run, `npx --no-install encore-env deploy --env ${input.environment} --ci`);
   }
   // The branch is a literal, not a pattern: + is escaped.
-  assert.deepEqual((parse(deployWorkflow(KUBE_INPUT)) as Any).on.push.branches, ['release/v2\\+next']);
+  assert.deepEqual((parse(await deployWorkflow(KUBE_INPUT)) as Any).on.push.branches, ['release/v2\\+next']);
 });
 
-test('AWS: the deploy role is assumed by OIDC, with no stored keys', () => {
-  const steps = (parse(deployWorkflow(AWS_INPUT)) as Any).jobs.deploy.steps as Any[];
+test('AWS: the deploy role is assumed by OIDC, with no stored keys', async () => {
+  const steps = (parse(await deployWorkflow(AWS_INPUT)) as Any).jobs.deploy.steps as Any[];
   const aws = steps.find((s) => s.uses === 'aws-actions/configure-aws-credentials@v6')!;
   assert.deepEqual(aws.with, { 'role-to-assume': AWS_INPUT.cloud.kind === 'aws' && AWS_INPUT.cloud.roleArn, 'aws-region': 'eu-west-1', 'role-session-name': 'encore-deploy-production' });
-  assert.ok(!/secrets\./.test(deployWorkflow(AWS_INPUT)), 'the AWS workflow reads a repository secret');
+  assert.ok(!/secrets\./.test(await deployWorkflow(AWS_INPUT)), 'the AWS workflow reads a repository secret');
 });
 
-test('GCP: the deploy service account by Workload Identity Federation from the job\'s OIDC token, with no stored key', () => {
-  const text = deployWorkflow(GCP_INPUT);
+test('GCP: the deploy service account by Workload Identity Federation from the job\'s OIDC token, with no stored key', async () => {
+  const text = await deployWorkflow(GCP_INPUT);
   const steps = (parse(text) as Any).jobs.deploy.steps as Any[];
   const auth = steps.findIndex((s) => s.uses === 'google-github-actions/auth@v3');
   assert.ok(auth > 0, 'the auth step is there');
@@ -65,8 +65,8 @@ test('GCP: the deploy service account by Workload Identity Federation from the j
   assert.ok(!/secrets\.|credentials_json/.test(text), 'the GCP workflow reads a repository secret or a key');
 });
 
-test('Kubernetes: the kubeconfig comes from a repository secret through env, written 0600 outside the checkout', () => {
-  const text = deployWorkflow(KUBE_INPUT);
+test('Kubernetes: the kubeconfig comes from a repository secret through env, written 0600 outside the checkout', async () => {
+  const text = await deployWorkflow(KUBE_INPUT);
   const steps = (parse(text) as Any).jobs.deploy.steps as Any[];
   const kube = steps.find((s) => /kubeconfig/.test(s.name))!;
   assert.deepEqual(kube.env, { KUBECONFIG_CONTENT: '${{ secrets.ENCORE_KUBECONFIG_STAGING }}' });
@@ -75,10 +75,10 @@ test('Kubernetes: the kubeconfig comes from a repository secret through env, wri
   // The secret is never expanded inside a script.
   assert.ok(!(steps as Any[]).some((s) => typeof s.run === 'string' && s.run.includes('${{')), 'an expression is expanded in a run script');
   assert.equal(kubeconfigSecretName('my-env-2'), 'ENCORE_KUBECONFIG_MY_ENV_2');
-  assert.match(deployWorkflow({ ...KUBE_INPUT, cloud: { kind: 'kubernetes', kubeconfigSecret: 'CUSTOM_KUBE' } }), /secrets\.CUSTOM_KUBE/);
+  assert.match(await deployWorkflow({ ...KUBE_INPUT, cloud: { kind: 'kubernetes', kubeconfigSecret: 'CUSTOM_KUBE' } }), /secrets\.CUSTOM_KUBE/);
 });
 
-test('inputs that are not safe in a workflow are refused, saying which and why', () => {
+test('inputs that are not safe in a workflow are refused, saying which and why', async () => {
   const bad: [Partial<WorkflowInput>, RegExp][] = [
     [{ environment: 'Prod' }, /"Prod" is not an environment name/],
     [{ environment: 'x; rm -rf /' }, /not an environment name/],
@@ -102,7 +102,7 @@ test('inputs that are not safe in a workflow are refused, saying which and why',
     [{ cloud: { kind: 'gcp', workloadIdentityProvider: GCP_INPUT.cloud.kind === 'gcp' ? GCP_INPUT.cloud.workloadIdentityProvider : '', serviceAccount: 'deploy@gmail.com' } }, /"deploy@gmail\.com" is not a service account email/],
   ];
   for (const [change, why] of bad) {
-    assert.throws(() => deployWorkflow({ ...AWS_INPUT, ...change }), (err: Error) => err instanceof WorkflowInputError && why.test(err.message), JSON.stringify(change));
+    await assert.rejects(() => deployWorkflow({ ...AWS_INPUT, ...change }), (err: Error) => err instanceof WorkflowInputError && why.test(err.message), JSON.stringify(change));
   }
-  assert.doesNotThrow(() => deployWorkflow({ ...AWS_INPUT, cloud: { kind: 'aws', roleArn: 'arn:aws-cn:iam::123456789012:role/path/to/deploy', region: 'cn-north-1' } }));
+  await assert.doesNotReject(() => deployWorkflow({ ...AWS_INPUT, cloud: { kind: 'aws', roleArn: 'arn:aws-cn:iam::123456789012:role/path/to/deploy', region: 'cn-north-1' } }));
 });

@@ -94,7 +94,9 @@ test('the language server settings exist with their defaults, and the CodeLens c
   // vscode-languageclient reads `<client id>.trace.server`; the client id is 'encore'.
   assert.deepEqual(properties['encore.trace.server'].enum, ['off', 'messages', 'verbose']);
   const protocol = readFileSync(path.join(root, 'src/model/protocol.ts'), 'utf8');
-  assert.match(protocol, /REVEAL_RESOURCE_COMMAND = 'encore\.revealResource'/);
+  // The command's name lives apart from the protocol (so the extension's start does not load the LSP protocol).
+  assert.match(readFileSync(path.join(root, 'src/model/revealResource.ts'), 'utf8'), /REVEAL_RESOURCE_COMMAND = 'encore\.revealResource'/);
+  assert.match(protocol, /export \{ REVEAL_RESOURCE_COMMAND, type RevealResourceArgs \} from '\.\/revealResource'/);
   assert.match(protocol, /debounceMs: 150/);
   assert.match(readFileSync(path.join(root, 'src/extension/client.ts'), 'utf8'), /new LanguageClient\('encore',/);
 });

@@ -77,7 +77,7 @@ test('a Kubernetes environment: "apply first" until its state has the CI identit
     assert.equal(setup.relative, '.github/workflows/encore-deploy-staging.yml');
     assert.equal(setup.file, path.join(setup.top, setup.relative));
     assert.equal(setup.appPath, '.');
-    assert.equal(setup.text, deployWorkflow({ environment: 'staging', branch: 'release/1', appPath: '.', encoreVersion: '1.58.6', cloud: { kind: 'kubernetes', kubeconfigSecret: 'ENCORE_KUBECONFIG_STAGING' } }));
+    assert.equal(setup.text, await deployWorkflow({ environment: 'staging', branch: 'release/1', appPath: '.', encoreVersion: '1.58.6', cloud: { kind: 'kubernetes', kubeconfigSecret: 'ENCORE_KUBECONFIG_STAGING' } }));
     assert.deepEqual(setup.kubeconfig, { secret: 'ENCORE_KUBECONFIG_STAGING', command: 'encore-env setup-ci --env staging --print-kubeconfig | gh secret set ENCORE_KUBECONFIG_STAGING --env staging' });
     assert.match(setup.credentials, /ServiceAccount encore-deployer, whose Role is limited to namespace shop-staging; the environment's plan creates it \(applied\)/);
     assert.equal(setup.github.length, 2);

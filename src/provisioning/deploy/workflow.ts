@@ -105,8 +105,11 @@ function check(input: WorkflowInput): void {
 
 type Step = Record<string, unknown>;
 
-/** The workflow file's text. Throws a WorkflowInputError when an input is not safe to write. */
-export function deployWorkflow(input: WorkflowInput): string {
+/**
+ * The workflow file's text. Rejects with a WorkflowInputError when an input is not safe to write. Async because yaml
+ * is imported on first use: a bundle then keeps it in a chunk of its own, out of the extension's start (issue 13).
+ */
+export async function deployWorkflow(input: WorkflowInput): Promise<string> {
   check(input);
   const env = input.environment;
   const inApp = input.appPath === '.' ? {} : { 'working-directory': input.appPath };
@@ -189,10 +192,7 @@ export function deployWorkflow(input: WorkflowInput): string {
       },
     },
   };
-  // Required on first use, not imported: a bundle then evaluates yaml only here, which keeps it out of the
-  // extension's activation (issue 13).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Document } = require('yaml') as typeof import('yaml');
+  const { Document } = await import('yaml');
   const doc = new Document(workflow);
   doc.commentBefore = [
     ` Deploys the Encore app to the environment "${env}" on every push to ${input.branch}, and on demand (Run workflow).`,

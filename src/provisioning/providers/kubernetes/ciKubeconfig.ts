@@ -5,7 +5,6 @@
  * It is printed, never written to a file: the user stores it as a repository secret.
  */
 
-import { stringify } from 'yaml';
 import type { KubeClient } from './client';
 import { resourcePath, resourceType } from './resources';
 
@@ -37,5 +36,7 @@ export async function ciKubeconfig(client: KubeClient, namespace: string, servic
     contexts: [{ name, context: { cluster: name, user: name, namespace } }],
     'current-context': name,
   };
+  // yaml is imported on first use: a bundle keeps it in a chunk of its own, out of the extension's start (issue 13).
+  const { stringify } = await import('yaml');
   return { kubeconfig: stringify(doc), expiresAt: answer.status?.expirationTimestamp ?? '' };
 }

@@ -55,7 +55,8 @@ export async function discoverKubeContexts(options: KubeDiscoveryOptions = {}): 
     const text = await readOptional(file, problems);
     if (text === undefined) continue; // kubectl skips KUBECONFIG entries that do not exist
     read.push(file);
-    const config = parseKubeconfig(file, text, problems);
+    // yaml is imported on first use: a bundle keeps it in a chunk of its own, out of the extension's start (issue 13).
+    const config = parseKubeconfig(await import('yaml'), file, text, problems);
     if (!config) continue;
     currentContext ??= str(config['current-context']);
     collect(config, 'contexts', 'context', file, contexts, problems);
@@ -80,11 +81,7 @@ export async function discoverKubeContexts(options: KubeDiscoveryOptions = {}): 
   return { files: read, ...(currentContext && { currentContext }), contexts: list, problems };
 }
 
-function parseKubeconfig(file: string, text: string, problems: string[]): Obj | undefined {
-  // Required on first use, not imported: a bundle then evaluates yaml only here, which keeps it out of the
-  // extension's activation (issue 13).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { LineCounter, parseDocument } = require('yaml') as typeof import('yaml');
+function parseKubeconfig({ LineCounter, parseDocument }: typeof import('yaml'), file: string, text: string, problems: string[]): Obj | undefined {
   const lineCounter = new LineCounter();
   // prettyErrors off: its messages quote the offending source line, and kubeconfig lines can hold tokens.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
