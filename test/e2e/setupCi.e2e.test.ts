@@ -131,10 +131,11 @@ describe('setup-ci: Set Up Deploy on Push… from the tree and the palette', { t
     const said = await answerDialog(w, new RegExp(`^Write ${escapeRegExp(workflowPath(APPLIED))}\\?`), 'Write Workflow');
     assert.match(said, /On every push to main \(and on Run workflow\) it runs "encore-env deploy --env stage --ci" in the GitHub environment "stage"/);
     assert.match(said, /ServiceAccount encore-deployer, whose Role is limited to namespace/);
+    // The toast comes after the write and the file's tab: the preview's tab, active until then, has the same name.
+    const next = w.toast(`wrote ${workflowPath(APPLIED)}. Next, on GitHub: store the CI kubeconfig as the environment secret ${kubeconfigSecretName(APPLIED)}`);
+    await next.waitFor({ timeout: 60_000 });
     await page.locator('.tabs-container .tab.active', { hasText: `encore-deploy-${APPLIED}.yml` }).waitFor({ timeout: 30_000 });
     assert.equal(readFileSync(workflow(), 'utf8'), expected);
-    const next = w.toast(`wrote ${workflowPath(APPLIED)}. Next, on GitHub: store the CI kubeconfig as the environment secret ${kubeconfigSecretName(APPLIED)}`);
-    await next.waitFor({ timeout: 30_000 });
     assert.match(await next.innerText(), /limit the GitHub environment "stage" to the branch main/);
     await w.screenshot('written');
     await next.locator('a.monaco-button', { hasText: 'Copy the gh command' }).click();
@@ -156,12 +157,12 @@ describe('setup-ci: Set Up Deploy on Push… from the tree and the palette', { t
       // Behind the question, the diff editor shows the two versions.
       await page.locator('.monaco-dialog-box').waitFor({ timeout: 60_000 });
       const diff = page.locator('.tabs-container .tab', { hasText: 'what Set Up Deploy on Push writes' });
-      await diff.waitFor();
+      await diff.waitFor({ timeout: 60_000 });
       await answerDialog(w, new RegExp(`^${escapeRegExp(workflowPath(APPLIED))} exists and differs from the workflow this version writes\\. Replace it\\?`), button);
       if (kept) {
         await w.toast(`${workflowPath(APPLIED)} was kept as it is`).waitFor({ timeout: 30_000 });
         // The diff stays open, scrolled to the difference: the edit is on the left (the file) only.
-        await page.locator('.monaco-diff-editor .original-in-monaco-diff-editor .view-lines', { hasText: '# my edit' }).waitFor();
+        await page.locator('.monaco-diff-editor .original-in-monaco-diff-editor .view-lines', { hasText: '# my edit' }).waitFor({ timeout: 60_000 });
         assert.equal(await page.locator('.monaco-diff-editor .modified-in-monaco-diff-editor .view-lines', { hasText: '# my edit' }).count(), 0);
         await w.screenshot('kept');
         assert.equal(readFileSync(workflow(), 'utf8'), `${expected}# my edit\n`);
@@ -169,8 +170,8 @@ describe('setup-ci: Set Up Deploy on Push… from the tree and the palette', { t
         await w.toast(`wrote ${workflowPath(APPLIED)}`).waitFor({ timeout: 30_000 });
         assert.equal(readFileSync(workflow(), 'utf8'), expected);
         // Only the file stays open, no diff of what is now the same text.
-        await diff.waitFor({ state: 'detached' });
-        await page.locator('.tabs-container .tab.active', { hasText: `encore-deploy-${APPLIED}.yml` }).waitFor();
+        await diff.waitFor({ state: 'detached', timeout: 60_000 });
+        await page.locator('.tabs-container .tab.active', { hasText: `encore-deploy-${APPLIED}.yml` }).waitFor({ timeout: 60_000 });
       }
     }
   });
