@@ -188,6 +188,13 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     const short = git(w.workspace, 'rev-parse', '--short', 'HEAD');
     await w.runCommand('Notifications: Clear All Notifications');
     await w.showEnvironmentsView();
+    // The tree refreshes when the app's model first arrives; an inline action clicked during that refresh reaches the
+    // command without its node (VS Code drops the old elements), and the palette's environment picker shows instead.
+    for (let i = 0; !/analysed .*sample-app/.test(w.channelLog('Encore Language Server')); i++) {
+      if (i > 200) throw new Error(`the language server never analysed the app:\n${w.channelLog('Encore Language Server')}`);
+      await page.waitForTimeout(300);
+    }
+    await page.waitForTimeout(1_000);
     const row = treeRow(page, ENV);
     await row.waitFor();
     await row.hover();

@@ -181,8 +181,13 @@ test('the sample app\'s in-cluster servers run on the local images, and each doe
   // The signing inputs come from the Secret and the environment in a real Job; here fixed test values stand in.
   const signing = ['ENCORE_APP_SLUG=sample', 'ENCORE_ENV_NAME=dev', 'ENCORE_SERVICE_AUTH_KEY_ID=1', 'ENCORE_CALLER=app:cron-probe', 'ENCORE_SERVICE_AUTH_KEY=test-only-key'];
   const envFlags = [...signing, 'METHOD=GET', `URL=http://${nsqd}/ping`, 'ONLY_AT_MINUTE_OF_DAY_MULTIPLE_OF=1', 'STEP_MINUTES=1'].flatMap((e) => ['--env', e]);
-  const cronRun = kubectl(['run', 'cron-probe', '-n', namespace, '--rm', '-i', '--quiet', '--restart=Never', `--image=${cluster!.images[container.image as string]}`, ...envFlags, '--command', '--', ...container.command]);
-  assert.match(cronRun.stdout, new RegExp(`^GET http://${escapeRegExp(nsqd)}/ping: 200 OK$`, 'm'));
+  // Run to completion, then its log: `kubectl run --rm -i` loses the output of a pod that ends before it attaches.
+  kubectl(['run', 'cron-probe', '-n', namespace, '--restart=Never', `--image=${cluster!.images[container.image as string]}`, ...envFlags, '--command', '--', ...container.command]);
+  const ended = kubectl(['wait', '-n', namespace, 'pod/cron-probe', '--for=jsonpath={.status.phase}=Succeeded', '--timeout=120s'], { allowFail: true });
+  const cronLog = kubectl(['logs', '-n', namespace, 'cron-probe'], { allowFail: true });
+  kubectl(['delete', 'pod', '-n', namespace, 'cron-probe', '--wait=false']);
+  assert.equal(ended.status, 0, `the cron probe did not succeed: ${ended.stderr.trim()}\n${cronLog.stdout}${cronLog.stderr}`);
+  assert.match(cronLog.stdout, new RegExp(`^GET http://${escapeRegExp(nsqd)}/ping: 200 OK$`, 'm'));
 
   // MinIO: the Job (mc from the server's image) made the bucket; mc in the server's pod sees it and makes another.
   const minio = pod('encore-minio');
