@@ -65,11 +65,20 @@ export class ImportTargets {
     return target;
   }
 
+  /** Where each specifier leads from each folder: many files import the same modules (a new process resolves all). */
+  private readonly byModule = new Map<string, string | null>();
+
   private resolveModule(dir: string, specifier: string): string | null {
-    const base = path.resolve(dir, specifier);
-    const candidates = [`${base}.ts`, `${base}${path.sep}index.ts`, base];
-    if (/\.m?js$/.test(base)) candidates.unshift(base.replace(/\.m?js$/, '.ts'));
-    return candidates.find((c) => this.files.has(c)) ?? null;
+    const key = `${dir}\0${specifier}`;
+    let target = this.byModule.get(key);
+    if (target === undefined) {
+      const base = path.resolve(dir, specifier);
+      const candidates = [`${base}.ts`, `${base}${path.sep}index.ts`, base];
+      if (/\.m?js$/.test(base)) candidates.unshift(base.replace(/\.m?js$/, '.ts'));
+      target = candidates.find((c) => this.files.has(c)) ?? null;
+      this.byModule.set(key, target);
+    }
+    return target;
   }
 }
 
