@@ -187,7 +187,7 @@ const bundles = [
     plugins: [typescriptApart, ...common.plugins],
   },
   // TypeScript for the CLI's chunks, built apart without keepNames (see typescriptApart).
-  { ...splitEsm, splitting: false, keepNames: false, entryPoints: { typescript: 'ts-morph' }, outdir: 'dist/cli/chunks', sourcemap: false },
+  { ...splitEsm, splitting: false, keepNames: false, entryPoints: { typescript: 'ts-morph' }, outdir: 'dist/cli/chunks' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],
