@@ -63,6 +63,22 @@ const typescriptOfTsMorph = {
 };
 
 /**
+ * The CLI's chunks import TypeScript (`ts-morph`, see typescriptOfTsMorph) from dist/cli/chunks/typescript.mjs, a
+ * bundle of its own built without keepNames: keepNames would name each of TypeScript's 15,000 functions again at every
+ * load (about 15 ms of a run that parses one file, issue 13), and TypeScript needs no names kept.
+ */
+const typescriptApart = {
+  name: 'typescript-apart',
+  setup(build) {
+    build.onResolve({ filter: /^ts-morph$/ }, (args) => {
+      // Only chunks import it (extraction is loaded on demand), so the path is beside them.
+      if (!/[\\/]src[\\/]analyzer[\\/]/.test(args.importer)) throw new Error(`ts-morph imported from ${args.importer}, outside the analyzer`);
+      return { path: './typescript.mjs', external: true };
+    });
+  },
+};
+
+/**
  * `import()` of a CommonJS package in a split ES bundle becomes a chunk whose only export is `default` (the package's
  * module.exports), so `(await import('google-auth-library')).GoogleAuth` is undefined there, where Node's own import()
  * gives each export a name. This gives such a chunk the package's names too (read by loading the package at build
@@ -191,7 +207,14 @@ const bundles = [
   { ...node, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The CLI itself: an ES module split into chunks, so that a command loads only what it imports (--help loads
   // neither TypeScript nor a provider). Bundled CommonJS packages get `require`, `__filename` and `__dirname`.
-  { ...splitEsm, entryPoints: { main: 'src/cli/main.ts', extractWorker: 'src/analyzer/extractWorker.ts' }, outdir: 'dist/cli' },
+  {
+    ...splitEsm,
+    entryPoints: { main: 'src/cli/main.ts', extractWorker: 'src/analyzer/extractWorker.ts' },
+    outdir: 'dist/cli',
+    plugins: [typescriptApart, ...common.plugins],
+  },
+  // TypeScript for the CLI's chunks, built apart without keepNames (see typescriptApart).
+  { ...splitEsm, splitting: false, keepNames: false, entryPoints: { typescript: 'ts-morph' }, outdir: 'dist/cli/chunks' },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

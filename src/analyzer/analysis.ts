@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AppModel, Bucket, Diagnostic } from '../model/appModel';
-import type { FactsCache } from './cache/factsCache';
+import type { FactsCache, Linked } from './cache/factsCache';
 import { problemFacts, type FileFacts, type MigrationSource } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
@@ -79,25 +79,51 @@ export class Analysis {
     const cache = this.options.cache;
     const disk = files.map((file) => this.readFromDisk(file));
     const inputs = cache && this.overlays.size === 0 ? this.linkInputs(files, disk) : null;
-    const reused = inputs !== null ? this.reuseLinked(cache!, inputs) : null;
-    if (reused) return reused;
-    const read = disk.map((r, i) => this.lookUp(files[i], r));
-    const jobs: ExtractionJob[] = [];
-    read.forEach((r, i) => {
-      if ('text' in r) jobs.push({ file: files[i], text: r.text });
-    });
-    const results = jobs.length > 0 ? await extractBatch(jobs, this.root) : [];
-    if (results.length !== jobs.length) throw new Error(`extraction gave ${results.length} results for ${jobs.length} files`);
-    let next = 0;
-    read.forEach((r, i) => {
-      if ('facts' in r) return this.store(files[i], r.facts);
-      const { facts, probes } = results[next++];
-      if (r.key !== null) cache?.put(files[i], r.key, facts, probes);
-      this.store(files[i], facts);
-    });
+    if (inputs !== null) {
+      const reused = this.reuseLinked(cache!, cache!.linked(inputs));
+      if (reused) return reused;
+    }
+    const facts = new Array<FileFacts | null | undefined>(files.length);
+    // With a linked model on record, the files the cache holds are not decoded until the others are extracted: if
+    // their facts came out as before (an edit of a comment or a function's body), that model still holds.
+    const defer = inputs !== null && cache!.hasLinked;
+    const decode = (skipHeld: boolean) => {
+      const jobs: { index: number; text: string; key: string | null }[] = [];
+      disk.forEach((r, i) => {
+        if (facts[i] !== undefined || (skipHeld && 'bytes' in r && r.key !== null && cache!.holds(files[i], r.key))) return;
+        const d = this.lookUp(files[i], r);
+        if ('facts' in d) facts[i] = d.facts;
+        else jobs.push({ index: i, text: d.text, key: d.key });
+      });
+      return jobs;
+    };
+    await this.extractInto(facts, files, decode(defer), extractBatch);
+    if (defer) {
+      const factsInputs = this.factsInputs(files, disk);
+      const reused = factsInputs !== '' ? this.reuseLinked(cache!, cache!.linkedByFacts(factsInputs)) : null;
+      if (reused) {
+        cache!.retain(new Set(files));
+        cache!.relabelLinked(inputs!);
+        return reused;
+      }
+      await this.extractInto(facts, files, decode(false), extractBatch);
+    }
+    files.forEach((file, i) => this.store(file, facts[i]!));
     const model = this.finishAnalysis(files);
-    if (inputs !== null) this.recordLinked(cache!, inputs, files, model);
+    if (inputs !== null) this.recordLinked(cache!, inputs, this.factsInputs(files, disk), files, model);
     return model;
+  }
+
+  /** Extracts `jobs` in one batch into `facts` (by index), putting them in the cache. */
+  private async extractInto(facts: (FileFacts | null | undefined)[], files: string[], jobs: { index: number; text: string; key: string | null }[], extractBatch: ExtractBatch): Promise<void> {
+    if (jobs.length === 0) return;
+    const results = await extractBatch(jobs.map(({ index, text }) => ({ file: files[index], text })), this.root);
+    if (results.length !== jobs.length) throw new Error(`extraction gave ${results.length} results for ${jobs.length} files`);
+    jobs.forEach(({ index, key }, n) => {
+      const { facts: f, probes } = results[n];
+      if (key !== null) this.options.cache?.put(files[index], key, f, probes);
+      facts[index] = f;
+    });
   }
 
   /**
@@ -113,9 +139,19 @@ export class Analysis {
     return hash.digest('hex');
   }
 
-  /** The model linked before from the same inputs, if what it read beside them still reads the same. */
-  private reuseLinked(cache: FactsCache, inputs: string): AppModel | null {
-    const linked = cache.linked(inputs);
+  /** linkInputs() with the digests of the files' facts (and probes) for their keys; '' when one has none. */
+  private factsInputs(files: string[], disk: DiskRead[]): string {
+    const hash = createHash('sha256').update(this.root).update('\0').update(JSON.stringify(this.walkDiagnostics));
+    for (const [i, r] of disk.entries()) {
+      const digest = 'key' in r && r.key !== null ? this.options.cache!.digestOf(files[i], r.key) : undefined;
+      if (digest === undefined) return '';
+      hash.update('\0').update(files[i]).update('\0').update(digest);
+    }
+    return hash.digest('hex');
+  }
+
+  /** The model linked before (`linked`), if what it read beside its inputs still reads the same. */
+  private reuseLinked(cache: FactsCache, linked: Linked | null): AppModel | null {
     if (!linked) return null;
     const migrationsHold = linked.migrations.every((m) => JSON.stringify(readMigrations(m.dir, m.source as MigrationSource)) === m.read);
     if (!migrationsHold || !probesHold(linked.probes)) {
@@ -127,7 +163,7 @@ export class Analysis {
     return this.model;
   }
 
-  private recordLinked(cache: FactsCache, inputs: string, files: string[], model: AppModel): void {
+  private recordLinked(cache: FactsCache, inputs: string, factsInputs: string, files: string[], model: AppModel): void {
     const probes: Probe[] = [];
     for (const file of files) {
       const p = cache.probesOf(file);
@@ -135,7 +171,7 @@ export class Analysis {
       probes.push(...p);
     }
     const migrations = [...this.migrations].map(([dir, { source, read }]) => ({ dir, source, read: JSON.stringify(read) }));
-    cache.setLinked(inputs, { probes, migrations, model: JSON.stringify(model) });
+    cache.setLinked(inputs, factsInputs, { probes, migrations, model: JSON.stringify(model) });
   }
 
   /** Forgets what earlier analyses found and walks the app: its files, in the walk's order. */

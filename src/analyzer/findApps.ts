@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEncoreApp, type EncoreAppFile } from '../model/encoreApp';
+import { compareText } from './compareText';
 
 export const ENCORE_APP_FILE = 'encore.app';
 
@@ -49,5 +50,5 @@ export async function findApps(dir: string): Promise<FoundApp[]> {
   }
   await walk(path.resolve(dir));
   const apps = await Promise.all(appFiles.map(readApp));
-  return apps.sort((a, b) => a.root.localeCompare(b.root));
+  return apps.sort((a, b) => compareText(a.root, b.root));
 }

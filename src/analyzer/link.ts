@@ -9,6 +9,7 @@ import type { FileFacts, ResourceData, ResourceFact, UsageFact } from './facts';
 import type { MigrationsRead } from './migrations';
 import { isBuiltinPropertyName } from '../model/reservedNames';
 import { builtinNameWarning, parseApiPath } from './validate';
+import { compareText } from './compareText';
 
 type Of<K extends ResourceData['kind']> = ResourceFact & { data: Extract<ResourceData, { kind: K }> };
 
@@ -65,11 +66,20 @@ export class ImportTargets {
     return target;
   }
 
+  /** Where each specifier leads from each folder: many files import the same modules (a new process resolves all). */
+  private readonly byModule = new Map<string, string | null>();
+
   private resolveModule(dir: string, specifier: string): string | null {
-    const base = path.resolve(dir, specifier);
-    const candidates = [`${base}.ts`, `${base}${path.sep}index.ts`, base];
-    if (/\.m?js$/.test(base)) candidates.unshift(base.replace(/\.m?js$/, '.ts'));
-    return candidates.find((c) => this.files.has(c)) ?? null;
+    const key = `${dir}\0${specifier}`;
+    let target = this.byModule.get(key);
+    if (target === undefined) {
+      const base = path.resolve(dir, specifier);
+      const candidates = [`${base}.ts`, `${base}${path.sep}index.ts`, base];
+      if (/\.m?js$/.test(base)) candidates.unshift(base.replace(/\.m?js$/, '.ts'));
+      target = candidates.find((c) => this.files.has(c)) ?? null;
+      this.byModule.set(key, target);
+    }
+    return target;
   }
 }
 
@@ -141,7 +151,7 @@ class Linker {
       diagnostics: this.diagnostics.sort(compareDiagnostics),
     };
     for (const list of [model.databases, model.topics, model.caches, model.buckets, model.metrics] as { name: string }[][]) {
-      list.sort((a, b) => a.name.localeCompare(b.name));
+      list.sort((a, b) => compareText(a.name, b.name));
     }
     for (const d of model.databases) d.usedBy.sort();
     for (const t of model.topics) t.publishers.sort();
@@ -159,7 +169,7 @@ class Linker {
     const strong = this.of('service')
       .filter((p) => p.fact.name !== null && p.fact.defaultExport && this.files.get(p.file)?.serviceFile)
       .filter((p, i, all) => all.findIndex((q) => q.file === p.file) === i)
-      .sort((a, b) => depth(a.file) - depth(b.file) || a.file.localeCompare(b.file));
+      .sort((a, b) => depth(a.file) - depth(b.file) || compareText(a.file, b.file));
     const named = new Map<string, Service>();
     for (const p of strong) {
       const dir = path.dirname(p.file);
@@ -184,7 +194,7 @@ class Linker {
       for (const p of this.of(kind)) if (p.fact.bind !== null) weakDirs.add(path.dirname(p.file));
     }
     const weak: { dir: string; name: string }[] = [];
-    for (const dir of [...weakDirs].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))) {
+    for (const dir of [...weakDirs].sort((a, b) => depth(a) - depth(b) || compareText(a, b))) {
       if (this.roots.some((r) => isWithin(dir, r.dir)) || weak.some((w) => isWithin(dir, w.dir))) continue;
       const name = path.basename(dir);
       weak.push({ dir, name });
@@ -205,7 +215,7 @@ class Linker {
     this.roots.push(...weak);
     // Innermost first, so a file belongs to the deepest root containing it.
     this.roots.sort((a, b) => b.dir.length - a.dir.length);
-    return services.sort((a, b) => a.name.localeCompare(b.name));
+    return services.sort((a, b) => compareText(a.name, b.name));
   }
 
   private serviceOf(file: string): string | null {
@@ -266,7 +276,7 @@ class Linker {
         declaration: { file: p.file, range: p.fact.range },
       });
     }
-    return out.sort((a, b) => a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
+    return out.sort((a, b) => compareText(a.service, b.service) || compareText(a.name, b.name));
   }
 
   private databases(): Map<string, { model: Database; placed: Placed<'database'> }> {
@@ -342,7 +352,7 @@ class Linker {
         maxConcurrency: d.maxConcurrency, declaration: { file: p.file, range: p.fact.range },
       });
     }
-    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.name.localeCompare(b.name));
+    return out.sort((a, b) => compareText(a.topic, b.topic) || compareText(a.name, b.name));
   }
 
   private cronJobs(): CronJob[] {
@@ -370,7 +380,7 @@ class Linker {
       if (d.schedule === null) continue;
       out.push({ name, title: d.title ?? name, schedule: d.schedule, endpoint, declaration: { file: p.file, range: p.fact.range } });
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return out.sort((a, b) => compareText(a.name, b.name));
   }
 
   private caches(): Map<string, { model: CacheCluster; placed: Placed<'cache'> }> {
@@ -450,7 +460,7 @@ class Linker {
       secret.declarations.push({ file: p.file, range: p.fact.range });
       if (service !== null && !secret.services.includes(service)) secret.services.push(service);
     }
-    const list = [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const list = [...out.values()].sort((a, b) => compareText(a.name, b.name));
     for (const s of list) s.services.sort();
     return list;
   }
@@ -659,9 +669,9 @@ function depth(p: string): number {
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
-    a.file.localeCompare(b.file) ||
+    compareText(a.file, b.file) ||
     a.range.start.line - b.range.start.line ||
     a.range.start.character - b.range.start.character ||
-    a.message.localeCompare(b.message)
+    compareText(a.message, b.message)
   );
 }

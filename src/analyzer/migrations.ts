@@ -3,6 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Migration } from '../model/appModel';
 import type { MigrationSource } from './facts';
+import { compareText } from './compareText';
 
 export type MigrationsRead = { migrations: Migration[]; error: null } | { migrations: Migration[]; error: string };
 
@@ -15,7 +16,7 @@ export function readMigrations(dir: string, source: MigrationSource): Migrations
     return { migrations: [], error: 'migrations directory does not exist' };
   }
   if (!stat.isDirectory()) return { migrations: [], error: 'migrations path is not a directory' };
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareText(a.name, b.name));
   const migrations: Migration[] = [];
   if (source === 'prisma' || source === 'drizzle/v1') {
     for (const entry of entries) {
@@ -39,6 +40,6 @@ export function readMigrations(dir: string, source: MigrationSource): Migrations
       migrations.push({ filename: entry.name, number: Number(m[1]), description: m[2] });
     }
   }
-  migrations.sort((a, b) => a.number - b.number || a.filename.localeCompare(b.filename));
+  migrations.sort((a, b) => a.number - b.number || compareText(a.filename, b.filename));
   return { migrations, error: null };
 }

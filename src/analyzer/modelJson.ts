@@ -2,6 +2,7 @@
 // order, sorted lists, paths relative to the app root, and positions 1-based as editors show them.
 import path from 'node:path';
 import type { AppModel, Diagnostic } from '../model/appModel';
+import { compareText } from './compareText';
 
 export function modelJson(model: AppModel) {
   const rel = (file: string) => path.relative(model.root, file).split(path.sep).join('/');
@@ -20,14 +21,14 @@ export function modelJson(model: AppModel) {
     caches: model.caches.map((c) => ({
       name: c.name,
       evictionPolicy: c.evictionPolicy,
-      keyspaces: c.keyspaces.map((k) => ({ keyPattern: k.keyPattern, service: k.service })).sort((a, b) => a.keyPattern.localeCompare(b.keyPattern)),
+      keyspaces: c.keyspaces.map((k) => ({ keyPattern: k.keyPattern, service: k.service })).sort((a, b) => compareText(a.keyPattern, b.keyPattern)),
     })),
     buckets: model.buckets.map((b) => ({
       name: b.name,
       public: b.public,
       versioned: b.versioned,
       // Keyed by service name, so null-prototype (see model/reservedNames).
-      usage: Object.assign(Object.create(null) as typeof b.usage, Object.fromEntries(Object.entries(b.usage).sort(([x], [y]) => x.localeCompare(y)))),
+      usage: Object.assign(Object.create(null) as typeof b.usage, Object.fromEntries(Object.entries(b.usage).sort(([x], [y]) => compareText(x, y)))),
     })),
     secrets: model.secrets.map((s) => ({ name: s.name, services: s.services })),
     gateway: model.gateway ? { name: model.gateway.name, service: model.gateway.service, authHandler: model.gateway.authHandler } : null,

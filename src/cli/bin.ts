@@ -3,9 +3,16 @@
 import module from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { version } from '../../package.json';
 
-module.enableCompileCache?.();
-import(pathToFileURL(path.join(__dirname, 'cli', 'main.mjs')).href).catch((err: unknown) => {
-  process.stderr.write(`encore-env: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+const [command] = process.argv.slice(2);
+if (command === '--version' || command === '-v') {
+  // Answered here: the CLI's modules and the compile cache's set-up cost more than node itself (issue 13).
+  process.stdout.write(`${version}\n`);
+} else {
+  module.enableCompileCache?.();
+  import(pathToFileURL(path.join(__dirname, 'cli', 'main.mjs')).href).catch((err: unknown) => {
+    process.stderr.write(`encore-env: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

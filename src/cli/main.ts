@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { AppModel } from '../model/appModel';
 import { findApps } from '../analyzer/findApps';
 import { version } from '../../package.json';
@@ -208,6 +207,8 @@ function terminalIO(): SecretIO {
     err: (text) => process.stderr.write(text),
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
     ask: async (question) => {
+      // Loaded here: most commands never ask, and loading it is a part of every start.
+      const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
         return await rl.question(question, { signal: controller.signal });

@@ -4,6 +4,8 @@
 // - `analyze examples/sample-app`: ≤ 4× `node -e 0`;
 // - `analyze` of the synthetic 100-service app (test/bench/synthetic-app.ts) with no analysis cache: ≤ 0.15×
 //   `tsc --noEmit -p <app>`; with the cache warm (nothing changed): ≤ 0.03×; after one file changed: ≤ 0.05×.
+// Also reported, with no goal: the floor of a cold analyze with TypeScript's parser (./parse-floor.mjs, a process
+// that only parses every file, on one thread), as a ratio to `tsc --noEmit` too.
 // Node's compiled-code cache may be warm in every figure (one untimed run of each command goes first), as it is after
 // any first run. Rounds: CLI_ROUNDS (9), CLI_TSC_ROUNDS (3). Every analyze run must exit 0 (no error in the model).
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ const repoRoot = path.join(__dirname, '..', '..');
 const cli = path.join(repoRoot, 'dist', 'cli.js');
 const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const sampleApp = path.join(repoRoot, 'examples', 'sample-app');
+const parseFloor = path.join(__dirname, 'parse-floor.mjs');
 
 function timed(args: string[], what: string, before?: () => void): number {
   before?.();
@@ -57,6 +60,7 @@ export async function benchCli(): Promise<Record<string, number>> {
       // Runs right after a cold (or warm) run of the same app, so the cache holds every file.
       analyze_synthetic_warm: { args: [cli, 'analyze', root], rounds: ROUNDS },
       analyze_synthetic_one_changed: { args: [cli, 'analyze', root], before: changeOneFile, rounds: ROUNDS },
+      parse_floor: { args: [parseFloor, root], rounds: ROUNDS },
       tsc_noemit: { args: [tsc, '--noEmit', '-p', root], rounds: TSC_ROUNDS },
     };
     // Untimed: fills Node's compiled-code cache (and the analysis cache) once.
@@ -86,6 +90,8 @@ export async function benchCli(): Promise<Record<string, number>> {
       result[`ratio_${name}_to_${base}`] = r;
       console.log(`cli: ${name} ${round1(m[name])} ms = ${r}× ${base} (target ≤ ${target}: ${r <= target ? 'meets' : 'MISSES'})`);
     }
+    result.ratio_parse_floor_to_tsc_noemit = ratio('parse_floor', 'tsc_noemit');
+    console.log(`cli: parse_floor (parsing every file, one thread, nothing else) ${round1(m.parse_floor)} ms = ${result.ratio_parse_floor_to_tsc_noemit}× tsc_noemit`);
     result.rounds = ROUNDS;
     result.cpus = os.cpus().length;
     result.load_average_1m_before = round1(loadBefore);

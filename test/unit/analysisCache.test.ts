@@ -58,6 +58,25 @@ test('a changed file is extracted again; a deleted one leaves the cache', async 
   assert.ok(!readFileSync(path.join(root, ANALYSIS_CACHE_FILE), 'utf8').includes(JSON.stringify(file)));
 });
 
+test('an edit that leaves a file\'s facts as they were keeps the linked model; one that moves them links again', async () => {
+  const root = copyApp();
+  // The whole model, declarations' positions included (modelJson leaves them out).
+  const whole = (model: object) => JSON.parse(JSON.stringify(model)) as object;
+  await analyzeCached(root);
+  const file = path.join(root, 'users', 'users.ts');
+  const original = readFileSync(file, 'utf8');
+  writeFileSync(file, `${original}\n// a comment at the end moves nothing\n`);
+  const same = whole(await analyzeCached(root));
+  assert.deepEqual(same, whole(new AppAnalyzer(root).analyze()));
+  // A line at the top moves every declaration of the file: the model's positions change with it.
+  writeFileSync(file, `// a comment at the top\n${original}`);
+  const moved = whole(await analyzeCached(root));
+  assert.deepEqual(moved, whole(new AppAnalyzer(root).analyze()));
+  assert.notDeepEqual(moved, same);
+  writeFileSync(file, original);
+  assert.deepEqual(whole(await analyzeCached(root)), same);
+});
+
 test('what an extraction read beside the file (a static assets folder) is checked again on a warm run', async () => {
   const root = copyApp(path.join(repo, 'test', 'fixtures', 'apps', 'local-paths'));
   const want = truth(root);

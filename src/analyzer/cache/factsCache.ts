@@ -5,8 +5,8 @@
 // never trusted.
 //
 // The text: a header line (format, analyzer, the MACs of the two parts), the linked model's line (its inputs, tab,
-// what it was linked from as JSON, tab, the model's JSON; empty when there is none), then one line per file: its path
-// (a JSON string), tab, its key, tab, its payload (JSON). A run in which nothing changed decodes and reads the linked
+// what it was linked from as JSON, its facts' inputs first, tab, the model's JSON; empty when there is none), then one
+// line per file: its path (a JSON string), tab, its key, tab, its payload's digest, tab, its payload (JSON). A run in which nothing changed decodes and reads the linked
 // model alone (the entries stay bytes); otherwise the entries are checked with one MAC, and only the payloads of the
 // files asked for are parsed, each once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -17,7 +17,7 @@ import { probesHold, type Probe } from '../probes';
 declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
-const FORMAT = 'encore-env-analysis-cache/3';
+const FORMAT = 'encore-env-analysis-cache/4';
 
 /**
  * The model linked from every file's facts, with what the link read beside them, for a run in which nothing changed
@@ -34,6 +34,8 @@ export interface Linked {
 interface Entry {
   /** sha256 of the analyzer's version, the file's absolute path and its bytes. */
   key: string;
+  /** sha256 of the payload: files whose facts are the same have the same digests. */
+  digest: string;
   /** The facts and probes as JSON. */
   payload: string;
 }
@@ -107,13 +109,14 @@ export class FactsCache {
     for (const line of body.length === 0 ? [] : body.toString('utf8').split('\n')) {
       const tab = line.indexOf('\t');
       const tab2 = line.indexOf('\t', tab + 1);
+      const tab3 = line.indexOf('\t', tab2 + 1);
       let file: unknown;
       try {
-        file = tab > 0 && tab2 > tab ? JSON.parse(line.slice(0, tab)) : null;
+        file = tab > 0 && tab2 > tab && tab3 > tab2 ? JSON.parse(line.slice(0, tab)) : null;
       } catch {
         file = null;
       }
-      if (typeof file === 'string') this.entries.set(file, { key: line.slice(tab + 1, tab2), payload: line.slice(tab2 + 1) });
+      if (typeof file === 'string') this.entries.set(file, { key: line.slice(tab + 1, tab2), digest: line.slice(tab2 + 1, tab3), payload: line.slice(tab3 + 1) });
       else this.rejected++;
     }
   }
@@ -138,14 +141,47 @@ export class FactsCache {
     return { ...payload.facts, imports: new Map(payload.facts.imports) };
   }
 
+  /** Whether the cache has an entry for `file` under `key` (not yet checked: get() does). */
+  holds(file: string, key: string): boolean {
+    this.load();
+    return this.entries.get(file)?.key === key;
+  }
+
+  /** The digest of the facts cached for `file` under `key` (the same facts, the same digest). */
+  digestOf(file: string, key: string): string | undefined {
+    const entry = this.entries.get(file);
+    return entry?.key === key ? entry.digest : undefined;
+  }
+
   /** The probes of `file`'s facts that get() or put() saw in this run. */
   probesOf(file: string): Probe[] | undefined {
     return this.probesByFile.get(file);
   }
 
-  /** The linked model recorded for exactly these inputs (a hash, see Analysis), or null. */
+  /** Whether a linked model is recorded. */
+  get hasLinked(): boolean {
+    return this.linkedRecord !== null;
+  }
+
+  /** The linked model recorded for exactly these inputs (a hash of every file's key, see Analysis), or null. */
   linked(inputs: string): Linked | null {
-    if (this.linkedRecord?.inputs !== inputs) return null;
+    return this.linkedRecord?.inputs === inputs ? this.linkedModel() : null;
+  }
+
+  /** The linked model recorded for exactly these facts' inputs (a hash of every file's facts' digest), or null. */
+  linkedByFacts(factsInputs: string): Linked | null {
+    return factsInputs !== '' && this.linkedRecord?.text.startsWith(factsPrefix(factsInputs)) ? this.linkedModel() : null;
+  }
+
+  /** The linked model holds for these inputs too (files changed, their facts did not). */
+  relabelLinked(inputs: string): void {
+    if (this.linkedRecord === null || this.linkedRecord.inputs === inputs) return;
+    this.linkedRecord = { ...this.linkedRecord, inputs };
+    this.dirty = true;
+  }
+
+  private linkedModel(): Linked | null {
+    if (this.linkedRecord === null) return null;
     try {
       const { text } = this.linkedRecord;
       const tab = text.indexOf('\t');
@@ -159,10 +195,11 @@ export class FactsCache {
     }
   }
 
-  setLinked(inputs: string, linked: Linked): void {
+  /** `factsInputs`: '' when not every file's facts have a digest. */
+  setLinked(inputs: string, factsInputs: string, linked: Linked): void {
     // The model's JSON as it is, not as a JSON string (that would escape and unescape a large text every run); JSON
     // text holds no tab or line break outside its strings, nor inside them.
-    const text = `${JSON.stringify({ probes: linked.probes, migrations: linked.migrations })}\t${linked.model}`;
+    const text = `${factsPrefix(factsInputs)}${JSON.stringify({ probes: linked.probes, migrations: linked.migrations }).slice(1)}\t${linked.model}`;
     if (this.linkedRecord?.inputs === inputs && this.linkedRecord.text === text) return;
     this.linkedRecord = { inputs, text };
     this.dirty = true;
@@ -179,8 +216,11 @@ export class FactsCache {
     this.load();
     const payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload);
     // JSON writes a non-finite number as null: such facts are not cached (a walk is cheaper than a replacer function).
-    if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) return;
-    this.entries.set(file, { key, payload });
+    if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) {
+      if (this.entries.delete(file)) this.dirty = true;
+      return;
+    }
+    this.entries.set(file, { key, digest: createHash('sha256').update(payload).digest('hex'), payload });
     this.probesByFile.set(file, probes);
     this.dirty = true;
   }
@@ -206,7 +246,7 @@ export class FactsCache {
     this.load();
     // Encoded once each: the MACs and the file take the same bytes (a MAC of a string would encode it again).
     const linked = Buffer.from(this.linkedRecord ? `${this.linkedRecord.inputs}\t${this.linkedRecord.text}` : '', 'utf8');
-    const body = Buffer.from([...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.payload}`).join('\n'), 'utf8');
+    const body = Buffer.from([...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.digest}\t${e.payload}`).join('\n'), 'utf8');
     const header = { format: FORMAT, analyzer: ANALYZER_VERSION, linked: this.mac('linked', linked), mac: this.mac('entries', body) };
     const newline = Buffer.from('\n');
     return Buffer.concat([Buffer.from(JSON.stringify(header), 'utf8'), newline, linked, newline, body]);
@@ -229,6 +269,11 @@ export class FactsCache {
       return null;
     }
   }
+}
+
+/** The start of the linked model's record of what it was linked from (a JSON object): its facts' inputs. */
+function factsPrefix(factsInputs: string): string {
+  return `{"facts":${JSON.stringify(factsInputs)},`;
 }
 
 function macMatches(want: string, got: string): boolean {
