@@ -27,6 +27,15 @@ const reporter = {
   },
 };
 
+/** What the CLI's TypeScript bundle is made from, which names its V8 code cache (src/cli/typescriptLoader.ts). */
+function typescriptBuild() {
+  return createHash('sha256')
+    .update(readFileSync(require.resolve('@ts-morph/common/dist/typescript.js')))
+    .update(`${esbuild.version} ${production}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
 /** The analyzer's version for its on-disk cache: a hash of what decides the facts it extracts. */
 function analyzerBuild() {
   const hash = createHash('sha256').update(require('ts-morph/package.json').version);
@@ -213,8 +222,27 @@ const bundles = [
     outdir: 'dist/cli',
     plugins: [typescriptApart, ...common.plugins],
   },
-  // TypeScript for the CLI's chunks, built apart without keepNames (see typescriptApart).
-  { ...splitEsm, splitting: false, keepNames: false, entryPoints: { typescript: 'ts-morph' }, outdir: 'dist/cli/chunks' },
+  // TypeScript for the CLI's chunks, built apart without keepNames (see typescriptApart): a script that evaluates to a
+  // function returning it, which src/cli/typescriptLoader.ts (dist/cli/chunks/typescript.mjs) compiles with V8's code
+  // cache; ASCII, so that the loader reads it as latin1.
+  {
+    ...node,
+    format: 'iife',
+    globalName: '__encoreTypeScript',
+    keepNames: false,
+    charset: 'ascii',
+    entryPoints: { typescript: 'ts-morph' },
+    outdir: 'dist/cli/chunks',
+    banner: { js: '(function (require, __filename, __dirname) {' },
+    footer: { js: 'return __encoreTypeScript.ts;\n})' },
+  },
+  {
+    ...splitEsm,
+    splitting: false,
+    entryPoints: { typescript: 'src/cli/typescriptLoader.ts' },
+    outdir: 'dist/cli/chunks',
+    define: { ...splitEsm.define, ENCORE_TYPESCRIPT_BUILD: JSON.stringify(typescriptBuild()) },
+  },
   {
     ...common,
     entryPoints: ['webview/main.ts'],

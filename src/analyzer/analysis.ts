@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AppModel, Bucket, Diagnostic } from '../model/appModel';
 import type { FactsCache, Linked } from './cache/factsCache';
+import { statusSignature, statusTrusted } from './cache/fileStatus';
 import { problemFacts, type FileFacts, type MigrationSource } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
@@ -29,10 +30,15 @@ export interface ExtractionResult {
 /** Extracts many files at once (on other threads, say): one result per job, in the jobs' order. */
 export type ExtractBatch = (jobs: ExtractionJob[], root: string) => Promise<ExtractionResult[]>;
 
-/** A file read from disk: its facts when they are known without extracting, else its text (and cache key). */
-type DiskRead = { facts: FileFacts | null } | { bytes: Buffer; key: string | null };
+/**
+ * A file read from disk: its facts when they are known without extracting, else its bytes and cache key (bytes null:
+ * not read, the cache knows the key from the file's status), and its status if it can be trusted (else '').
+ */
+type DiskRead = { facts: FileFacts | null } | { bytes: Buffer | null; key: string | null; stat: string };
+/** A file to extract in a batch: its index in the walk, its text, and what to cache its facts under. */
+type Job = { index: number; text: string; key: string | null; stat: string };
 /** A DiskRead after the cache was asked: the facts, or the text to extract them from. */
-type Decoded = { facts: FileFacts | null } | { text: string; key: string | null };
+type Decoded = { facts: FileFacts | null } | { text: string; key: string | null; stat: string };
 
 export interface AnalyzerOptions {
   /** Facts of files analysed before (kept on disk between runs by the caller); read and filled by analyze(). */
@@ -88,12 +94,12 @@ export class Analysis {
     // their facts came out as before (an edit of a comment or a function's body), that model still holds.
     const defer = inputs !== null && cache!.hasLinked;
     const decode = (skipHeld: boolean) => {
-      const jobs: { index: number; text: string; key: string | null }[] = [];
+      const jobs: Job[] = [];
       disk.forEach((r, i) => {
-        if (facts[i] !== undefined || (skipHeld && 'bytes' in r && r.key !== null && cache!.holds(files[i], r.key))) return;
+        if (facts[i] !== undefined || (skipHeld && 'key' in r && r.key !== null && cache!.holds(files[i], r.key))) return;
         const d = this.lookUp(files[i], r);
         if ('facts' in d) facts[i] = d.facts;
-        else jobs.push({ index: i, text: d.text, key: d.key });
+        else jobs.push({ index: i, text: d.text, key: d.key, stat: d.stat });
       });
       return jobs;
     };
@@ -115,13 +121,13 @@ export class Analysis {
   }
 
   /** Extracts `jobs` in one batch into `facts` (by index), putting them in the cache. */
-  private async extractInto(facts: (FileFacts | null | undefined)[], files: string[], jobs: { index: number; text: string; key: string | null }[], extractBatch: ExtractBatch): Promise<void> {
+  private async extractInto(facts: (FileFacts | null | undefined)[], files: string[], jobs: Job[], extractBatch: ExtractBatch): Promise<void> {
     if (jobs.length === 0) return;
     const results = await extractBatch(jobs.map(({ index, text }) => ({ file: files[index], text })), this.root);
     if (results.length !== jobs.length) throw new Error(`extraction gave ${results.length} results for ${jobs.length} files`);
-    jobs.forEach(({ index, key }, n) => {
+    jobs.forEach(({ index, key, stat }, n) => {
       const { facts: f, probes } = results[n];
-      if (key !== null) this.options.cache?.put(files[index], key, f, probes);
+      if (key !== null) this.options.cache?.put(files[index], key, f, probes, stat);
       facts[index] = f;
     });
   }
@@ -256,12 +262,34 @@ export class Analysis {
     if ('facts' in read) return read.facts;
     const probes: Probe[] = [];
     const facts = this.extraction().extractFile(file, read.text, this.root, probes);
-    if (read.key !== null) this.options.cache?.put(file, read.key, facts, probes);
+    if (read.key !== null) this.options.cache?.put(file, read.key, facts, probes, read.stat);
     return facts;
   }
 
-  /** Reads `file`: its bytes and cache key, or its facts when it cannot be read or decoded (null: it is gone). */
+  /**
+   * Reads `file`: its bytes and cache key, or its facts when it cannot be read or decoded (null: it is gone). With a
+   * cache, the file's status comes first: when it is the one the cache recorded, the key is known without reading.
+   */
   private readFromDisk(file: string): DiskRead {
+    const cache = this.options.cache;
+    let stat = '';
+    if (cache) {
+      const now = Date.now();
+      const status = statSync(file, { throwIfNoEntry: false });
+      if (status && statusTrusted(status, now, cache.statMarginMs)) {
+        stat = statusSignature(status);
+        const key = cache.keyByStatus(file, stat);
+        if (key !== null) return { bytes: null, key, stat };
+      }
+    }
+    const read = this.readBytes(file);
+    if ('facts' in read) return read;
+    if (stat !== '' && read.key !== null) cache!.noteStatus(file, read.key, stat);
+    return { ...read, stat };
+  }
+
+  /** The bytes of `file` and their cache key, or its facts when it cannot be read or decoded (null: it is gone). */
+  private readBytes(file: string): { facts: FileFacts | null } | { bytes: Buffer; key: string | null } {
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
@@ -278,9 +306,15 @@ export class Analysis {
 
   /** The facts the cache holds for the bytes read, or else their text. */
   private lookUp(file: string, read: DiskRead): Decoded {
-    if (!('bytes' in read)) return read;
+    if (!('key' in read)) return read;
     const cached = read.key !== null ? this.options.cache!.get(file, read.key) : null;
-    return cached ? { facts: cached } : { text: read.bytes.toString('utf8'), key: read.key };
+    if (cached) return { facts: cached };
+    if (read.bytes !== null) return { text: read.bytes.toString('utf8'), key: read.key, stat: read.stat };
+    // Known by its status, but the cache's facts would not do: read it now. Its status holds for these bytes only if
+    // they are the ones it was recorded with.
+    const now = this.readBytes(file);
+    if ('facts' in now) return now;
+    return { text: now.bytes.toString('utf8'), key: now.key, stat: now.key === read.key ? read.stat : '' };
   }
 
   private forget(file: string): void {

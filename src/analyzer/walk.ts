@@ -1,6 +1,6 @@
 // Encore's file walk: which files of an app are searched for resources.
 import { isUtf8 } from 'node:buffer';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { ENCORE_APP_FILE, isSkippedDirectory } from './findApps';
 import { displayName } from './sourceText';
@@ -36,29 +36,39 @@ export function listSourceFiles(root: string): { files: string[]; problems: Walk
       }
       return;
     }
+    // A folder holding another encore.app is a separate app (a monorepo), left to its own analysis.
+    if (rel !== '' && entries.some((e) => isAppFile(dir, e))) return;
+    const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
     for (const entry of entries) {
       const bytes = entry.name as unknown as Buffer;
       const name = bytes.toString('utf8');
-      const relName = rel ? `${rel}/${displayName(bytes)}` : displayName(bytes);
+      // Only for a problem: most names never need it.
+      const relName = () => (rel ? `${rel}/${displayName(bytes)}` : displayName(bytes));
       if (entry.isDirectory()) {
         if (isSkippedDirectory(name)) continue;
         if (!isUtf8(bytes)) {
-          problems.push({ path: relName, message: "this folder's name is not valid UTF-8, so its files were not analysed and the model may miss what they declare; give it a UTF-8 name" });
+          problems.push({ path: relName(), message: "this folder's name is not valid UTF-8, so its files were not analysed and the model may miss what they declare; give it a UTF-8 name" });
           continue;
         }
-        const full = path.join(dir, name);
-        if (!existsSync(path.join(full, ENCORE_APP_FILE))) walk(full, relName);
+        walk(prefix + name, relName());
       } else if (entry.isFile() && isSourceFileName(name)) {
         if (!isUtf8(bytes)) {
-          problems.push({ path: relName, message: "this file's name is not valid UTF-8, so it was not analysed and the model may miss what it declares; give it a UTF-8 name" });
+          problems.push({ path: relName(), message: "this file's name is not valid UTF-8, so it was not analysed and the model may miss what it declares; give it a UTF-8 name" });
           continue;
         }
-        files.push(path.join(dir, name));
+        files.push(prefix + name);
       }
     }
   };
   walk(root, '');
   return { files: files.sort(), problems };
+}
+
+/** Whether a folder's entry is its `encore.app` (anything by that name that exists, as existsSync says). */
+function isAppFile(dir: string, entry: Dirent<Buffer>): boolean {
+  const name = entry.name as Buffer;
+  if (name.length !== ENCORE_APP_FILE.length || name.toString('latin1') !== ENCORE_APP_FILE) return false;
+  return entry.isFile() || entry.isDirectory() || existsSync(path.join(dir, ENCORE_APP_FILE));
 }
 
 /** Whether `file` (absolute) is one `listSourceFiles(root)` would return, judged from its path alone. */

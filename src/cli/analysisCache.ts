@@ -2,26 +2,20 @@
 // in one file under the app's .encore/, written atomically (a temp file renamed over it), so runs at the same time
 // each read a whole cache and the last one to finish wins. The MAC's secret lives in the user's cache folder, out of
 // the app, so a cache that came with the app (or was edited) is never trusted. A cache that cannot be read or written
-// only costs speed.
+// only costs speed. Files whose status is the one recorded with their key are not even read (src/analyzer/cache/fileStatus.ts).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { link, mkdir, rename, unlink } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Analysis } from '../analyzer/analysis';
 import { bundledWorkerScript, parallelExtraction } from '../analyzer/parallelExtraction';
-import { FactsCache } from '../analyzer/cache/factsCache';
+import { FactsCache, type FactsCacheOptions } from '../analyzer/cache/factsCache';
 import { writeTemp } from '../files/atomicWrite';
 import type { AppModel } from '../model/appModel';
+import { userCacheDir } from './userCacheDir';
 
 /** Relative to the app root. */
 export const ANALYSIS_CACHE_FILE = path.join('.encore', 'analysis-cache', 'facts.cache');
-
-/** The user's cache folder for this tool: $XDG_CACHE_HOME, %LOCALAPPDATA% or ~/.cache, then encore-environments. */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || (process.platform === 'win32' ? env.LOCALAPPDATA : undefined) || path.join(os.homedir(), '.cache');
-  return path.join(base, 'encore-environments');
-}
 
 /** The user's secret for the cache's MACs, made on first use (0600); null when it cannot be read or made. */
 async function userSecret(): Promise<Buffer | null> {
@@ -49,7 +43,7 @@ async function userSecret(): Promise<Buffer | null> {
  * Analyses the app at `root`, extracting only the files the cache has no trusted facts for (spread over threads when
  * there are many; TypeScript is not even loaded when there are none), then saves the cache.
  */
-export async function analyzeCached(root: string): Promise<AppModel> {
+export async function analyzeCached(root: string, options: FactsCacheOptions = {}): Promise<AppModel> {
   const secret = await userSecret();
   const extractBatch = parallelExtraction(bundledWorkerScript());
   if (!secret) return analysis(root).analyzeBatched(extractBatch);
@@ -57,7 +51,7 @@ export async function analyzeCached(root: string): Promise<AppModel> {
   // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk. Kept as bytes:
   // FactsCache decodes only the parts a run needs.
   const bytes = readOptionalSync(file);
-  const cache = bytes === null ? FactsCache.empty(secret) : FactsCache.parse(bytes, secret);
+  const cache = bytes === null ? FactsCache.empty(secret, options) : FactsCache.parse(bytes, secret, options);
   const model = await analysis(root, cache).analyzeBatched(extractBatch);
   if (cache.changed) await save(file, cache.serialize()).catch(() => undefined);
   return model;

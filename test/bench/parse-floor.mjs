@@ -1,7 +1,7 @@
 // Child process of the CLI benchmark (test/bench/cli.bench.ts): the floor of a cold `analyze` with TypeScript's
 // parser. A fresh process that only parses every .ts file below the app (as the analyzer does: setParentNodes, the
-// TypeScript that dist/cli.js bundles, Node's compiled-code cache on), on one thread, with nothing else: no walk
-// rules, no extraction, no link, no cache, no output.
+// TypeScript of dist/cli/chunks/ with its V8 code cache, Node's compiled-code cache on), on one thread, with nothing
+// else: no walk rules, no extraction, no link, no analysis cache, no output.
 //
 //   node test/bench/parse-floor.mjs <appRoot>
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,8 +9,8 @@ import module from 'node:module';
 import path from 'node:path';
 
 module.enableCompileCache?.();
-// Loaded after the compile cache is on, as dist/cli.js does.
-const { default: ts } = await import('@ts-morph/common/dist/typescript.js');
+// Loaded after the compile cache is on, as dist/cli.js does; the production build comes first (npm run bench).
+const { ts } = await import('../../dist/cli/chunks/typescript.mjs');
 
 /** @param {string} dir @returns {string[]} */
 function tsFiles(dir) {

@@ -70,6 +70,9 @@ describe('the local cluster in VS Code: the demo\'s staging from Plan to every r
     const { page } = w;
     // VS Code shows at most 3 toasts and queues the rest: the earlier ones go first, so this run's are seen.
     await w.runCommand('Notifications: Clear All Notifications');
+    // The last plan's tab goes too: its title and first lines are this plan's, and its Apply is the last plan's.
+    await w.runCommand('View: Close All Editors');
+    await page.locator('.tabs-container .tab', { hasText: `${ENV}.plan.diff` }).waitFor({ state: 'detached' });
     const row = treeRow(page, ENV);
     await row.hover();
     await row.locator('.actions .action-label[aria-label="Plan"]').click();

@@ -3,12 +3,13 @@
 // leave a whole cache.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AppAnalyzer } from '../../src/analyzer/analyzer';
 import { FactsCache } from '../../src/analyzer/cache/factsCache';
+import { statusSignature, statusTrusted } from '../../src/analyzer/cache/fileStatus';
 import { modelJson } from '../../src/analyzer/modelJson';
 import { ANALYSIS_CACHE_FILE, analyzeCached } from '../../src/cli/analysisCache';
 
@@ -105,13 +106,24 @@ test('flipped bytes anywhere in the cache never change the model', async () => {
     writeFileSync(cacheFile, bad);
     assert.deepEqual(await cached(root), want, `byte ${at} flipped`);
   }
-  // A payload that lies with valid JSON is rejected by its MAC, not by luck.
+  // A payload, or the linked model, that lies with valid JSON is rejected by its digest, which the MAC vouches for,
+  // not by luck.
   const key = readFileSync(path.join(process.env.XDG_CACHE_HOME!, 'encore-environments', 'analysis-cache.key'));
-  const lie = text.replace(/"line":(\d)/, (_m, d: string) => `"line":${(Number(d) + 1) % 10}`);
-  assert.notEqual(lie, text);
-  const cache = FactsCache.parse(lie, key);
+  const lineDigit = /"line":(\d)/g;
+  const lineDigits = [...text.matchAll(lineDigit)].map((m) => m.index + m[0].length - 1);
+  // Where the parts are, from the header: the linked model, then the index, then the payloads.
+  const headerEnd = text.indexOf('\n');
+  const lengths = JSON.parse(text.slice(0, headerEnd)) as { linked: number; index: number };
+  const linkedEnd = headerEnd + 1 + lengths.linked;
+  const inPayload = lineDigits.find((at) => at > linkedEnd + 1 + lengths.index)!;
+  const inLinked = lineDigits.find((at) => at < linkedEnd)!;
+  assert.ok(inPayload !== undefined && inLinked !== undefined, 'the cache holds positions in the linked model and in a payload');
+  const lie = (at: number) => `${text.slice(0, at)}${(Number(text[at]) + 1) % 10}${text.slice(at + 1)}`;
+  const cache = FactsCache.parse(lie(inPayload), key);
   assert.deepEqual(modelJson(new AppAnalyzer(root, { cache }).analyze()), want);
   assert.equal(cache.rejected, 1);
+  writeFileSync(cacheFile, lie(inLinked));
+  assert.deepEqual(await cached(root), want);
   // Truncated and empty files.
   for (const bad of [good.subarray(0, good.length >> 1), Buffer.alloc(0), Buffer.from('null')]) {
     writeFileSync(cacheFile, bad);
@@ -178,7 +190,7 @@ test('a warm run reuses the linked model only while the migrations it read read 
   assert.deepEqual(await cached(root), truth(root));
   const cacheFile = path.join(root, ANALYSIS_CACHE_FILE);
   const before = readFileSync(cacheFile, 'utf8');
-  assert.match(before.split('\n')[1], /^[0-9a-f]{64}\t\{/, 'the cache holds the linked model');
+  assert.match(before.split('\n')[1], /^\{"probes":/, 'the cache holds the linked model');
   // Nothing changed: the linked model is used, and the cache is not written again.
   assert.deepEqual(await cached(root), truth(root));
   assert.equal(readFileSync(cacheFile, 'utf8'), before);
@@ -189,6 +201,60 @@ test('a warm run reuses the linked model only while the migrations it read read 
   assert.deepEqual(await cached(root), now);
   rmSync(path.join(root, 'users', 'migrations', '9_more.up.sql'));
   assert.deepEqual(await cached(root), truth(root));
+});
+
+test('files whose status is as recorded are not read again; a change that keeps size and mtime is still seen', async () => {
+  const root = copyApp();
+  // Statuses younger than the margin are not recorded (an hour here: the copies were just made).
+  await analyzeCached(root, { statMarginMs: 3_600_000 });
+  const cacheFile = path.join(root, ANALYSIS_CACHE_FILE);
+  const key = readFileSync(path.join(process.env.XDG_CACHE_HOME!, 'encore-environments', 'analysis-cache.key'));
+  const warm = (statMarginMs?: number) => {
+    const cache = FactsCache.parse(readFileSync(cacheFile), key, { statMarginMs });
+    return { cache, model: modelJson(new AppAnalyzer(root, { cache }).analyze()) };
+  };
+  assert.equal(warm().cache.statHits, 0, 'statuses younger than the margin were not recorded');
+  // A run that writes records the statuses it trusts (margin 0 here, so these fresh files count).
+  const file = path.join(root, 'users', 'users.ts');
+  const original = readFileSync(file, 'utf8');
+  writeFileSync(file, `${original}\n// one\n`);
+  // A whole second, so that putting it back below gives the very same mtime.
+  const mtime = Math.floor(Date.now() / 1000) - 60;
+  utimesSync(file, mtime, mtime);
+  await analyzeCached(root, { statMarginMs: 0 });
+  const files = (await import('../../src/analyzer/walk')).listSourceFiles(root).files.length;
+  const hit = warm(0);
+  assert.equal(hit.cache.statHits, files);
+  assert.deepEqual(hit.model, truth(root));
+  assert.equal(hit.cache.changed, false);
+
+  // The same size, the mtime put back: the ctime (which no one can set) still shows the change.
+  const before = statSync(file);
+  writeFileSync(file, `${original}\n// two\n`);
+  utimesSync(file, mtime, mtime);
+  assert.equal(statSync(file).size, before.size);
+  assert.equal(statSync(file).mtimeMs, before.mtimeMs);
+  const seen = warm(0);
+  assert.equal(seen.cache.statHits, files - 1);
+  assert.deepEqual(seen.model, truth(root));
+  // And through the CLI's path: the changed file's new facts are in the model (a changed path, same length).
+  writeFileSync(file, original.replace('path: "/users/:id"', 'path: "/peopl/:id"'));
+  utimesSync(file, mtime, mtime);
+  const after = await cached(root);
+  assert.deepEqual(after, truth(root));
+  assert.ok(JSON.stringify(after).includes('/peopl/:id'));
+});
+
+test('a status is trusted only once it is older than the margin, and only for a regular file', () => {
+  const file = path.join(tmp, 'status-probe.ts');
+  writeFileSync(file, 'export {};\n');
+  const stat = statSync(file);
+  const changed = Math.max(stat.mtimeMs, stat.ctimeMs);
+  assert.equal(statusTrusted(stat, changed + 1999), false);
+  assert.equal(statusTrusted(stat, changed + 2000), true);
+  assert.equal(statusTrusted(stat, changed, 0), true);
+  assert.equal(statusTrusted(statSync(tmp), Date.now() + 60_000), false, 'a folder');
+  assert.notEqual(statusSignature(stat), statusSignature(statSync(tmp)));
 });
 
 test('extraction spread over worker threads gives what extraction on this thread gives', async () => {

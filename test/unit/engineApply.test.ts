@@ -255,7 +255,7 @@ test('a reviewed plan is applied only while apply would still do the same; other
 
     const later = await planChanges(g, await s.backend.load(), s.driver);
     s.cloud.deleteOutside('mem/deployment', 'orders'); // now apply would create orders: not what was reviewed
-    await assert.rejects(s.apply(g, { reviewed: later }), { name: 'EngineError', code: 'stale-plan', message: /has changed since the plan was shown .* nothing was changed\. Plan again and review it\./ });
+    await assert.rejects(s.apply(g, { reviewed: later }), { name: 'EngineError', code: 'stale-plan', message: /has changed since the plan was shown \(the app, the state or the live objects changed: now also create orders\); nothing was changed\. Plan again and review it\./ });
     assert.equal(s.cloud.get('mem/deployment', 'orders'), undefined);
     assert.equal(await s.backend.inspectLock(), null);
   } finally {

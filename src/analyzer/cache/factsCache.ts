@@ -1,23 +1,27 @@
 // Each file's extracted facts, kept between runs (an on-disk cache, see src/cli/analysisCache.ts), so a new process
 // re-parses only the files that changed. An entry is used only when it is for this file's exact bytes and this
-// analyzer (its key), the whole cache was written by this user (its MAC, keyed by a secret kept outside the app),
-// and everything the extraction read beside the file still reads the same (its probes). Anything else is ignored,
-// never trusted.
+// analyzer (its key), the cache's index was written by this user (its MAC, keyed by a secret kept outside the app),
+// what it points to has the digest the index gives, and everything the extraction read beside the file still reads
+// the same (its probes). Anything else is ignored, never trusted.
 //
-// The text: a header line (format, analyzer, the MACs of the two parts), the linked model's line (its inputs, tab,
-// what it was linked from as JSON, its facts' inputs first, tab, the model's JSON; empty when there is none), then one
-// line per file: its path (a JSON string), tab, its key, tab, its payload's digest, tab, its payload (JSON). A run in which nothing changed decodes and reads the linked
-// model alone (the entries stay bytes); otherwise the entries are checked with one MAC, and only the payloads of the
-// files asked for are parsed, each once.
+// The text: a header line (format, analyzer, the lengths of the two next parts, the index's MAC), the linked model
+// (its probes and migrations as JSON, tab, the model's JSON), a line break, the index, a line break, then the payloads.
+// The index's first line names the linked model (the inputs it holds for, tab, its facts' inputs, tab, its digest);
+// then one line per file: its path (a JSON string), tab, its status when last read, tab, its key, tab, its payload's
+// digest. A payload line: its digest, tab, the facts and probes as JSON. Only the index is under the MAC: the linked
+// model and each payload are checked against the digests it gives, when first used, so a run in which nothing changed
+// never reads the payloads, and a run in which one file changed without changing its facts writes their bytes as
+// they were read.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FileFacts, ImportFact } from '../facts';
 import { probesHold, type Probe } from '../probes';
+import { STAT_MARGIN_MS } from './fileStatus';
 
 /** The version of what the analyzer extracts: the build's hash of the analyzer's sources (see esbuild.mjs). */
 declare const ENCORE_ANALYZER_BUILD: string | undefined;
 export const ANALYZER_VERSION = `facts-1:${typeof ENCORE_ANALYZER_BUILD === 'string' ? ENCORE_ANALYZER_BUILD : 'unbundled'}`;
 
-const FORMAT = 'encore-env-analysis-cache/4';
+const FORMAT = 'encore-env-analysis-cache/5';
 
 /**
  * The model linked from every file's facts, with what the link read beside them, for a run in which nothing changed
@@ -36,8 +40,8 @@ interface Entry {
   key: string;
   /** sha256 of the payload: files whose facts are the same have the same digests. */
   digest: string;
-  /** The facts and probes as JSON. */
-  payload: string;
+  /** The file's status (see ./fileStatus.ts) when the bytes of `key` were read, if it can be trusted to show a change; ''. */
+  stat: string;
 }
 
 interface Payload {
@@ -45,68 +49,89 @@ interface Payload {
   probes: Probe[];
 }
 
+interface LinkedRecord {
+  /** The hash of every file's key it was linked for (see Analysis.linkInputs). */
+  inputs: string;
+  /** The hash of every file's facts' digest ('' when not every file had one). */
+  factsInputs: string;
+  /** sha256 of `text`. */
+  digest: string;
+  /** Its probes and migrations as JSON, tab, the model's JSON; bytes while not checked against `digest`. */
+  text: string | Buffer;
+  /** `text` as read, once checked (written again as it is). */
+  bytes?: Buffer;
+}
+
+export interface FactsCacheOptions {
+  /** Trust a file's status only this long after its last change (STAT_MARGIN_MS); tests set 0. */
+  statMarginMs?: number;
+}
+
 export class FactsCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly index = new Map<string, Entry>();
+  /** Payloads by digest: the bytes read until first needed, then each line's text (checked when first used). */
+  private raw: Buffer | null = null;
+  private payloads: Map<string, string> | null = null;
+  private readonly checked = new Set<string>();
+  /** Payloads put in this run that the payloads read do not hold. */
+  private readonly added = new Map<string, string>();
+  /** Whether an entry was dropped, so that its payload must not be written again. */
+  private pruned = false;
   /** The probes of each entry served or put, for the linked model's record. */
   private readonly probesByFile = new Map<string, Probe[]>();
-  /** The linked model's line after its inputs: what it was linked from (JSON), tab, the model (JSON). */
-  private linkedRecord: { inputs: string; text: string } | null = null;
-  /** The entries' bytes and MAC until load() reads them. */
-  private unread: { body: Buffer; mac: string } | null = null;
+  private linkedRecord: LinkedRecord | null = null;
   private dirty = false;
   /** Entries read that failed a check (tampered, truncated, foreign): counted for tests and logs. */
   rejected = 0;
+  /** Files whose key came from their status, unread: counted for tests. */
+  statHits = 0;
+  readonly statMarginMs: number;
 
-  private constructor(private readonly secret: Buffer) {}
+  private constructor(private readonly secret: Buffer, options: FactsCacheOptions) {
+    this.statMarginMs = options.statMarginMs ?? STAT_MARGIN_MS;
+  }
 
-  static empty(secret: Buffer): FactsCache {
-    return new FactsCache(secret);
+  static empty(secret: Buffer, options: FactsCacheOptions = {}): FactsCache {
+    return new FactsCache(secret, options);
   }
 
   /**
-   * The cache held in `data` (what serialize() wrote); nothing of a part that does not parse, is not this analyzer's
-   * or fails its MAC. Only the header and the linked model's line are decoded here: the entries, most of the bytes,
-   * are decoded when first asked for (a run in which nothing changed never does).
+   * The cache held in `data` (what serialize() wrote); nothing of it when it does not parse, is not this analyzer's or
+   * its index fails its MAC. Only the header and the index are decoded here: the linked model and the payloads, most
+   * of the bytes, are checked and decoded when first asked for.
    */
-  static parse(data: string | Buffer, secret: Buffer): FactsCache {
-    const cache = new FactsCache(secret);
+  static parse(data: string | Buffer, secret: Buffer, options: FactsCacheOptions = {}): FactsCache {
+    const cache = new FactsCache(secret, options);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const first = bytes.indexOf(0x0a);
-    const second = first === -1 ? -1 : bytes.indexOf(0x0a, first + 1);
-    let header: { format?: unknown; analyzer?: unknown; linked?: unknown; mac?: unknown };
-    try {
-      header = JSON.parse(bytes.toString('utf8', 0, first === -1 ? bytes.length : first)) as typeof header;
-    } catch {
+    if (!cache.read(bytes)) {
       cache.rejected++;
-      return cache;
+      cache.index.clear();
+      cache.linkedRecord = null;
+      cache.raw = null;
     }
-    if (!isObject(header) || header.format !== FORMAT || header.analyzer !== ANALYZER_VERSION || typeof header.mac !== 'string' || typeof header.linked !== 'string' || second === -1) {
-      cache.rejected++;
-      return cache;
-    }
-    const linkedLine = bytes.subarray(first + 1, second);
-    if (linkedLine.length > 0) {
-      const tab = linkedLine.indexOf(0x09);
-      if (tab > 0 && macMatches(cache.mac('linked', linkedLine), header.linked)) {
-        cache.linkedRecord = { inputs: linkedLine.toString('utf8', 0, tab), text: linkedLine.toString('utf8', tab + 1) };
-      } else {
-        cache.rejected++;
-      }
-    }
-    cache.unread = { body: bytes.subarray(second + 1), mac: header.mac };
     return cache;
   }
 
-  /** Reads the entries' lines, the first time they are needed (a run that reuses the linked model never needs them). */
-  private load(): void {
-    if (!this.unread) return;
-    const { body, mac } = this.unread;
-    this.unread = null;
-    if (!macMatches(this.mac('entries', body), mac)) {
-      this.rejected++;
-      return;
+  private read(bytes: Buffer): boolean {
+    const first = bytes.indexOf(0x0a);
+    if (first === -1) return false;
+    let header: { format?: unknown; analyzer?: unknown; linked?: unknown; index?: unknown; mac?: unknown };
+    try {
+      header = JSON.parse(bytes.toString('utf8', 0, first)) as typeof header;
+    } catch {
+      return false;
     }
-    for (const line of body.length === 0 ? [] : body.toString('utf8').split('\n')) {
+    if (!isObject(header) || header.format !== FORMAT || header.analyzer !== ANALYZER_VERSION || typeof header.mac !== 'string' || !isLength(header.linked) || !isLength(header.index)) return false;
+    const linkedEnd = first + 1 + header.linked;
+    const indexEnd = linkedEnd + 1 + header.index;
+    if (indexEnd > bytes.length || bytes[linkedEnd] !== 0x0a || (indexEnd < bytes.length && bytes[indexEnd] !== 0x0a)) return false;
+    const index = bytes.subarray(linkedEnd + 1, indexEnd);
+    if (!macMatches(this.mac(index), header.mac)) return false;
+    const lines = index.toString('utf8').split('\n');
+    const [inputs, factsInputs, digest] = lines[0].split('\t');
+    if (digest === undefined) return false;
+    if (header.linked > 0) this.linkedRecord = { inputs, factsInputs, digest, text: bytes.subarray(first + 1, linkedEnd) };
+    for (const line of lines.slice(1)) {
       const tab = line.indexOf('\t');
       const tab2 = line.indexOf('\t', tab + 1);
       const tab3 = line.indexOf('\t', tab2 + 1);
@@ -116,9 +141,11 @@ export class FactsCache {
       } catch {
         file = null;
       }
-      if (typeof file === 'string') this.entries.set(file, { key: line.slice(tab + 1, tab2), digest: line.slice(tab2 + 1, tab3), payload: line.slice(tab3 + 1) });
-      else this.rejected++;
+      if (typeof file !== 'string') return false;
+      this.index.set(file, { stat: line.slice(tab + 1, tab2), key: line.slice(tab2 + 1, tab3), digest: line.slice(tab3 + 1) });
     }
+    this.raw = bytes.subarray(Math.min(indexEnd + 1, bytes.length));
+    return true;
   }
 
   /** The key of `file` with content `bytes`. */
@@ -126,15 +153,31 @@ export class FactsCache {
     return createHash('sha256').update(ANALYZER_VERSION).update('\0').update(file).update('\0').update(bytes).digest('hex');
   }
 
+  /** The key of `file` as last read, if its status (statusSignature, trusted when recorded) is still `stat`. */
+  keyByStatus(file: string, stat: string): string | null {
+    const entry = this.index.get(file);
+    if (!entry || entry.stat === '' || entry.stat !== stat) return null;
+    this.statHits++;
+    return entry.key;
+  }
+
+  /**
+   * `file` was read under `key` with this status (trusted: see statusTrusted), which a later run may take for the
+   * same bytes. Not a change worth writing the cache for by itself: a run that writes keeps it.
+   */
+  noteStatus(file: string, key: string, stat: string): void {
+    const entry = this.index.get(file);
+    if (entry?.key === key) entry.stat = stat;
+  }
+
   /** The facts cached for `file` under `key`, or null when there are none that can be trusted. */
   get(file: string, key: string): FileFacts | null {
-    this.load();
-    const entry = this.entries.get(file);
+    const entry = this.index.get(file);
     if (!entry || entry.key !== key) return null;
-    const payload = this.payloadOf(file, entry);
+    const payload = this.payloadOf(file, entry.digest);
     if (!payload || !probesHold(payload.probes)) {
-      this.entries.delete(file);
-      this.dirty = true;
+      this.index.delete(file);
+      this.dirty = this.pruned = true;
       return null;
     }
     this.probesByFile.set(file, payload.probes);
@@ -143,13 +186,12 @@ export class FactsCache {
 
   /** Whether the cache has an entry for `file` under `key` (not yet checked: get() does). */
   holds(file: string, key: string): boolean {
-    this.load();
-    return this.entries.get(file)?.key === key;
+    return this.index.get(file)?.key === key;
   }
 
   /** The digest of the facts cached for `file` under `key` (the same facts, the same digest). */
   digestOf(file: string, key: string): string | undefined {
-    const entry = this.entries.get(file);
+    const entry = this.index.get(file);
     return entry?.key === key ? entry.digest : undefined;
   }
 
@@ -170,20 +212,26 @@ export class FactsCache {
 
   /** The linked model recorded for exactly these facts' inputs (a hash of every file's facts' digest), or null. */
   linkedByFacts(factsInputs: string): Linked | null {
-    return factsInputs !== '' && this.linkedRecord?.text.startsWith(factsPrefix(factsInputs)) ? this.linkedModel() : null;
+    return factsInputs !== '' && this.linkedRecord?.factsInputs === factsInputs ? this.linkedModel() : null;
   }
 
   /** The linked model holds for these inputs too (files changed, their facts did not). */
   relabelLinked(inputs: string): void {
     if (this.linkedRecord === null || this.linkedRecord.inputs === inputs) return;
-    this.linkedRecord = { ...this.linkedRecord, inputs };
+    this.linkedRecord.inputs = inputs;
     this.dirty = true;
   }
 
   private linkedModel(): Linked | null {
-    if (this.linkedRecord === null) return null;
+    const record = this.linkedRecord;
+    if (record === null) return null;
     try {
-      const { text } = this.linkedRecord;
+      if (typeof record.text !== 'string') {
+        if (sha256(record.text) !== record.digest) throw new Error('digest');
+        record.bytes = record.text;
+        record.text = record.text.toString('utf8');
+      }
+      const { text } = record;
       const tab = text.indexOf('\t');
       if (tab === -1) throw new Error('shape');
       const linked = JSON.parse(text.slice(0, tab)) as Omit<Linked, 'model'>;
@@ -191,6 +239,7 @@ export class FactsCache {
       return { probes: linked.probes, migrations: linked.migrations, model: text.slice(tab + 1) };
     } catch {
       this.rejected++;
+      this.dropLinked();
       return null;
     }
   }
@@ -199,9 +248,11 @@ export class FactsCache {
   setLinked(inputs: string, factsInputs: string, linked: Linked): void {
     // The model's JSON as it is, not as a JSON string (that would escape and unescape a large text every run); JSON
     // text holds no tab or line break outside its strings, nor inside them.
-    const text = `${factsPrefix(factsInputs)}${JSON.stringify({ probes: linked.probes, migrations: linked.migrations }).slice(1)}\t${linked.model}`;
-    if (this.linkedRecord?.inputs === inputs && this.linkedRecord.text === text) return;
-    this.linkedRecord = { inputs, text };
+    const text = `${JSON.stringify({ probes: linked.probes, migrations: linked.migrations })}\t${linked.model}`;
+    const digest = sha256(text);
+    const r = this.linkedRecord;
+    if (r?.inputs === inputs && r.factsInputs === factsInputs && r.digest === digest) return;
+    this.linkedRecord = { inputs, factsInputs, digest, text };
     this.dirty = true;
   }
 
@@ -212,25 +263,31 @@ export class FactsCache {
     this.dirty = true;
   }
 
-  put(file: string, key: string, facts: FileFacts, probes: Probe[]): void {
-    this.load();
-    const payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload);
+  /** `stat`: the file's status before its bytes were read, if trusted (statusTrusted); else ''. */
+  put(file: string, key: string, facts: FileFacts, probes: Probe[], stat = ''): void {
     // JSON writes a non-finite number as null: such facts are not cached (a walk is cheaper than a replacer function).
     if (!finiteNumbers(facts.resources) || !finiteNumbers(facts.usages) || !finiteNumbers(facts.diagnostics)) {
-      if (this.entries.delete(file)) this.dirty = true;
+      if (this.index.delete(file)) this.dirty = this.pruned = true;
       return;
     }
-    this.entries.set(file, { key, digest: createHash('sha256').update(payload).digest('hex'), payload });
+    const payload = JSON.stringify({ facts: { ...facts, imports: [...facts.imports] }, probes } satisfies Payload);
+    const digest = sha256(payload);
+    // The payloads read hold this one if the file had it before (a payload names its file, so no other file has it);
+    // if they do not after all (a damaged cache), a later run finds it missing and extracts the file again.
+    if (this.index.get(file)?.digest !== digest) this.added.set(digest, payload);
+    this.index.set(file, { key, digest, stat });
     this.probesByFile.set(file, probes);
+    this.checked.add(digest);
     this.dirty = true;
   }
 
   /** Drops the entries of files that are no longer part of the app. */
   retain(files: ReadonlySet<string>): void {
-    this.load();
-    for (const file of this.entries.keys()) {
+    for (const file of this.index.keys()) {
       if (!files.has(file)) {
-        this.entries.delete(file);
+        this.index.delete(file);
+        // Its payload goes too: the cache keeps nothing of a file that left the app.
+        this.pruned = true;
         this.dirty = true;
       }
     }
@@ -243,24 +300,57 @@ export class FactsCache {
 
   /** The cache's bytes, for parse(). */
   serialize(): Buffer {
-    this.load();
-    // Encoded once each: the MACs and the file take the same bytes (a MAC of a string would encode it again).
-    const linked = Buffer.from(this.linkedRecord ? `${this.linkedRecord.inputs}\t${this.linkedRecord.text}` : '', 'utf8');
-    const body = Buffer.from([...this.entries].map(([file, e]) => `${JSON.stringify(file)}\t${e.key}\t${e.digest}\t${e.payload}`).join('\n'), 'utf8');
-    const header = { format: FORMAT, analyzer: ANALYZER_VERSION, linked: this.mac('linked', linked), mac: this.mac('entries', body) };
+    const r = this.linkedRecord;
+    const linked = r === null ? Buffer.alloc(0) : typeof r.text !== 'string' ? r.text : (r.bytes ?? Buffer.from(r.text, 'utf8'));
+    const lines = [r === null ? '\t\t' : `${r.inputs}\t${r.factsInputs}\t${r.digest}`];
+    for (const [file, e] of this.index) lines.push(`${JSON.stringify(file)}\t${e.stat}\t${e.key}\t${e.digest}`);
+    const index = Buffer.from(lines.join('\n'), 'utf8');
+    const header = { format: FORMAT, analyzer: ANALYZER_VERSION, linked: linked.length, index: index.length, mac: this.mac(index) };
     const newline = Buffer.from('\n');
-    return Buffer.concat([Buffer.from(JSON.stringify(header), 'utf8'), newline, linked, newline, body]);
+    return Buffer.concat([Buffer.from(JSON.stringify(header), 'utf8'), newline, linked, newline, index, newline, this.payloadBytes()]);
   }
 
-  /** The MAC of one part of a cache (the linked model's line, or the entries' lines), for this format and analyzer. */
-  private mac(part: 'linked' | 'entries', text: string | Buffer): string {
-    return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(part).update('\0').update(text).digest('hex');
+  /** The payloads' part: as read when nothing was added or dropped (then it may hold the old payloads of changed files). */
+  private payloadBytes(): Buffer {
+    if (this.added.size === 0 && !this.pruned && this.raw !== null) return this.raw;
+    const all = this.loadPayloads();
+    const lines: string[] = [];
+    const written = new Set<string>();
+    for (const { digest } of this.index.values()) {
+      const payload = this.added.get(digest) ?? all.get(digest);
+      if (payload === undefined || written.has(digest)) continue;
+      written.add(digest);
+      lines.push(`${digest}\t${payload}`);
+    }
+    return Buffer.from(lines.join('\n'), 'utf8');
   }
 
-  /** The payload of an entry the MAC vouched for; null (and counted) if it still does not have the shape of one. */
-  private payloadOf(file: string, entry: Entry): Payload | null {
+  /** The payloads read, by digest (split on first use; each checked against its digest when used). */
+  private loadPayloads(): Map<string, string> {
+    if (this.payloads) return this.payloads;
+    this.payloads = new Map();
+    for (const line of this.raw === null || this.raw.length === 0 ? [] : this.raw.toString('utf8').split('\n')) {
+      const tab = line.indexOf('\t');
+      if (tab === 64) this.payloads.set(line.slice(0, tab), line.slice(tab + 1));
+    }
+    return this.payloads;
+  }
+
+  /** The MAC of the index, for this format and analyzer. */
+  private mac(index: Buffer): string {
+    return createHmac('sha256', this.secret).update(FORMAT).update('\0').update(ANALYZER_VERSION).update('\0').update(index).digest('hex');
+  }
+
+  /** The payload with `digest` for `file`; null (and counted) if there is none, or it is not what the digest says. */
+  private payloadOf(file: string, digest: string): Payload | null {
     try {
-      const payload = JSON.parse(entry.payload) as Payload;
+      const text = this.added.get(digest) ?? this.loadPayloads().get(digest);
+      if (text === undefined) throw new Error('missing');
+      if (!this.checked.has(digest)) {
+        if (sha256(text) !== digest) throw new Error('digest');
+        this.checked.add(digest);
+      }
+      const payload = JSON.parse(text) as Payload;
       const f = payload.facts;
       if (f.file !== file || !Array.isArray(f.imports) || !Array.isArray(f.resources) || !Array.isArray(f.usages) || !Array.isArray(f.diagnostics) || !Array.isArray(payload.probes)) throw new Error('shape');
       return payload;
@@ -271,9 +361,8 @@ export class FactsCache {
   }
 }
 
-/** The start of the linked model's record of what it was linked from (a JSON object): its facts' inputs. */
-function factsPrefix(factsInputs: string): string {
-  return `{"facts":${JSON.stringify(factsInputs)},`;
+function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function macMatches(want: string, got: string): boolean {
@@ -284,6 +373,10 @@ function macMatches(want: string, got: string): boolean {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isLength(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 function finiteNumbers(value: unknown): boolean {

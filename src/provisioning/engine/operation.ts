@@ -203,9 +203,15 @@ function buildSteps(plan: Plan, desired: Map<string, DesiredResource>, recorded:
 
 function checkReviewed(plan: Plan, reviewed: Plan | undefined): void {
   if (!reviewed) return;
-  const fingerprint = (p: Plan) => p.entries.filter((e) => e.action !== 'keep').map((e) => `${e.action}${e.replace ? '!' : ''}${e.foreign ? '+adopt' : ''}${e.leave ? '+leave' : ''} ${e.id}`).sort().join('\n');
-  if (fingerprint(plan) !== fingerprint(reviewed)) {
-    throw new EngineError('stale-plan', `what ${plan.operation} would do has changed since the plan was shown (the app, the state or the live objects changed); nothing was changed. Plan again and review it.`);
+  const fingerprint = (p: Plan) => new Set(p.entries.filter((e) => e.action !== 'keep').map((e) => `${e.action}${e.replace ? ' (replace)' : ''}${e.foreign ? ' (adopt)' : ''}${e.leave ? ' (leave)' : ''} ${e.id}`));
+  const now = fingerprint(plan);
+  const shown = fingerprint(reviewed);
+  const added = [...now].filter((e) => !shown.has(e)).sort();
+  const gone = [...shown].filter((e) => !now.has(e)).sort();
+  if (added.length > 0 || gone.length > 0) {
+    const list = (entries: string[]) => `${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ` and ${entries.length - 5} more` : ''}`;
+    const what = [added.length > 0 && `now also ${list(added)}`, gone.length > 0 && `no longer ${list(gone)}`].filter(Boolean).join('; ');
+    throw new EngineError('stale-plan', `what ${plan.operation} would do has changed since the plan was shown (the app, the state or the live objects changed: ${what}); nothing was changed. Plan again and review it.`);
   }
 }
 
