@@ -10,15 +10,9 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MIN_ENCORE_VERSION } from './encoreMinimum';
 
-/**
- * The oldest Encore CLI a deploy accepts. Why this one: Encore releases the CLI and the encore.dev SDK together
- * with one version number, and an app is built by a CLI at least as new as the SDK it uses; the apps this extension
- * targets (the sample app and the template it creates) depend on encore.dev ^1.50.0, and that release line has every
- * part a deploy relies on: `build docker --push` with no Docker daemon, `--skip-config`, `--base`, and the
- * self-hosted infra config read from ENCORE_INFRA_CONFIG_PATH at start.
- */
-export const MIN_ENCORE_VERSION = '1.50.0';
+export { MIN_ENCORE_VERSION };
 
 export const INSTALL_HINT =
   'Install Encore with its installer: curl -L https://encore.dev/install.sh | bash (on macOS also: brew install encoredev/tap/encore; ' +
