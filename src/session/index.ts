@@ -22,4 +22,4 @@ export { currentDeploy, rollbackCandidates, type DeployRecord, type DeployTrigge
 export { MIN_ENCORE_VERSION, INSTALL_HINT } from '../provisioning/deploy/encoreCli';
 export { deployWorkflow, workflowPath, kubeconfigSecretName, type WorkflowCloud, type WorkflowInput } from '../provisioning/deploy/workflow';
 export { gitRevision, type Revision } from '../provisioning/deploy/revision';
-export { gitTop, kubeconfigCommand, prepareCiSetup, workflowFileStatus, writeWorkflowFile, type CiSetup, type CiSetupOptions, type WorkflowFileStatus } from './setupCi';
+export { firstDifferentLine, gitTop, kubeconfigCommand, prepareCiSetup, workflowFileStatus, writeWorkflowFile, type CiSetup, type CiSetupOptions, type WorkflowFileStatus } from './setupCi';

@@ -162,6 +162,18 @@ export async function workflowFileStatus(file: string, text: string): Promise<Wo
   return current === text ? { kind: 'same' } : { kind: 'different', current };
 }
 
+/**
+ * The first line (0-based) of `modified` where it and `original` part, clamped to `modified`'s last line: where a
+ * diff of the two is revealed (the end of the shorter text when one only adds lines).
+ */
+export function firstDifferentLine(original: string, modified: string): number {
+  const a = original.split(/\r?\n/);
+  const b = modified.split(/\r?\n/);
+  let line = 0;
+  while (line < a.length && line < b.length && a[line] === b[line]) line++;
+  return Math.min(line, b.length - 1);
+}
+
 /** Writes the workflow atomically (a reader never sees half a file), through a symbolic link, creating .github/workflows. */
 export async function writeWorkflowFile(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });

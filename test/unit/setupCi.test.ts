@@ -18,7 +18,7 @@ import { MIN_ENCORE_VERSION } from '../../src/provisioning/deploy/encoreCli';
 import { deployWorkflow } from '../../src/provisioning/deploy/workflow';
 import { CI_IDENTITY } from '../../src/provisioning/planner/ciIdentity';
 import { LocalFileBackend } from '../../src/provisioning/state/localFile';
-import { EnvironmentSession, isDeployError, kubeconfigCommand, prepareCiSetup, workflowFileStatus, writeWorkflowFile } from '../../src/session';
+import { EnvironmentSession, firstDifferentLine, isDeployError, kubeconfigCommand, prepareCiSetup, workflowFileStatus, writeWorkflowFile } from '../../src/session';
 
 const repo = path.join(__dirname, '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'setup-ci-'));
@@ -199,4 +199,12 @@ test('the tree offers Set Up Deploy on Push… on push environments only; Rotate
   }
   const palette = manifest.contributes.menus.commandPalette as { command: string; when: string }[];
   assert.match(palette.find((p) => p.command === 'encore.setupDeployOnPush')!.when, /isWorkspaceTrusted/);
+});
+
+test('the diff of a changed workflow opens at the first line where the two differ', () => {
+  assert.equal(firstDifferentLine('a\nb\nc\n', 'a\nb\nc\n# my edit\n'), 3);
+  assert.equal(firstDifferentLine('a\nb\nc\n# my edit\n', 'a\nb\nc\n'), 3, 'an edit added at the end: the end of the text written');
+  assert.equal(firstDifferentLine('a\nX\nc\n', 'a\nb\nc\n'), 1);
+  assert.equal(firstDifferentLine('a\r\nb\r\n', 'a\nB\n'), 1, 'CRLF and LF lines compare as lines');
+  assert.equal(firstDifferentLine('', 'a\n'), 0);
 });

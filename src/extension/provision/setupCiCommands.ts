@@ -5,7 +5,7 @@
 // opens it, and says what to do on GitHub. For Kubernetes it copies the pipe that hands the CI kubeconfig to
 // `gh secret set` without writing it to disk; the kubeconfig itself never passes through the extension.
 import * as vscode from 'vscode';
-import { isDeployError, prepareCiSetup, workflowFileStatus, writeWorkflowFile, type CiSetup } from '../../session';
+import { firstDifferentLine, isDeployError, prepareCiSetup, workflowFileStatus, writeWorkflowFile, type CiSetup } from '../../session';
 import { log } from '../log';
 import { abortOn } from './abortOn';
 import type { ProvisionServices } from './provisionCommands';
@@ -89,7 +89,10 @@ async function runSetupCi(s: ProvisionServices, previews: WorkflowPreviews, t: T
     const answer = await vscode.window.showInformationMessage(`Write ${setup.relative}?`, { modal: true, detail: describe(setup) }, write);
     if (answer !== write) return;
   } else if (status.kind === 'different') {
-    await vscode.commands.executeCommand('vscode.diff', file, preview, `${setup.relative}: now ↔ what ${TITLE} writes`, { preview: true, preserveFocus: true });
+    // Opened at the first difference: the diff editor's own reveal may not come before the question below.
+    const line = firstDifferentLine(status.current, setup.text);
+    const at = new vscode.Range(line, 0, line, 0);
+    await vscode.commands.executeCommand('vscode.diff', file, preview, `${setup.relative}: now ↔ what ${TITLE} writes`, { preview: true, preserveFocus: true, selection: at });
     const replace = 'Replace';
     const answer = await vscode.window.showWarningMessage(
       `${setup.relative} exists and differs from the workflow this version writes. Replace it?`,
