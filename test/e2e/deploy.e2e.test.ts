@@ -183,6 +183,11 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     return entries;
   }
 
+  /** How many times the language server's log says it analysed the app, over every window so far. */
+  const analyses = (w: Workbench) => [...w.channelLog('Encore Language Server').matchAll(/analysed .*sample-app/g)].length;
+  /** The analyses before the window was last (re)loaded. */
+  let analysedBefore = 0;
+
   async function deployFromTree(w: Workbench): Promise<DeployRecord> {
     const { page } = w;
     const short = git(w.workspace, 'rev-parse', '--short', 'HEAD');
@@ -190,7 +195,8 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     await w.showEnvironmentsView();
     // The tree refreshes when the app's model first arrives; an inline action clicked during that refresh reaches the
     // command without its node (VS Code drops the old elements), and the palette's environment picker shows instead.
-    for (let i = 0; !/analysed .*sample-app/.test(w.channelLog('Encore Language Server')); i++) {
+    // The channel's log holds every window's lines: only an analysis of this window counts (see analysedBefore).
+    for (let i = 0; analyses(w) <= analysedBefore; i++) {
       if (i > 200) throw new Error(`the language server never analysed the app:\n${w.channelLog('Encore Language Server')}`);
       await page.waitForTimeout(300);
     }
@@ -255,6 +261,7 @@ describe('deploy: Deploy from the tree, the Deployments node, the CodeLens, Roll
     symlinkSync(STANDIN, configured);
     mkdirSync(path.join(w.userDataDir, 'Machine'), { recursive: true });
     writeFileSync(path.join(w.userDataDir, 'Machine', 'settings.json'), `${JSON.stringify({ 'encore.deploy.encorePath': configured }, null, 2)}\n`);
+    analysedBefore = analyses(w);
     await w.openFolder(w.workspace);
     writeFileSync(path.join(w.workspace, 'users', 'CHANGELOG.md'), 'a change\n');
     git(w.workspace, 'add', '-A');
