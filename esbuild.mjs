@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { namesUsedAsTs, typescriptParserOnly } from './scripts/typescript-parser-only.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -27,18 +28,36 @@ const reporter = {
   },
 };
 
+/**
+ * The CLI's TypeScript: the parser and what the analyzer (src/analyzer/, the only code that imports it in the CLI's
+ * chunks, see typescriptApart) uses of it, cut out of ts-morph's copy (scripts/typescript-parser-only.mjs). Made once:
+ * a watch build keeps the names it started with.
+ */
+const cliTypeScript = (() => {
+  let made;
+  return () => {
+    if (!made) {
+      const file = require.resolve('@ts-morph/common/dist/typescript.js');
+      const analyzer = readdirSync('src/analyzer', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort();
+      const names = namesUsedAsTs(analyzer.map((f) => readFileSync(path.join('src/analyzer', f), 'utf8')));
+      made = { file, ...typescriptParserOnly(file, names, require('typescript')) };
+    }
+    return made;
+  };
+})();
+
 /** What the CLI's TypeScript bundle is made from, which names its V8 code cache (src/cli/typescriptLoader.ts). */
 function typescriptBuild() {
   return createHash('sha256')
-    .update(readFileSync(require.resolve('@ts-morph/common/dist/typescript.js')))
+    .update(cliTypeScript().contents)
     .update(`${esbuild.version} ${production}`)
     .digest('hex')
     .slice(0, 16);
 }
 
-/** The analyzer's version for its on-disk cache: a hash of what decides the facts it extracts. */
+/** The analyzer's version for its on-disk cache: a hash of what decides the facts it extracts, the CLI's parser too. */
 function analyzerBuild() {
-  const hash = createHash('sha256').update(require('ts-morph/package.json').version);
+  const hash = createHash('sha256').update(require('ts-morph/package.json').version).update(typescriptBuild());
   for (const dir of ['src/analyzer', 'src/model']) {
     for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
       if (f.endsWith('.ts')) hash.update(f).update(readFileSync(path.join(dir, f)));
@@ -84,6 +103,15 @@ const typescriptApart = {
       if (!/[\\/]src[\\/]analyzer[\\/]/.test(args.importer)) throw new Error(`ts-morph imported from ${args.importer}, outside the analyzer`);
       return { path: './typescript.mjs', external: true };
     });
+  },
+};
+
+/** `ts-morph` in the CLI's TypeScript bundle: TypeScript's parser only (cliTypeScript). */
+const typescriptParserOnlyPlugin = {
+  name: 'typescript-parser-only',
+  setup(build) {
+    build.onResolve({ filter: /^ts-morph$/ }, () => ({ path: cliTypeScript().file, namespace: 'typescript-parser-only' }));
+    build.onLoad({ filter: /.*/, namespace: 'typescript-parser-only' }, () => ({ contents: cliTypeScript().contents, loader: 'js' }));
   },
 };
 
@@ -248,9 +276,9 @@ const bundles = [
     outdir: 'dist/cli',
     plugins: [typescriptApart, builtinsWithoutFacade, ...common.plugins],
   },
-  // TypeScript for the CLI's chunks, built apart without keepNames (see typescriptApart): a script that evaluates to a
-  // function returning it, which src/cli/typescriptLoader.ts (dist/cli/chunks/typescript.mjs) compiles with V8's code
-  // cache; ASCII, so that the loader reads it as latin1.
+  // TypeScript's parser for the CLI's chunks (cliTypeScript), built apart without keepNames (see typescriptApart): a
+  // script that evaluates to a function returning it, which src/cli/typescriptLoader.ts (dist/cli/chunks/typescript.mjs)
+  // compiles with V8's code cache; ASCII, so that the loader reads it as latin1.
   {
     ...node,
     format: 'iife',
@@ -259,6 +287,7 @@ const bundles = [
     charset: 'ascii',
     entryPoints: { typescript: 'ts-morph' },
     outdir: 'dist/cli/chunks',
+    plugins: [typescriptParserOnlyPlugin, ...node.plugins],
     banner: { js: '(function (require, __filename, __dirname) {' },
     footer: { js: 'return __encoreTypeScript.ts;\n})' },
   },

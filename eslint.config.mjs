@@ -28,6 +28,16 @@ export default tseslint.config(
     rules: { 'layers/layers': 'error' },
   },
   {
+    // The CLI's TypeScript is the parser alone (esbuild.mjs): its nodes lack the language service's methods.
+    files: ['src/analyzer/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: 'CallExpression > MemberExpression.callee[object.name!="ts"] > Identifier.property[name=/^(getStart|getEnd|getText|getFullText|getFullStart|getWidth|getFullWidth|getLeadingTriviaWidth|getChildren|getChildAt|getChildCount|getFirstToken|getLastToken|getSourceFile|forEachChild|getLineAndCharacterOfPosition|getLineStarts|getPositionOfLineAndCharacter|getLineEndOfPosition|getNamedDeclarations)$/]',
+        message: "A method of the language service's nodes, which the CLI's TypeScript does not have: use node.pos, node.end, ts.forEachChild or a scanner.",
+      }],
+    },
+  },
+  {
     files: ['webview/**/*.ts'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', MessageEvent: 'readonly' } },
   },

@@ -117,12 +117,26 @@ function positionAt(lines: number[], offset: number): { line: number; character:
   return { line: lo, character: offset - lines[lo] };
 }
 
+/**
+ * Where a node's first token starts, after comments and white space: Node.getStart(), which only the language
+ * service's node classes have (the CLI's TypeScript is the parser alone, see esbuild.mjs). `scanner` skips trivia and
+ * scans the node's file.
+ */
+export function tokenStart(scanner: ts.Scanner, node: ts.Node): number {
+  // A missing node (the parser made it up after an error) has no token: it is where it is, as for getStart().
+  if (node.pos === node.end) return node.pos;
+  scanner.resetTokenState(node.pos);
+  scanner.scan();
+  return scanner.getTokenStart();
+}
+
 type Tracked = { module: string; name: string };
 
 class Extractor {
   private readonly encore = new Map<string, Tracked>();
   private readonly topLevelNames = new Set<string>();
   private readonly problems = new Problems();
+  private scanner: ts.Scanner | undefined;
 
   constructor(
     private readonly sf: ts.SourceFile,
@@ -833,7 +847,12 @@ class Extractor {
   }
 
   range(node: ts.Node): Range {
-    return { start: this.position(node.getStart(this.sf)), end: this.position(node.getEnd()) };
+    return { start: this.position(this.tokenStart(node)), end: this.position(node.end) };
+  }
+
+  private tokenStart(node: ts.Node): number {
+    this.scanner ??= ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, this.sf.text);
+    return tokenStart(this.scanner, node);
   }
 
   private position(offset: number): { line: number; character: number } {
