@@ -5,6 +5,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { version } from '../../package.json';
 
+// `encore-env analyze | head`: the reader went away, so the rest of the output has nowhere to go. The command still
+// finishes what it started (an apply is not cut off halfway) and exits with its own status, quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 const [command] = process.argv.slice(2);
 if (command === '--version' || command === '-v') {
   // Answered here: the CLI's modules and the compile cache's set-up cost more than node itself (issue 13).

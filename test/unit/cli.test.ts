@@ -101,3 +101,12 @@ test('apps and analyze refuse a repeated or unknown flag, and an option is never
   assert.equal(run('analyze', '-x').code, 2);
   assert.match(run('analyze', '-x').stderr, /^encore-env analyze: unknown option -x\n$/);
 });
+
+test('output to a reader that went away (`| head`) is dropped quietly, and the command exits with its own status', () => {
+  // `true` exits without reading, before the CLI writes: every write meets a closed pipe (EPIPE).
+  for (const args of [['analyze', 'examples/sample-app'], ['analyze', 'examples/sample-app', '--json'], ['--help']]) {
+    const line = `${[process.execPath, cli, ...args].map((a) => `'${a}'`).join(' ')} | true; echo "\${PIPESTATUS[0]}"`;
+    const r = spawnSync('bash', ['-c', line], { cwd: root, encoding: 'utf8' });
+    assert.deepEqual({ stdout: r.stdout, stderr: r.stderr }, { stdout: '0\n', stderr: '' }, args.join(' '));
+  }
+});
