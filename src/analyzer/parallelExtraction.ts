@@ -1,7 +1,7 @@
 // Extraction of many files spread over the machine's cores: per-file parsing is independent, so a cold analysis
 // gives shares of its files to worker threads (./extractWorker.ts) and extracts one share on this thread; linking
 // stays on this thread. A worker that cannot start or fails leaves its share to this thread: only speed is lost.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExtractBatch, ExtractionJob, ExtractionResult } from './analysis';
@@ -31,12 +31,26 @@ export function parallelExtraction(workerScript: string | null, threads = idleCo
 }
 
 /**
- * The cores no other process keeps busy (by the load average; all of them where there is none, as on Windows), at
- * least one. A worker pays for its own start, TypeScript's load and its own JIT warm-up (about a quarter of a cold
- * run's CPU): on a machine already busy it only slows the run down, as measured here.
+ * The cores no other thread keeps busy, at least one: by the threads runnable right now where the system says
+ * (othersRunnable), else by the load average (none on Windows: all cores). A worker pays for its own start,
+ * TypeScript's load and its own JIT warm-up: on a machine already busy it only slows the run down, as measured here.
+ * The load average trails by a minute: a build that just ended, or the runs of a benchmark one after the other, would
+ * keep every run on one thread.
  */
-export function idleCores(cores = os.availableParallelism(), load = os.loadavg()[0]): number {
-  return Math.max(1, Math.min(cores, Math.floor(cores + 0.5 - load)));
+export function idleCores(cores = os.availableParallelism(), busy = othersRunnable() ?? os.loadavg()[0]): number {
+  return Math.max(1, Math.min(cores, Math.floor(cores + 0.5 - busy)));
+}
+
+/** Linux's count of threads runnable now (the 4th field of /proc/loadavg), less this one; null where there is none. */
+export function othersRunnable(loadavg: () => string = () => readFileSync('/proc/loadavg', 'latin1')): number | null {
+  let text: string;
+  try {
+    text = loadavg();
+  } catch {
+    return null;
+  }
+  const running = /^\S+ \S+ \S+ (\d+)\/\d+ /.exec(text);
+  return running ? Math.max(0, Number(running[1]) - 1) : null;
 }
 
 /** `count` runs of consecutive jobs, about even in text length; their concatenation is `jobs`. */

@@ -279,3 +279,17 @@ test('extraction spread over worker threads gives what extraction on this thread
   assert.deepEqual(JSON.parse(JSON.stringify(app)), JSON.parse(JSON.stringify({ root, lang: 'typescript', ...truth(root) })));
   assert.deepEqual(await cached(root), truth(root));
 });
+
+test('the cores a cold analysis uses: those no other thread keeps busy now, by /proc/loadavg where there is one', async () => {
+  const { idleCores, othersRunnable } = await import('../../src/analyzer/parallelExtraction');
+  // The 4th field counts the threads runnable now, this one included.
+  assert.equal(othersRunnable(() => '2.90 1.20 0.40 1/107 1943\n'), 0);
+  assert.equal(othersRunnable(() => '0.01 0.02 0.00 3/240 77\n'), 2);
+  assert.equal(othersRunnable(() => 'not what Linux writes'), null);
+  assert.equal(othersRunnable(() => { throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); }), null, 'no /proc (macOS, Windows)');
+  assert.equal(idleCores(2, 0), 2, 'an idle machine: both cores, even after a minute of load');
+  assert.equal(idleCores(2, 1), 1);
+  assert.equal(idleCores(8, 2.4), 6);
+  assert.equal(idleCores(2, 3), 1, 'at least this thread');
+  assert.equal(idleCores(1, 0), 1);
+});
