@@ -149,23 +149,41 @@ async function analyze(args: string[]): Promise<number> {
 
 function printModel(where: string, model: AppModel): void {
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  process.stdout.write(
+  const lines = [
     `${where}: ${[
       count(model.services.length, 'service'), count(model.endpoints.length, 'endpoint'), count(model.databases.length, 'database'),
       count(model.topics.length, 'topic'), count(model.subscriptions.length, 'subscription'), count(model.cronJobs.length, 'cron job'),
       count(model.caches.length, 'cache cluster'), count(model.buckets.length, 'bucket'), count(model.secrets.length, 'secret'),
       count(model.metrics.length, 'metric'),
-    ].join(', ')}\n`,
-  );
+    ].join(', ')}`,
+  ];
+  // Grouped once: a large app has thousands of endpoints, and filtering them for each service was most of the output.
+  const endpointsOf = groupBy(model.endpoints, (e) => [e.service], (e) => `${e.methods.join(',')} ${e.path}`);
+  const databasesOf = groupBy(model.databases, (d) => d.usedBy, (d) => d.name);
   for (const s of model.services) {
-    const endpoints = model.endpoints.filter((e) => e.service === s.name).map((e) => `${e.methods.join(',')} ${e.path}`);
-    const dbs = model.databases.filter((d) => d.usedBy.includes(s.name)).map((d) => d.name);
-    process.stdout.write(`  ${s.name} (${s.root || '.'}): ${endpoints.join('; ') || 'no endpoints'}${dbs.length ? `; databases ${dbs.join(', ')}` : ''}\n`);
+    const endpoints = endpointsOf.get(s.name) ?? [];
+    const dbs = databasesOf.get(s.name) ?? [];
+    lines.push(`  ${s.name} (${s.root || '.'}): ${endpoints.join('; ') || 'no endpoints'}${dbs.length ? `; databases ${dbs.join(', ')}` : ''}`);
   }
   for (const d of model.diagnostics) {
     const file = path.relative(process.cwd(), d.file);
-    process.stdout.write(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message}\n`);
+    lines.push(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message}`);
   }
+  // One write: each is a system call when stdout is a file or a pipe.
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `label` of each item under each of its keys, in the items' order. */
+function groupBy<T>(items: T[], keys: (item: T) => string[], label: (item: T) => string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const item of items) {
+    for (const key of keys(item)) {
+      const list = out.get(key);
+      if (list) list.push(label(item));
+      else out.set(key, [label(item)]);
+    }
+  }
+  return out;
 }
 
 async function listApps(args: string[]): Promise<number> {
