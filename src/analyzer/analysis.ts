@@ -7,7 +7,7 @@ import { statusSignature, statusTrusted } from './cache/fileStatus';
 import { problemFacts, type FileFacts, type MigrationSource } from './facts';
 import { ImportTargets, link } from './link';
 import { readMigrations, type MigrationsRead } from './migrations';
-import { ENCORE_APP_FILE } from './findApps';
+import { ENCORE_APP_FILE, type DirectoryListings } from './findApps';
 import { probesHold, type Probe } from './probes';
 import { sourceProblem } from './sourceText';
 import { isSourceFile, listSourceFiles } from './walk';
@@ -43,6 +43,8 @@ type Decoded = { facts: FileFacts | null } | { text: string; key: string | null;
 export interface AnalyzerOptions {
   /** Facts of files analysed before (kept on disk between runs by the caller); read and filled by analyze(). */
   cache?: FactsCache;
+  /** Folders a walk just read (findApps'), which the analysis' own walk does not read again. */
+  listings?: DirectoryListings;
 }
 
 /**
@@ -185,7 +187,7 @@ export class Analysis {
     this.facts.clear();
     this.imports = new ImportTargets(this.facts);
     this.migrations.clear();
-    const { files, problems } = listSourceFiles(this.root);
+    const { files, problems } = listSourceFiles(this.root, this.options.listings);
     // What the walk could not look at goes on encore.app: the file itself cannot be named, or is not one file.
     const appFile = path.join(this.root, ENCORE_APP_FILE);
     const start = { line: 0, character: 0 };

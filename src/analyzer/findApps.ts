@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEncoreApp, type EncoreAppFile } from '../model/encoreApp';
@@ -9,6 +10,12 @@ export const ENCORE_APP_FILE = 'encore.app';
 export type FoundApp =
   | { root: string; ok: true; app: EncoreAppFile }
   | { root: string; ok: false; error: string };
+
+/**
+ * Folders' entries as one walk read them (names as bytes), by the folder's absolute path: a later walk of the same
+ * folders (listSourceFiles after findApps, in the CLI) takes them from here instead of reading each folder again.
+ */
+export type DirectoryListings = Map<string, Dirent<Buffer>[]>;
 
 /** Directories never searched: the ones Encore's own file walk skips, plus VCS folders. */
 export function isSkippedDirectory(name: string): boolean {
@@ -28,23 +35,26 @@ export async function readApp(appFile: string): Promise<FoundApp> {
 
 /**
  * Finds every Encore app at or below `dir`, nested apps included (a monorepo may hold several).
- * Results are sorted by root path, so output is stable.
+ * Results are sorted by root path, so output is stable. `listings`, when given, receives what was read of each folder.
  */
-export async function findApps(dir: string): Promise<FoundApp[]> {
+export async function findApps(dir: string, listings?: DirectoryListings): Promise<FoundApp[]> {
   const appFiles: string[] = [];
   async function walk(current: string): Promise<void> {
     let entries;
     try {
-      entries = await readdir(current, { withFileTypes: true });
+      entries = await readdir(current, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       // The start directory must exist; unreadable folders below it are skipped like the editor's search does.
       if (current === dir) throw new Error(`cannot read ${dir}: ${(err as Error).message}`, { cause: err });
       return;
     }
+    listings?.set(current, entries);
     const subdirs: string[] = [];
     for (const entry of entries) {
-      if (entry.isFile() && entry.name === ENCORE_APP_FILE) appFiles.push(path.join(current, entry.name));
-      else if (entry.isDirectory() && !isSkippedDirectory(entry.name)) subdirs.push(path.join(current, entry.name));
+      // Decoded as a string would decode it (a name that is not UTF-8 then names no folder, and is skipped).
+      const name = (entry.name as Buffer).toString('utf8');
+      if (entry.isFile() && name === ENCORE_APP_FILE) appFiles.push(path.join(current, name));
+      else if (entry.isDirectory() && !isSkippedDirectory(name)) subdirs.push(path.join(current, name));
     }
     await Promise.all(subdirs.map(walk));
   }

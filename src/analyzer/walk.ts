@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { ENCORE_APP_FILE, isSkippedDirectory } from './findApps';
+import { ENCORE_APP_FILE, isSkippedDirectory, type DirectoryListings } from './findApps';
 import { displayName } from './sourceText';
 
 /** Whether a file name is one Encore parses: exactly `.ts`, and not a test or spec file. */
@@ -19,16 +19,17 @@ export interface WalkProblem {
 
 /**
  * Lists the .ts files Encore's walk visits below `root`, sorted, and what it could not look at. Folders holding
- * another `encore.app` are separate apps (a monorepo) and are left to their own analysis.
+ * another `encore.app` are separate apps (a monorepo) and are left to their own analysis. A folder in `listings` is
+ * not read again.
  */
-export function listSourceFiles(root: string): { files: string[]; problems: WalkProblem[] } {
+export function listSourceFiles(root: string, listings?: DirectoryListings): { files: string[]; problems: WalkProblem[] } {
   const files: string[] = [];
   const problems: WalkProblem[] = [];
   const walk = (dir: string, rel: string): void => {
     let entries;
     try {
       // Names as bytes: decoded as strings, one that is not UTF-8 would turn into a path that does not exist.
-      entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+      entries = listings?.get(dir) ?? readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Analysis } from '../analyzer/analysis';
+import type { DirectoryListings } from '../analyzer/findApps';
 import { bundledWorkerScript, parallelExtraction } from '../analyzer/parallelExtraction';
 import { FactsCache, type FactsCacheOptions } from '../analyzer/cache/factsCache';
 import { writeTemp } from '../files/atomicWrite';
@@ -43,25 +44,25 @@ async function userSecret(): Promise<Buffer | null> {
  * Analyses the app at `root`, extracting only the files the cache has no trusted facts for (spread over threads when
  * there are many; TypeScript is not even loaded when there are none), then saves the cache.
  */
-export async function analyzeCached(root: string, options: FactsCacheOptions = {}): Promise<AppModel> {
+export async function analyzeCached(root: string, options: FactsCacheOptions & { listings?: DirectoryListings } = {}): Promise<AppModel> {
   const secret = await userSecret();
   const extractBatch = parallelExtraction(bundledWorkerScript());
-  if (!secret) return analysis(root).analyzeBatched(extractBatch);
+  if (!secret) return analysis(root, undefined, options.listings).analyzeBatched(extractBatch);
   const file = path.join(root, ANALYSIS_CACHE_FILE);
   // Read at once (sync): one read of a few MB beats a round trip through the thread pool per chunk. Kept as bytes:
   // FactsCache decodes only the parts a run needs.
   const bytes = readOptionalSync(file);
   const cache = bytes === null ? FactsCache.empty(secret, options) : FactsCache.parse(bytes, secret, options);
-  const model = await analysis(root, cache).analyzeBatched(extractBatch);
+  const model = await analysis(root, cache, options.listings).analyzeBatched(extractBatch);
   if (cache.changed) await save(file, cache.serialize()).catch(() => undefined);
   return model;
 }
 
 /** An Analysis for analyzeBatched alone, which extracts through its batch: it has no extraction of its own. */
-function analysis(root: string, cache?: FactsCache): Analysis {
+function analysis(root: string, cache?: FactsCache, listings?: DirectoryListings): Analysis {
   return new Analysis(root, () => {
     throw new Error('this analysis extracts through analyzeBatched only');
-  }, { cache });
+  }, { cache, listings });
 }
 
 async function save(file: string, text: Buffer): Promise<void> {

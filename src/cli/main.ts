@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppModel } from '../model/appModel';
-import { findApps } from '../analyzer/findApps';
+import { findApps, type DirectoryListings } from '../analyzer/findApps';
 import { version } from '../../package.json';
 import { EXIT } from './exitCodes';
 import { parseArgs } from './provision/args';
@@ -115,7 +115,9 @@ function dirAndJson(command: string, args: string[]): { dir: string; json: boole
 async function analyze(args: string[]): Promise<number> {
   const parsed = dirAndJson('analyze', args);
   if (!parsed) return EXIT.usage;
-  const apps = await findApps(parsed.dir);
+  // What findApps reads of each folder, so that each app's analysis does not read it again.
+  const listings: DirectoryListings = new Map();
+  const apps = await findApps(parsed.dir, listings);
   if (apps.length === 0) {
     process.stderr.write(`encore-env analyze: no Encore app (encore.app file) at or below ${parsed.dir}\n`);
     return EXIT.usage;
@@ -137,7 +139,7 @@ async function analyze(args: string[]): Promise<number> {
       if (!parsed.json) process.stdout.write(`${where}: ${note}\n`);
       continue;
     }
-    const model = await analyzeCached(app.root);
+    const model = await analyzeCached(app.root, { listings });
     errors += model.diagnostics.filter((d) => d.severity === 'error').length;
     // The JSON form only when it is printed: building it costs as much as the rest of a warm run's output.
     if (modelJson) out.push({ root: app.root, lang: 'typescript', ...modelJson(model) });

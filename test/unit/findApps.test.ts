@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { findApps } from '../../src/analyzer/findApps';
+import { findApps, type DirectoryListings } from '../../src/analyzer/findApps';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'find-apps-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,4 +39,29 @@ test('a malformed encore.app is reported with its path, not thrown', async () =>
 
 test('a directory that does not exist is an error', async () => {
   await assert.rejects(findApps(path.join(dir, 'nope')), /cannot read .*nope: ENOENT/);
+});
+
+test("the folders findApps read serve each app's walk, which then gives what it gives reading them itself", async () => {
+  const { listSourceFiles } = await import('../../src/analyzer/walk');
+  const fixtures = path.join(__dirname, '..', 'fixtures', 'apps');
+  const listings: DirectoryListings = new Map();
+  const apps = (await findApps(fixtures, listings)).filter((a) => a.ok);
+  assert.ok(apps.length >= 7, `${apps.length} apps`);
+  for (const app of apps) assert.deepEqual(listSourceFiles(app.root, listings), listSourceFiles(app.root), app.root);
+
+  // Taken from the listing, not read again: a file removed after findApps is still in the walk's list.
+  const own = mkdtempSync(path.join(os.tmpdir(), 'find-apps-listed-'));
+  try {
+    mkdirSync(path.join(own, 'svc'));
+    writeFileSync(path.join(own, 'encore.app'), '{"lang": "typescript"}');
+    writeFileSync(path.join(own, 'svc', 'api.ts'), 'export {};\n');
+    const read: DirectoryListings = new Map();
+    await findApps(own, read);
+    assert.deepEqual([...read.keys()].sort(), [own, path.join(own, 'svc')]);
+    rmSync(path.join(own, 'svc', 'api.ts'));
+    assert.deepEqual(listSourceFiles(own, read).files, [path.join(own, 'svc', 'api.ts')]);
+    assert.deepEqual(listSourceFiles(own).files, []);
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
 });
