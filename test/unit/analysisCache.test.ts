@@ -280,8 +280,8 @@ test('extraction spread over worker threads gives what extraction on this thread
   assert.deepEqual(await cached(root), truth(root));
 });
 
-test('the cores a cold analysis uses: those no other thread keeps busy now, by /proc/loadavg where there is one', async () => {
-  const { idleCores, othersRunnable } = await import('../../src/analyzer/parallelExtraction');
+test('the threads of a cold analysis: the cores no other thread keeps busy now (by /proc/loadavg where there is one) but one', async () => {
+  const { extractionThreads, idleCores, othersRunnable } = await import('../../src/analyzer/parallelExtraction');
   // The 4th field counts the threads runnable now, this one included.
   assert.equal(othersRunnable(() => '2.90 1.20 0.40 1/107 1943\n'), 0);
   assert.equal(othersRunnable(() => '0.01 0.02 0.00 3/240 77\n'), 2);
@@ -292,4 +292,6 @@ test('the cores a cold analysis uses: those no other thread keeps busy now, by /
   assert.equal(idleCores(8, 2.4), 6);
   assert.equal(idleCores(2, 3), 1, 'at least this thread');
   assert.equal(idleCores(1, 0), 1);
+  // A core is left to V8's own threads (garbage collection, optimising compiles) of this one.
+  assert.deepEqual([1, 2, 3, 8].map((idle) => extractionThreads(idle)), [1, 1, 2, 7]);
 });
