@@ -3,10 +3,11 @@
 // same trees, the same syntax errors, and the same token starts as Node.getStart(), which only the whole has.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { ts } from 'ts-morph';
 import { tokenStart } from '../../src/analyzer/extract';
 import { modelJson } from '../../src/analyzer/modelJson';
@@ -179,6 +180,52 @@ test("the CLI's analyze gives the model the analyzer gives with the whole of Typ
       diagnostics += fromCli.diagnostics.length;
     }
     assert.ok(diagnostics > 5, `${diagnostics} diagnostics compared`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the cut keeps what the exports reach and the statements it does not know, and fails on a file of another shape', async () => {
+  const { typescriptParserOnly } = (await import(pathToFileURL(path.join(repo, 'scripts', 'typescript-parser-only.mjs')).href)) as {
+    typescriptParserOnly(file: string, names: string[], typescript: typeof ts): { contents: string; exported: string[] };
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'encore-ts-cut-'));
+  try {
+    const file = path.join(dir, 'typescript.js');
+    const bundle = (body: string) => `/* header */\nvar ts = {}; ((module) => {\n${body}\n})({ get exports() { return ts; }, set exports(v) { ts = v; } })\n`;
+    writeFileSync(file, bundle([
+      '"use strict";',
+      'var typescript_exports = {};',
+      '__export(typescript_exports, { createSourceFile: () => createSourceFile, createProgram: () => createProgram, SyntaxKind: () => SyntaxKind });',
+      'module.exports = __toCommonJS(typescript_exports);',
+      'function createSourceFile() { return scan() + SyntaxKind.A; }',
+      'function scan() { return tables.size; }',
+      'var tables = new Map([[1, 2]]);',
+      'tables.extra = 1;',
+      'var SyntaxKind = /* @__PURE__ */ ((K) => { K[K.A = 1] = "A"; return K; })(SyntaxKind || {});',
+      'function createProgram() { return checker(); }',
+      'function checker() { return 1; }',
+      'var Debug;',
+      '((Debug2) => { Debug2.fail = () => checker(); })(Debug || (Debug = {}));',
+      'registerCodeFix({ getCodeActions: () => createProgram() });',
+      'setObjectAllocator(getServicesObjectAllocator());',
+      'if (sys && sys.debugMode) { Debug.isDebugging = true; }',
+      'var objectAllocator = {}; function idText(i) { return i.escapedText; } function setObjectAllocator(a) { Object.assign(objectAllocator, a); }',
+      'keepMe();',
+      'function keepMe() {}',
+    ].join('\n')));
+    const { contents, exported } = typescriptParserOnly(file, ['createSourceFile', 'SyntaxKind', 'Node', 'SourceFile'], ts);
+    assert.deepEqual(exported, ['SyntaxKind', 'createSourceFile'], 'names that are only types are left out');
+    for (const kept of ['function createSourceFile', 'function scan', 'var tables', 'tables.extra = 1', 'var SyntaxKind', 'keepMe();', 'function keepMe']) assert.ok(contents.includes(kept), kept);
+    for (const gone of ['createProgram', 'function checker', 'Debug', 'registerCodeFix', 'getServicesObjectAllocator', 'module.exports', '__export(typescript_exports']) assert.ok(!contents.includes(gone), gone);
+    assert.match(contents, /export const ts = \{ SyntaxKind: SyntaxKind, createSourceFile: createSourceFile \};\n$/);
+
+    writeFileSync(file, 'module.exports = {};\n');
+    assert.throws(() => typescriptParserOnly(file, ['createSourceFile'], ts), /not the wrapper TypeScript's bundle had/);
+    writeFileSync(file, bundle('function createSourceFile() {}'));
+    assert.throws(() => typescriptParserOnly(file, ['createSourceFile'], ts), /export list .* was not found/);
+    writeFileSync(file, bundle('__export(typescript_exports, { createSourceFile: () => createSourceFile });'));
+    assert.throws(() => typescriptParserOnly(file, ['createSourceFile'], ts), /ts\.createSourceFile \(createSourceFile\) is not declared at the top level/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
