@@ -64,7 +64,6 @@ export function typescriptParserOnly(typescriptFile, exportNames, typescript) {
       if (ts.isIdentifier(node)) references[i].add(node.text);
       ts.forEachChild(node, collect);
     };
-    const text = body.slice(st.getStart(sf), st.end);
     if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) {
       if (st.name) declaredBy.set(st.name.text, i);
       collect(st);
@@ -113,7 +112,7 @@ export function typescriptParserOnly(typescriptFile, exportNames, typescript) {
       if (ts.isBinaryExpression(e) && e.left.kind === ts.SyntaxKind.NumericLiteral) return;
     }
     // Debug settings from the environment and the console; nothing the parser reads.
-    if (ts.isIfStatement(st) && /^if \((sys && sys\.(getEnvironmentVariable|debugMode)|typeof console !== "undefined")\)/.test(text)) return;
+    if (ts.isIfStatement(st) && /^if \((sys && sys\.(getEnvironmentVariable|debugMode)|typeof console !== "undefined")\)/.test(body.slice(st.getStart(sf), st.end))) return;
     if (ts.isBlock(st) && st.statements.length === 0) return;
     roots.push(i);
     collect(st);

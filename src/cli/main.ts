@@ -159,7 +159,7 @@ function printModel(where: string, model: AppModel): void {
       count(model.metrics.length, 'metric'),
     ].join(', ')}`,
   ];
-  // Grouped once: a large app has thousands of endpoints, and filtering them for each service was most of the output.
+  // Grouped once: a large app has thousands of endpoints, which filtering for each service went through again and again.
   const endpointsOf = groupBy(model.endpoints, (e) => [e.service], (e) => `${e.methods.join(',')} ${e.path}`);
   const databasesOf = groupBy(model.databases, (d) => d.usedBy, (d) => d.name);
   for (const s of model.services) {
