@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
-import type { Locator } from 'playwright-core';
 import { openWorkbench, step, type Workbench } from './harness';
 
 const LENS = 'Encore: database users';
@@ -24,11 +23,26 @@ describe('application model: the language server in VS Code', { timeout: 300_000
   const statusItem = (w: Workbench, words: string) =>
     w.page.locator(`.part.statusbar .statusbar-item[aria-label="Encore language server: ${words}"]`);
   const lens = (w: Workbench) => w.page.locator('.monaco-editor .codelens-decoration', { hasText: LENS });
-  /** The `SQLDatabase` token of the `new SQLDatabase("users", …)` line in the open editor. */
-  const declaration = (w: Workbench): Locator =>
-    w.page
-      .locator('.monaco-editor .view-line', { hasText: 'new SQLDatabase' })
-      .locator('span span', { hasText: /^SQLDatabase$/ });
+  /**
+   * Where `text` is in the open file, as Go to Line/Column takes it (1-based). The steps put the caret there from the
+   * keyboard rather than clicking a token's span: until the editor has tokenized a line it is one span, and on a
+   * loaded machine that can last longer than a step waits.
+   */
+  const positionOf = (file: string, text: string, after = false) => {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes(text));
+    assert.ok(line >= 0, `"${text}" in ${file}`);
+    return { line: line + 1, column: lines[line]!.indexOf(text) + 1 + (after ? text.length : 0) };
+  };
+  const goTo = async (w: Workbench, at: { line: number; column: number }) => {
+    await w.page.keyboard.press('Control+G');
+    const input = w.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`:${at.line}:${at.column}`);
+    await input.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+    await w.page.locator('.part.statusbar .statusbar-item', { hasText: `Ln ${at.line}, Col ${at.column}` }).waitFor();
+  };
   const problem = (w: Workbench, text: string) => w.page.locator('.markers-panel .monaco-list-row', { hasText: text });
 
   step('the server starts with the app, and the status item says it runs', get, async (w) => {
@@ -50,7 +64,11 @@ describe('application model: the language server in VS Code', { timeout: 300_000
   });
 
   step('the hover on the declaration summarises the database', get, async (w) => {
-    await declaration(w).hover();
+    // The caret inside `SQLDatabase` of `new SQLDatabase("users", …)`, then Show or Focus Hover (Ctrl+K Ctrl+I).
+    const at = positionOf(path.join(w.workspace, 'users', 'db.ts'), 'SQLDatabase(');
+    await goTo(w, { line: at.line, column: at.column + 3 });
+    await w.page.keyboard.press('Control+K');
+    await w.page.keyboard.press('Control+I');
     const hover = w.page.locator('.monaco-hover', { hasText: 'Encore database' });
     await hover.waitFor();
     const text = await hover.innerText();
@@ -64,10 +82,9 @@ describe('application model: the language server in VS Code', { timeout: 300_000
     const { page } = w;
     const file = path.join(w.workspace, 'users', 'db.ts');
     const original = readFileSync(file, 'utf8');
-    // Select the word `users` of "users", step past the closing quote, delete the literal and type a name instead.
-    await page.locator('.monaco-editor .view-line', { hasText: 'new SQLDatabase' }).locator('span span', { hasText: 'users' }).dblclick();
-    await page.keyboard.press('ArrowRight');
-    await page.keyboard.press('ArrowRight');
+    const at = positionOf(file, 'SQLDatabase(');
+    // The caret after the literal "users": delete it and type a name instead.
+    await goTo(w, positionOf(file, 'SQLDatabase("users"', true));
     for (let i = 0; i < '"users"'.length; i++) await page.keyboard.press('Backspace');
     await page.keyboard.type('dbName');
     await page.locator('.monaco-editor .view-line', { hasText: 'SQLDatabase(dbName,' }).waitFor();
@@ -82,8 +99,9 @@ describe('application model: the language server in VS Code', { timeout: 300_000
     await w.screenshot('diagnostic');
 
     // Retype the literal: the diagnostic goes and the lens comes back.
-    await page.locator('.monaco-editor .view-line', { hasText: 'SQLDatabase(dbName,' }).locator('span span', { hasText: /^dbName$/ }).dblclick();
-    await page.keyboard.press('Backspace');
+    // The editor holds the change (the file on disk may not yet): the caret goes after `dbName` on the same line.
+    await goTo(w, { line: at.line, column: at.column + 'SQLDatabase(dbName'.length });
+    for (let i = 0; i < 'dbName'.length; i++) await page.keyboard.press('Backspace');
     await page.keyboard.type('"users"');
     await page.locator('.monaco-editor .view-line', { hasText: 'SQLDatabase("users",' }).waitFor();
     await row.waitFor({ state: 'detached' });
