@@ -48,6 +48,10 @@ export interface Workbench {
   extensionLog(): string;
   /** The text of another LogOutputChannel of the extension, by its name, e.g. "Encore Language Server". */
   channelLog(name: string): string;
+  /** What the page wrote to the browser's console (its last 2,000 messages). */
+  consoleLog(): string;
+  /** The log files of the profile named `fileName` (e.g. "exthost.log"), in every window's and host's folder. */
+  channelLogFiles(fileName: string): string[];
   /** Opens a workspace file in an editor through Quick Open, by its path relative to the workspace. */
   openFile(relativePath: string): Promise<void>;
   close(): Promise<void>;
@@ -104,6 +108,12 @@ export async function openWorkbench(suite: string, app = sampleApp, options: Wor
   }
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
+  // The browser's console, for a failure's artifacts: the workbench logs a provider's error there (a CodeLens, a hover).
+  const consoleLines: string[] = [];
+  page.on('console', (message) => {
+    consoleLines.push(`${new Date().toISOString()} [${message.type()}] ${message.text()}`);
+    if (consoleLines.length > 2_000) consoleLines.shift();
+  });
 
   const workbench: Workbench = {
     page,
@@ -120,24 +130,30 @@ export async function openWorkbench(suite: string, app = sampleApp, options: Wor
       await page.locator('.quick-input-widget .quick-input-box input').waitFor({ state: 'hidden' });
     },
     async startCommand(title) {
-      // The palette needs the workbench focused; the status bar is always there and clicking it has no side effects.
-      await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
-      await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
       // Other commands can match the query and be listed first (e.g. "Encore: Show Language Server Logs" for
       // "Encore: Show Logs"), so pick the row whose label is exactly the title, and click it.
       const row = page.locator('.quick-input-widget .monaco-list-row', {
         has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
       }).first();
-      try {
-        await row.waitFor({ timeout: 10_000 });
-      } catch (err) {
-        const labels = await page.locator('.quick-input-widget .monaco-list-row .label-name').allInnerTexts();
-        throw new Error(`no command titled "${title}" in the palette (it lists ${labels.map((l) => `"${l.trim()}"`).join(', ')})`, { cause: err });
+      for (let attempt = 1; ; attempt++) {
+        // The palette needs the workbench focused; the status bar is always there and clicking it has no side effects.
+        await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible' });
+        await input.fill(`>${title}`);
+        try {
+          await row.waitFor({ timeout: 10_000 });
+          await row.click({ timeout: 10_000 });
+          return;
+        } catch (err) {
+          // The palette closes when something takes the focus, e.g. a webview that finished loading after it opened:
+          // then the command did not run, and the palette opens again.
+          if (attempt < 3 && !(await input.isVisible())) continue;
+          const labels = await page.locator('.quick-input-widget .monaco-list-row .label-name').allInnerTexts();
+          throw new Error(`no command titled "${title}" to click in the palette (it lists ${labels.map((l) => `"${l.trim()}"`).join(', ')})`, { cause: err });
+        }
       }
-      await row.click();
     },
     async showEnvironmentsView() {
       const pane = page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: 'Environments' }) });
@@ -167,8 +183,13 @@ export async function openWorkbench(suite: string, app = sampleApp, options: Wor
       return workbench.channelLog('Encore');
     },
     channelLog(name) {
-      const logs = findFiles(path.join(profile.userDataDir, 'logs'), (f) => path.basename(f) === `${name}.log`);
-      return logs.map((f) => readFileSync(f, 'utf8')).join('\n');
+      return workbench.channelLogFiles(`${name}.log`).map((f) => readFileSync(f, 'utf8')).join('\n');
+    },
+    consoleLog() {
+      return consoleLines.join('\n');
+    },
+    channelLogFiles(fileName) {
+      return findFiles(path.join(profile.userDataDir, 'logs'), (f) => path.basename(f) === fileName);
     },
     async openFile(relativePath) {
       await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } });
@@ -231,6 +252,10 @@ async function saveFailure(wb: Workbench, name: string): Promise<void> {
   writeFileSync(path.join(wb.artifacts, `failure-${slug}.extension.log`), wb.extensionLog());
   const serverLog = wb.channelLog('Encore Language Server');
   if (serverLog) writeFileSync(path.join(wb.artifacts, `failure-${slug}.server.log`), serverLog);
+  // VS Code's own logs on the server side (the extension hosts, the remote agent).
+  const workbenchLogs = ['remoteagent.log', 'exthost.log', 'remoteexthost.log'].flatMap((name) => wb.channelLogFiles(name));
+  writeFileSync(path.join(wb.artifacts, `failure-${slug}.vscode.log`), workbenchLogs.map((f) => `==> ${f}\n${readFileSync(f, 'utf8')}`).join('\n'));
+  writeFileSync(path.join(wb.artifacts, `failure-${slug}.console.log`), wb.consoleLog());
   console.error(`e2e failure artifacts: ${shot ?? '(no screenshot)'}, ${wb.artifacts}`);
 }
 
