@@ -50,8 +50,8 @@ export interface Workbench {
   channelLog(name: string): string;
   /** What the page wrote to the browser's console (its last 2,000 messages). */
   consoleLog(): string;
-  /** The log files of the profile named `fileName` (e.g. "exthost.log"), in every window's and host's folder. */
-  channelLogFiles(fileName: string): string[];
+  /** The log files of the profile named `fileName` (e.g. "remoteexthost.log"), in every window's and host's folder. */
+  logFiles(fileName: string): string[];
   /** Opens a workspace file in an editor through Quick Open, by its path relative to the workspace. */
   openFile(relativePath: string): Promise<void>;
   close(): Promise<void>;
@@ -183,12 +183,12 @@ export async function openWorkbench(suite: string, app = sampleApp, options: Wor
       return workbench.channelLog('Encore');
     },
     channelLog(name) {
-      return workbench.channelLogFiles(`${name}.log`).map((f) => readFileSync(f, 'utf8')).join('\n');
+      return workbench.logFiles(`${name}.log`).map((f) => readFileSync(f, 'utf8')).join('\n');
     },
     consoleLog() {
       return consoleLines.join('\n');
     },
-    channelLogFiles(fileName) {
+    logFiles(fileName) {
       return findFiles(path.join(profile.userDataDir, 'logs'), (f) => path.basename(f) === fileName);
     },
     async openFile(relativePath) {
@@ -253,7 +253,7 @@ async function saveFailure(wb: Workbench, name: string): Promise<void> {
   const serverLog = wb.channelLog('Encore Language Server');
   if (serverLog) writeFileSync(path.join(wb.artifacts, `failure-${slug}.server.log`), serverLog);
   // VS Code's own logs on the server side (the extension hosts, the remote agent).
-  const workbenchLogs = ['remoteagent.log', 'exthost.log', 'remoteexthost.log'].flatMap((name) => wb.channelLogFiles(name));
+  const workbenchLogs = ['remoteagent.log', 'remoteexthost.log'].flatMap((name) => wb.logFiles(name));
   writeFileSync(path.join(wb.artifacts, `failure-${slug}.vscode.log`), workbenchLogs.map((f) => `==> ${f}\n${readFileSync(f, 'utf8')}`).join('\n'));
   writeFileSync(path.join(wb.artifacts, `failure-${slug}.console.log`), wb.consoleLog());
   console.error(`e2e failure artifacts: ${shot ?? '(no screenshot)'}, ${wb.artifacts}`);
